@@ -1,0 +1,357 @@
+package bill
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Settlement is one settlement to bill: the business JSON of the
+// Bosssoft-style invoiceEBillOutpatient call (and its inpatient,
+// registration and exam siblings), with the same field names, so one parser
+// serves the CLI, the GUI's import and the server's HIS API.
+//
+// Struct tags: `max` is the longest value accepted (in characters); `req`
+// lists the bill kinds for which a field is required ("all" for every kind).
+type Settlement struct {
+	BusNo         Text  `json:"busNo" max:"50" req:"all"`
+	BusType       Text  `json:"busType" max:"20" req:"all"`
+	BusDateTime   Text  `json:"busDateTime" max:"17" req:"all"`
+	PlaceCode     Text  `json:"placeCode" max:"50"`
+	Payee         Text  `json:"payee" max:"60" req:"all"`
+	Author        Text  `json:"author" max:"60" req:"all"`
+	Checker       Text  `json:"checker" max:"60"`
+	Remark        Text  `json:"remark" max:"200"`
+	TotalAmt      Money `json:"totalAmt"`
+	IsArrears     Text  `json:"isArrears" max:"1"`
+	ArrearsReason Text  `json:"arrearsReason" max:"200"`
+
+	// Payer (交款人).
+	Payer     Text `json:"payer" max:"100" req:"all"`
+	PayerType Text `json:"payerType" max:"1" req:"all"`
+	IDCardNo  Text `json:"idCardNo" max:"30"`
+	CardType  Text `json:"cardType" max:"10"`
+	CardNo    Text `json:"cardNo" max:"50"`
+	Tel       Text `json:"tel" max:"20"`
+	Email     Text `json:"email" max:"100"`
+
+	// Visit (就诊信息).
+	MedicalInstitution  Text `json:"medicalInstitution" max:"30"`
+	MedCareInstitution  Text `json:"medCareInstitution" max:"60"`
+	MedCareTypeCode     Text `json:"medCareTypeCode" max:"30"`
+	MedicalCareType     Text `json:"medicalCareType" max:"60"`
+	MedicalInsuranceID  Text `json:"medicalInsuranceID" max:"30"`
+	PatientCategory     Text `json:"patientCategory" max:"60" req:"outpatient,inpatient,registration"`
+	PatientCategoryCode Text `json:"patientCategoryCode" max:"60"`
+	PatientID           Text `json:"patientId" max:"30"`
+	PatientNo           Text `json:"patientNo" max:"30"`
+	CaseNumber          Text `json:"caseNumber" max:"50"`
+	ConsultationDate    Text `json:"consultationDate" max:"10" req:"outpatient,registration"`
+	Sex                 Text `json:"sex" max:"4"`
+	Age                 Text `json:"age" max:"10"`
+	HospitalNo          Text `json:"hospitalNo" max:"30" req:"inpatient"`
+	InHospitalDate      Text `json:"inHospitalDate" max:"10" req:"inpatient"`
+	OutHospitalDate     Text `json:"outHospitalDate" max:"10" req:"inpatient"`
+	HospitalDays        Text `json:"hospitalDays" max:"10"`
+	Ward                Text `json:"patientWard" max:"60"`
+	BedNo               Text `json:"bedNo" max:"20"`
+	CheckUpNo           Text `json:"checkUpNo" max:"50" req:"exam"`
+
+	// Amount split of the insurance settlement (all fen).
+	FundPay          Money `json:"fundPay"`
+	AccountPay       Money `json:"accountPay"`
+	OtherFundPay     Money `json:"otherfundPay"`
+	OwnPay           Money `json:"ownPay"`
+	SelfConceitedAmt Money `json:"selfConceitedAmt"`
+	SelfPayAmt       Money `json:"selfPayAmt"`
+	SelfCashPay      Money `json:"selfCashPay"`
+	ReimbursementAmt Money `json:"reimbursementAmt"`
+	OwnAcBalance     Money `json:"ownAcBalance"`
+	BalancedNumber   Text  `json:"balancedNumber" max:"100"`
+
+	ChargeDetail     []ChargeLine `json:"chargeDetail"`
+	ListDetail       []DetailLine `json:"listDetail"`
+	PayChannelDetail []PayChannel `json:"payChannelDetail"`
+	OtherInfo        []OtherInfo  `json:"otherInfo"`
+}
+
+// ChargeLine is one charge category on the bill face (chargeDetail).
+type ChargeLine struct {
+	SortNo     Text     `json:"sortNo" max:"10"`
+	ChargeCode Text     `json:"chargeCode" max:"50" req:"all"`
+	ChargeName Text     `json:"chargeName" max:"100" req:"all"`
+	Unit       Text     `json:"unit" max:"20"`
+	Std        Money4   `json:"std"`
+	Number     Quantity `json:"number"`
+	Amt        Money    `json:"amt"`
+	SelfAmt    Money    `json:"selfAmt"`
+	Remark     Text     `json:"remark" max:"200"`
+}
+
+// DetailLine is one item of the detail list (listDetail, 医疗收费明细).
+type DetailLine struct {
+	ListDetailNo    Text     `json:"listDetailNo" max:"60"`
+	ChargeCode      Text     `json:"chargeCode" max:"50" req:"all"`
+	ChargeName      Text     `json:"chargeName" max:"100"`
+	PrescribeCode   Text     `json:"prescribeCode" max:"60"`
+	ListTypeCode    Text     `json:"listTypeCode" max:"50"`
+	ListTypeName    Text     `json:"listTypeName" max:"100"`
+	Code            Text     `json:"code" max:"30"`
+	Name            Text     `json:"name" max:"100" req:"all"`
+	Form            Text     `json:"form" max:"50"`
+	Specification   Text     `json:"specification" max:"100"`
+	Unit            Text     `json:"unit" max:"20"`
+	Std             Money4   `json:"std"`
+	Number          Quantity `json:"number"`
+	Amt             Money4   `json:"amt"`
+	SelfAmt         Money4   `json:"selfAmt"`
+	ReceivableAmt   Money4   `json:"receivableAmt"`
+	MedicalCareType Text     `json:"medicalCareType" max:"10"`
+	MedCareItemCode Text     `json:"medCareItemCode" max:"100"`
+	MedCareItemName Text     `json:"medCareItemName" max:"100"`
+	Remark          Text     `json:"remark" max:"200"`
+}
+
+// PayChannel is one way the payer paid (payChannelDetail).
+type PayChannel struct {
+	Code  Text  `json:"payChannelCode" max:"20" req:"all"`
+	Value Money `json:"payChannelValue"`
+}
+
+// OtherInfo is an extra name/value shown on the bill (otherInfo).
+type OtherInfo struct {
+	InfoNo    Text `json:"infoNo" max:"10"`
+	InfoName  Text `json:"infoName" max:"100"`
+	InfoValue Text `json:"infoValue" max:"200"`
+}
+
+// RoundingLineName names the explicit rounding line (货币误差) that carries the
+// difference between a category's 4-decimal details and its amount in fen.
+const RoundingLineName = "货币误差"
+
+// IsRounding reports whether d is the explicit rounding line.
+func (d DetailLine) IsRounding() bool {
+	return string(d.Name) == RoundingLineName || string(d.ChargeName) == RoundingLineName
+}
+
+// Text is a string field read leniently, as HIS clients in the field send
+// them: a JSON string, a number kept as its literal text (19-digit patient
+// numbers never pass through a float), or null for empty.
+type Text string
+
+func (t *Text) UnmarshalJSON(b []byte) error {
+	s, null, err := jsonScalar(b)
+	if err != nil {
+		return err
+	}
+	if null {
+		*t = ""
+		return nil
+	}
+	*t = Text(s)
+	return nil
+}
+
+// MaxSettlementBytes bounds a settlement document.
+const MaxSettlementBytes = 4 << 20
+
+// ParseSettlement decodes a settlement's business JSON. Unknown fields are
+// ignored and nulls read as empty; amounts are read exactly from strings or
+// numbers. The error names the offending field in Chinese. It does not
+// validate business rules: call Validate for that.
+func ParseSettlement(data []byte) (*Settlement, error) {
+	if len(data) > MaxSettlementBytes {
+		return nil, Errorf(EInvalid, "结算数据过大（%d 字节），上限为 %d 字节", len(data), MaxSettlementBytes)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a BOM from Windows editors
+	var s Settlement
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, describeJSONError(data, err)
+	}
+	return &s, nil
+}
+
+// describeJSONError turns a decoding error into an *Error naming the field.
+func describeJSONError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return Errorf(EInvalid, "结算数据不是合法的 JSON（第 %d 字节附近）：%v", syn.Offset, err)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return FieldErrorf(typ.Field, "类型不正确：收到 %s，应为 %s", typ.Value, jsonTypeName(typ.Type.Kind().String()))
+	}
+	if field, msg := locateBadValue(data); field != "" {
+		return FieldErrorf(field, "%s", msg)
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return Errorf(EInvalid, "结算数据无法解析：%v", err)
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "slice":
+		return "数组"
+	case "struct":
+		return "对象"
+	}
+	return "字符串或数字"
+}
+
+// locateBadValue finds the first field whose value our lenient types refuse,
+// so that the message can name it (encoding/json does not give the path of
+// an error returned by UnmarshalJSON).
+func locateBadValue(data []byte) (field, msg string) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var root map[string]any
+	if dec.Decode(&root) != nil {
+		return "", ""
+	}
+	return findBad("", root, settlementFieldKinds[""])
+}
+
+type valueKind int
+
+const (
+	kindText valueKind = iota
+	kindMoney
+	kindMoney4
+	kindQuantity
+)
+
+// settlementFieldKinds lists, per array ("" for the top level), the fields
+// whose values are not plain text.
+var settlementFieldKinds = map[string]map[string]valueKind{
+	"": {"totalAmt": kindMoney, "fundPay": kindMoney, "accountPay": kindMoney, "otherfundPay": kindMoney,
+		"ownPay": kindMoney, "selfConceitedAmt": kindMoney, "selfPayAmt": kindMoney, "selfCashPay": kindMoney,
+		"reimbursementAmt": kindMoney, "ownAcBalance": kindMoney},
+	"chargeDetail":     {"std": kindMoney4, "number": kindQuantity, "amt": kindMoney, "selfAmt": kindMoney},
+	"listDetail":       {"std": kindMoney4, "number": kindQuantity, "amt": kindMoney4, "selfAmt": kindMoney4, "receivableAmt": kindMoney4},
+	"payChannelDetail": {"payChannelValue": kindMoney},
+	"otherInfo":        {},
+}
+
+func findBad(prefix string, obj map[string]any, kinds map[string]valueKind) (string, string) {
+	for name, v := range obj {
+		path := prefix + name
+		if sub, isArray := settlementFieldKinds[name]; isArray && prefix == "" {
+			arr, ok := v.([]any)
+			if v != nil && !ok {
+				return path, "应为数组"
+			}
+			for i, el := range arr {
+				m, ok := el.(map[string]any)
+				if !ok {
+					return fmt.Sprintf("%s[%d]", path, i), "应为对象"
+				}
+				if f, msg := findBad(fmt.Sprintf("%s[%d].", path, i), m, sub); f != "" {
+					return f, msg
+				}
+			}
+			continue
+		}
+		if msg := checkScalar(v, kinds[name]); msg != "" {
+			return path, msg
+		}
+	}
+	return "", ""
+}
+
+func checkScalar(v any, kind valueKind) string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		s = x
+	case json.Number:
+		s = x.String()
+	case bool:
+		s = fmt.Sprint(x)
+		if kind == kindText {
+			return "应为字符串或数字，不能是 true/false"
+		}
+	default:
+		return "应为字符串或数字，不能是对象或数组"
+	}
+	var err error
+	switch kind {
+	case kindMoney:
+		_, err = ParseMoney(s)
+	case kindMoney4:
+		_, err = ParseMoney4(s)
+	case kindQuantity:
+		_, err = ParseQuantity(s)
+	}
+	if err != nil {
+		return ErrorMessage(err)
+	}
+	return ""
+}
+
+func jsonUnquote(b []byte, s *string) error {
+	if err := json.Unmarshal(b, s); err != nil {
+		return fmt.Errorf("字符串格式不正确")
+	}
+	return nil
+}
+
+// Normalize trims spaces from every text field and writes dates in one form
+// (busDateTime as yyyyMMddHHmmssSSS, visit dates as yyyyMMdd), so that the
+// same settlement always encodes to the same bytes.
+func (s *Settlement) Normalize() {
+	trimTexts(s)
+	for i := range s.ChargeDetail {
+		trimTexts(&s.ChargeDetail[i])
+	}
+	for i := range s.ListDetail {
+		trimTexts(&s.ListDetail[i])
+	}
+	for i := range s.PayChannelDetail {
+		trimTexts(&s.PayChannelDetail[i])
+	}
+	for i := range s.OtherInfo {
+		trimTexts(&s.OtherInfo[i])
+	}
+	if len(s.BusDateTime) == 14 && allDigits(string(s.BusDateTime)) {
+		s.BusDateTime += "000"
+	}
+	for _, d := range []*Text{&s.ConsultationDate, &s.InHospitalDate, &s.OutHospitalDate} {
+		if len(*d) == 10 && (*d)[4] == '-' && (*d)[7] == '-' {
+			*d = Text(strings.ReplaceAll(string(*d), "-", ""))
+		}
+	}
+	if s.IsArrears == "" {
+		s.IsArrears = "0"
+	}
+	if s.PayerType == "" {
+		s.PayerType = "1"
+	}
+}
+
+// Canonical returns the settlement's canonical encoding: the same content
+// always gives the same bytes, whatever field order or number spelling the
+// caller used. Its SM3 hash is the idempotency fingerprint of a BusNo.
+func (s *Settlement) Canonical() []byte {
+	b, err := marshalCanonical(s)
+	if err != nil {
+		panic(fmt.Sprintf("bill: canonical settlement: %v", err)) // only plain types: cannot fail
+	}
+	return b
+}
+
+func marshalCanonical(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

@@ -1,0 +1,375 @@
+package bill
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Kind is the kind of a medical bill.
+type Kind string
+
+// The bill kinds of domain.md §3.
+const (
+	Outpatient   Kind = "outpatient"
+	Inpatient    Kind = "inpatient"
+	Registration Kind = "registration"
+	Exam         Kind = "exam"
+)
+
+// Kinds lists every kind in display order.
+var Kinds = []Kind{Outpatient, Inpatient, Registration, Exam}
+
+// Name is the kind's Chinese name as printed in titles: 门诊, 住院, 挂号, 体检.
+func (k Kind) Name() string {
+	switch k {
+	case Outpatient:
+		return "门诊"
+	case Inpatient:
+		return "住院"
+	case Registration:
+		return "挂号"
+	case Exam:
+		return "体检"
+	}
+	return string(k)
+}
+
+// ParseKind accepts a kind by its English or Chinese name.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds {
+		if s == string(k) || s == k.Name() {
+			return k, nil
+		}
+	}
+	return "", Errorf(EInvalid, "未知的票据种类 %q，可选：outpatient(门诊)、inpatient(住院)、registration(挂号)、exam(体检)", s)
+}
+
+// Validate checks a normalized settlement against the rules of a blue
+// (positive) bill of kind k: required fields per kind, lengths, formats,
+// identity checksums, and that every total adds up exactly. The first
+// problem found is returned as an *Error naming the field.
+func (s *Settlement) Validate(k Kind) error {
+	if _, err := ParseKind(string(k)); err != nil {
+		return err
+	}
+	checks := []func(Kind) error{s.checkTexts, s.checkFormats, s.checkPayer, s.checkAmounts, s.checkDetails, s.checkPayChannels}
+	for _, check := range checks {
+		if err := check(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Settlement) checkTexts(k Kind) error {
+	if err := checkStructTexts("", s, k); err != nil {
+		return err
+	}
+	for i := range s.ChargeDetail {
+		if err := checkStructTexts(fmt.Sprintf("chargeDetail[%d].", i), &s.ChargeDetail[i], k); err != nil {
+			return err
+		}
+	}
+	for i := range s.ListDetail {
+		if err := checkStructTexts(fmt.Sprintf("listDetail[%d].", i), &s.ListDetail[i], k); err != nil {
+			return err
+		}
+	}
+	for i := range s.PayChannelDetail {
+		if err := checkStructTexts(fmt.Sprintf("payChannelDetail[%d].", i), &s.PayChannelDetail[i], k); err != nil {
+			return err
+		}
+	}
+	for i := range s.OtherInfo {
+		if err := checkStructTexts(fmt.Sprintf("otherInfo[%d].", i), &s.OtherInfo[i], k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var textType = reflect.TypeOf(Text(""))
+
+// checkStructTexts applies the `req` and `max` tags of the Text fields of
+// the struct that p points to.
+func checkStructTexts(prefix string, p any, k Kind) error {
+	v := reflect.ValueOf(p).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Type != textType {
+			continue
+		}
+		name := prefix + strings.Split(f.Tag.Get("json"), ",")[0]
+		val := v.Field(i).String()
+		if val == "" {
+			if required(f.Tag.Get("req"), k) {
+				return FieldErrorf(name, "必填项为空，请填写")
+			}
+			continue
+		}
+		if !utf8.ValidString(val) {
+			return FieldErrorf(name, "含有无法识别的字符，请检查编码（应为 UTF-8）")
+		}
+		if max, _ := strconv.Atoi(f.Tag.Get("max")); max > 0 && utf8.RuneCountInString(val) > max {
+			return FieldErrorf(name, "长度 %d 超过上限 %d 个字符", utf8.RuneCountInString(val), max)
+		}
+		if strings.ContainsFunc(val, func(r rune) bool { return r < 0x20 && r != '\t' }) {
+			return FieldErrorf(name, "含有控制字符，请删除")
+		}
+	}
+	return nil
+}
+
+func required(tag string, k Kind) bool {
+	for _, w := range strings.Split(tag, ",") {
+		if w == "all" || w == string(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// trimTexts trims the spaces around every Text field of the struct p points to.
+func trimTexts(p any) {
+	v := reflect.ValueOf(p).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Field(i); f.Type() == textType {
+			f.SetString(strings.TrimSpace(f.String()))
+		}
+	}
+}
+
+func (s *Settlement) checkFormats(Kind) error {
+	if _, err := ParseBusDateTime(string(s.BusDateTime)); err != nil {
+		return FieldErrorf("busDateTime", "%s", ErrorMessage(err))
+	}
+	dates := []struct {
+		name string
+		v    Text
+	}{{"consultationDate", s.ConsultationDate}, {"inHospitalDate", s.InHospitalDate}, {"outHospitalDate", s.OutHospitalDate}}
+	for _, d := range dates {
+		if d.v == "" {
+			continue
+		}
+		if _, err := time.Parse("20060102", string(d.v)); err != nil || len(d.v) != 8 {
+			return FieldErrorf(d.name, "日期 %q 格式不正确，应为 yyyyMMdd，例如 20261125", d.v)
+		}
+	}
+	if s.InHospitalDate != "" && s.OutHospitalDate != "" && s.OutHospitalDate < s.InHospitalDate {
+		return FieldErrorf("outHospitalDate", "出院日期 %s 早于入院日期 %s", s.OutHospitalDate, s.InHospitalDate)
+	}
+	if s.IsArrears != "0" && s.IsArrears != "1" {
+		return FieldErrorf("isArrears", "应为 0（否）或 1（是），收到 %q", s.IsArrears)
+	}
+	if s.Tel != "" && strings.Trim(string(s.Tel), "0123456789-+ ") != "" {
+		return FieldErrorf("tel", "电话号码只能包含数字和“-”，收到 %q", s.Tel)
+	}
+	if s.Email != "" && !strings.Contains(string(s.Email), "@") {
+		return FieldErrorf("email", "电子邮箱格式不正确：%q", s.Email)
+	}
+	return nil
+}
+
+// BusDateTimeLayout is the protocol's timestamp layout, yyyyMMddHHmmssSSS.
+const BusDateTimeLayout = "20060102150405.000"
+
+// ParseBusDateTime reads a yyyyMMddHHmmssSSS timestamp in Beijing time.
+func ParseBusDateTime(s string) (time.Time, error) {
+	if len(s) != 17 || !allDigits(s) {
+		return time.Time{}, Errorf(EInvalid, "时间 %q 格式不正确，应为17位 yyyyMMddHHmmssSSS，例如 20261125093000000", s)
+	}
+	t, err := time.ParseInLocation(BusDateTimeLayout, s[:14]+"."+s[14:], Beijing)
+	if err != nil {
+		return time.Time{}, Errorf(EInvalid, "时间 %q 不存在，请核对", s)
+	}
+	return t, nil
+}
+
+// FormatBusDateTime writes t in Beijing time as yyyyMMddHHmmssSSS.
+func FormatBusDateTime(t time.Time) string {
+	return strings.Replace(t.In(Beijing).Format(BusDateTimeLayout), ".", "", 1)
+}
+
+// Beijing is China Standard Time (UTC+8, no daylight saving since 1991),
+// the zone of every time a user sees. Fixed, so no tzdata is needed.
+var Beijing = time.FixedZone("CST", 8*3600)
+
+func (s *Settlement) checkPayer(Kind) error {
+	if s.PayerType != "1" && s.PayerType != "2" {
+		return FieldErrorf("payerType", "交款人类型应为 1（个人）或 2（单位），收到 %q", s.PayerType)
+	}
+	id := string(s.IDCardNo)
+	if id == "" {
+		return nil
+	}
+	if s.PayerType == "2" {
+		if len(id) == 18 {
+			if err := CheckCreditCode(id); err != nil {
+				return FieldErrorf("idCardNo", "%s", ErrorMessage(err))
+			}
+		}
+		return nil
+	}
+	if looksLikeResidentID(id) {
+		if err := CheckResidentID(id); err != nil {
+			return FieldErrorf("idCardNo", "%s", ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
+// looksLikeResidentID: 17 or 18 digits (optionally ending in X) is a
+// resident ID; passports and other documents are not checked.
+func looksLikeResidentID(id string) bool {
+	if len(id) == 18 {
+		return allDigits(id[:17])
+	}
+	return len(id) == 17 && allDigits(id)
+}
+
+func (s *Settlement) checkAmounts(Kind) error {
+	if s.TotalAmt <= 0 {
+		return FieldErrorf("totalAmt", "开票总金额必须大于 0，收到 %s 元", s.TotalAmt)
+	}
+	split := []struct {
+		name string
+		v    Money
+	}{{"fundPay", s.FundPay}, {"accountPay", s.AccountPay}, {"otherfundPay", s.OtherFundPay}, {"ownPay", s.OwnPay},
+		{"selfConceitedAmt", s.SelfConceitedAmt}, {"selfPayAmt", s.SelfPayAmt}, {"selfCashPay", s.SelfCashPay},
+		{"reimbursementAmt", s.ReimbursementAmt}}
+	for _, f := range split {
+		if f.v < 0 {
+			return FieldErrorf(f.name, "金额不能为负数：%s 元", f.v)
+		}
+	}
+	if len(s.ChargeDetail) == 0 {
+		return FieldErrorf("chargeDetail", "至少需要一条收费项目")
+	}
+	var sum Money
+	seen := map[Text]bool{}
+	for i, c := range s.ChargeDetail {
+		if c.Amt < 0 {
+			return FieldErrorf(fmt.Sprintf("chargeDetail[%d].amt", i), "金额不能为负数：%s 元", c.Amt)
+		}
+		if seen[c.ChargeCode] {
+			return FieldErrorf(fmt.Sprintf("chargeDetail[%d].chargeCode", i), "收费项目代码 %s 重复，同一类别请合并为一行", c.ChargeCode)
+		}
+		seen[c.ChargeCode] = true
+		sum += c.Amt
+	}
+	if sum != s.TotalAmt {
+		return FieldErrorf("totalAmt", "开票总金额 %s 元与收费项目合计 %s 元不符，相差 %s 元", s.TotalAmt, sum, s.TotalAmt-sum)
+	}
+	return nil
+}
+
+// checkDetails: every detail belongs to a category, and the details of each
+// category that has any add up exactly to its amount; a 货币误差 line may
+// carry a difference of less than one fen, and nothing else may.
+func (s *Settlement) checkDetails(Kind) error {
+	sums := map[Text]Money4{}
+	for i, d := range s.ListDetail {
+		name := fmt.Sprintf("listDetail[%d]", i)
+		if _, ok := s.category(d.ChargeCode); !ok {
+			return FieldErrorf(name+".chargeCode", "明细所属收费项目 %q 不在 chargeDetail 中", d.ChargeCode)
+		}
+		if d.IsRounding() {
+			if d.Amt <= -100 || d.Amt >= 100 {
+				return FieldErrorf(name+".amt", "“货币误差”行只能承载不足 1 分的尾差，收到 %s 元", d.Amt)
+			}
+		} else if d.Amt < 0 {
+			return FieldErrorf(name+".amt", "明细金额不能为负数：%s 元", d.Amt)
+		}
+		sums[d.ChargeCode] += d.Amt
+	}
+	for i, c := range s.ChargeDetail {
+		got, has := sums[c.ChargeCode]
+		if !has || got == c.Amt.Money4() {
+			continue
+		}
+		diff := c.Amt.Money4() - got
+		return FieldErrorf(fmt.Sprintf("chargeDetail[%d].amt", i),
+			"收费项目“%s”金额 %s 元与其明细合计 %s 元不符（相差 %s 元）；如为四舍五入尾差，请增加一行“货币误差”明细",
+			c.ChargeName, c.Amt, got, diff)
+	}
+	return nil
+}
+
+func (s *Settlement) category(code Text) (ChargeLine, bool) {
+	for _, c := range s.ChargeDetail {
+		if c.ChargeCode == code {
+			return c, true
+		}
+	}
+	return ChargeLine{}, false
+}
+
+func (s *Settlement) checkPayChannels(Kind) error {
+	if len(s.PayChannelDetail) == 0 {
+		return FieldErrorf("payChannelDetail", "至少需要一种交费渠道")
+	}
+	var sum Money
+	for i, p := range s.PayChannelDetail {
+		if p.Value < 0 {
+			return FieldErrorf(fmt.Sprintf("payChannelDetail[%d].payChannelValue", i), "交费金额不能为负数：%s 元", p.Value)
+		}
+		sum += p.Value
+	}
+	if sum != s.TotalAmt {
+		return FieldErrorf("payChannelDetail", "交费渠道合计 %s 元与开票总金额 %s 元不符，还需分配 %s 元", sum, s.TotalAmt, s.TotalAmt-sum)
+	}
+	return nil
+}
+
+// AddRoundingLines appends, for each category whose details do not add up
+// to its amount by less than one fen, the explicit 货币误差 line that makes
+// them add up. It is how a form that computes categories from 4-decimal
+// details keeps every rounding visible.
+func (s *Settlement) AddRoundingLines() {
+	sums := map[Text]Money4{}
+	for _, d := range s.ListDetail {
+		sums[d.ChargeCode] += d.Amt
+	}
+	for _, c := range s.ChargeDetail {
+		got, has := sums[c.ChargeCode]
+		diff := c.Amt.Money4() - got
+		if !has || diff == 0 || diff <= -100 || diff >= 100 {
+			continue
+		}
+		s.ListDetail = append(s.ListDetail, DetailLine{ChargeCode: c.ChargeCode, ChargeName: c.ChargeName,
+			Name: RoundingLineName, Amt: diff})
+	}
+}
+
+// SumDetails builds the categories' amounts from 4-decimal details: each
+// category becomes the fen-rounded sum of its details, and a 货币误差 line is
+// added where rounding changed it. Existing category amounts are replaced,
+// and the total is set to the new sum.
+func (s *Settlement) SumDetails() {
+	sums := map[Text]Money4{}
+	for _, d := range s.ListDetail {
+		if !d.IsRounding() {
+			sums[d.ChargeCode] += d.Amt
+		}
+	}
+	kept := s.ListDetail[:0]
+	for _, d := range s.ListDetail {
+		if !d.IsRounding() {
+			kept = append(kept, d)
+		}
+	}
+	s.ListDetail = kept
+	s.TotalAmt = 0
+	for i := range s.ChargeDetail {
+		if sum, ok := sums[s.ChargeDetail[i].ChargeCode]; ok {
+			s.ChargeDetail[i].Amt, _ = sum.RoundFen()
+		}
+		s.TotalAmt += s.ChargeDetail[i].Amt
+	}
+	s.AddRoundingLines()
+}
