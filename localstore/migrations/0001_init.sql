@@ -1,0 +1,160 @@
+-- The station's store: identity, number stock, bills and their outbox,
+-- paper stock and usage, and the master data the server will send.
+-- Times are Unix milliseconds, UTC. Money is integer fen (Money4 where noted).
+
+CREATE TABLE station (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    place_code       TEXT    NOT NULL,
+    place_name       TEXT    NOT NULL DEFAULT '',
+    unit_name        TEXT    NOT NULL DEFAULT '',
+    unit_credit_code TEXT    NOT NULL DEFAULT '',
+    server_url       TEXT    NOT NULL DEFAULT '',
+    private_key      TEXT    NOT NULL,
+    public_key       TEXT    NOT NULL,
+    chain_seq        INTEGER NOT NULL DEFAULT 0,   -- seq of the last bill
+    chain_hash       TEXT    NOT NULL,             -- hex SM3 of the last bill's content
+    unsynced_count   INTEGER NOT NULL DEFAULT 0,   -- outbox rows not acknowledged
+    unsynced_amount  INTEGER NOT NULL DEFAULT 0,   -- their absolute totals
+    created_at       INTEGER NOT NULL
+) STRICT;
+
+-- Settings sent by the server (or defaults); value is JSON.
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT    NOT NULL,
+    source     TEXT    NOT NULL DEFAULT 'default',
+    updated_at INTEGER NOT NULL
+) STRICT;
+
+-- Which bill code each kind of bill is issued under at this point.
+CREATE TABLE bill_kinds (
+    kind      TEXT PRIMARY KEY,
+    bill_code TEXT    NOT NULL,
+    name      TEXT    NOT NULL,
+    version   INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- Number segments allocated to this point; next_no is the next unused number.
+CREATE TABLE segments (
+    id        TEXT PRIMARY KEY,
+    bill_code TEXT    NOT NULL,
+    start_no  INTEGER NOT NULL,
+    end_no    INTEGER NOT NULL,
+    next_no   INTEGER NOT NULL,
+    source    TEXT    NOT NULL,              -- 'server' | 'demo'
+    added_at  INTEGER NOT NULL,
+    CHECK (start_no >= 1 AND end_no >= start_no AND next_no BETWEEN start_no AND end_no + 1)
+) STRICT;
+CREATE INDEX segments_code ON segments (bill_code, start_no);
+
+CREATE TABLE bills (
+    id          TEXT PRIMARY KEY,             -- UUID v7
+    seq         INTEGER NOT NULL UNIQUE,      -- position in this point's chain
+    bill_code   TEXT    NOT NULL,
+    bill_no     INTEGER NOT NULL,
+    check_code  TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    bus_no      TEXT,                         -- NULL on red bills
+    payer       TEXT    NOT NULL,
+    card_no     TEXT    NOT NULL DEFAULT '',
+    patient_no  TEXT    NOT NULL DEFAULT '',
+    total       INTEGER NOT NULL,
+    issued_at   INTEGER NOT NULL,
+    payee       TEXT    NOT NULL,
+    red_of      TEXT REFERENCES bills (id),   -- the original, on a red bill
+    input_hash  BLOB,                         -- SM3 of the canonical settlement (BusNo idempotency)
+    content     BLOB    NOT NULL,             -- canonical bill; what is hashed and signed
+    prev_hash   TEXT    NOT NULL,
+    hash        TEXT    NOT NULL,
+    signature   BLOB    NOT NULL,
+    UNIQUE (bill_code, bill_no)
+) STRICT;
+CREATE UNIQUE INDEX bills_bus_no ON bills (bus_no) WHERE bus_no IS NOT NULL;
+CREATE UNIQUE INDEX bills_red_of ON bills (red_of) WHERE red_of IS NOT NULL;
+CREATE INDEX bills_issued_at ON bills (issued_at);
+CREATE INDEX bills_payer ON bills (payer);
+CREATE INDEX bills_patient ON bills (patient_no);
+
+-- Issued bills are immutable: corrections are red bills.
+CREATE TRIGGER bills_no_update BEFORE UPDATE ON bills
+BEGIN SELECT RAISE(ABORT, 'bills are immutable'); END;
+CREATE TRIGGER bills_no_delete BEFORE DELETE ON bills
+BEGIN SELECT RAISE(ABORT, 'bills are immutable'); END;
+
+-- Bills waiting to reach the server; acked_at is set by the sync service.
+CREATE TABLE outbox (
+    bill_id    TEXT PRIMARY KEY REFERENCES bills (id),
+    seq        INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    acked_at   INTEGER,
+    state      TEXT    NOT NULL DEFAULT 'pending',   -- pending | acked | rejected
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT    NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX outbox_pending ON outbox (seq) WHERE acked_at IS NULL;
+CREATE INDEX outbox_pending_time ON outbox (created_at) WHERE acked_at IS NULL;
+
+-- Pre-printed paper ranges received by this point; next_no is the paper
+-- number the software believes is next in the printer.
+CREATE TABLE paper_ranges (
+    id         TEXT PRIMARY KEY,
+    paper_code TEXT    NOT NULL,
+    start_no   INTEGER NOT NULL,
+    end_no     INTEGER NOT NULL,
+    next_no    INTEGER NOT NULL,
+    added_at   INTEGER NOT NULL,
+    CHECK (start_no >= 1 AND end_no >= start_no AND next_no BETWEEN start_no AND end_no + 1)
+) STRICT;
+CREATE INDEX paper_ranges_code ON paper_ranges (paper_code, start_no);
+
+-- Every paper number consumed: printed with a bill, voided after printing,
+-- or voided blank.
+CREATE TABLE paper_usage (
+    paper_code TEXT    NOT NULL,
+    paper_no   INTEGER NOT NULL,
+    status     TEXT    NOT NULL CHECK (status IN ('printed', 'voided', 'blank_void')),
+    bill_id    TEXT REFERENCES bills (id),
+    reason     TEXT    NOT NULL DEFAULT '',
+    operator   TEXT    NOT NULL DEFAULT '',
+    used_at    INTEGER NOT NULL,
+    voided_at  INTEGER,
+    PRIMARY KEY (paper_code, paper_no),
+    CHECK ((status = 'blank_void') = (bill_id IS NULL))
+) STRICT;
+CREATE UNIQUE INDEX paper_live ON paper_usage (bill_id) WHERE status = 'printed';
+
+-- Master data pulled from the server (empty until the first sync).
+CREATE TABLE charge_items (
+    code          TEXT PRIMARY KEY,
+    name          TEXT    NOT NULL,
+    pinyin        TEXT    NOT NULL DEFAULT '',  -- initials, e.g. qmsp for 青霉素片
+    category_code TEXT    NOT NULL,
+    unit          TEXT    NOT NULL DEFAULT '',
+    spec          TEXT    NOT NULL DEFAULT '',
+    price         INTEGER NOT NULL DEFAULT 0,   -- Money4
+    medical_class TEXT    NOT NULL DEFAULT '',  -- 甲/乙/丙
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    version       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX charge_items_pinyin ON charge_items (pinyin);
+
+CREATE TABLE pay_channels (
+    code     TEXT PRIMARY KEY,
+    name     TEXT    NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    version  INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE users (
+    login         TEXT PRIMARY KEY,
+    name          TEXT    NOT NULL,
+    password_hash TEXT    NOT NULL,
+    roles         TEXT    NOT NULL DEFAULT '',
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    version       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE master_versions (
+    name    TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+) STRICT;

@@ -1,0 +1,145 @@
+package localstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// Segment sources.
+const (
+	SourceServer = "server" // allocated by ebill-server
+	SourceDemo   = "demo"   // made locally by `ebill init --demo`; never uploaded as real stock
+)
+
+// SegmentInfo is a number segment held by this point and how far it is used.
+type SegmentInfo struct {
+	ID string
+	bill.Segment
+	Next    int64 // next unused number; End+1 when used up
+	Source  string
+	AddedAt time.Time
+}
+
+// Remaining is how many numbers of the segment are unused.
+func (s SegmentInfo) Remaining() int64 { return s.Segment.Remaining(s.Next) }
+
+// AddSegment records a segment allocated to this point. A segment that
+// overlaps one already held is refused: a number must never be issued twice.
+// Adding the very same segment again (a retried pull) is a no-op that
+// returns the existing id.
+func (s *Store) AddSegment(ctx context.Context, seg bill.Segment, source string) (string, error) {
+	if err := bill.CheckBillCode(seg.Code); err != nil {
+		return "", err
+	}
+	if err := seg.Validate(); err != nil {
+		return "", err
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var oldID string
+		var start, end int64
+		err := tx.QueryRowContext(ctx, `SELECT id, start_no, end_no FROM segments
+			WHERE bill_code = ? AND start_no <= ? AND end_no >= ? ORDER BY start_no LIMIT 1`,
+			seg.Code, seg.End, seg.Start).Scan(&oldID, &start, &end)
+		switch {
+		case err == nil && start == seg.Start && end == seg.End:
+			id = oldID
+			return nil
+		case err == nil:
+			return bill.Errorf(bill.EConflict, "号段 %s 与已有号段 %s 重叠，已拒绝；请联系票据管理员核对。",
+				seg, bill.Segment{Code: seg.Code, Start: start, End: end})
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO segments (id, bill_code, start_no, end_no, next_no, source, added_at)
+			VALUES (?,?,?,?,?,?,?)`, id, seg.Code, seg.Start, seg.End, seg.Start, source, nowMillis(s.now()))
+		return err
+	})
+	return id, err
+}
+
+// Segments lists every segment held, by bill code and start.
+func (s *Store) Segments(ctx context.Context) ([]SegmentInfo, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, bill_code, start_no, end_no, next_no, source, added_at
+		FROM segments ORDER BY bill_code, start_no`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SegmentInfo
+	for rows.Next() {
+		var si SegmentInfo
+		var added int64
+		if err := rows.Scan(&si.ID, &si.Code, &si.Start, &si.End, &si.Next, &si.Source, &added); err != nil {
+			return nil, err
+		}
+		si.AddedAt = fromMillis(added)
+		out = append(out, si)
+	}
+	return out, rows.Err()
+}
+
+// CodeStock sums the segments of one bill code.
+type CodeStock struct {
+	BillCode  string
+	Total     int64 // numbers received in segments
+	Used      int64
+	Remaining int64
+	Alert     bool  // Remaining below the alert threshold
+	Threshold int64 // the threshold in force
+	Next      int64 // the number the next bill will get; 0 when none is left
+}
+
+// Stock returns the stock of every bill code held, with the stock alert.
+func (s *Store) Stock(ctx context.Context) ([]CodeStock, error) {
+	segs, err := s.Segments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	threshold, err := readStockAlert(ctx, s.read)
+	if err != nil {
+		return nil, err
+	}
+	var out []CodeStock
+	for _, sg := range segs {
+		if len(out) == 0 || out[len(out)-1].BillCode != sg.Code {
+			out = append(out, CodeStock{BillCode: sg.Code, Threshold: threshold})
+		}
+		cs := &out[len(out)-1]
+		cs.Total += sg.Len()
+		cs.Remaining += sg.Remaining()
+		if cs.Next == 0 && sg.Remaining() > 0 {
+			cs.Next = sg.Next
+		}
+	}
+	for i := range out {
+		out[i].Used = out[i].Total - out[i].Remaining
+		out[i].Alert = out[i].Remaining < threshold
+	}
+	return out, nil
+}
+
+// takeNumber consumes the next unused number of billCode, from the lowest
+// segment that has one left.
+func takeNumber(ctx context.Context, tx *sql.Tx, billCode string) (int64, error) {
+	var id string
+	var next int64
+	err := tx.QueryRowContext(ctx, `SELECT id, next_no FROM segments
+		WHERE bill_code = ? AND next_no <= end_no ORDER BY start_no LIMIT 1`, billCode).Scan(&id, &next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, bill.Errorf(bill.ENoStock, "票据代码 %s 的号段已用完，无法开票；请联网获取新号段（同步服务会自动申请），或联系票据管理员分配号段。", billCode)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE segments SET next_no = next_no + 1 WHERE id = ?", id); err != nil {
+		return 0, err
+	}
+	return next, nil
+}

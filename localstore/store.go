@@ -1,0 +1,197 @@
+// Package localstore is the station's SQLite store: one file in WAL mode
+// shared by the GUI, the CLI and the sync service. Every operation is one
+// short immediate transaction, so a crash at any instant loses no
+// acknowledged bill and leaves no hole in the numbers.
+package localstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// FileName is the database file's name inside a station's data directory.
+const FileName = "station.db"
+
+// Store is an open station database. It is safe for concurrent use, and
+// several processes may open the same file at once.
+type Store struct {
+	write *sql.DB // one connection; every transaction BEGIN IMMEDIATE
+	read  *sql.DB // several connections for queries
+	path  string
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// Option changes how Open sets up a Store.
+type Option func(*Store)
+
+// WithClock replaces time.Now (tests of offline limits).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithLogger sets the logger for detail that users do not see.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// Open opens (creating if needed) the station database in dir and brings
+// its schema up to date.
+func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, bill.Errorf(bill.EInvalid, "无法创建数据目录 %s：%v；请检查路径和权限。", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	s := &Store{path: path, log: slog.Default(), now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	var err error
+	if s.write, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate"); err != nil {
+		return nil, fmt.Errorf("localstore: open %s: %w", path, err)
+	}
+	s.write.SetMaxOpenConns(1)
+	if s.read, err = sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)"); err != nil {
+		s.write.Close()
+		return nil, fmt.Errorf("localstore: open %s: %w", path, err)
+	}
+	s.read.SetMaxOpenConns(4)
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// migrate applies the embedded migrations in order, each in its own
+// immediate transaction that first re-reads user_version, so processes
+// opening a new file at the same moment cannot apply one twice.
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		version := i + 1
+		body, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			var current int
+			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+				return err
+			}
+			if current >= version {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("localstore: migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+// tx runs fn in one immediate write transaction, retrying a few times if
+// another process holds the database past the busy timeout. fn must have no
+// effect outside the transaction: it may run more than once.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = s.txOnce(ctx, fn); !isBusy(err) {
+			return translate(err)
+		}
+		s.log.Warn("database busy, retrying", "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
+		}
+	}
+	return bill.Errorf(bill.EInternal, "数据库繁忙（另一程序长时间占用），请稍后重试。")
+}
+
+func (s *Store) txOnce(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// translate turns driver errors into our own: a uniqueness or foreign key
+// violation is an EConflict; anything else not already an *bill.Error keeps
+// its detail for the log and is an internal error.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *bill.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CONSTRAINT {
+		return fmt.Errorf("%w: %v", errConflict, err)
+	}
+	return err
+}
+
+// errConflict marks a constraint violation that an operation did not expect.
+var errConflict = bill.Errorf(bill.EConflict, "数据与已有记录冲突，操作未执行；请刷新后重试。")
+
+func nowMillis(t time.Time) int64 { return t.UTC().UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
