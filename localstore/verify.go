@@ -59,9 +59,9 @@ func (s *Store) Verify(ctx context.Context) (*VerifyReport, error) {
 
 type chainRow struct {
 	id, kind, checkCode, busNo, redOf, prevHash, hash, payer string
-	seq, billNo, total, issuedAt                            int64
-	code                                                    string
-	content, signature                                      []byte
+	seq, billNo, total, issuedAt                             int64
+	code                                                     string
+	content, signature                                       []byte
 }
 
 func verifyChain(ctx context.Context, tx *sql.Tx, st *Station, pub *bill.PublicKey, rep *VerifyReport) error {
