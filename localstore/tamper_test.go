@@ -1,0 +1,92 @@
+package localstore
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// tamper edits the closed station file directly, as someone with the
+// sqlite3 shell would: triggers dropped first.
+func tamper(t *testing.T, dir string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range append([]string{"DROP TRIGGER bills_no_update", "DROP TRIGGER bills_no_delete", "PRAGMA foreign_keys = OFF"}, stmts...) {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func TestVerifyFindsTampering(t *testing.T) {
+	tests := []struct {
+		name  string
+		stmts []string
+		want  []string // substrings that must appear in the report, each naming a bill
+	}{
+		{"edit amount column", []string{"UPDATE bills SET total = 100 WHERE seq = 3"},
+			[]string{"票据 35060126 0000000003（链序号 3）：金额"}},
+		{"edit signed content", []string{"UPDATE bills SET content = CAST(REPLACE(CAST(content AS TEXT), '王五', '王六') AS BLOB) WHERE seq = 3"},
+			[]string{"票据 35060126 0000000003（链序号 3）：票据内容与其哈希值不符"}},
+		{"edit content and its hash", []string{
+			"UPDATE bills SET content = CAST(REPLACE(CAST(content AS TEXT), '王五', '王六') AS BLOB), payer = '王六' WHERE seq = 3",
+			"UPDATE bills SET hash = lower(hex(randomblob(32))) WHERE seq = 3"},
+			[]string{"票据 35060126 0000000003（链序号 3）：票据内容与其哈希值不符", "票据 35060126 0000000004（链序号 4）：与前一张票据的链接断开"}},
+		{"delete a bill", []string{"DELETE FROM outbox WHERE seq = 3", "DELETE FROM bills WHERE seq = 3"},
+			[]string{"票据 35060126 0000000004（链序号 4）：链序号应为 3", "有号码缺失"}},
+		{"delete the last bill", []string{"DELETE FROM outbox WHERE seq = 5", "DELETE FROM bills WHERE seq = 5"},
+			[]string{"链尾不符", "有号码缺失"}},
+		{"reorder two bills", []string{"UPDATE bills SET seq = -1 WHERE seq = 2", "UPDATE bills SET seq = 2 WHERE seq = 3", "UPDATE bills SET seq = 3 WHERE seq = -1"},
+			[]string{"票据 35060126 0000000003（链序号 2）：与前一张票据的链接断开", "票据 35060126 0000000002（链序号 3）"}},
+		{"renumber a bill", []string{"UPDATE bills SET bill_no = 99 WHERE seq = 2"},
+			[]string{"票据 35060126 0000000099（链序号 2）：票据代码/号码与签名内容", "号码不在本机任何已使用的号段内"}},
+		{"swap in another bill's signature", []string{"UPDATE bills SET signature = (SELECT signature FROM bills WHERE seq = 1) WHERE seq = 2"},
+			[]string{"票据 35060126 0000000002（链序号 2）：票据签名验证失败"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, dir := newDemoStore(t)
+			ctx := context.Background()
+			for i := 0; i < 5; i++ {
+				set := example(t, "registration.json")
+				set.BusNo = bill.Text("T-" + itoa(int64(i)))
+				mustIssue(t, s, bill.Registration, set)
+			}
+			if rep, err := s.Verify(ctx); err != nil || !rep.OK() || rep.Bills != 5 {
+				t.Fatalf("before tampering: %+v %v", rep, err)
+			}
+			s.Close()
+			tamper(t, dir, tt.stmts...)
+			s2, err := Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			rep, err := s2.Verify(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatal("verify passed a tampered file")
+			}
+			var all []string
+			for _, p := range rep.Problems {
+				all = append(all, p.String())
+			}
+			text := strings.Join(all, "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("report lacks %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+}
