@@ -1,0 +1,238 @@
+// Command ebill is the station's command line: initialise a billing point,
+// issue and reverse bills, manage paper stock, query, verify the chain.
+// Human output is Chinese; --json gives machine output for scripts.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// app holds what every command needs: global flags and the output streams.
+type app struct {
+	dataDir string
+	json    bool
+	stdout  io.Writer
+	stderr  io.Writer
+	log     *slog.Logger
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+var commands = []command{
+	{"init", "初始化本机为开票点（--demo 生成本地演示号段，无需服务器）", cmdInit},
+	{"issue", "按结算 JSON 文件开具电子票据", cmdIssue},
+	{"red", "冲红（开具红字票据）", cmdRed},
+	{"paper", "纸质票据：intake 入库 | current 当前号码 | convert 换开 | reprint 作废重打 | void 作废 | blank-void 空白作废 | show 查询", cmdPaper},
+	{"stock", "号段库存", cmdStock},
+	{"list", "查询票据列表", cmdList},
+	{"show", "查看一张票据", cmdShow},
+	{"verify", "校验本机全部票据的签名、哈希链和号码连续性", cmdVerify},
+	{"status", "开票点状态：离线额度、待上传、库存、纸质票号", cmdStatus},
+	{"version", "显示版本", cmdVersion},
+}
+
+// run is the whole program: a test can call it with its own arguments,
+// streams and environment.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	fs := flag.NewFlagSet("ebill", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&a.dataDir, "data", getenv("EBILL_DATA"), "数据目录（默认取环境变量 EBILL_DATA）")
+	fs.BoolVar(&a.json, "json", false, "以 JSON 输出，供脚本使用")
+	verbose := fs.Bool("v", false, "输出调试日志")
+	fs.Usage = func() { usage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	a.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if a.dataDir == "" {
+		a.dataDir = defaultDataDir(getenv)
+	}
+	if fs.NArg() == 0 {
+		usage(stderr, fs)
+		return exitUsage
+	}
+	name, rest := fs.Arg(0), fs.Args()[1:]
+	for _, c := range commands {
+		if c.name == name {
+			return a.finish(c.run(ctx, a, rest))
+		}
+	}
+	fmt.Fprintf(stderr, "未知命令 %q。\n\n", name)
+	usage(stderr, fs)
+	return exitUsage
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintln(w, "用法：ebill [--data 目录] [--json] <命令> [参数]")
+	fmt.Fprintln(w, "\n命令：")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\n全局参数：")
+	fs.PrintDefaults()
+	fmt.Fprintln(w, "\n每个命令的参数：ebill <命令> -h")
+}
+
+// defaultDataDir is where the station database lives when neither --data
+// nor EBILL_DATA says: %ProgramData%\ebill on Windows (shared by the
+// service and the desktop), ~/.local/share/ebill elsewhere.
+func defaultDataDir(getenv func(string) string) string {
+	if runtime.GOOS == "windows" {
+		if pd := getenv("ProgramData"); pd != "" {
+			return filepath.Join(pd, "ebill")
+		}
+	}
+	if x := getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "ebill")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "ebill")
+	}
+	return "ebill-data"
+}
+
+// Exit codes, so that scripts can tell failures apart.
+const (
+	exitOK       = 0
+	exitInternal = 1
+	exitUsage    = 2
+	exitInvalid  = 3 // bad input; nothing changed
+	exitConflict = 4 // conflict, already reversed, not found
+	exitBlocked  = 5 // no stock, offline limit
+	exitTampered = 6 // verify found problems
+)
+
+// errUsage marks a command-line mistake whose message was already printed.
+var errUsage = errors.New("usage")
+
+// finish prints err the way users and scripts need it and returns the exit code.
+func (a *app) finish(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, errUsage) {
+		return exitUsage
+	}
+	code := bill.ErrorCode(err)
+	msg := bill.ErrorMessage(err)
+	if code == bill.EInternal {
+		a.log.Error("command failed", "err", err)
+		msg += "（详情：" + err.Error() + "）"
+	}
+	if a.json {
+		var e *bill.Error
+		field := ""
+		if errors.As(err, &e) {
+			field = e.Field
+		}
+		a.printJSON(map[string]any{"error": map[string]string{"code": code, "field": field, "message": msg}})
+	}
+	fmt.Fprintln(a.stderr, "错误："+msg)
+	switch code {
+	case bill.EInvalid:
+		return exitInvalid
+	case bill.EConflict, bill.EAlreadyReversed, bill.ENotFound:
+		return exitConflict
+	case bill.ENoStock, bill.ELimit:
+		return exitBlocked
+	case bill.ETampered:
+		return exitTampered
+	}
+	return exitInternal
+}
+
+func (a *app) printJSON(v any) {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func (a *app) printf(format string, args ...any) { fmt.Fprintf(a.stdout, format, args...) }
+
+// open opens the station database of the data directory, which must
+// exist: only init creates one, so a mistyped --data does not leave an
+// empty station behind.
+func (a *app) open(ctx context.Context) (*localstore.Store, error) {
+	if _, err := os.Stat(filepath.Join(a.dataDir, localstore.FileName)); err != nil {
+		return nil, bill.Errorf(bill.ENotFound, "数据目录 %s 中没有开票点数据；请核对 --data 参数，或先执行 ebill init。", a.dataDir)
+	}
+	return a.create(ctx)
+}
+
+// create opens the station database, creating it if needed.
+func (a *app) create(ctx context.Context) (*localstore.Store, error) {
+	return localstore.Open(ctx, a.dataDir, localstore.WithLogger(a.log))
+}
+
+// newFlags makes a command's flag set; its errors go to stderr in Chinese.
+func (a *app) newFlags(name, usageLine string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(a.stderr, "用法：ebill %s %s\n\n参数：\n", name, usageLine)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses a command's flags; stray arguments are a usage error.
+func (a *app) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(a.stderr, "多余的参数：%s\n", strings.Join(fs.Args(), " "))
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+// required reports missing required flags as one EInvalid error.
+func required(pairs ...string) error {
+	var missing []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if strings.TrimSpace(pairs[i+1]) == "" {
+			missing = append(missing, "--"+pairs[i])
+		}
+	}
+	if len(missing) > 0 {
+		return bill.Errorf(bill.EInvalid, "缺少参数 %s", strings.Join(missing, "、"))
+	}
+	return nil
+}

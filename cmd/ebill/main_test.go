@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// ebill runs the command in-process and returns stdout, stderr and the exit code.
+func ebill(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut, func(string) string { return "" })
+	return out.String(), errOut.String(), code
+}
+
+func TestDoneWhen(t *testing.T) {
+	d := t.TempDir()
+	if _, errOut, code := ebill(t, "--data", d, "init", "--place", "P01", "--demo"); code != 0 {
+		t.Fatalf("init: %d %s", code, errOut)
+	}
+	out, errOut, code := ebill(t, "--data", d, "--json", "issue", "-f", "../../examples/outpatient.json")
+	if code != 0 {
+		t.Fatalf("issue: %d %s", code, errOut)
+	}
+	var first map[string]any
+	if err := json.Unmarshal([]byte(out), &first); err != nil {
+		t.Fatalf("issue output is not JSON: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`^\d{8}$`).MatchString(first["billCode"].(string)) ||
+		!regexp.MustCompile(`^\d{10}$`).MatchString(first["billNo"].(string)) ||
+		!regexp.MustCompile(`^[0-9a-f]{6}$`).MatchString(first["checkCode"].(string)) || first["duplicate"] != false {
+		t.Fatalf("issue output %v", first)
+	}
+	out, _, code = ebill(t, "--data", d, "--json", "issue", "-f", "../../examples/outpatient.json")
+	var again map[string]any
+	json.Unmarshal([]byte(out), &again)
+	if code != 0 || again["id"] != first["id"] || again["billNo"] != first["billNo"] || again["duplicate"] != true {
+		t.Fatalf("second issue: %d %v", code, again)
+	}
+	out, _, code = ebill(t, "--data", d, "verify")
+	if code != 0 || !strings.Contains(out, "校验通过") || !strings.Contains(out, "链条完整") {
+		t.Fatalf("verify: %d %s", code, out)
+	}
+}
+
+func TestCommandsAndExitCodes(t *testing.T) {
+	d := t.TempDir()
+	ebill(t, "--data", d, "init", "--place", "P01", "--demo")
+	for _, f := range []string{"inpatient", "registration", "exam", "unit-payer"} {
+		if _, errOut, code := ebill(t, "--data", d, "issue", "-f", "../../examples/"+f+".json"); code != 0 {
+			t.Fatalf("%s: %s", f, errOut)
+		}
+	}
+	out, _, _ := ebill(t, "--data", d, "--json", "show", "--busno", "ZY202611250001")
+	if !strings.Contains(out, `"kind": "inpatient"`) || !strings.Contains(out, `"billCode": "35060226"`) {
+		t.Fatalf("kind inferred wrongly:\n%s", out)
+	}
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"red", "--code", "35060126", "--no", "1", "--reason", "退费"}, 0, "红字票据"},
+		{[]string{"red", "--code", "35060126", "--no", "1", "--reason", "退费"}, exitConflict, "已冲销"},
+		{[]string{"red", "--code", "35060126", "--no", "1"}, exitInvalid, "--reason"},
+		{[]string{"show", "--code", "35060126", "--no", "1"}, 0, "已冲红"},
+		{[]string{"paper", "current"}, 0, "0000000001"},
+		{[]string{"paper", "convert", "--code", "35060126", "--no", "2", "--paper-code", "35062601", "--paper-no", "5"}, exitConflict, "空白作废"},
+		{[]string{"paper", "blank-void", "--paper-code", "35062601", "--from", "1", "--to", "4", "--reason", "走纸"}, 0, "共 4 张"},
+		{[]string{"paper", "convert", "--code", "35060126", "--no", "2", "--paper-code", "35062601", "--paper-no", "5"}, 0, "0000000005"},
+		{[]string{"paper", "reprint", "--code", "35060126", "--no", "2", "--paper-no", "6", "--reason", "卡纸"}, 0, "0000000006"},
+		{[]string{"paper", "show", "--paper-code", "35062601", "--paper-no", "5"}, 0, "已作废"},
+		{[]string{"paper", "void", "--paper-code", "35062601", "--paper-no", "6", "--reason", "患者不要"}, 0, "仍然有效"},
+		{[]string{"paper", "intake", "--code", "35062601", "--from", "900", "--to", "1200"}, exitConflict, "重叠"},
+		{[]string{"paper", "intake", "--code", "35062601", "--from", "2001", "--to", "3000"}, 0, "共 1000 张"},
+		{[]string{"list", "--state", "red"}, 0, "共 1 张"},
+		{[]string{"list", "--payer", "海湾"}, 0, "厦门海湾科技有限公司"},
+		{[]string{"list", "--from", "2026/11/01"}, exitInvalid, "yyyy-MM-dd"},
+		{[]string{"stock"}, 0, "35060226"},
+		{[]string{"status"}, 0, "待上传：5 张"},
+		{[]string{"issue", "-f", "../../examples/nope.json"}, exitInvalid, "无法读取"},
+		{[]string{"issue", "--kind", "dental", "-f", "../../examples/exam.json"}, exitInvalid, "未知的票据种类"},
+		{[]string{"frobnicate"}, exitUsage, "未知命令"},
+		{[]string{"verify"}, 0, "共 5 张"},
+	}
+	for _, tt := range tests {
+		out, errOut, code := ebill(t, append([]string{"--data", d}, tt.args...)...)
+		if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+			t.Errorf("ebill %s → %d, want %d with %q\nstdout: %s\nstderr: %s", strings.Join(tt.args, " "), code, tt.code, tt.want, out, errOut)
+		}
+	}
+	// A mistyped data directory is an error and creates nothing.
+	missing := filepath.Join(t.TempDir(), "nope")
+	if _, errOut, code := ebill(t, "--data", missing, "status"); code != exitConflict || !strings.Contains(errOut, "ebill init") {
+		t.Fatalf("missing data dir: %d %s", code, errOut)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Fatal("status created the data directory")
+	}
+}
+
+func TestBadSettlementJSONError(t *testing.T) {
+	d := t.TempDir()
+	ebill(t, "--data", d, "init", "--place", "P01", "--demo")
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	raw, _ := os.ReadFile("../../examples/outpatient.json")
+	os.WriteFile(bad, bytes.Replace(raw, []byte(`"totalAmt": 123.45`), []byte(`"totalAmt": 123.456`), 1), 0o644)
+	out, errOut, code := ebill(t, "--data", d, "--json", "issue", "-f", bad)
+	var res struct {
+		Error struct{ Code, Field, Message string }
+	}
+	json.Unmarshal([]byte(out), &res)
+	if code != exitInvalid || res.Error.Field != "totalAmt" || !strings.Contains(errOut, "两位小数") {
+		t.Fatalf("%d %+v %s", code, res, errOut)
+	}
+	out, _, _ = ebill(t, "--data", d, "--json", "status")
+	if !strings.Contains(out, `"bills": 0`) {
+		t.Fatalf("bad input changed the store:\n%s", out)
+	}
+}
+
+// TestBinary builds the real command and runs the issue's lines with it.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	bin := filepath.Join(t.TempDir(), "ebill")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	d := filepath.Join(t.TempDir(), "D")
+	steps := [][]string{
+		{"--data", d, "init", "--place", "P01", "--demo"},
+		{"--data", d, "--json", "issue", "-f", "../../examples/outpatient.json"},
+		{"--data", d, "--json", "issue", "-f", "../../examples/outpatient.json"},
+		{"--data", d, "verify"},
+	}
+	var outs []string
+	for _, s := range steps {
+		out, err := exec.Command(bin, s...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ebill %v: %v\n%s", s, err, out)
+		}
+		outs = append(outs, string(out))
+	}
+	if outs[1] != outs[2] && !strings.Contains(outs[2], `"duplicate": true`) {
+		t.Fatalf("second issue differs:\n%s\n%s", outs[1], outs[2])
+	}
+	if !strings.Contains(outs[3], "校验通过") {
+		t.Fatalf("verify: %s", outs[3])
+	}
+}
