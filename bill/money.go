@@ -181,9 +181,11 @@ func (m Money4) Times(q Quantity) (Money4, bool) {
 // JSON: amounts are written as strings ("12.30") so that no reader ever
 // meets them as floats, and read from strings or numbers, exactly.
 
-func (m Money) MarshalJSON() ([]byte, error)    { return []byte(`"` + m.String() + `"`), nil }
-func (m Money4) MarshalJSON() ([]byte, error)   { return []byte(`"` + m.String() + `"`), nil }
-func (q Quantity) MarshalJSON() ([]byte, error) { return []byte(`"` + q.String() + `"`), nil }
+// MarshalText makes encoding/json write amounts as JSON strings; it is
+// cheaper than MarshalJSON, whose output encoding/json re-scans.
+func (m Money) MarshalText() ([]byte, error)    { return []byte(m.String()), nil }
+func (m Money4) MarshalText() ([]byte, error)   { return []byte(m.String()), nil }
+func (q Quantity) MarshalText() ([]byte, error) { return []byte(q.String()), nil }
 
 func (m *Money) UnmarshalJSON(b []byte) error {
 	s, null, err := jsonScalar(b)

@@ -71,10 +71,41 @@ type Sealed struct {
 	CheckCode string // 6 lowercase hex characters derived from Signature
 }
 
+// Canonical returns the bill's canonical encoding: what is hashed and signed.
+func (b *Bill) Canonical() ([]byte, error) {
+	return b.canonicalWith(b.Settlement.Canonical())
+}
+
+// canonicalWith encodes the bill around its settlement's canonical bytes,
+// already computed (the BusNo fingerprint needs them too): the header is
+// encoded without the settlement (the outer nil field hides the embedded
+// one) and the settlement, the last field, is spliced in. The bytes equal
+// those of encoding the Bill itself (TestCanonicalWithEqualsPlainEncoding).
+func (b *Bill) canonicalWith(settlement []byte) ([]byte, error) {
+	head, err := marshalCanonical(struct {
+		*Bill
+		Settlement *struct{} `json:"settlement,omitempty"`
+	}{Bill: b})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(head)+len(settlement)+16)
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, `,"settlement":`...)
+	out = append(out, settlement...)
+	return append(out, '}'), nil
+}
+
 // Seal encodes b canonically, hashes, signs and derives the check code.
 func Seal(b *Bill, key *PrivateKey) (*Sealed, error) {
+	return SealWith(b, b.Settlement.Canonical(), key)
+}
+
+// SealWith is Seal for a caller that already holds the canonical encoding
+// of b.Settlement.
+func SealWith(b *Bill, settlement []byte, key *PrivateKey) (*Sealed, error) {
 	b.V = FormatVersion
-	content, err := marshalCanonical(b)
+	content, err := b.canonicalWith(settlement)
 	if err != nil {
 		return nil, fmt.Errorf("bill: encode: %w", err)
 	}

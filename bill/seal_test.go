@@ -185,3 +185,22 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalWithEqualsPlainEncoding(t *testing.T) {
+	key, _ := GenerateKey()
+	sealed := sealExample(t, key)
+	plain, err := marshalCanonical(&sealed.Bill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(plain, sealed.Content) {
+		t.Fatalf("content differs from encoding the Bill:\n%s\n%s", plain, sealed.Content)
+	}
+	red := sealed.Bill
+	red.Red = &RedRef{OrigID: "x", OrigBillCode: "35060126", OrigBillNo: "0000000001", Reason: "退费"}
+	withRed, _ := red.Canonical()
+	plainRed, _ := marshalCanonical(&red)
+	if !bytes.Equal(withRed, plainRed) {
+		t.Fatalf("red bill content differs:\n%s\n%s", plainRed, withRed)
+	}
+}

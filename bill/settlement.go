@@ -16,115 +16,115 @@ import (
 // Struct tags: `max` is the longest value accepted (in characters); `req`
 // lists the bill kinds for which a field is required ("all" for every kind).
 type Settlement struct {
-	BusNo         Text  `json:"busNo" max:"50" req:"all"`
-	BusType       Text  `json:"busType" max:"20" req:"all"`
-	BusDateTime   Text  `json:"busDateTime" max:"17" req:"all"`
-	PlaceCode     Text  `json:"placeCode" max:"50"`
-	Payee         Text  `json:"payee" max:"60" req:"all"`
-	Author        Text  `json:"author" max:"60" req:"all"`
-	Checker       Text  `json:"checker" max:"60"`
-	Remark        Text  `json:"remark" max:"200"`
-	TotalAmt      Money `json:"totalAmt"`
-	IsArrears     Text  `json:"isArrears" max:"1"`
-	ArrearsReason Text  `json:"arrearsReason" max:"200"`
+	BusNo         Text  `json:"busNo,omitempty" max:"50" req:"all"`
+	BusType       Text  `json:"busType,omitempty" max:"20" req:"all"`
+	BusDateTime   Text  `json:"busDateTime,omitempty" max:"17" req:"all"`
+	PlaceCode     Text  `json:"placeCode,omitempty" max:"50"`
+	Payee         Text  `json:"payee,omitempty" max:"60" req:"all"`
+	Author        Text  `json:"author,omitempty" max:"60" req:"all"`
+	Checker       Text  `json:"checker,omitempty" max:"60"`
+	Remark        Text  `json:"remark,omitempty" max:"200"`
+	TotalAmt      Money `json:"totalAmt,omitempty"`
+	IsArrears     Text  `json:"isArrears,omitempty" max:"1"`
+	ArrearsReason Text  `json:"arrearsReason,omitempty" max:"200"`
 
 	// Payer (交款人).
-	Payer     Text `json:"payer" max:"100" req:"all"`
-	PayerType Text `json:"payerType" max:"1" req:"all"`
-	IDCardNo  Text `json:"idCardNo" max:"30"`
-	CardType  Text `json:"cardType" max:"10"`
-	CardNo    Text `json:"cardNo" max:"50"`
-	Tel       Text `json:"tel" max:"20"`
-	Email     Text `json:"email" max:"100"`
+	Payer     Text `json:"payer,omitempty" max:"100" req:"all"`
+	PayerType Text `json:"payerType,omitempty" max:"1" req:"all"`
+	IDCardNo  Text `json:"idCardNo,omitempty" max:"30"`
+	CardType  Text `json:"cardType,omitempty" max:"10"`
+	CardNo    Text `json:"cardNo,omitempty" max:"50"`
+	Tel       Text `json:"tel,omitempty" max:"20"`
+	Email     Text `json:"email,omitempty" max:"100"`
 
 	// Visit (就诊信息).
-	MedicalInstitution  Text `json:"medicalInstitution" max:"30"`
-	MedCareInstitution  Text `json:"medCareInstitution" max:"60"`
-	MedCareTypeCode     Text `json:"medCareTypeCode" max:"30"`
-	MedicalCareType     Text `json:"medicalCareType" max:"60"`
-	MedicalInsuranceID  Text `json:"medicalInsuranceID" max:"30"`
-	PatientCategory     Text `json:"patientCategory" max:"60" req:"outpatient,inpatient,registration"`
-	PatientCategoryCode Text `json:"patientCategoryCode" max:"60"`
-	PatientID           Text `json:"patientId" max:"30"`
-	PatientNo           Text `json:"patientNo" max:"30"`
-	CaseNumber          Text `json:"caseNumber" max:"50"`
-	ConsultationDate    Text `json:"consultationDate" max:"10" req:"outpatient,registration"`
-	Sex                 Text `json:"sex" max:"4"`
-	Age                 Text `json:"age" max:"10"`
-	HospitalNo          Text `json:"hospitalNo" max:"30" req:"inpatient"`
-	InHospitalDate      Text `json:"inHospitalDate" max:"10" req:"inpatient"`
-	OutHospitalDate     Text `json:"outHospitalDate" max:"10" req:"inpatient"`
-	HospitalDays        Text `json:"hospitalDays" max:"10"`
-	Ward                Text `json:"patientWard" max:"60"`
-	BedNo               Text `json:"bedNo" max:"20"`
-	CheckUpNo           Text `json:"checkUpNo" max:"50" req:"exam"`
+	MedicalInstitution  Text `json:"medicalInstitution,omitempty" max:"30"`
+	MedCareInstitution  Text `json:"medCareInstitution,omitempty" max:"60"`
+	MedCareTypeCode     Text `json:"medCareTypeCode,omitempty" max:"30"`
+	MedicalCareType     Text `json:"medicalCareType,omitempty" max:"60"`
+	MedicalInsuranceID  Text `json:"medicalInsuranceID,omitempty" max:"30"`
+	PatientCategory     Text `json:"patientCategory,omitempty" max:"60" req:"outpatient,inpatient,registration"`
+	PatientCategoryCode Text `json:"patientCategoryCode,omitempty" max:"60"`
+	PatientID           Text `json:"patientId,omitempty" max:"30"`
+	PatientNo           Text `json:"patientNo,omitempty" max:"30"`
+	CaseNumber          Text `json:"caseNumber,omitempty" max:"50"`
+	ConsultationDate    Text `json:"consultationDate,omitempty" max:"10" req:"outpatient,registration"`
+	Sex                 Text `json:"sex,omitempty" max:"4"`
+	Age                 Text `json:"age,omitempty" max:"10"`
+	HospitalNo          Text `json:"hospitalNo,omitempty" max:"30" req:"inpatient"`
+	InHospitalDate      Text `json:"inHospitalDate,omitempty" max:"10" req:"inpatient"`
+	OutHospitalDate     Text `json:"outHospitalDate,omitempty" max:"10" req:"inpatient"`
+	HospitalDays        Text `json:"hospitalDays,omitempty" max:"10"`
+	Ward                Text `json:"patientWard,omitempty" max:"60"`
+	BedNo               Text `json:"bedNo,omitempty" max:"20"`
+	CheckUpNo           Text `json:"checkUpNo,omitempty" max:"50" req:"exam"`
 
 	// Amount split of the insurance settlement (all fen).
-	FundPay          Money `json:"fundPay"`
-	AccountPay       Money `json:"accountPay"`
-	OtherFundPay     Money `json:"otherfundPay"`
-	OwnPay           Money `json:"ownPay"`
-	SelfConceitedAmt Money `json:"selfConceitedAmt"`
-	SelfPayAmt       Money `json:"selfPayAmt"`
-	SelfCashPay      Money `json:"selfCashPay"`
-	ReimbursementAmt Money `json:"reimbursementAmt"`
-	OwnAcBalance     Money `json:"ownAcBalance"`
-	BalancedNumber   Text  `json:"balancedNumber" max:"100"`
+	FundPay          Money `json:"fundPay,omitempty"`
+	AccountPay       Money `json:"accountPay,omitempty"`
+	OtherFundPay     Money `json:"otherfundPay,omitempty"`
+	OwnPay           Money `json:"ownPay,omitempty"`
+	SelfConceitedAmt Money `json:"selfConceitedAmt,omitempty"`
+	SelfPayAmt       Money `json:"selfPayAmt,omitempty"`
+	SelfCashPay      Money `json:"selfCashPay,omitempty"`
+	ReimbursementAmt Money `json:"reimbursementAmt,omitempty"`
+	OwnAcBalance     Money `json:"ownAcBalance,omitempty"`
+	BalancedNumber   Text  `json:"balancedNumber,omitempty" max:"100"`
 
-	ChargeDetail     []ChargeLine `json:"chargeDetail"`
-	ListDetail       []DetailLine `json:"listDetail"`
-	PayChannelDetail []PayChannel `json:"payChannelDetail"`
-	OtherInfo        []OtherInfo  `json:"otherInfo"`
+	ChargeDetail     []ChargeLine `json:"chargeDetail,omitempty"`
+	ListDetail       []DetailLine `json:"listDetail,omitempty"`
+	PayChannelDetail []PayChannel `json:"payChannelDetail,omitempty"`
+	OtherInfo        []OtherInfo  `json:"otherInfo,omitempty"`
 }
 
 // ChargeLine is one charge category on the bill face (chargeDetail).
 type ChargeLine struct {
-	SortNo     Text     `json:"sortNo" max:"10"`
-	ChargeCode Text     `json:"chargeCode" max:"50" req:"all"`
-	ChargeName Text     `json:"chargeName" max:"100" req:"all"`
-	Unit       Text     `json:"unit" max:"20"`
-	Std        Money4   `json:"std"`
-	Number     Quantity `json:"number"`
-	Amt        Money    `json:"amt"`
-	SelfAmt    Money    `json:"selfAmt"`
-	Remark     Text     `json:"remark" max:"200"`
+	SortNo     Text     `json:"sortNo,omitempty" max:"10"`
+	ChargeCode Text     `json:"chargeCode,omitempty" max:"50" req:"all"`
+	ChargeName Text     `json:"chargeName,omitempty" max:"100" req:"all"`
+	Unit       Text     `json:"unit,omitempty" max:"20"`
+	Std        Money4   `json:"std,omitempty"`
+	Number     Quantity `json:"number,omitempty"`
+	Amt        Money    `json:"amt,omitempty"`
+	SelfAmt    Money    `json:"selfAmt,omitempty"`
+	Remark     Text     `json:"remark,omitempty" max:"200"`
 }
 
 // DetailLine is one item of the detail list (listDetail, 医疗收费明细).
 type DetailLine struct {
-	ListDetailNo    Text     `json:"listDetailNo" max:"60"`
-	ChargeCode      Text     `json:"chargeCode" max:"50" req:"all"`
-	ChargeName      Text     `json:"chargeName" max:"100"`
-	PrescribeCode   Text     `json:"prescribeCode" max:"60"`
-	ListTypeCode    Text     `json:"listTypeCode" max:"50"`
-	ListTypeName    Text     `json:"listTypeName" max:"100"`
-	Code            Text     `json:"code" max:"30"`
-	Name            Text     `json:"name" max:"100" req:"all"`
-	Form            Text     `json:"form" max:"50"`
-	Specification   Text     `json:"specification" max:"100"`
-	Unit            Text     `json:"unit" max:"20"`
-	Std             Money4   `json:"std"`
-	Number          Quantity `json:"number"`
-	Amt             Money4   `json:"amt"`
-	SelfAmt         Money4   `json:"selfAmt"`
-	ReceivableAmt   Money4   `json:"receivableAmt"`
-	MedicalCareType Text     `json:"medicalCareType" max:"10"`
-	MedCareItemCode Text     `json:"medCareItemCode" max:"100"`
-	MedCareItemName Text     `json:"medCareItemName" max:"100"`
-	Remark          Text     `json:"remark" max:"200"`
+	ListDetailNo    Text     `json:"listDetailNo,omitempty" max:"60"`
+	ChargeCode      Text     `json:"chargeCode,omitempty" max:"50" req:"all"`
+	ChargeName      Text     `json:"chargeName,omitempty" max:"100"`
+	PrescribeCode   Text     `json:"prescribeCode,omitempty" max:"60"`
+	ListTypeCode    Text     `json:"listTypeCode,omitempty" max:"50"`
+	ListTypeName    Text     `json:"listTypeName,omitempty" max:"100"`
+	Code            Text     `json:"code,omitempty" max:"30"`
+	Name            Text     `json:"name,omitempty" max:"100" req:"all"`
+	Form            Text     `json:"form,omitempty" max:"50"`
+	Specification   Text     `json:"specification,omitempty" max:"100"`
+	Unit            Text     `json:"unit,omitempty" max:"20"`
+	Std             Money4   `json:"std,omitempty"`
+	Number          Quantity `json:"number,omitempty"`
+	Amt             Money4   `json:"amt,omitempty"`
+	SelfAmt         Money4   `json:"selfAmt,omitempty"`
+	ReceivableAmt   Money4   `json:"receivableAmt,omitempty"`
+	MedicalCareType Text     `json:"medicalCareType,omitempty" max:"10"`
+	MedCareItemCode Text     `json:"medCareItemCode,omitempty" max:"100"`
+	MedCareItemName Text     `json:"medCareItemName,omitempty" max:"100"`
+	Remark          Text     `json:"remark,omitempty" max:"200"`
 }
 
 // PayChannel is one way the payer paid (payChannelDetail).
 type PayChannel struct {
-	Code  Text  `json:"payChannelCode" max:"20" req:"all"`
-	Value Money `json:"payChannelValue"`
+	Code  Text  `json:"payChannelCode,omitempty" max:"20" req:"all"`
+	Value Money `json:"payChannelValue,omitempty"`
 }
 
 // OtherInfo is an extra name/value shown on the bill (otherInfo).
 type OtherInfo struct {
-	InfoNo    Text `json:"infoNo" max:"10"`
-	InfoName  Text `json:"infoName" max:"100"`
-	InfoValue Text `json:"infoValue" max:"200"`
+	InfoNo    Text `json:"infoNo,omitempty" max:"10"`
+	InfoName  Text `json:"infoName,omitempty" max:"100"`
+	InfoValue Text `json:"infoValue,omitempty" max:"200"`
 }
 
 // RoundingLineName names the explicit rounding line (货币误差) that carries the

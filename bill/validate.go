@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -94,29 +95,52 @@ func (s *Settlement) checkTexts(k Kind) error {
 
 var textType = reflect.TypeOf(Text(""))
 
-// checkStructTexts applies the `req` and `max` tags of the Text fields of
-// the struct that p points to.
-func checkStructTexts(prefix string, p any, k Kind) error {
-	v := reflect.ValueOf(p).Elem()
-	t := v.Type()
+// textField is one Text field of a struct and the rules of its tags.
+type textField struct {
+	index int
+	name  string // JSON name
+	max   int
+	req   string
+}
+
+var textFieldCache sync.Map // reflect.Type → []textField
+
+// textFields lists the Text fields of struct type t, read from its tags once.
+func textFields(t reflect.Type) []textField {
+	if fs, ok := textFieldCache.Load(t); ok {
+		return fs.([]textField)
+	}
+	var fs []textField
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if f.Type != textType {
 			continue
 		}
-		name := prefix + strings.Split(f.Tag.Get("json"), ",")[0]
-		val := v.Field(i).String()
+		max, _ := strconv.Atoi(f.Tag.Get("max"))
+		fs = append(fs, textField{index: i, name: strings.Split(f.Tag.Get("json"), ",")[0], max: max, req: f.Tag.Get("req")})
+	}
+	textFieldCache.Store(t, fs)
+	return fs
+}
+
+// checkStructTexts applies the `req` and `max` tags of the Text fields of
+// the struct that p points to.
+func checkStructTexts(prefix string, p any, k Kind) error {
+	v := reflect.ValueOf(p).Elem()
+	for _, f := range textFields(v.Type()) {
+		val := v.Field(f.index).String()
 		if val == "" {
-			if required(f.Tag.Get("req"), k) {
-				return FieldErrorf(name, "必填项为空，请填写")
+			if required(f.req, k) {
+				return FieldErrorf(prefix+f.name, "必填项为空，请填写")
 			}
 			continue
 		}
+		name := prefix + f.name
 		if !utf8.ValidString(val) {
 			return FieldErrorf(name, "含有无法识别的字符，请检查编码（应为 UTF-8）")
 		}
-		if max, _ := strconv.Atoi(f.Tag.Get("max")); max > 0 && utf8.RuneCountInString(val) > max {
-			return FieldErrorf(name, "长度 %d 超过上限 %d 个字符", utf8.RuneCountInString(val), max)
+		if f.max > 0 && utf8.RuneCountInString(val) > f.max {
+			return FieldErrorf(name, "长度 %d 超过上限 %d 个字符", utf8.RuneCountInString(val), f.max)
 		}
 		if strings.ContainsFunc(val, func(r rune) bool { return r < 0x20 && r != '\t' }) {
 			return FieldErrorf(name, "含有控制字符，请删除")
@@ -137,9 +161,10 @@ func required(tag string, k Kind) bool {
 // trimTexts trims the spaces around every Text field of the struct p points to.
 func trimTexts(p any) {
 	v := reflect.ValueOf(p).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		if f := v.Field(i); f.Type() == textType {
-			f.SetString(strings.TrimSpace(f.String()))
+	for _, f := range textFields(v.Type()) {
+		fv := v.Field(f.index)
+		if s := fv.String(); s != "" {
+			fv.SetString(strings.TrimSpace(s))
 		}
 	}
 }

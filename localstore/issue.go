@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"errors"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -26,43 +24,58 @@ type IssueResult struct {
 // chain link, the bill row and its outbox row. Errors are *bill.Error with
 // a Chinese message: EInvalid, EConflict, ELimit, ENoStock, ENotFound.
 func (s *Store) Issue(ctx context.Context, k bill.Kind, in *bill.Settlement) (*IssueResult, error) {
+	// Everything that does not need the database happens before the
+	// transaction, so that the write lock is held as briefly as possible.
+	place, err := s.placeCode(ctx)
+	if err != nil {
+		return nil, err
+	}
 	set := *in
 	set.Normalize()
+	if set.PlaceCode == "" {
+		set.PlaceCode = bill.Text(place)
+	}
+	if string(set.PlaceCode) != place {
+		return nil, bill.FieldErrorf("placeCode", "开票点编码 %s 与本机开票点 %s 不符，请核对。", set.PlaceCode, place)
+	}
+	if err := set.Validate(k); err != nil {
+		return nil, err
+	}
+	canon := set.Canonical()
+	inputHash := bill.ContentHash(append([]byte(k+"\n"), canon...))
 	var res *IssueResult
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		st, err := loadTxStation(ctx, tx)
+	err = s.tx(ctx, func(tx *wtx) error {
+		st, prior, err := loadTxStationBusNo(ctx, tx, string(set.BusNo))
 		if err != nil {
 			return err
 		}
-		if set.PlaceCode == "" {
-			set.PlaceCode = bill.Text(st.PlaceCode)
+		if st.PlaceCode != place {
+			return bill.Errorf(bill.EConflict, "本机开票点已变更为 %s，请重新打开程序后再开票。", st.PlaceCode)
 		}
-		if string(set.PlaceCode) != st.PlaceCode {
-			return bill.FieldErrorf("placeCode", "开票点编码 %s 与本机开票点 %s 不符，请核对。", set.PlaceCode, st.PlaceCode)
-		}
-		if err := set.Validate(k); err != nil {
-			return err
-		}
-		inputHash := bill.ContentHash(append([]byte(k+"\n"), set.Canonical()...))
-		if first, err := s.byBusNo(ctx, tx, string(set.BusNo), inputHash); first != nil || err != nil {
+		if prior.id != "" {
+			first, err := s.priorBill(ctx, tx, string(set.BusNo), prior, inputHash)
 			res = &IssueResult{Bill: first, Duplicate: true}
 			return err
 		}
-		warnings, err := s.checkLimits(ctx, tx, st, set.TotalAmt, false)
+		cfg, err := s.config(ctx, tx, st.ConfigVersion)
 		if err != nil {
 			return err
 		}
-		code, err := billCodeFor(ctx, tx, k)
+		warnings, err := cfg.limits.Check(st.offlineState(), s.now(), set.TotalAmt, false)
+		if err != nil {
+			return err
+		}
+		code, err := cfg.billCodeFor(k)
 		if err != nil {
 			return err
 		}
 		b := &bill.Bill{Kind: k, Settlement: set}
 		busNo := string(set.BusNo)
-		stored, err := s.appendBill(ctx, tx, st, code, b, &busNo, inputHash, nil)
+		stored, alert, err := s.appendBill(ctx, tx, cfg, st, code, b, canon, &busNo, inputHash, nil)
 		if err != nil {
 			return err
 		}
-		res = &IssueResult{Bill: stored, Warnings: append(warnings, stockWarning(ctx, tx, code)...)}
+		res = &IssueResult{Bill: stored, Warnings: append(warnings, alert...)}
 		return nil
 	})
 	if err != nil {
@@ -71,28 +84,52 @@ func (s *Store) Issue(ctx context.Context, k bill.Kind, in *bill.Settlement) (*I
 	return res, nil
 }
 
-// byBusNo returns the bill already issued for busNo, nil if there is none,
-// or an EConflict if it was issued for other content.
-func (s *Store) byBusNo(ctx context.Context, tx *sql.Tx, busNo string, inputHash []byte) (*StoredBill, error) {
-	var id string
-	var prior []byte
-	err := tx.QueryRowContext(ctx, "SELECT id, input_hash FROM bills WHERE bus_no = ?", busNo).Scan(&id, &prior)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+// placeCode is this station's billing point, read once: it never changes
+// for an open store.
+func (s *Store) placeCode(ctx context.Context) (string, error) {
+	s.placeMu.Lock()
+	defer s.placeMu.Unlock()
+	if s.place == "" {
+		st, err := s.Station(ctx)
+		if err != nil {
+			return "", err
+		}
+		s.place = st.PlaceCode
 	}
+	return s.place, nil
+}
+
+// busNoPrior is the bill already issued for a BusNo, if any.
+type busNoPrior struct {
+	id        string
+	inputHash []byte
+}
+
+// priorBill returns the bill already issued for busNo when it was issued
+// for the same content, and an EConflict when for other content.
+func (s *Store) priorBill(ctx context.Context, tx *wtx, busNo string, prior busNoPrior, inputHash []byte) (*StoredBill, error) {
+	first, err := getBill(ctx, tx, "b.id = ?", prior.id)
 	if err != nil {
 		return nil, err
 	}
-	first, err := getBill(ctx, tx, "b.id = ?", id)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(prior, inputHash) {
+	if !bytes.Equal(prior.inputHash, inputHash) {
 		return nil, bill.Errorf(bill.EConflict, "业务流水号 %s 已开具过票据（代码 %s 号码 %s），但本次结算内容不同；同一流水号不能开具两张票据，请核对结算或使用新的流水号。",
 			busNo, first.BillCode, first.BillNoText())
 	}
 	return first, nil
 }
+
+// The statements of the issuing path (see hotQueries).
+const (
+	// The station row and any bill already issued for the BusNo, in one
+	// statement: the two reads every issue starts with.
+	qStationTx = stationCols + `, private_key,
+		(SELECT id FROM bills WHERE bus_no = ?1), (SELECT input_hash FROM bills WHERE bus_no = ?1) FROM station`
+	qInsertBill = `INSERT INTO bills (id, seq, bill_code, bill_no, check_code, kind, bus_no, payer, card_no,
+		patient_no, total, issued_at, payee, red_of, input_hash, content, prev_hash, hash, signature)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	qRemaining = `SELECT COALESCE(SUM(end_no - next_no + 1), 0) FROM segments WHERE bill_code = ? AND next_no <= end_no`
+)
 
 // txStation is the station row as an issuing transaction needs it.
 type txStation struct {
@@ -100,52 +137,52 @@ type txStation struct {
 	privateKey string
 }
 
-func loadTxStation(ctx context.Context, tx *sql.Tx) (*txStation, error) {
+// loadTxStationBusNo reads the station row with its private key, and the
+// bill already issued for busNo ("" reads none).
+func loadTxStationBusNo(ctx context.Context, tx *wtx, busNo string) (*txStation, busNoPrior, error) {
 	var ts txStation
-	st, err := scanStation(rowWithKey{tx.QueryRowContext(ctx, stationCols+", private_key FROM station"), &ts.privateKey})
+	var id sql.NullString
+	var prior busNoPrior
+	st, err := scanStation(extraScan{tx.QueryRowContext(ctx, qStationTx, busNo), []any{&ts.privateKey, &id, &prior.inputHash}})
 	if err != nil {
-		return nil, err
+		return nil, prior, err
 	}
-	ts.Station = *st
-	return &ts, nil
+	ts.Station, prior.id = *st, id.String
+	return &ts, prior, nil
 }
 
-// rowWithKey scans the station columns plus the private key.
-type rowWithKey struct {
-	r   *sql.Row
-	key *string
+// loadTxStation reads the station row with its private key.
+func loadTxStation(ctx context.Context, tx *wtx) (*txStation, error) {
+	st, _, err := loadTxStationBusNo(ctx, tx, "")
+	return st, err
 }
 
-func (r rowWithKey) Scan(dest ...any) error { return r.r.Scan(append(dest, r.key)...) }
+// extraScan scans the station columns plus extra destinations.
+type extraScan struct {
+	r     *sql.Row
+	extra []any
+}
 
-// checkLimits applies the offline limits to one more bill of total.
-func (s *Store) checkLimits(ctx context.Context, tx *sql.Tx, st *txStation, total bill.Money, red bool) ([]string, error) {
-	limits, err := readLimits(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	state := bill.OfflineState{Count: st.UnsyncedCount, Amount: st.UnsyncedAmount}
-	var oldest sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT MIN(created_at) FROM outbox WHERE acked_at IS NULL").Scan(&oldest); err != nil {
-		return nil, err
-	}
-	if oldest.Valid {
-		state.Oldest = fromMillis(oldest.Int64)
-	}
-	return limits.Check(state, s.now(), total, red)
+func (r extraScan) Scan(dest ...any) error { return r.r.Scan(append(dest, r.extra...)...) }
+
+// offlineState is what the station has not uploaded, for the offline limits.
+func (st *Station) offlineState() bill.OfflineState {
+	return bill.OfflineState{Count: st.UnsyncedCount, Amount: st.UnsyncedAmount, Oldest: st.OldestUnsynced}
 }
 
 // appendBill numbers, seals and stores b as the next link of the chain,
-// with its outbox row, and moves the chain head and unsynced counters.
-func (s *Store) appendBill(ctx context.Context, tx *sql.Tx, st *txStation, code string, b *bill.Bill,
-	busNo *string, inputHash []byte, redOf *string) (*StoredBill, error) {
+// with its outbox row, and moves the chain head and unsynced counters (the
+// bills_enqueue trigger does those two in the insert itself). It
+// returns the stored bill and a stock alert when numbers run low.
+func (s *Store) appendBill(ctx context.Context, tx *wtx, cfg config, st *txStation, code string, b *bill.Bill,
+	settlementCanon []byte, busNo *string, inputHash []byte, redOf *string) (*StoredBill, []string, error) {
 	key, err := signingKeys.get(st.privateKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	no, err := takeNumber(ctx, tx, code)
+	no, segLeft, err := takeNumber(ctx, tx, code)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.now()
 	b.ID = uuid.Must(uuid.NewV7()).String()
@@ -153,29 +190,18 @@ func (s *Store) appendBill(ctx context.Context, tx *sql.Tx, st *txStation, code 
 	b.IssuedAt = bill.FormatIssuedAt(now)
 	b.Seq, b.PrevHash = st.ChainSeq+1, st.ChainHash
 	b.UnitName, b.UnitCode = st.UnitName, st.UnitCreditCode
-	sealed, err := bill.Seal(b, key)
+	sealed, err := bill.SealWith(b, settlementCanon, key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hash := hexString(sealed.Hash)
 	set := &b.Settlement
-	_, err = tx.ExecContext(ctx, `INSERT INTO bills (id, seq, bill_code, bill_no, check_code, kind, bus_no, payer,
-		card_no, patient_no, total, issued_at, payee, red_of, input_hash, content, prev_hash, hash, signature)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = tx.ExecContext(ctx, qInsertBill,
 		b.ID, b.Seq, code, no, sealed.CheckCode, string(b.Kind), busNo, string(set.Payer), string(set.CardNo),
 		string(set.PatientNo), int64(set.TotalAmt), b.IssuedTime().UnixMilli(), string(set.Payee), redOf, inputHash,
 		sealed.Content, b.PrevHash, hash, sealed.Signature)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO outbox (bill_id, seq, created_at) VALUES (?,?,?)",
-		b.ID, b.Seq, nowMillis(now)); err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE station SET chain_seq = ?, chain_hash = ?,
-		unsynced_count = unsynced_count + 1, unsynced_amount = unsynced_amount + ?`,
-		b.Seq, hash, int64(absMoney(set.TotalAmt))); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sb := &StoredBill{ID: b.ID, Seq: b.Seq, Kind: b.Kind, BillCode: code, BillNo: no, CheckCode: sealed.CheckCode,
 		Payer: string(set.Payer), PatientNo: string(set.PatientNo), Total: set.TotalAmt, IssuedAt: b.IssuedTime(),
@@ -186,19 +212,21 @@ func (s *Store) appendBill(ctx context.Context, tx *sql.Tx, st *txStation, code 
 	if b.Red != nil {
 		sb.RedOf = b.Red.OrigID
 	}
-	return sb, nil
+	var alert []string
+	if segLeft < cfg.stockAlert { // only then is the whole code's stock worth summing
+		alert = stockWarning(ctx, tx, cfg, code)
+	}
+	return sb, alert, nil
 }
 
 // stockWarning warns when the bill code's remaining numbers fell below the
 // alert threshold.
-func stockWarning(ctx context.Context, tx *sql.Tx, code string) []string {
+func stockWarning(ctx context.Context, tx *wtx, cfg config, code string) []string {
 	var remaining int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(end_no - next_no + 1), 0) FROM segments
-		WHERE bill_code = ? AND next_no <= end_no`, code).Scan(&remaining); err != nil {
+	if err := tx.QueryRowContext(ctx, qRemaining, code).Scan(&remaining); err != nil {
 		return nil
 	}
-	threshold, err := readStockAlert(ctx, tx)
-	if err != nil || remaining >= threshold {
+	if remaining >= cfg.stockAlert {
 		return nil
 	}
 	return []string{stockAlertText(code, remaining)}
@@ -213,14 +241,4 @@ func absMoney(m bill.Money) bill.Money {
 		return -m
 	}
 	return m
-}
-
-// UnsyncedSince is the issue time of the oldest bill not yet acknowledged
-// by the server, and false when every bill is.
-func (s *Store) UnsyncedSince(ctx context.Context) (time.Time, bool, error) {
-	var oldest sql.NullInt64
-	if err := s.read.QueryRowContext(ctx, "SELECT MIN(created_at) FROM outbox WHERE acked_at IS NULL").Scan(&oldest); err != nil {
-		return time.Time{}, false, err
-	}
-	return fromMillis(oldest.Int64), oldest.Valid, nil
 }

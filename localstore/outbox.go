@@ -11,18 +11,20 @@ import (
 // It returns how many bills it newly marked.
 func (s *Store) MarkSynced(ctx context.Context, ids []string) (int, error) {
 	marked := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		marked = 0
 		now := nowMillis(s.now())
 		for _, id := range ids {
-			var total int64
-			err := tx.QueryRowContext(ctx, `UPDATE outbox SET acked_at = ?, state = 'acked', last_error = ''
-				WHERE bill_id = ? AND acked_at IS NULL
-				RETURNING (SELECT ABS(total) FROM bills WHERE id = outbox.bill_id)`, now, id).Scan(&total)
+			var seq, total int64
+			err := tx.QueryRowContext(ctx, `DELETE FROM outbox WHERE seq = (SELECT seq FROM bills WHERE id = ?)
+				RETURNING seq, (SELECT ABS(total) FROM bills WHERE seq = outbox.seq)`, id).Scan(&seq, &total)
 			if err == sql.ErrNoRows {
 				continue
 			}
 			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO acks (seq, acked_at) VALUES (?, ?)", seq, now); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE station SET unsynced_count = unsynced_count - 1,
@@ -31,7 +33,8 @@ func (s *Store) MarkSynced(ctx context.Context, ids []string) (int, error) {
 			}
 			marked++
 		}
-		return nil
+		_, err := tx.ExecContext(ctx, "UPDATE station SET oldest_unsynced = (SELECT created_at FROM outbox ORDER BY seq LIMIT 1)")
+		return err
 	})
 	return marked, err
 }

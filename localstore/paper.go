@@ -33,7 +33,7 @@ func (s *Store) IntakePaper(ctx context.Context, r bill.Segment) (string, error)
 		return "", err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		var start, end int64
 		err := tx.QueryRowContext(ctx, `SELECT start_no, end_no FROM paper_ranges
 			WHERE paper_code = ? AND start_no <= ? AND end_no >= ? LIMIT 1`, r.Code, r.End, r.Start).Scan(&start, &end)
@@ -160,7 +160,7 @@ func firstUnused(ctx context.Context, q querier, code string, from, to int64) (i
 
 // takePaper consumes the current paper number of code, which must be the
 // number the cashier confirmed is in the printer.
-func takePaper(ctx context.Context, tx *sql.Tx, code string, confirmed int64) (int64, error) {
+func takePaper(ctx context.Context, tx *wtx, code string, confirmed int64) (int64, error) {
 	p, err := paperPosition(ctx, tx, code)
 	if err != nil {
 		return 0, err
@@ -200,7 +200,7 @@ type PaperUse struct {
 // reversed bill cannot be converted.
 func (s *Store) ConvertToPaper(ctx context.Context, billCode string, billNo int64, paperCode string, confirmed int64, operator string) (*PaperUse, error) {
 	var use *PaperUse
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		b, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
 		if err != nil {
 			return err
@@ -225,7 +225,7 @@ func (s *Store) Reprint(ctx context.Context, billCode string, billNo int64, conf
 		return nil, err
 	}
 	var use *PaperUse
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		b, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
 		if err != nil {
 			return err
@@ -242,7 +242,7 @@ func (s *Store) Reprint(ctx context.Context, billCode string, billNo int64, conf
 	return use, err
 }
 
-func (s *Store) printPaper(ctx context.Context, tx *sql.Tx, b *StoredBill, paperCode string, confirmed int64, operator string) (*PaperUse, error) {
+func (s *Store) printPaper(ctx context.Context, tx *wtx, b *StoredBill, paperCode string, confirmed int64, operator string) (*PaperUse, error) {
 	no, err := takePaper(ctx, tx, paperCode, confirmed)
 	if err != nil {
 		return nil, err
@@ -262,12 +262,12 @@ func (s *Store) VoidPaper(ctx context.Context, paperCode string, paperNo int64, 
 	if err := checkReason(reason); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		return s.voidPrinted(ctx, tx, paperCode, paperNo, reason, operator)
 	})
 }
 
-func (s *Store) voidPrinted(ctx context.Context, tx *sql.Tx, code string, no int64, reason, operator string) error {
+func (s *Store) voidPrinted(ctx context.Context, tx *wtx, code string, no int64, reason, operator string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE paper_usage SET status = ?, reason = ?, operator = ?, voided_at = ?
 		WHERE paper_code = ? AND paper_no = ? AND status = ?`, PaperVoided, reason, operator, nowMillis(s.now()), code, no, PaperPrinted)
 	if err != nil {
@@ -292,7 +292,7 @@ func (s *Store) BlankVoid(ctx context.Context, code string, from, to int64, reas
 	if to-from+1 > MaxBlankVoid {
 		return 0, bill.Errorf(bill.EInvalid, "一次最多空白作废 %d 张，请分批操作。", MaxBlankVoid)
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		var covered int64
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(MIN(end_no, ?) - MAX(start_no, ?) + 1), 0) FROM paper_ranges
 			WHERE paper_code = ? AND start_no <= ? AND end_no >= ?`, to, from, code, to, from).Scan(&covered); err != nil {

@@ -55,7 +55,7 @@ const billCols = `SELECT b.id, b.seq, b.kind, b.bill_code, b.bill_no, b.check_co
 	COALESCE((SELECT r.bill_code || ' ' || printf('%010d', r.bill_no) FROM bills r WHERE r.red_of = b.id), ''),
 	COALESCE((SELECT p.paper_code FROM paper_usage p WHERE p.bill_id = b.id AND p.status = 'printed'), ''),
 	COALESCE((SELECT p.paper_no FROM paper_usage p WHERE p.bill_id = b.id AND p.status = 'printed'), 0),
-	COALESCE((SELECT o.acked_at IS NOT NULL FROM outbox o WHERE o.bill_id = b.id), 1)`
+	EXISTS (SELECT 1 FROM acks a WHERE a.seq = b.seq)`
 
 func scanBill(r rowScanner, extra ...any) (*StoredBill, error) {
 	var b StoredBill
@@ -213,9 +213,8 @@ func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxItem, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT o.bill_id, o.seq, b.bill_code, b.bill_no, b.total, o.created_at,
-		o.state, o.attempts, o.last_error FROM outbox o JOIN bills b ON b.id = o.bill_id
-		WHERE o.acked_at IS NULL ORDER BY o.seq LIMIT ?`, limit)
+	rows, err := s.read.QueryContext(ctx, `SELECT b.id, o.seq, b.bill_code, b.bill_no, b.total, o.created_at,
+		o.state, o.attempts, o.last_error FROM outbox o JOIN bills b ON b.seq = o.seq ORDER BY o.seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -255,14 +254,9 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Status{Station: st, Pending: st.UnsyncedCount, PendingAmount: st.UnsyncedAmount}
+	out := &Status{Station: st, Pending: st.UnsyncedCount, PendingAmount: st.UnsyncedAmount, OldestPending: st.OldestUnsynced}
 	if out.Limits, err = s.Limits(ctx); err != nil {
 		return nil, err
-	}
-	if t, ok, err := s.UnsyncedSince(ctx); err != nil {
-		return nil, err
-	} else if ok {
-		out.OldestPending = t
 	}
 	now := s.now()
 	out.Usage = out.Limits.Usages(bill.OfflineState{Count: out.Pending, Amount: out.PendingAmount, Oldest: out.OldestPending}, now)

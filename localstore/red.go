@@ -2,7 +2,6 @@ package localstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -26,7 +25,7 @@ func (s *Store) Reverse(ctx context.Context, code string, no int64, reason, oper
 		return nil, bill.FieldErrorf("operator", "经办人不能超过60个字符。")
 	}
 	var res *IssueResult
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		orig, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", code, no)
 		if err != nil {
 			return err
@@ -45,7 +44,11 @@ func (s *Store) Reverse(ctx context.Context, code string, no int64, reason, oper
 		if err != nil {
 			return err
 		}
-		warnings, err := s.checkLimits(ctx, tx, st, orig.Total, true)
+		cfg, err := s.config(ctx, tx, st.ConfigVersion)
+		if err != nil {
+			return err
+		}
+		warnings, err := cfg.limits.Check(st.offlineState(), s.now(), orig.Total, true)
 		if err != nil {
 			return err
 		}
@@ -55,7 +58,7 @@ func (s *Store) Reverse(ctx context.Context, code string, no int64, reason, oper
 			b.Settlement.Payee = bill.Text(operator)
 		}
 		redID := orig.ID
-		stored, err := s.appendBill(ctx, tx, st, orig.BillCode, b, nil, nil, &redID)
+		stored, alert, err := s.appendBill(ctx, tx, cfg, st, orig.BillCode, b, b.Settlement.Canonical(), nil, nil, &redID)
 		if err != nil {
 			return err
 		}
@@ -63,7 +66,7 @@ func (s *Store) Reverse(ctx context.Context, code string, no int64, reason, oper
 			WHERE bill_id = ? AND status = 'printed'`, "冲红作废："+reason, operator, nowMillis(s.now()), orig.ID); err != nil {
 			return err
 		}
-		res = &IssueResult{Bill: stored, Warnings: append(warnings, stockWarning(ctx, tx, orig.BillCode)...)}
+		res = &IssueResult{Bill: stored, Warnings: append(warnings, alert...)}
 		return nil
 	})
 	if err != nil {

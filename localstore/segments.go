@@ -41,7 +41,7 @@ func (s *Store) AddSegment(ctx context.Context, seg bill.Segment, source string)
 		return "", err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *wtx) error {
 		var oldID string
 		var start, end int64
 		err := tx.QueryRowContext(ctx, `SELECT id, start_no, end_no FROM segments
@@ -102,10 +102,11 @@ func (s *Store) Stock(ctx context.Context) ([]CodeStock, error) {
 	if err != nil {
 		return nil, err
 	}
-	threshold, err := readStockAlert(ctx, s.read)
+	cfg, err := loadConfig(ctx, s.read)
 	if err != nil {
 		return nil, err
 	}
+	threshold := cfg.stockAlert
 	var out []CodeStock
 	for _, sg := range segs {
 		if len(out) == 0 || out[len(out)-1].BillCode != sg.Code {
@@ -125,21 +126,19 @@ func (s *Store) Stock(ctx context.Context) ([]CodeStock, error) {
 	return out, nil
 }
 
+// qTakeNumber consumes the next number of a bill code from its lowest
+// segment with numbers left, returning it and how many that segment has left.
+const qTakeNumber = `UPDATE segments SET next_no = next_no + 1
+	WHERE id = (SELECT id FROM segments WHERE bill_code = ? AND next_no <= end_no ORDER BY start_no LIMIT 1)
+	RETURNING next_no - 1, end_no - next_no + 1`
+
 // takeNumber consumes the next unused number of billCode, from the lowest
 // segment that has one left.
-func takeNumber(ctx context.Context, tx *sql.Tx, billCode string) (int64, error) {
-	var id string
-	var next int64
-	err := tx.QueryRowContext(ctx, `SELECT id, next_no FROM segments
-		WHERE bill_code = ? AND next_no <= end_no ORDER BY start_no LIMIT 1`, billCode).Scan(&id, &next)
+// It also returns how many numbers that segment has left.
+func takeNumber(ctx context.Context, tx *wtx, billCode string) (no, left int64, err error) {
+	err = tx.QueryRowContext(ctx, qTakeNumber, billCode).Scan(&no, &left)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, bill.Errorf(bill.ENoStock, "票据代码 %s 的号段已用完，无法开票；请联网获取新号段（同步服务会自动申请），或联系票据管理员分配号段。", billCode)
+		return 0, 0, bill.Errorf(bill.ENoStock, "票据代码 %s 的号段已用完，无法开票；请联网获取新号段（同步服务会自动申请），或联系票据管理员分配号段。", billCode)
 	}
-	if err != nil {
-		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE segments SET next_no = next_no + 1 WHERE id = ?", id); err != nil {
-		return 0, err
-	}
-	return next, nil
+	return no, left, err
 }

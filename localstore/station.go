@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,8 @@ type Station struct {
 	ChainHash      string
 	UnsyncedCount  int
 	UnsyncedAmount bill.Money
+	OldestUnsynced time.Time // zero when nothing waits for upload
+	ConfigVersion  int64     // changes whenever settings or bill kinds change
 	CreatedAt      time.Time
 }
 
@@ -62,7 +65,7 @@ func (s *Store) Init(ctx context.Context, p InitParams) (*Station, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *wtx) error {
 		var existing string
 		switch err := tx.QueryRowContext(ctx, "SELECT place_code FROM station").Scan(&existing); {
 		case err == nil:
@@ -88,15 +91,16 @@ func (s *Store) Station(ctx context.Context) (*Station, error) {
 }
 
 const stationCols = `SELECT place_code, place_name, unit_name, unit_credit_code, server_url, public_key,
-	chain_seq, chain_hash, unsynced_count, unsynced_amount, created_at`
+	chain_seq, chain_hash, unsynced_count, unsynced_amount, oldest_unsynced, config_version, created_at`
 
 type rowScanner interface{ Scan(...any) error }
 
 func scanStation(r rowScanner) (*Station, error) {
 	var st Station
 	var created int64
+	var oldest sql.NullInt64
 	err := r.Scan(&st.PlaceCode, &st.PlaceName, &st.UnitName, &st.UnitCreditCode, &st.ServerURL, &st.PublicKeyPEM,
-		&st.ChainSeq, &st.ChainHash, &st.UnsyncedCount, &st.UnsyncedAmount, &created)
+		&st.ChainSeq, &st.ChainHash, &st.UnsyncedCount, &st.UnsyncedAmount, &oldest, &st.ConfigVersion, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotInitialized
 	}
@@ -104,6 +108,9 @@ func scanStation(r rowScanner) (*Station, error) {
 		return nil, err
 	}
 	st.CreatedAt = fromMillis(created)
+	if oldest.Valid {
+		st.OldestUnsynced = fromMillis(oldest.Int64)
+	}
 	return &st, nil
 }
 
@@ -149,7 +156,8 @@ func (s *Store) SetLimits(ctx context.Context, l bill.Limits, source string) err
 
 // Limits returns the offline limits in force: the server's, or the defaults.
 func (s *Store) Limits(ctx context.Context) (bill.Limits, error) {
-	return readLimits(ctx, s.read)
+	cfg, err := loadConfig(ctx, s.read)
+	return cfg.limits, err
 }
 
 // SetStockAlert stores the threshold of the stock alert.
@@ -165,11 +173,14 @@ func (s *Store) setSetting(ctx context.Context, key string, v any, source string
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, source, updated_at) VALUES (?,?,?,?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, source = excluded.source, updated_at = excluded.updated_at`,
 			key, string(b), source, nowMillis(s.now()))
-		return err
+		if err != nil {
+			return err
+		}
+		return bumpConfig(ctx, tx)
 	})
 }
 
@@ -178,28 +189,51 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func readSetting(ctx context.Context, q querier, key string, v any) (bool, error) {
-	var raw string
-	err := q.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", key).Scan(&raw)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+// config is the settings in force, defaults filled in, and the bill code
+// of each kind.
+type config struct {
+	limits     bill.Limits
+	stockAlert int64
+	billCodes  map[bill.Kind]string
+}
+
+// loadConfig reads every setting and bill kind.
+func loadConfig(ctx context.Context, q querier) (config, error) {
+	cfg := config{limits: bill.DefaultLimits, stockAlert: DefaultStockAlert, billCodes: map[bill.Kind]string{}}
+	kinds, err := q.QueryContext(ctx, "SELECT kind, bill_code FROM bill_kinds")
 	if err != nil {
-		return false, err
+		return cfg, err
 	}
-	return true, json.Unmarshal([]byte(raw), v)
-}
-
-func readLimits(ctx context.Context, q querier) (bill.Limits, error) {
-	l := bill.DefaultLimits
-	_, err := readSetting(ctx, q, settingLimits, &l)
-	return l, err
-}
-
-func readStockAlert(ctx context.Context, q querier) (int64, error) {
-	n := int64(DefaultStockAlert)
-	_, err := readSetting(ctx, q, settingStockAlert, &n)
-	return n, err
+	for kinds.Next() {
+		var k, c string
+		if err := kinds.Scan(&k, &c); err != nil {
+			kinds.Close()
+			return cfg, err
+		}
+		cfg.billCodes[bill.Kind(k)] = c
+	}
+	kinds.Close()
+	rows, err := q.QueryContext(ctx, "SELECT key, value FROM settings")
+	if err != nil {
+		return cfg, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, raw string
+		if err := rows.Scan(&key, &raw); err != nil {
+			return cfg, err
+		}
+		switch key {
+		case settingLimits:
+			err = json.Unmarshal([]byte(raw), &cfg.limits)
+		case settingStockAlert:
+			err = json.Unmarshal([]byte(raw), &cfg.stockAlert)
+		}
+		if err != nil {
+			return cfg, fmt.Errorf("localstore: setting %s: %w", key, err)
+		}
+	}
+	return cfg, rows.Err()
 }
 
 // SetBillKind says under which bill code bills of a kind are issued here.
@@ -210,37 +244,59 @@ func (s *Store) SetBillKind(ctx context.Context, k bill.Kind, billCode string) e
 	if err := bill.CheckBillCode(billCode); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *wtx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO bill_kinds (kind, bill_code, name) VALUES (?,?,?)
 			ON CONFLICT (kind) DO UPDATE SET bill_code = excluded.bill_code, name = excluded.name`,
 			string(k), billCode, k.Name())
-		return err
+		if err != nil {
+			return err
+		}
+		return bumpConfig(ctx, tx)
 	})
 }
 
 // BillKinds returns the bill code of each configured kind.
 func (s *Store) BillKinds(ctx context.Context) (map[bill.Kind]string, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT kind, bill_code FROM bill_kinds")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := map[bill.Kind]string{}
-	for rows.Next() {
-		var k, c string
-		if err := rows.Scan(&k, &c); err != nil {
-			return nil, err
-		}
-		m[bill.Kind(k)] = c
-	}
-	return m, rows.Err()
+	cfg, err := loadConfig(ctx, s.read)
+	return cfg.billCodes, err
 }
 
-func billCodeFor(ctx context.Context, tx *sql.Tx, k bill.Kind) (string, error) {
-	var code string
-	err := tx.QueryRowContext(ctx, "SELECT bill_code FROM bill_kinds WHERE kind = ?", string(k)).Scan(&code)
-	if errors.Is(err, sql.ErrNoRows) {
+// bumpConfig tells every process that cached the configuration to reload it.
+func bumpConfig(ctx context.Context, tx *wtx) error {
+	_, err := tx.ExecContext(ctx, "UPDATE station SET config_version = config_version + 1")
+	return err
+}
+
+// billCodeFor is the bill code of kind k at this point.
+func (c config) billCodeFor(k bill.Kind) (string, error) {
+	code, ok := c.billCodes[k]
+	if !ok {
 		return "", bill.Errorf(bill.ENoStock, "本开票点未配置%s票据的票据代码，无法开具；请联网同步基础数据或联系票据管理员。", k.Name())
 	}
-	return code, err
+	return code, nil
+}
+
+// configCache keeps the configuration of one Store between transactions;
+// it is reloaded when the station row's config_version moves.
+type configCache struct {
+	mu      sync.Mutex
+	version int64
+	valid   bool
+	cfg     config
+}
+
+// config returns the configuration in force inside tx, given the station's
+// config_version read in the same transaction.
+func (s *Store) config(ctx context.Context, tx *wtx, version int64) (config, error) {
+	s.cfg.mu.Lock()
+	defer s.cfg.mu.Unlock()
+	if s.cfg.valid && s.cfg.version == version {
+		return s.cfg.cfg, nil
+	}
+	cfg, err := loadConfig(ctx, tx)
+	if err != nil {
+		return cfg, err
+	}
+	s.cfg.cfg, s.cfg.version, s.cfg.valid = cfg, version, true
+	return cfg, nil
 }

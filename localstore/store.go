@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -31,11 +32,16 @@ const FileName = "station.db"
 // Store is an open station database. It is safe for concurrent use, and
 // several processes may open the same file at once.
 type Store struct {
-	write *sql.DB // one connection; every transaction BEGIN IMMEDIATE
-	read  *sql.DB // several connections for queries
-	path  string
-	log   *slog.Logger
-	now   func() time.Time
+	write *sql.DB              // one connection; every transaction BEGIN IMMEDIATE
+	stmts map[string]*sql.Stmt // the issuing path's statements, prepared once
+	cfg   configCache
+
+	placeMu sync.Mutex
+	place   string  // cached place code; see placeCode
+	read    *sql.DB // several connections for queries
+	path    string
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // Option changes how Open sets up a Store.
@@ -58,7 +64,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(4000)"
 	var err error
 	if s.write, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate"); err != nil {
 		return nil, fmt.Errorf("localstore: open %s: %w", path, err)
@@ -73,6 +79,10 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.prepareHot(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -81,7 +91,62 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// hotQueries are the statements every issue runs. Preparing SQL is a large
+// share of a short transaction's cost, so these are prepared once on the
+// write connection and reused by every transaction.
+var hotQueries = []string{qStationTx, qTakeNumber, qInsertBill}
+
+func (s *Store) prepareHot(ctx context.Context) error {
+	s.stmts = make(map[string]*sql.Stmt, len(hotQueries))
+	for _, q := range hotQueries {
+		st, err := s.write.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("localstore: prepare %q: %w", q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// wtx is a write transaction; hot statements come from the store's cache,
+// any other SQL is prepared as usual.
+type wtx struct {
+	*sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t *wtx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if st, ok := t.stmts[q]; ok {
+		return t.Tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+func (t *wtx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, q, args...)
+}
+
+func (t *wtx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, q, args...)
+}
+
+func (t *wtx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, q, args...)
 }
 
 //go:embed migrations/*.sql
@@ -102,7 +167,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, func(tx *wtx) error {
 			var current int
 			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 				return err
@@ -110,7 +175,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if current >= version {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
 				return fmt.Errorf("migration %s: %w", name, err)
 			}
 			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
@@ -126,7 +191,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // tx runs fn in one immediate write transaction, retrying a few times if
 // another process holds the database past the busy timeout. fn must have no
 // effect outside the transaction: it may run more than once.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, fn func(*wtx) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		if err = s.txOnce(ctx, fn); !isBusy(err) {
@@ -142,11 +207,12 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return bill.Errorf(bill.EInternal, "数据库繁忙（另一程序长时间占用），请稍后重试。")
 }
 
-func (s *Store) txOnce(ctx context.Context, fn func(*sql.Tx) error) (err error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+func (s *Store) txOnce(ctx context.Context, fn func(*wtx) error) (err error) {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
+	tx := &wtx{Tx: sqlTx, stmts: s.stmts}
 	defer func() {
 		if err != nil {
 			tx.Rollback()

@@ -2,7 +2,6 @@ package localstore
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -443,7 +442,7 @@ func TestIssuedBillsAreImmutable(t *testing.T) {
 	s, _ := newDemoStore(t)
 	mustIssue(t, s, bill.Outpatient, example(t, "outpatient.json"))
 	for _, q := range []string{"UPDATE bills SET total = 1", "DELETE FROM bills"} {
-		err := s.tx(context.Background(), func(tx *sql.Tx) error { _, err := tx.Exec(q); return err })
+		err := s.tx(context.Background(), func(tx *wtx) error { _, err := tx.Exec(q); return err })
 		if err == nil {
 			t.Fatalf("%s succeeded", q)
 		}

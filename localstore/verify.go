@@ -52,7 +52,10 @@ func (s *Store) Verify(ctx context.Context) (*VerifyReport, error) {
 		if err := verifyChain(ctx, tx, st, pub, rep); err != nil {
 			return err
 		}
-		return verifyNumbers(ctx, tx, rep)
+		if err := verifyNumbers(ctx, tx, rep); err != nil {
+			return err
+		}
+		return verifyQueue(ctx, tx, st, rep)
 	})
 	return rep, err
 }
@@ -180,6 +183,38 @@ func verifyNumbers(ctx context.Context, tx *sql.Tx, rep *VerifyReport) error {
 			Message: "号码不在本机任何已使用的号段内"})
 	} else if err != sql.ErrNoRows {
 		return err
+	}
+	return nil
+}
+
+// verifyQueue: every bill is either waiting in the outbox or acknowledged,
+// and the unsynced counters that the offline limits use match the outbox.
+func verifyQueue(ctx context.Context, tx *sql.Tx, st *Station, rep *VerifyReport) error {
+	var missing sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT MIN(b.seq) FROM bills b WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.seq = b.seq)
+		AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.seq = b.seq)`).Scan(&missing)
+	if err != nil {
+		return err
+	}
+	if missing.Valid {
+		rep.Problems = append(rep.Problems, Problem{Message: fmt.Sprintf(
+			"链序号 %d 的票据既不在待上传队列中也没有上传记录：待上传记录被删除，该票据可能无法上传", missing.Int64)})
+	}
+	var count int
+	var amount int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(ABS(b.total)), 0) FROM outbox o JOIN bills b ON b.seq = o.seq`).Scan(&count, &amount); err != nil {
+		return err
+	}
+	var oldest sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT created_at FROM outbox ORDER BY seq LIMIT 1").Scan(&oldest); err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if oldest.Valid != !st.OldestUnsynced.IsZero() || (oldest.Valid && oldest.Int64 != st.OldestUnsynced.UnixMilli()) {
+		rep.Problems = append(rep.Problems, Problem{Message: "最早待上传时间记录与待上传队列不符"})
+	}
+	if count != st.UnsyncedCount || bill.Money(amount) != st.UnsyncedAmount {
+		rep.Problems = append(rep.Problems, Problem{Message: fmt.Sprintf(
+			"离线计数不符：记录为 %d 张 %s 元，待上传队列实为 %d 张 %s 元", st.UnsyncedCount, st.UnsyncedAmount, count, bill.Money(amount))})
 	}
 	return nil
 }

@@ -15,6 +15,8 @@ CREATE TABLE station (
     chain_hash       TEXT    NOT NULL,             -- hex SM3 of the last bill's content
     unsynced_count   INTEGER NOT NULL DEFAULT 0,   -- outbox rows not acknowledged
     unsynced_amount  INTEGER NOT NULL DEFAULT 0,   -- their absolute totals
+    oldest_unsynced  INTEGER,                      -- created_at of the oldest of them
+    config_version   INTEGER NOT NULL DEFAULT 0,   -- bumped when settings or bill kinds change
     created_at       INTEGER NOT NULL
 ) STRICT;
 
@@ -48,8 +50,8 @@ CREATE TABLE segments (
 CREATE INDEX segments_code ON segments (bill_code, start_no);
 
 CREATE TABLE bills (
-    id          TEXT PRIMARY KEY,             -- UUID v7
-    seq         INTEGER NOT NULL UNIQUE,      -- position in this point's chain
+    seq         INTEGER PRIMARY KEY,          -- position in this point's chain (the rowid)
+    id          TEXT    NOT NULL UNIQUE,      -- UUID v7
     bill_code   TEXT    NOT NULL,
     bill_no     INTEGER NOT NULL,
     check_code  TEXT    NOT NULL,
@@ -72,7 +74,6 @@ CREATE TABLE bills (
 CREATE UNIQUE INDEX bills_bus_no ON bills (bus_no) WHERE bus_no IS NOT NULL;
 CREATE UNIQUE INDEX bills_red_of ON bills (red_of) WHERE red_of IS NOT NULL;
 CREATE INDEX bills_issued_at ON bills (issued_at);
-CREATE INDEX bills_payer ON bills (payer);
 CREATE INDEX bills_patient ON bills (patient_no);
 
 -- Issued bills are immutable: corrections are red bills.
@@ -81,18 +82,33 @@ BEGIN SELECT RAISE(ABORT, 'bills are immutable'); END;
 CREATE TRIGGER bills_no_delete BEFORE DELETE ON bills
 BEGIN SELECT RAISE(ABORT, 'bills are immutable'); END;
 
--- Bills waiting to reach the server; acked_at is set by the sync service.
+-- The queue of bills not yet acknowledged by the server, in chain order.
+-- An acknowledged bill leaves the queue for acks; a bill the server
+-- refused stays, marked rejected, for the administrator.
 CREATE TABLE outbox (
-    bill_id    TEXT PRIMARY KEY REFERENCES bills (id),
-    seq        INTEGER NOT NULL,
+    seq        INTEGER PRIMARY KEY REFERENCES bills (seq),
     created_at INTEGER NOT NULL,
-    acked_at   INTEGER,
-    state      TEXT    NOT NULL DEFAULT 'pending',   -- pending | acked | rejected
+    state      TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'rejected')),
     attempts   INTEGER NOT NULL DEFAULT 0,
     last_error TEXT    NOT NULL DEFAULT ''
 ) STRICT;
-CREATE INDEX outbox_pending ON outbox (seq) WHERE acked_at IS NULL;
-CREATE INDEX outbox_pending_time ON outbox (created_at) WHERE acked_at IS NULL;
+
+-- A bill joins the upload queue and moves the chain head and the unsynced
+-- counters in the statement that stores it: no code path can store a bill
+-- without the rest.
+CREATE TRIGGER bills_enqueue AFTER INSERT ON bills
+BEGIN
+    INSERT INTO outbox (seq, created_at) VALUES (NEW.seq, NEW.issued_at);
+    UPDATE station SET chain_seq = NEW.seq, chain_hash = NEW.hash,
+        unsynced_count = unsynced_count + 1, unsynced_amount = unsynced_amount + ABS(NEW.total),
+        oldest_unsynced = COALESCE(oldest_unsynced, NEW.issued_at);
+END;
+
+-- Bills the server acknowledged.
+CREATE TABLE acks (
+    seq      INTEGER PRIMARY KEY REFERENCES bills (seq),
+    acked_at INTEGER NOT NULL
+) STRICT;
 
 -- Pre-printed paper ranges received by this point; next_no is the paper
 -- number the software believes is next in the printer.

@@ -1,0 +1,218 @@
+// Command ebill-bench measures the station's issuing speed against a
+// baseline measured in the same run on the same disk: a raw durable
+// single-row SQLite insert (WAL, synchronous=FULL, one transaction per row)
+// of a payload the size of a signed bill. `make bench` runs it.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
+)
+
+func main() {
+	n := flag.Int("n", 2000, "operations per case")
+	rounds := flag.Int("rounds", 2, "alternating rounds of baseline and issuing")
+	dir := flag.String("dir", "", "directory for the database files (default: a temporary directory)")
+	example := flag.String("example", "examples/outpatient.json", "settlement to issue")
+	flag.Parse()
+	if err := run(*n, *rounds, *dir, *example); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	name      string
+	latencies []time.Duration
+	elapsed   time.Duration
+}
+
+func (r result) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
+
+func (r result) pct(p float64) time.Duration {
+	s := slices.Clone(r.latencies)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func run(n, rounds int, dir, example string) error {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "ebill-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	raw, err := os.ReadFile(example)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	store, err := newStation(ctx, filepath.Join(dir, "station"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	// One bill first, to size the baseline's payload like a real bill row.
+	payload, err := issueOne(ctx, store, raw, "warmup")
+	if err != nil {
+		return err
+	}
+	base, err := openBaseline(filepath.Join(dir, "baseline"))
+	if err != nil {
+		return err
+	}
+	defer base.Close()
+
+	var baseAll, issueAll result
+	baseAll.name, issueAll.name = "raw SQLite insert (baseline)", "localstore.Issue"
+	for r := 0; r < rounds; r++ {
+		b, err := benchBaseline(ctx, base, n, payload)
+		if err != nil {
+			return err
+		}
+		i, err := benchIssue(ctx, store, raw, n, r)
+		if err != nil {
+			return err
+		}
+		baseAll.latencies, baseAll.elapsed = append(baseAll.latencies, b.latencies...), baseAll.elapsed+b.elapsed
+		issueAll.latencies, issueAll.elapsed = append(issueAll.latencies, i.latencies...), issueAll.elapsed+i.elapsed
+	}
+	rep, err := store.Verify(ctx)
+	if err != nil || !rep.OK() {
+		return fmt.Errorf("verify after bench: %v %+v", err, rep)
+	}
+	printTable(baseAll, issueAll, payload, n, rounds)
+	return nil
+}
+
+func newStation(ctx context.Context, dir string) (*localstore.Store, error) {
+	s, err := localstore.Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Init(ctx, localstore.InitParams{PlaceCode: "P01", UnitName: "基准测试医院"}); err != nil {
+		return nil, err
+	}
+	if err := s.SetupDemo(ctx, 2026); err != nil {
+		return nil, err
+	}
+	return s, s.SetLimits(ctx, bill.Limits{}, "bench")
+}
+
+// issueOne issues one bill and returns the size of its stored row payload:
+// canonical content, hash and signature.
+func issueOne(ctx context.Context, s *localstore.Store, raw []byte, busNo string) (int, error) {
+	set, err := bill.ParseSettlement(raw)
+	if err != nil {
+		return 0, err
+	}
+	set.BusNo = bill.Text(busNo)
+	res, err := s.Issue(ctx, bill.Outpatient, set)
+	if err != nil {
+		return 0, err
+	}
+	got, err := s.Bill(ctx, res.Bill.BillCode, res.Bill.BillNo)
+	if err != nil {
+		return 0, err
+	}
+	content, err := got.Bill.Canonical()
+	return len(content) + 64 + 72, err // + hex SM3 hash + SM2 signature
+}
+
+func benchIssue(ctx context.Context, s *localstore.Store, raw []byte, n, round int) (result, error) {
+	sets := make([]*bill.Settlement, n)
+	for i := range sets {
+		set, err := bill.ParseSettlement(raw)
+		if err != nil {
+			return result{}, err
+		}
+		set.BusNo = bill.Text(fmt.Sprintf("B%d-%06d", round, i))
+		sets[i] = set
+	}
+	res := result{latencies: make([]time.Duration, n)}
+	start := time.Now()
+	for i, set := range sets {
+		t0 := time.Now()
+		if _, err := s.Issue(ctx, bill.Outpatient, set); err != nil {
+			return res, err
+		}
+		res.latencies[i] = time.Since(t0)
+	}
+	res.elapsed = time.Since(start)
+	return res, nil
+}
+
+func openBaseline(dir string) (*sql.DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "baseline.db")+
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	_, err = db.Exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, payload BLOB NOT NULL) STRICT")
+	return db, err
+}
+
+func benchBaseline(ctx context.Context, db *sql.DB, n, size int) (result, error) {
+	payload := make([]byte, size)
+	rand.Read(payload)
+	res := result{latencies: make([]time.Duration, n)}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return res, err
+		}
+		if _, err := tx.Exec("INSERT INTO t (payload) VALUES (?)", payload); err != nil {
+			tx.Rollback()
+			return res, err
+		}
+		if err := tx.Commit(); err != nil {
+			return res, err
+		}
+		res.latencies[i] = time.Since(t0)
+	}
+	res.elapsed = time.Since(start)
+	return res, nil
+}
+
+func printTable(base, issue result, payload, n, rounds int) {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d.Microseconds())/1000) }
+	fmt.Printf("ebill bench: station issuing vs a raw durable SQLite insert (WAL, synchronous=FULL, one row per transaction)\n")
+	fmt.Printf("payload %d bytes (a signed outpatient bill), %d rounds × %d operations per case, %s/%s, GOMAXPROCS=%d\n\n",
+		payload, rounds, n, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+	fmt.Printf("%-32s %10s %10s %10s %10s\n", "case", "ops/s", "p50 ms", "p99 ms", "max ms")
+	for _, r := range []result{base, issue} {
+		fmt.Printf("%-32s %10.0f %10s %10s %10s\n", r.name, r.rate(), ms(r.pct(0.50)), ms(r.pct(0.99)), ms(slices.Max(r.latencies)))
+	}
+	ratio := issue.rate() / base.rate()
+	p99 := issue.pct(0.99)
+	fmt.Printf("\nratio issue/baseline (ops/s): %.2f   target ≥ 0.50: %s\n", ratio, pass(ratio >= 0.5))
+	fmt.Printf("issue p99: %s ms             target ≤ 10 ms: %s\n", ms(p99), pass(p99 <= 10*time.Millisecond))
+}
+
+func pass(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
