@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/user"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ebill/ebill/bill"
@@ -157,19 +157,14 @@ func (a *app) printIssued(res *localstore.IssueResult) {
 }
 
 func cmdRed(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlags("red", "--code 票据代码 --no 票据号码 --reason 原因 [--operator 经办人]")
-	code := fs.String("code", "", "原票据代码")
-	no := fs.String("no", "", "原票据号码")
+	fs := a.newFlags("red", "--code 票据代码 --no 票据号码 | --busno 业务流水号  --reason 原因 [--operator 经办人]")
+	ref := billRefFlags(fs, "原票据")
 	reason := fs.String("reason", "", "冲红原因（必填）")
 	operator := fs.String("operator", currentUser(), "经办人（收款人），默认当前系统用户")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	if err := required("code", *code, "no", *no, "reason", *reason); err != nil {
-		return err
-	}
-	n, err := bill.ParseBillNo(*no)
-	if err != nil {
+	if err := required("reason", *reason); err != nil {
 		return err
 	}
 	s, err := a.open(ctx)
@@ -177,7 +172,11 @@ func cmdRed(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer s.Close()
-	res, err := s.Reverse(ctx, *code, n, *reason, *operator)
+	code, n, err := ref.resolve(ctx, s)
+	if err != nil {
+		return err
+	}
+	res, err := s.Reverse(ctx, code, n, *reason, *operator)
 	if err != nil {
 		return err
 	}
@@ -211,7 +210,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 		a.printf("本机没有号段。\n")
 		return nil
 	}
-	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	w := newTable(a.stdout)
 	fmt.Fprintln(w, "票据代码\t号段数\t总数\t已用\t剩余\t下一号码\t预警")
 	for _, cs := range stock {
 		n := 0
@@ -232,7 +231,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 	}
 	w.Flush()
 	a.printf("\n号段明细：\n")
-	w = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	w = newTable(a.stdout)
 	fmt.Fprintln(w, "票据代码\t起始号码\t终止号码\t剩余\t来源\t取得时间")
 	for _, sg := range segs {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", sg.Code, bill.FormatBillNo(sg.Start), bill.FormatBillNo(sg.End),
@@ -315,4 +314,31 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// billRef names a bill on the command line: by code and number, or by the
+// HIS's business serial (BusNo), which is what a cashier usually has.
+type billRef struct{ code, no, busNo *string }
+
+func billRefFlags(fs *flag.FlagSet, what string) billRef {
+	return billRef{
+		code:  fs.String("code", "", what+"代码"),
+		no:    fs.String("no", "", what+"号码"),
+		busNo: fs.String("busno", "", "或用业务流水号指定"+what),
+	}
+}
+
+func (r billRef) resolve(ctx context.Context, s *localstore.Store) (string, int64, error) {
+	if *r.busNo != "" {
+		b, err := s.BillByBusNo(ctx, *r.busNo)
+		if err != nil {
+			return "", 0, err
+		}
+		return b.BillCode, b.BillNo, nil
+	}
+	if err := required("code", *r.code, "no", *r.no); err != nil {
+		return "", 0, bill.Errorf(bill.EInvalid, "请用 --code 和 --no，或用 --busno 指定票据")
+	}
+	n, err := bill.ParseBillNo(*r.no)
+	return *r.code, n, err
 }

@@ -85,20 +85,15 @@ func cmdPaperCurrent(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdPaperConvert(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlags("paper convert", "--code 票据代码 --no 票据号码 --paper-code 纸质票据代码 --paper-no 打印机中的纸质号码")
-	code := fs.String("code", "", "电子票据代码")
-	no := fs.String("no", "", "电子票据号码")
+	fs := a.newFlags("paper convert", "--code 票据代码 --no 票据号码 | --busno 业务流水号  --paper-code 纸质票据代码 --paper-no 打印机中的纸质号码")
+	ref := billRefFlags(fs, "电子票据")
 	paperCode := fs.String("paper-code", "", "纸质票据代码")
 	paperNo := fs.String("paper-no", "", "打印机中纸张上的号码（须与系统当前号码一致）")
 	operator := fs.String("operator", currentUser(), "经办人")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	if err := required("code", *code, "no", *no, "paper-code", *paperCode, "paper-no", *paperNo); err != nil {
-		return err
-	}
-	n, err := bill.ParseBillNo(*no)
-	if err != nil {
+	if err := required("paper-code", *paperCode, "paper-no", *paperNo); err != nil {
 		return err
 	}
 	pn, err := paperNumber(*paperNo, "paper-no")
@@ -106,7 +101,11 @@ func cmdPaperConvert(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	return a.withStore(ctx, func(s *localstore.Store) error {
-		use, err := s.ConvertToPaper(ctx, *code, n, *paperCode, pn, *operator)
+		code, n, err := ref.resolve(ctx, s)
+		if err != nil {
+			return err
+		}
+		use, err := s.ConvertToPaper(ctx, code, n, *paperCode, pn, *operator)
 		if err != nil {
 			return err
 		}
@@ -115,20 +114,15 @@ func cmdPaperConvert(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdPaperReprint(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlags("paper reprint", "--code 票据代码 --no 票据号码 --paper-no 打印机中的纸质号码 --reason 原因")
-	code := fs.String("code", "", "电子票据代码")
-	no := fs.String("no", "", "电子票据号码")
+	fs := a.newFlags("paper reprint", "--code 票据代码 --no 票据号码 | --busno 业务流水号  --paper-no 打印机中的纸质号码 --reason 原因")
+	ref := billRefFlags(fs, "电子票据")
 	paperNo := fs.String("paper-no", "", "打印机中纸张上的号码（须与系统当前号码一致）")
 	reason := fs.String("reason", "", "作废原因，例如 卡纸")
 	operator := fs.String("operator", currentUser(), "经办人")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	if err := required("code", *code, "no", *no, "paper-no", *paperNo, "reason", *reason); err != nil {
-		return err
-	}
-	n, err := bill.ParseBillNo(*no)
-	if err != nil {
+	if err := required("paper-no", *paperNo, "reason", *reason); err != nil {
 		return err
 	}
 	pn, err := paperNumber(*paperNo, "paper-no")
@@ -136,7 +130,11 @@ func cmdPaperReprint(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	return a.withStore(ctx, func(s *localstore.Store) error {
-		use, err := s.Reprint(ctx, *code, n, pn, *reason, *operator)
+		code, n, err := ref.resolve(ctx, s)
+		if err != nil {
+			return err
+		}
+		use, err := s.Reprint(ctx, code, n, pn, *reason, *operator)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what building and testing ebill needs on Debian/Ubuntu, and
+# checks the Go toolchain. Safe to run again: it only acts on what is missing.
+set -euo pipefail
+
+need_go="1.26"
+if ! command -v go >/dev/null 2>&1; then
+	echo "需要 Go ${need_go} 或更高版本（https://go.dev/dl/），当前未安装。" >&2
+	echo "Go ${need_go} or newer is required; install it from your distribution or go.dev." >&2
+	exit 1
+fi
+have=$(go env GOVERSION | sed 's/^go//')
+if [ "$(printf '%s\n%s\n' "$need_go" "$have" | sort -V | head -n1)" != "$need_go" ]; then
+	echo "Go ${need_go} or newer is required; found ${have}." >&2
+	exit 1
+fi
+
+# Debian packages the tests and tools use; none are needed by the station core yet.
+pkgs=()
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+go mod download
