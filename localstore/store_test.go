@@ -448,3 +448,26 @@ func TestIssuedBillsAreImmutable(t *testing.T) {
 		}
 	}
 }
+
+func TestBackupIsAConsistentCopy(t *testing.T) {
+	s, _ := newDemoStore(t)
+	ctx := context.Background()
+	mustIssue(t, s, bill.Outpatient, example(t, "outpatient.json"))
+	mustIssue(t, s, bill.Inpatient, example(t, "inpatient.json"))
+	dst := filepath.Join(t.TempDir(), "backup", FileName)
+	if err := s.Backup(ctx, dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Backup(ctx, dst); bill.ErrorCode(err) != bill.EInvalid {
+		t.Fatalf("overwriting a backup: %v", err)
+	}
+	b, err := Open(ctx, filepath.Dir(dst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rep, err := b.Verify(ctx)
+	if err != nil || !rep.OK() || rep.Bills != 2 {
+		t.Fatalf("backup verify: %+v %v", rep, err)
+	}
+}

@@ -284,6 +284,23 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
+func cmdBackup(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags("backup", "--to 备份文件路径")
+	to := fs.String("to", "", "备份文件（不能已存在），例如 D:\\ebill-backup\\station-20261125.db")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	if err := required("to", *to); err != nil {
+		return err
+	}
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		if err := s.Backup(ctx, *to); err != nil {
+			return err
+		}
+		return a.report(map[string]any{"backup": *to}, "已备份到 %s。恢复前请阅读 docs/运维手册.md 的“备份与恢复”。\n", *to)
+	})
+}
+
 func cmdVersion(_ context.Context, a *app, args []string) error {
 	if a.json {
 		a.printJSON(map[string]string{"version": Version})

@@ -57,6 +57,7 @@ var commands = []command{
 	{"show", "查看一张票据", cmdShow},
 	{"verify", "校验本机全部票据的签名、哈希链和号码连续性", cmdVerify},
 	{"status", "开票点状态：离线额度、待上传、库存、纸质票号", cmdStatus},
+	{"backup", "在不停止开票的情况下备份本机数据库", cmdBackup},
 	{"version", "显示版本", cmdVersion},
 }
 
