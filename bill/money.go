@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Money is an amount in fen (分), the unit of every total, category amount,
@@ -224,7 +225,11 @@ func jsonScalar(b []byte) (s string, null bool, err error) {
 	switch {
 	case bytes.Equal(b, []byte("null")):
 		return "", true, nil
-	case len(b) > 0 && b[0] == '"':
+	case len(b) >= 2 && b[0] == '"':
+		// Most values have no escapes: take the bytes between the quotes.
+		if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			return string(inner), false, nil
+		}
 		var str string
 		if err := jsonUnquote(b, &str); err != nil {
 			return "", false, err

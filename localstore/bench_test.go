@@ -8,19 +8,24 @@ import (
 	"github.com/ebill/ebill/bill"
 )
 
+// BenchmarkIssue profiles the issuing transaction (make bench runs the
+// comparison with its baseline: cmd/ebill-bench).
 func BenchmarkIssue(b *testing.B) {
-	t := &testing.T{}
-	_ = t
-	dir := b.TempDir()
 	ctx := context.Background()
-	s, err := Open(ctx, dir)
+	s, err := Open(ctx, b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	s.Init(ctx, InitParams{PlaceCode: "P01"})
-	s.SetupDemo(ctx, 2026)
-	s.SetLimits(ctx, bill.Limits{}, "bench")
+	if _, err := s.Init(ctx, InitParams{PlaceCode: "P01"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.SetupDemo(ctx, 2026); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.SetLimits(ctx, bill.Limits{}, "bench"); err != nil {
+		b.Fatal(err)
+	}
 	sets := make([]*bill.Settlement, b.N)
 	for i := range sets {
 		sets[i] = example(b, "outpatient.json")
