@@ -176,7 +176,7 @@ func (st *Station) offlineState() bill.OfflineState {
 // returns the stored bill and a stock alert when numbers run low.
 func (s *Store) appendBill(ctx context.Context, tx *wtx, cfg config, st *txStation, code string, b *bill.Bill,
 	settlementCanon []byte, busNo *string, inputHash []byte, redOf *string) (*StoredBill, []string, error) {
-	key, err := signingKeys.get(st.privateKey)
+	key, err := s.keys.get(st.privateKey)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -122,8 +122,6 @@ type keyCache struct {
 	key *bill.PrivateKey
 }
 
-var signingKeys keyCache
-
 func (c *keyCache) get(pem string) (*bill.PrivateKey, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -35,6 +35,7 @@ type Store struct {
 	write *sql.DB              // one connection; every transaction BEGIN IMMEDIATE
 	stmts map[string]*sql.Stmt // the issuing path's statements, prepared once
 	cfg   configCache
+	keys  keyCache
 
 	placeMu sync.Mutex
 	place   string  // cached place code; see placeCode
