@@ -38,3 +38,39 @@ func (s *Store) MarkSynced(ctx context.Context, ids []string) (int, error) {
 	})
 	return marked, err
 }
+
+// PendingBill is a bill waiting in the outbox, as the sync service uploads it.
+type PendingBill struct {
+	ID        string
+	Seq       int64
+	BillCode  string
+	BillNo    int64
+	CheckCode string
+	Content   []byte
+	Hash      []byte
+	Signature []byte
+	State     string // pending | rejected
+}
+
+// PendingBills returns up to limit bills of the outbox in chain order.
+func (s *Store) PendingBills(ctx context.Context, limit int) ([]PendingBill, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT b.id, b.seq, b.bill_code, b.bill_no, b.check_code, b.content, b.hash,
+		b.signature, o.state FROM outbox o JOIN bills b ON b.seq = o.seq ORDER BY o.seq LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PendingBill
+	for rows.Next() {
+		var p PendingBill
+		var hash string
+		if err := rows.Scan(&p.ID, &p.Seq, &p.BillCode, &p.BillNo, &p.CheckCode, &p.Content, &hash, &p.Signature, &p.State); err != nil {
+			return nil, err
+		}
+		if p.Hash, err = hexDecode(hash); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/sync/wire"
+)
+
+// errStockMoved is returned inside an allocation when the stock row changed
+// under it; the transaction is retried.
+var errStockMoved = errors.New("stock pointer moved")
+
+// Allocate cuts the next segment of billCode from the received stock for a
+// point (赋码). The request id makes it idempotent: a retry returns the
+// segment the first request got. Segments never overlap: the stock row is
+// locked (PostgreSQL) or the database is (SQLite) while its pointer moves.
+func (s *Store) Allocate(ctx context.Context, point, billCode, requestID string) (wire.Segment, error) {
+	requestID = strings.TrimSpace(requestID)
+	if requestID == "" || len(requestID) > 100 {
+		return wire.Segment{}, bill.Errorf(bill.EInvalid, "申请号段须带请求标识（requestId），不超过100个字符。")
+	}
+	if err := bill.CheckBillCode(billCode); err != nil {
+		return wire.Segment{}, err
+	}
+	var seg wire.Segment
+	err := s.tx(ctx, func(t *dbtx) error {
+		p, err := scanPoint(t.queryRow(ctx, pointCols+" WHERE code = ?", point))
+		if errors.Is(err, sql.ErrNoRows) {
+			return bill.Errorf(bill.ENotFound, "未找到开票点 %s。", point)
+		}
+		if err != nil {
+			return err
+		}
+		seg, err = s.allocateTx(ctx, t, p, billCode, requestID)
+		return err
+	})
+	return seg, err
+}
+
+func (s *Store) allocateTx(ctx context.Context, t *dbtx, p *Point, billCode, requestID string) (wire.Segment, error) {
+	var seg wire.Segment
+	err := t.queryRow(ctx, "SELECT id, bill_code, start_no, end_no FROM segments WHERE point_code = ? AND request_id = ?",
+		p.Code, requestID).Scan(&seg.ID, &seg.BillCode, &seg.Start, &seg.End)
+	switch {
+	case err == nil && seg.BillCode != billCode:
+		return seg, bill.Errorf(bill.EConflict, "请求标识 %s 已用于申请票据代码 %s 的号段。", requestID, seg.BillCode)
+	case err == nil:
+		return seg, nil // a retry: the same segment
+	case !errors.Is(err, sql.ErrNoRows):
+		return seg, err
+	}
+	var stockID string
+	var next, end int64
+	err = t.queryRow(ctx, `SELECT id, next_no, end_no FROM stock WHERE kind = 'einvoice' AND code = ? AND next_no <= end_no
+		ORDER BY start_no LIMIT 1`+s.forUpdate(), billCode).Scan(&stockID, &next, &end)
+	if errors.Is(err, sql.ErrNoRows) {
+		return seg, bill.Errorf(bill.ENoStock, "票据代码 %s 的电子票据号码已全部分配，请先入库新的票源。", billCode)
+	}
+	if err != nil {
+		return seg, err
+	}
+	last := min(next+p.Settings.SegmentSize-1, end)
+	res, err := t.exec(ctx, "UPDATE stock SET next_no = ? WHERE id = ? AND next_no = ?", last+1, stockID, next)
+	if err != nil {
+		return seg, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return seg, errStockMoved
+	}
+	seg = wire.Segment{ID: uuid.Must(uuid.NewV7()).String(), BillCode: billCode, Start: next, End: last}
+	_, err = t.exec(ctx, `INSERT INTO segments (id, point_code, bill_code, start_no, end_no, stock_id, request_id, allocated_at)
+		VALUES (?,?,?,?,?,?,?,?)`, seg.ID, p.Code, billCode, seg.Start, seg.End, stockID, requestID, s.millis())
+	return seg, err
+}
+
+// SegmentInfo is an allocated segment as the administrator sees it.
+type SegmentInfo struct {
+	wire.Segment
+	Point       string    `json:"point"`
+	Used        int64     `json:"used"` // bills the ledger holds in it
+	AllocatedAt time.Time `json:"allocatedAt"`
+}
+
+// Segments lists allocated segments, of one point or of all ("").
+func (s *Store) Segments(ctx context.Context, point string) ([]SegmentInfo, error) {
+	q := `SELECT sg.id, sg.bill_code, sg.start_no, sg.end_no, sg.point_code, sg.allocated_at,
+		(SELECT COUNT(*) FROM bills b WHERE b.bill_code = sg.bill_code AND b.bill_no BETWEEN sg.start_no AND sg.end_no)
+		FROM segments sg`
+	var args []any
+	if point != "" {
+		q += " WHERE sg.point_code = ?"
+		args = append(args, point)
+	}
+	rows, err := s.query(ctx, q+" ORDER BY sg.bill_code, sg.start_no", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SegmentInfo
+	for rows.Next() {
+		var si SegmentInfo
+		var at int64
+		if err := rows.Scan(&si.ID, &si.BillCode, &si.Start, &si.End, &si.Point, &at, &si.Used); err != nil {
+			return nil, err
+		}
+		si.AllocatedAt = time.UnixMilli(at).UTC()
+		out = append(out, si)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+)
+
+func decodeBill(content []byte) (*bill.Bill, error) {
+	var b bill.Bill
+	if err := json.Unmarshal(content, &b); err != nil {
+		return nil, fmt.Errorf("server: decode stored bill: %w", err)
+	}
+	return &b, nil
+}
+
+// LedgerBill is a bill the centre holds.
+type LedgerBill struct {
+	ID         string     `json:"id"`
+	Point      string     `json:"point"`
+	Seq        int64      `json:"seq"`
+	BillCode   string     `json:"billCode"`
+	BillNo     string     `json:"billNo"`
+	CheckCode  string     `json:"checkCode"`
+	Kind       bill.Kind  `json:"kind"`
+	BusNo      string     `json:"busNo,omitempty"`
+	Payer      string     `json:"payer"`
+	Total      bill.Money `json:"total"`
+	IssuedAt   time.Time  `json:"issuedAt"`
+	ReceivedAt time.Time  `json:"receivedAt"`
+	RedOf      string     `json:"redOf,omitempty"`
+	Bill       *bill.Bill `json:"bill,omitempty"` // the signed content, in Bill only
+}
+
+// LedgerFilter selects bills for LedgerBills; zero fields select all.
+type LedgerFilter struct {
+	Point    string
+	From, To time.Time // issue time, [From, To)
+	Limit    int       // default 100, at most 1000
+}
+
+const (
+	ledgerSelect = `SELECT id, point_code, seq, bill_code, bill_no, check_code, kind, COALESCE(bus_no, ''), payer, total,
+	issued_at, received_at, COALESCE(red_of, '')`
+	ledgerCols = ledgerSelect + " FROM bills"
+)
+
+func scanLedger(r interface{ Scan(...any) error }, extra ...any) (*LedgerBill, error) {
+	var b LedgerBill
+	var no, issued, received int64
+	var kind string
+	if err := r.Scan(append([]any{&b.ID, &b.Point, &b.Seq, &b.BillCode, &no, &b.CheckCode, &kind, &b.BusNo, &b.Payer,
+		&b.Total, &issued, &received, &b.RedOf}, extra...)...); err != nil {
+		return nil, err
+	}
+	b.BillNo, b.Kind = bill.FormatBillNo(no), bill.Kind(kind)
+	b.IssuedAt, b.ReceivedAt = time.UnixMilli(issued).UTC(), time.UnixMilli(received).UTC()
+	return &b, nil
+}
+
+// LedgerBills lists the bills the centre holds, newest first.
+func (s *Store) LedgerBills(ctx context.Context, f LedgerFilter) ([]*LedgerBill, error) {
+	q, args := ledgerCols+" WHERE 1 = 1", []any{}
+	if f.Point != "" {
+		q, args = q+" AND point_code = ?", append(args, f.Point)
+	}
+	if !f.From.IsZero() {
+		q, args = q+" AND issued_at >= ?", append(args, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		q, args = q+" AND issued_at < ?", append(args, f.To.UnixMilli())
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.query(ctx, q+" ORDER BY issued_at DESC, seq DESC LIMIT ?", append(args, min(limit, 1000))...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*LedgerBill
+	for rows.Next() {
+		b, err := scanLedger(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// LedgerBill returns one bill with its signed content; ENotFound if absent.
+func (s *Store) LedgerBill(ctx context.Context, code string, no int64) (*LedgerBill, error) {
+	var content []byte
+	b, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content FROM bills WHERE bill_code = ? AND bill_no = ?", code, no), &content)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, bill.Errorf(bill.ENotFound, "服务器上没有票据 %s %s。", code, bill.FormatBillNo(no))
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.Bill, err = decodeBill(content)
+	return b, err
+}

@@ -1,0 +1,280 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/sync/wire"
+)
+
+// Point kinds.
+const (
+	PointStation = "station" // a cashier PC issuing offline from its segments
+	PointServer  = "server"  // issued on the server (HIS calls), from segments like any point
+)
+
+// EnrollCodeTTL is how long an enrollment code stays usable.
+const EnrollCodeTTL = 24 * time.Hour
+
+// Point is a billing point (开票点).
+type Point struct {
+	Code       string        `json:"code"`
+	Name       string        `json:"name"`
+	Kind       string        `json:"kind"`
+	Settings   wire.Settings `json:"settings"`
+	PublicKey  string        `json:"publicKey,omitempty"`
+	EnrolledAt time.Time     `json:"enrolledAt,omitzero"`
+	RevokedAt  time.Time     `json:"revokedAt,omitzero"`
+	Epoch      int64         `json:"epoch"`
+	ChainSeq   int64         `json:"chainSeq"`
+	ChainHash  string        `json:"chainHash"`
+}
+
+// Active reports whether a station is enrolled and not revoked.
+func (p *Point) Active() bool { return p.PublicKey != "" && p.RevokedAt.IsZero() }
+
+// AddPoint creates a billing point with the default settings.
+func (s *Store) AddPoint(ctx context.Context, code, name, kind string) error {
+	code = strings.TrimSpace(code)
+	if code == "" || len(code) > 50 || strings.ContainsAny(code, " \t\r\n") {
+		return bill.Errorf(bill.EInvalid, "开票点编码 %q 不正确：不能为空、不能含空格、不超过50个字符。", code)
+	}
+	if name == "" {
+		return bill.Errorf(bill.EInvalid, "请填写开票点名称（--name）。")
+	}
+	if kind != PointStation && kind != PointServer {
+		return bill.Errorf(bill.EInvalid, "开票点类型应为 station（收费电脑）或 server（服务器开票），收到 %q", kind)
+	}
+	settings, _ := json.Marshal(wire.DefaultSettings)
+	err := s.tx(ctx, func(t *dbtx) error {
+		_, err := t.exec(ctx, `INSERT INTO points (code, name, kind, settings, chain_hash, created_at) VALUES (?,?,?,?,?,?)`,
+			code, name, kind, string(settings), bill.GenesisHash, s.millis())
+		return err
+	})
+	if errors.Is(err, ErrConflict) {
+		return bill.Errorf(bill.EConflict, "开票点 %s 已存在。", code)
+	}
+	return err
+}
+
+// SetPointSettings replaces a point's settings.
+func (s *Store) SetPointSettings(ctx context.Context, code string, st wire.Settings) error {
+	if st.SegmentSize < 1 || st.SegmentSize > 1_000_000 || st.RefillThreshold < 0 || st.StockAlert < 0 {
+		return bill.Errorf(bill.EInvalid, "号段大小应在 1 至 1000000 之间，补号阈值和预警阈值不能为负数。")
+	}
+	b, _ := json.Marshal(st)
+	return s.tx(ctx, func(t *dbtx) error {
+		res, err := t.exec(ctx, "UPDATE points SET settings = ? WHERE code = ?", string(b), code)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res, "开票点 "+code)
+	})
+}
+
+func mustAffect(res sql.Result, what string) error {
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return bill.Errorf(bill.ENotFound, "未找到%s。", what)
+	}
+	return nil
+}
+
+const pointCols = `SELECT code, name, kind, settings, COALESCE(public_key, ''), enrolled_at, revoked_at, epoch, chain_seq, chain_hash FROM points`
+
+func scanPoint(r interface{ Scan(...any) error }) (*Point, error) {
+	var p Point
+	var settings string
+	var enrolled, revoked sql.NullInt64
+	if err := r.Scan(&p.Code, &p.Name, &p.Kind, &settings, &p.PublicKey, &enrolled, &revoked, &p.Epoch, &p.ChainSeq, &p.ChainHash); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(settings), &p.Settings); err != nil {
+		return nil, err
+	}
+	if enrolled.Valid {
+		p.EnrolledAt = time.UnixMilli(enrolled.Int64).UTC()
+	}
+	if revoked.Valid {
+		p.RevokedAt = time.UnixMilli(revoked.Int64).UTC()
+	}
+	return &p, nil
+}
+
+// Point returns one billing point; ENotFound if unknown.
+func (s *Store) Point(ctx context.Context, code string) (*Point, error) {
+	p, err := scanPoint(s.queryRow(ctx, pointCols+" WHERE code = ?", code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, bill.Errorf(bill.ENotFound, "未找到开票点 %s。", code)
+	}
+	return p, err
+}
+
+// Points lists every billing point.
+func (s *Store) Points(ctx context.Context) ([]*Point, error) {
+	rows, err := s.query(ctx, pointCols+" ORDER BY code")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Point
+	for rows.Next() {
+		p, err := scanPoint(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// EnrollCode issues a one-time code with which a station enrolls as the
+// point. A point whose station is active must be revoked first.
+func (s *Store) EnrollCode(ctx context.Context, point string) (string, time.Time, error) {
+	code := randomCode(8)
+	expires := s.now().Add(EnrollCodeTTL).UTC()
+	err := s.tx(ctx, func(t *dbtx) error {
+		p, err := scanPoint(t.queryRow(ctx, pointCols+" WHERE code = ?", point))
+		if errors.Is(err, sql.ErrNoRows) {
+			return bill.Errorf(bill.ENotFound, "未找到开票点 %s；请先执行 point add。", point)
+		}
+		if err != nil {
+			return err
+		}
+		if p.Kind != PointStation {
+			return bill.Errorf(bill.EInvalid, "开票点 %s 是服务器开票点，无需注册收费电脑。", point)
+		}
+		if p.Active() {
+			return bill.Errorf(bill.EConflict, "开票点 %s 已有注册的收费电脑；如需更换，请先执行 point revoke %s。", point, point)
+		}
+		_, err = t.exec(ctx, "INSERT INTO enroll_codes (code, point_code, expires_at) VALUES (?,?,?)", code, point, expires.UnixMilli())
+		return err
+	})
+	return code, expires, err
+}
+
+// Revoke withdraws a point's station: its key is no longer accepted. Bills
+// it already uploaded stay in the ledger.
+func (s *Store) Revoke(ctx context.Context, point string) error {
+	return s.tx(ctx, func(t *dbtx) error {
+		res, err := t.exec(ctx, "UPDATE points SET revoked_at = ? WHERE code = ? AND public_key IS NOT NULL AND revoked_at IS NULL",
+			s.millis(), point)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res, "已注册且未撤销的开票点 "+point)
+	})
+}
+
+// Enroll registers a station's public key with a one-time code and gives it
+// its point's identity, settings, bill kinds and first segments.
+func (s *Store) Enroll(ctx context.Context, req wire.EnrollRequest) (*wire.EnrollResponse, error) {
+	pub, err := bill.ParsePublicKeyPEM(req.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	if !pub.Verify([]byte(req.Code), req.Proof) {
+		return nil, bill.Errorf(bill.EInvalid, "注册请求的签名无效。")
+	}
+	var resp *wire.EnrollResponse
+	err = s.tx(ctx, func(t *dbtx) error {
+		point, err := s.useEnrollCode(ctx, t, req.Code)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `UPDATE points SET public_key = ?, enrolled_at = ?, revoked_at = NULL, epoch = epoch + 1,
+			chain_seq = 0, chain_hash = ? WHERE code = ?`, req.PublicKey, s.millis(), bill.GenesisHash, point); err != nil {
+			return err
+		}
+		resp, err = s.enrollResponse(ctx, t, point, req.Code)
+		return err
+	})
+	return resp, err
+}
+
+func (s *Store) useEnrollCode(ctx context.Context, t *dbtx, code string) (string, error) {
+	var point string
+	var expires int64
+	var used sql.NullInt64
+	err := t.queryRow(ctx, "SELECT point_code, expires_at, used_at FROM enroll_codes WHERE code = ?"+s.forUpdate(),
+		strings.ToUpper(strings.TrimSpace(code))).Scan(&point, &expires, &used)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", bill.Errorf(bill.ENotFound, "注册码无效，请向票据管理员核对。")
+	case err != nil:
+		return "", err
+	case used.Valid:
+		return "", bill.Errorf(bill.EConflict, "注册码已使用过，不能重复使用；请向票据管理员申请新的注册码。")
+	case s.millis() > expires:
+		return "", bill.Errorf(bill.EInvalid, "注册码已过期，请向票据管理员申请新的注册码。")
+	}
+	_, err = t.exec(ctx, "UPDATE enroll_codes SET used_at = ? WHERE code = ?", s.millis(), strings.ToUpper(strings.TrimSpace(code)))
+	return point, err
+}
+
+// enrollResponse gathers what a new station gets, allocating a first
+// segment of each bill code the unit issues under (where stock exists).
+func (s *Store) enrollResponse(ctx context.Context, t *dbtx, point, code string) (*wire.EnrollResponse, error) {
+	p, err := scanPoint(t.queryRow(ctx, pointCols+" WHERE code = ?", point))
+	if err != nil {
+		return nil, err
+	}
+	resp := &wire.EnrollResponse{PlaceCode: p.Code, PlaceName: p.Name, Settings: p.Settings}
+	if err := t.queryRow(ctx, "SELECT name, credit_code FROM unit WHERE id = 1").Scan(&resp.UnitName, &resp.UnitCreditCode); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	rows, err := t.query(ctx, "SELECT kind, bill_code FROM bill_kinds ORDER BY kind")
+	if err != nil {
+		return nil, err
+	}
+	codes := map[string]bool{}
+	var order []string
+	for rows.Next() {
+		var k wire.BillKind
+		if err := rows.Scan(&k.Kind, &k.BillCode); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		resp.BillKinds = append(resp.BillKinds, k)
+		if !codes[k.BillCode] {
+			codes[k.BillCode] = true
+			order = append(order, k.BillCode)
+		}
+	}
+	rows.Close()
+	if len(order) == 0 {
+		return nil, bill.Errorf(bill.ENoStock, "尚未配置票据种类及票据代码，无法注册；请先执行 ebill-server kind set。")
+	}
+	for _, billCode := range order {
+		seg, err := s.allocateTx(ctx, t, p, billCode, "enroll-"+code+"-"+billCode)
+		var be *bill.Error
+		if errors.As(err, &be) && be.Code == bill.ENoStock {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		resp.Segments = append(resp.Segments, seg)
+	}
+	if len(resp.Segments) == 0 {
+		return nil, bill.Errorf(bill.ENoStock, "没有可分配的电子票据号码，无法注册；请先执行 ebill-server stock receive 入库。")
+	}
+	return resp, nil
+}
+
+// randomCode makes an enrollment code from characters that cannot be
+// mistaken for one another when read aloud or typed (no 0/O, 1/I).
+func randomCode(n int) string {
+	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}

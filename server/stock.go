@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// Stock kinds.
+const (
+	StockEInvoice = "einvoice" // e-bill numbers, allocated to points in segments
+	StockPaper    = "paper"    // pre-printed paper bills
+)
+
+// Unit is the hospital that issues the bills.
+type Unit struct {
+	Name       string `json:"name"`
+	CreditCode string `json:"creditCode"`
+}
+
+// SetUnit records the unit's name and unified social credit code.
+func (s *Store) SetUnit(ctx context.Context, u Unit) error {
+	if u.Name == "" {
+		return bill.Errorf(bill.EInvalid, "请填写单位名称。")
+	}
+	if u.CreditCode != "" {
+		if err := bill.CheckCreditCode(u.CreditCode); err != nil {
+			return err
+		}
+	}
+	return s.tx(ctx, func(t *dbtx) error {
+		_, err := t.exec(ctx, `INSERT INTO unit (id, name, credit_code) VALUES (1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, credit_code = excluded.credit_code`, u.Name, u.CreditCode)
+		return err
+	})
+}
+
+// Unit returns the unit; an empty Unit before SetUnit.
+func (s *Store) Unit(ctx context.Context) (Unit, error) {
+	var u Unit
+	err := s.queryRow(ctx, "SELECT name, credit_code FROM unit WHERE id = 1").Scan(&u.Name, &u.CreditCode)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Unit{}, nil
+	}
+	return u, err
+}
+
+// SetBillKind says under which bill code a kind of bill is issued.
+func (s *Store) SetBillKind(ctx context.Context, k bill.Kind, code string) error {
+	if _, err := bill.ParseKind(string(k)); err != nil {
+		return err
+	}
+	if err := bill.CheckBillCode(code); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(t *dbtx) error {
+		_, err := t.exec(ctx, `INSERT INTO bill_kinds (kind, bill_code) VALUES (?, ?)
+			ON CONFLICT (kind) DO UPDATE SET bill_code = excluded.bill_code`, string(k), code)
+		return err
+	})
+}
+
+// BillKinds returns the bill code of each configured kind.
+func (s *Store) BillKinds(ctx context.Context) (map[bill.Kind]string, error) {
+	rows, err := s.query(ctx, "SELECT kind, bill_code FROM bill_kinds ORDER BY kind")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[bill.Kind]string{}
+	for rows.Next() {
+		var k, c string
+		if err := rows.Scan(&k, &c); err != nil {
+			return nil, err
+		}
+		out[bill.Kind(k)] = c
+	}
+	return out, rows.Err()
+}
+
+// ReceiveStock records numbers received from the finance bureau (票源入库):
+// an e-bill range under a bill code, or a pre-printed paper range. A range
+// overlapping stock already received under that code is refused.
+func (s *Store) ReceiveStock(ctx context.Context, kind string, r bill.Segment) (string, error) {
+	switch kind {
+	case StockEInvoice:
+		if err := bill.CheckBillCode(r.Code); err != nil {
+			return "", err
+		}
+	case StockPaper:
+		if err := bill.CheckPaperCode(r.Code); err != nil {
+			return "", err
+		}
+	default:
+		return "", bill.Errorf(bill.EInvalid, "未知的票源种类 %q，可选 einvoice（电子票据）或 paper（纸质票据）", kind)
+	}
+	if err := r.Validate(); err != nil {
+		return "", err
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	err := s.tx(ctx, func(t *dbtx) error {
+		var start, end int64
+		err := t.queryRow(ctx, `SELECT start_no, end_no FROM stock WHERE kind = ? AND code = ? AND start_no <= ? AND end_no >= ?
+			ORDER BY start_no LIMIT 1`+s.forUpdate(), kind, r.Code, r.End, r.Start).Scan(&start, &end)
+		if err == nil {
+			return bill.Errorf(bill.EConflict, "入库号段 %s 与已入库的 %s 重叠，已拒绝；请核对财政部门下发的号码。",
+				r, bill.Segment{Code: r.Code, Start: start, End: end})
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		_, err = t.exec(ctx, `INSERT INTO stock (id, kind, code, start_no, end_no, next_no, received_at) VALUES (?,?,?,?,?,?,?)`,
+			id, kind, r.Code, r.Start, r.End, r.Start, s.millis())
+		return err
+	})
+	return id, err
+}
+
+// CodeStock is the stock of one code: received, allocated to points, left.
+type CodeStock struct {
+	Kind      string `json:"kind"`
+	Code      string `json:"code"`
+	Received  int64  `json:"received"`
+	Allocated int64  `json:"allocated"`
+	Remaining int64  `json:"remaining"`
+}
+
+// Stock sums the stock per kind and code.
+func (s *Store) Stock(ctx context.Context) ([]CodeStock, error) {
+	rows, err := s.query(ctx, `SELECT kind, code, SUM(end_no - start_no + 1), SUM(next_no - start_no)
+		FROM stock GROUP BY kind, code ORDER BY kind, code`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CodeStock
+	for rows.Next() {
+		var c CodeStock
+		if err := rows.Scan(&c.Kind, &c.Code, &c.Received, &c.Allocated); err != nil {
+			return nil, err
+		}
+		c.Remaining = c.Received - c.Allocated
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

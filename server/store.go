@@ -1,0 +1,270 @@
+// Package server is the central ebill server: the ledger of every billing
+// point's bills, number stock and its allocation, billing points and their
+// enrollment, and the HTTP APIs. It stores on SQLite (the default, one file)
+// or PostgreSQL (production), through one code path.
+package server
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// Dialects.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Sentinel errors of the store boundary: driver errors never travel above it.
+var (
+	ErrNotFound = bill.Errorf(bill.ENotFound, "未找到记录。")
+	ErrConflict = bill.Errorf(bill.EConflict, "数据与已有记录冲突，操作未执行。")
+)
+
+// Store is the server's database.
+type Store struct {
+	db      *sql.DB
+	dialect string
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// StoreOption changes how OpenStore sets up a Store.
+type StoreOption func(*Store)
+
+// WithStoreClock replaces time.Now (tests).
+func WithStoreClock(now func() time.Time) StoreOption { return func(s *Store) { s.now = now } }
+
+// WithStoreLogger sets the logger.
+func WithStoreLogger(l *slog.Logger) StoreOption { return func(s *Store) { s.log = l } }
+
+// OpenStore opens the database named by dsn — a postgres:// URL, or else
+// the SQLite file ledger.db in dataDir — and applies the migrations.
+func OpenStore(ctx context.Context, dsn, dataDir string, opts ...StoreOption) (*Store, error) {
+	s := &Store{log: slog.Default(), now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		s.dialect = Postgres
+		s.db, err = sql.Open("pgx", dsn)
+		if err == nil {
+			s.db.SetMaxOpenConns(16)
+			err = s.db.PingContext(ctx)
+		}
+	} else {
+		s.dialect = SQLite
+		if err = os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, bill.Errorf(bill.EInvalid, "无法创建数据目录 %s：%v", dataDir, err)
+		}
+		path := filepath.Join(dataDir, "ledger.db")
+		s.db, err = sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"+
+			"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate")
+		if err == nil {
+			s.db.SetMaxOpenConns(1) // one writer; SQLite serialises writes anyway
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server: open database: %w", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect is SQLite or Postgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+//go:embed migrations
+var migrations embed.FS
+
+// Migrate brings the schema up to date with goose; on PostgreSQL a session
+// lock keeps two servers starting at once from migrating twice.
+func (s *Store) Migrate(ctx context.Context) error {
+	dir, err := fs.Sub(migrations, "migrations/"+s.dialect)
+	if err != nil {
+		return err
+	}
+	dialect := goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if s.dialect == Postgres {
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, s.db, dir, opts...)
+	if err != nil {
+		return fmt.Errorf("server: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("server: migrate: %w", err)
+	}
+	return nil
+}
+
+// tx runs fn in one transaction, retried when the database reports a
+// serialization failure, deadlock or busy file. fn may run more than once.
+func (s *Store) tx(ctx context.Context, fn func(*dbtx) error) error {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		err = s.txOnce(ctx, fn)
+		if !retryable(err) {
+			return translate(err)
+		}
+		s.log.Warn("transaction retried", "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(5+rand.IntN(20*(attempt+1))) * time.Millisecond):
+		}
+	}
+	return translate(err)
+}
+
+func (s *Store) txOnce(ctx context.Context, fn func(*dbtx) error) (err error) {
+	t, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			t.Rollback()
+		}
+	}()
+	if err = fn(&dbtx{t: t, s: s}); err != nil {
+		return err
+	}
+	return t.Commit()
+}
+
+// dbtx is a transaction that writes its queries with ? placeholders for
+// both dialects.
+type dbtx struct {
+	t *sql.Tx
+	s *Store
+}
+
+func (t *dbtx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.t.ExecContext(ctx, t.s.rebind(q), args...)
+}
+
+func (t *dbtx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.t.QueryRowContext(ctx, t.s.rebind(q), args...)
+}
+
+func (t *dbtx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.t.QueryContext(ctx, t.s.rebind(q), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.db.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.db.QueryContext(ctx, s.rebind(q), args...)
+}
+
+// rebind turns ? placeholders into $1, $2… for PostgreSQL. Queries here
+// never contain a literal question mark.
+func (s *Store) rebind(q string) string {
+	if s.dialect != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// forUpdate locks the selected rows until the transaction ends (PostgreSQL);
+// on SQLite the immediate transaction already holds the write lock.
+func (s *Store) forUpdate() string {
+	if s.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+func retryable(err error) bool {
+	if errors.Is(err, errStockMoved) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// translate maps driver errors to the store's sentinels.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *bill.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if isUniqueViolation(err) {
+		return fmt.Errorf("%w (%v)", ErrConflict, err)
+	}
+	return err
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func (s *Store) millis() int64 { return s.now().UTC().UnixMilli() }

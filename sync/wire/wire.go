@@ -1,0 +1,193 @@
+// Package wire holds the types of the station↔server sync API (v1) and the
+// request signing both sides share. It imports only bill, so the server can
+// use it without pulling in the station's store.
+package wire
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// Paths of the sync API, version 1.
+const (
+	PathEnroll   = "/api/v1/enroll"
+	PathSegments = "/api/v1/segments"
+	PathBills    = "/api/v1/bills"
+	PathPull     = "/api/v1/pull"
+	PathStatus   = "/api/v1/status"
+)
+
+// MaxBatch is the most bills one upload may carry.
+const MaxBatch = 500
+
+// Error is the body of every failed response: a stable code (bill.E*) and
+// a Chinese message that says what to do.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Settings are a billing point's settings, set centrally.
+type Settings struct {
+	Limits          bill.Limits `json:"limits"`
+	StockAlert      int64       `json:"stockAlert"`      // warn below this many numbers left per bill code
+	SegmentSize     int64       `json:"segmentSize"`     // numbers per allocated segment
+	RefillThreshold int64       `json:"refillThreshold"` // ask for a segment below this many left
+}
+
+// DefaultSettings apply to a point until the administrator sets its own.
+var DefaultSettings = Settings{Limits: bill.DefaultLimits, StockAlert: 200, SegmentSize: 1000, RefillThreshold: 300}
+
+// Segment is a range of bill numbers allocated to a point.
+type Segment struct {
+	ID       string `json:"id"`
+	BillCode string `json:"billCode"`
+	Start    int64  `json:"start"`
+	End      int64  `json:"end"`
+}
+
+// BillKind says under which bill code a kind is issued.
+type BillKind struct {
+	Kind     bill.Kind `json:"kind"`
+	BillCode string    `json:"billCode"`
+}
+
+// EnrollRequest registers a station's public key with a one-time code.
+// Proof is the station's SM2 signature of the code: it holds the key.
+type EnrollRequest struct {
+	Code      string `json:"code"`
+	PublicKey string `json:"publicKey"`
+	Proof     []byte `json:"proof"`
+}
+
+// EnrollResponse gives an enrolled station what it needs to issue offline.
+type EnrollResponse struct {
+	PlaceCode      string     `json:"placeCode"`
+	PlaceName      string     `json:"placeName"`
+	UnitName       string     `json:"unitName"`
+	UnitCreditCode string     `json:"unitCreditCode"`
+	Settings       Settings   `json:"settings"`
+	BillKinds      []BillKind `json:"billKinds"`
+	Segments       []Segment  `json:"segments"`
+}
+
+// AllocateRequest asks for a new segment of a bill code. A retry with the
+// same RequestID returns the same segment.
+type AllocateRequest struct {
+	RequestID string `json:"requestId"`
+	BillCode  string `json:"billCode"`
+}
+
+// Bill is one signed bill as a station uploads it.
+type Bill struct {
+	ID        string `json:"id"`
+	Seq       int64  `json:"seq"`
+	BillCode  string `json:"billCode"`
+	BillNo    int64  `json:"billNo"`
+	CheckCode string `json:"checkCode"`
+	Content   []byte `json:"content"`
+	Hash      []byte `json:"hash"`
+	Signature []byte `json:"signature"`
+}
+
+// UploadRequest carries up to MaxBatch bills in chain order.
+type UploadRequest struct {
+	Bills []Bill `json:"bills"`
+}
+
+// Ack statuses.
+const (
+	AckStored    = "stored"    // verified and stored now
+	AckDuplicate = "duplicate" // already held with the same content: a replay
+	AckConflict  = "conflict"  // the same id, number or chain position with other content; recorded
+	AckRejected  = "rejected"  // not stored: bad signature, broken chain, number not allocated, bad totals
+)
+
+// Ack is the server's answer for one uploaded bill.
+type Ack struct {
+	ID      string `json:"id"`
+	Seq     int64  `json:"seq"`
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"` // Chinese, for conflicts and rejections
+}
+
+// UploadResponse acknowledges each bill of an upload, in order.
+type UploadResponse struct {
+	Acks     []Ack `json:"acks"`
+	ChainSeq int64 `json:"chainSeq"` // the last seq of this point the server holds
+}
+
+// AuthHeader carries a station's request signature:
+//
+//	Authorization: EBILL-SM2 point=P01,ts=1764060000000,sig=<base64>
+//
+// The signature is SM2 over SigningString. A request is valid for
+// MaxClockSkew around its timestamp.
+const AuthScheme = "EBILL-SM2"
+
+// MaxClockSkew bounds the difference between a station's clock and the server's.
+const MaxClockSkew = 5 * time.Minute
+
+// SigningString is what a station signs for one request.
+func SigningString(method, path string, ts int64, body []byte) []byte {
+	h := bill.ContentHash(body)
+	return []byte(fmt.Sprintf("%s\n%s\n%d\n%s", method, path, ts, hex.EncodeToString(h)))
+}
+
+// Authorization returns the header value for a request signed with key.
+func Authorization(key *bill.PrivateKey, point, method, path string, ts int64, body []byte) (string, error) {
+	sig, err := key.Sign(SigningString(method, path, ts, body))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s point=%s,ts=%d,sig=%s", AuthScheme, point, ts, base64.StdEncoding.EncodeToString(sig)), nil
+}
+
+// ParsedAuth is a parsed Authorization header.
+type ParsedAuth struct {
+	Point string
+	TS    int64
+	Sig   []byte
+}
+
+// ParseAuthorization reads an Authorization header written by Authorization.
+func ParseAuthorization(h string) (ParsedAuth, error) {
+	var a ParsedAuth
+	rest, ok := strings.CutPrefix(h, AuthScheme+" ")
+	if !ok {
+		return a, fmt.Errorf("not %s", AuthScheme)
+	}
+	for _, kv := range strings.Split(rest, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "point":
+			a.Point = v
+		case "ts":
+			a.TS, _ = strconv.ParseInt(v, 10, 64)
+		case "sig":
+			sig, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				return a, err
+			}
+			a.Sig = sig
+		}
+	}
+	if a.Point == "" || a.TS == 0 || len(a.Sig) == 0 {
+		return a, fmt.Errorf("incomplete %s header", AuthScheme)
+	}
+	return a, nil
+}
+
+// Fingerprint is the hex SHA-256 of a certificate (DER), as printed by the
+// server and pinned by stations; comparison ignores case and colons.
+func SameFingerprint(a, b string) bool {
+	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, ":", "")) }
+	return subtle.ConstantTimeCompare([]byte(norm(a)), []byte(norm(b))) == 1
+}
