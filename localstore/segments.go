@@ -34,6 +34,16 @@ func (s SegmentInfo) Remaining() int64 { return s.Segment.Remaining(s.Next) }
 // Adding the very same segment again (a retried pull) is a no-op that
 // returns the existing id.
 func (s *Store) AddSegment(ctx context.Context, seg bill.Segment, source string) (string, error) {
+	var id string
+	err := s.tx(ctx, func(tx *wtx) error {
+		var err error
+		id, err = s.addSegmentTx(ctx, tx, seg, source)
+		return err
+	})
+	return id, err
+}
+
+func (s *Store) addSegmentTx(ctx context.Context, tx *wtx, seg bill.Segment, source string) (string, error) {
 	if err := bill.CheckBillCode(seg.Code); err != nil {
 		return "", err
 	}
@@ -41,7 +51,7 @@ func (s *Store) AddSegment(ctx context.Context, seg bill.Segment, source string)
 		return "", err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	err := s.tx(ctx, func(tx *wtx) error {
+	err := func() error {
 		var oldID string
 		var start, end int64
 		err := tx.QueryRowContext(ctx, `SELECT id, start_no, end_no FROM segments
@@ -60,7 +70,7 @@ func (s *Store) AddSegment(ctx context.Context, seg bill.Segment, source string)
 		_, err = tx.ExecContext(ctx, `INSERT INTO segments (id, bill_code, start_no, end_no, next_no, source, added_at)
 			VALUES (?,?,?,?,?,?,?)`, id, seg.Code, seg.Start, seg.End, seg.Start, source, nowMillis(s.now()))
 		return err
-	})
+	}()
 	return id, err
 }
 

@@ -20,6 +20,7 @@ type Station struct {
 	UnitName       string
 	UnitCreditCode string
 	ServerURL      string
+	Fingerprint    string // pinned TLS certificate fingerprint, for a self-signed server
 	PublicKeyPEM   string
 	ChainSeq       int64
 	ChainHash      string
@@ -37,7 +38,18 @@ type InitParams struct {
 	UnitName       string
 	UnitCreditCode string
 	ServerURL      string
+	Fingerprint    string           // pinned TLS certificate of a self-signed server
 	Key            *bill.PrivateKey // nil: a new key pair is generated
+	Enrollment     *Enrollment      // what the server gave an enrolling station; nil for demo or manual setup
+}
+
+// Enrollment is what a station receives when it enrolls, stored together
+// with its identity in one transaction.
+type Enrollment struct {
+	Limits     bill.Limits
+	StockAlert int64
+	BillKinds  map[bill.Kind]string
+	Segments   []bill.Segment
 }
 
 // ErrNotInitialized is returned by operations on a store that has no station yet.
@@ -74,10 +86,13 @@ func (s *Store) Init(ctx context.Context, p InitParams) (*Station, error) {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO station (id, place_code, place_name, unit_name, unit_credit_code,
-			server_url, private_key, public_key, chain_hash, created_at) VALUES (1,?,?,?,?,?,?,?,?,?)`,
-			p.PlaceCode, p.PlaceName, p.UnitName, p.UnitCreditCode, p.ServerURL, privPEM, pubPEM,
+			server_url, server_fingerprint, private_key, public_key, chain_hash, created_at) VALUES (1,?,?,?,?,?,?,?,?,?,?)`,
+			p.PlaceCode, p.PlaceName, p.UnitName, p.UnitCreditCode, p.ServerURL, p.Fingerprint, privPEM, pubPEM,
 			bill.GenesisHash, nowMillis(s.now()))
-		return err
+		if err != nil || p.Enrollment == nil {
+			return err
+		}
+		return s.applyEnrollment(ctx, tx, p.Enrollment)
 	})
 	if err != nil {
 		return nil, err
@@ -85,12 +100,32 @@ func (s *Store) Init(ctx context.Context, p InitParams) (*Station, error) {
 	return s.Station(ctx)
 }
 
+func (s *Store) applyEnrollment(ctx context.Context, tx *wtx, e *Enrollment) error {
+	if err := s.setSettingTx(ctx, tx, settingLimits, e.Limits, "server"); err != nil {
+		return err
+	}
+	if err := s.setSettingTx(ctx, tx, settingStockAlert, e.StockAlert, "server"); err != nil {
+		return err
+	}
+	for k, code := range e.BillKinds {
+		if err := setBillKindTx(ctx, tx, k, code); err != nil {
+			return err
+		}
+	}
+	for _, seg := range e.Segments {
+		if _, err := s.addSegmentTx(ctx, tx, seg, SourceServer); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Station returns this point's identity; ErrNotInitialized before Init.
 func (s *Store) Station(ctx context.Context) (*Station, error) {
 	return scanStation(s.read.QueryRowContext(ctx, stationCols+" FROM station"))
 }
 
-const stationCols = `SELECT place_code, place_name, unit_name, unit_credit_code, server_url, public_key,
+const stationCols = `SELECT place_code, place_name, unit_name, unit_credit_code, server_url, server_fingerprint, public_key,
 	chain_seq, chain_hash, unsynced_count, unsynced_amount, oldest_unsynced, config_version, created_at`
 
 type rowScanner interface{ Scan(...any) error }
@@ -99,7 +134,7 @@ func scanStation(r rowScanner) (*Station, error) {
 	var st Station
 	var created int64
 	var oldest sql.NullInt64
-	err := r.Scan(&st.PlaceCode, &st.PlaceName, &st.UnitName, &st.UnitCreditCode, &st.ServerURL, &st.PublicKeyPEM,
+	err := r.Scan(&st.PlaceCode, &st.PlaceName, &st.UnitName, &st.UnitCreditCode, &st.ServerURL, &st.Fingerprint, &st.PublicKeyPEM,
 		&st.ChainSeq, &st.ChainHash, &st.UnsyncedCount, &st.UnsyncedAmount, &oldest, &st.ConfigVersion, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotInitialized
@@ -167,19 +202,21 @@ func (s *Store) SetStockAlert(ctx context.Context, remaining int64, source strin
 }
 
 func (s *Store) setSetting(ctx context.Context, key string, v any, source string) error {
+	return s.tx(ctx, func(tx *wtx) error { return s.setSettingTx(ctx, tx, key, v, source) })
+}
+
+func (s *Store) setSettingTx(ctx context.Context, tx *wtx, key string, v any, source string) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, source, updated_at) VALUES (?,?,?,?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value, source = excluded.source, updated_at = excluded.updated_at`,
-			key, string(b), source, nowMillis(s.now()))
-		if err != nil {
-			return err
-		}
-		return bumpConfig(ctx, tx)
-	})
+	_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value, source, updated_at) VALUES (?,?,?,?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, source = excluded.source, updated_at = excluded.updated_at`,
+		key, string(b), source, nowMillis(s.now()))
+	if err != nil {
+		return err
+	}
+	return bumpConfig(ctx, tx)
 }
 
 type querier interface {
@@ -236,21 +273,23 @@ func loadConfig(ctx context.Context, q querier) (config, error) {
 
 // SetBillKind says under which bill code bills of a kind are issued here.
 func (s *Store) SetBillKind(ctx context.Context, k bill.Kind, billCode string) error {
+	return s.tx(ctx, func(tx *wtx) error { return setBillKindTx(ctx, tx, k, billCode) })
+}
+
+func setBillKindTx(ctx context.Context, tx *wtx, k bill.Kind, billCode string) error {
 	if _, err := bill.ParseKind(string(k)); err != nil {
 		return err
 	}
 	if err := bill.CheckBillCode(billCode); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *wtx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO bill_kinds (kind, bill_code, name) VALUES (?,?,?)
-			ON CONFLICT (kind) DO UPDATE SET bill_code = excluded.bill_code, name = excluded.name`,
-			string(k), billCode, k.Name())
-		if err != nil {
-			return err
-		}
-		return bumpConfig(ctx, tx)
-	})
+	_, err := tx.ExecContext(ctx, `INSERT INTO bill_kinds (kind, bill_code, name) VALUES (?,?,?)
+		ON CONFLICT (kind) DO UPDATE SET bill_code = excluded.bill_code, name = excluded.name`,
+		string(k), billCode, k.Name())
+	if err != nil {
+		return err
+	}
+	return bumpConfig(ctx, tx)
 }
 
 // BillKinds returns the bill code of each configured kind.

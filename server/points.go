@@ -278,3 +278,45 @@ func randomCode(n int) string {
 	}
 	return string(b)
 }
+
+// Pull gathers what a station keeps in step with: its settings, the bill
+// kinds, and every segment allocated to it.
+func (s *Store) Pull(ctx context.Context, point string) (*wire.PullResponse, error) {
+	p, err := s.Point(ctx, point)
+	if err != nil {
+		return nil, err
+	}
+	resp := &wire.PullResponse{Settings: p.Settings}
+	kinds, err := s.BillKinds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range bill.Kinds {
+		if c, ok := kinds[k]; ok {
+			resp.BillKinds = append(resp.BillKinds, wire.BillKind{Kind: k, BillCode: c})
+		}
+	}
+	segs, err := s.Segments(ctx, point)
+	if err != nil {
+		return nil, err
+	}
+	for _, sg := range segs {
+		resp.Segments = append(resp.Segments, sg.Segment)
+	}
+	return resp, nil
+}
+
+// ReportStatus records what a station last said about itself.
+func (s *Store) ReportStatus(ctx context.Context, point string, st wire.StationStatus) error {
+	b, _ := json.Marshal(struct {
+		wire.StationStatus
+		At int64 `json:"at"`
+	}{st, s.millis()})
+	return s.tx(ctx, func(t *dbtx) error {
+		res, err := t.exec(ctx, "UPDATE points SET status = ? WHERE code = ?", string(b), point)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res, "开票点 "+point)
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/textout"
 	"github.com/ebill/ebill/localstore"
 )
 
@@ -210,7 +211,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 		a.printf("本机没有号段。\n")
 		return nil
 	}
-	w := newTable(a.stdout)
+	w := textout.NewTable(a.stdout)
 	fmt.Fprintln(w, "票据代码\t号段数\t总数\t已用\t剩余\t下一号码\t预警")
 	for _, cs := range stock {
 		n := 0
@@ -231,7 +232,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 	}
 	w.Flush()
 	a.printf("\n号段明细：\n")
-	w = newTable(a.stdout)
+	w = textout.NewTable(a.stdout)
 	fmt.Fprintln(w, "票据代码\t起始号码\t终止号码\t剩余\t来源\t取得时间")
 	for _, sg := range segs {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", sg.Code, bill.FormatBillNo(sg.Start), bill.FormatBillNo(sg.End),

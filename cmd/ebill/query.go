@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/textout"
 	"github.com/ebill/ebill/localstore"
 )
 
@@ -62,7 +63,7 @@ func cmdList(ctx context.Context, a *app, args []string) error {
 		a.printJSON(map[string]any{"total": total, "page": *page, "bills": rows})
 		return nil
 	}
-	w := newTable(a.stdout)
+	w := textout.NewTable(a.stdout)
 	fmt.Fprintln(w, "开票时间\t种类\t票据代码\t票据号码\t校验码\t交款人\t金额(元)\t状态\t纸质票据\t上传")
 	for _, b := range bills {
 		paper := ""
@@ -161,7 +162,7 @@ func printBill(out io.Writer, b *localstore.StoredBill) {
 	if b.Bill.Red != nil {
 		fmt.Fprintf(out, "原票据：%s %s  冲红原因：%s\n", b.Bill.Red.OrigBillCode, b.Bill.Red.OrigBillNo, b.Bill.Red.Reason)
 	}
-	w := newTable(out)
+	w := textout.NewTable(out)
 	fmt.Fprintln(w, "项目\t数量\t单位\t金额(元)\t自费(元)")
 	for _, c := range s.ChargeDetail {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.ChargeName, c.Number, c.Unit, c.Amt, c.SelfAmt)

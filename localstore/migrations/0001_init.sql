@@ -9,6 +9,7 @@ CREATE TABLE station (
     unit_name        TEXT    NOT NULL DEFAULT '',
     unit_credit_code TEXT    NOT NULL DEFAULT '',
     server_url       TEXT    NOT NULL DEFAULT '',
+    server_fingerprint TEXT  NOT NULL DEFAULT '',   -- pinned TLS certificate (self-signed server)
     private_key      TEXT    NOT NULL,
     public_key       TEXT    NOT NULL,
     chain_seq        INTEGER NOT NULL DEFAULT 0,   -- seq of the last bill

@@ -85,6 +85,22 @@ type AllocateRequest struct {
 	BillCode  string `json:"billCode"`
 }
 
+// PullResponse is what a station pulls: its settings, the bill kinds, and
+// every segment allocated to it (adding one it holds already is a no-op).
+type PullResponse struct {
+	Settings  Settings   `json:"settings"`
+	BillKinds []BillKind `json:"billKinds"`
+	Segments  []Segment  `json:"segments"`
+}
+
+// StationStatus is what a station reports about itself.
+type StationStatus struct {
+	Pending   int    `json:"pending"`
+	Rejected  int    `json:"rejected"`
+	LastError string `json:"lastError"`
+	Version   string `json:"version"`
+}
+
 // Bill is one signed bill as a station uploads it.
 type Bill struct {
 	ID        string `json:"id"`

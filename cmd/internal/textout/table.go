@@ -1,24 +1,26 @@
-package main
+// Package textout prints aligned tables for Chinese terminals.
+package textout
 
 import (
 	"io"
 	"strings"
 )
 
-// table is a text/tabwriter for Chinese: cells end in tabs, rows in
+// Table is a text/tabwriter for Chinese: cells end in tabs, rows in
 // newlines, and Flush aligns the columns by display width (a Chinese
 // character takes two columns on a terminal, which tabwriter does not know).
-type table struct {
+type Table struct {
 	out io.Writer
 	buf strings.Builder
 }
 
-func newTable(out io.Writer) *table { return &table{out: out} }
+// NewTable starts a table written to out on Flush.
+func NewTable(out io.Writer) *Table { return &Table{out: out} }
 
-func (t *table) Write(p []byte) (int, error) { return t.buf.Write(p) }
+func (t *Table) Write(p []byte) (int, error) { return t.buf.Write(p) }
 
 // Flush writes the aligned table.
-func (t *table) Flush() error {
+func (t *Table) Flush() error {
 	var rows [][]string
 	for _, line := range strings.Split(strings.TrimSuffix(t.buf.String(), "\n"), "\n") {
 		rows = append(rows, strings.Split(line, "\t"))

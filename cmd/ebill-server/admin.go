@@ -1,0 +1,411 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/textout"
+	"github.com/ebill/ebill/server"
+)
+
+func beijing(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(bill.Beijing).Format("2006-01-02 15:04:05")
+}
+
+// sub dispatches "<command> <sub> …".
+func sub(a *app, name string, args []string, subs map[string]func([]string) error) error {
+	if len(args) > 0 {
+		if fn, ok := subs[args[0]]; ok {
+			return fn(args[1:])
+		}
+	}
+	var names []string
+	for n := range subs {
+		names = append(names, n)
+	}
+	fmt.Fprintf(a.stderr, "用法：ebill-server %s %s … （ebill-server %s <子命令> -h 查看参数）\n", name, strings.Join(names, "|"), name)
+	return errUsage
+}
+
+func cmdUnit(ctx context.Context, a *app, args []string) error {
+	return sub(a, "unit", args, map[string]func([]string) error{
+		"set": func(args []string) error {
+			fs := a.flags("unit set", "--name 单位名称 [--credit-code 统一社会信用代码]")
+			var u server.Unit
+			fs.StringVar(&u.Name, "name", "", "开票单位名称")
+			fs.StringVar(&u.CreditCode, "credit-code", "", "统一社会信用代码")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.SetUnit(ctx, u); err != nil {
+					return err
+				}
+				return a.report(u, "开票单位：%s %s\n", u.Name, u.CreditCode)
+			})
+		},
+	})
+}
+
+func cmdKind(ctx context.Context, a *app, args []string) error {
+	return sub(a, "kind", args, map[string]func([]string) error{
+		"set": func(args []string) error {
+			fs := a.flags("kind set", "--kind outpatient|inpatient|registration|exam --code 票据代码")
+			kind := fs.String("kind", "", "票据种类")
+			code := fs.String("code", "", "8位票据代码")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			k, err := bill.ParseKind(*kind)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.SetBillKind(ctx, k, *code); err != nil {
+					return err
+				}
+				return a.report(map[string]string{"kind": string(k), "billCode": *code}, "%s票据使用票据代码 %s\n", k.Name(), *code)
+			})
+		},
+		"list": func(args []string) error {
+			return a.withStore(ctx, func(s *server.Store) error {
+				kinds, err := s.BillKinds(ctx)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					a.printJSON(kinds)
+					return nil
+				}
+				for _, k := range bill.Kinds {
+					if c, ok := kinds[k]; ok {
+						fmt.Fprintf(a.stdout, "%s  %s\n", k.Name(), c)
+					}
+				}
+				return nil
+			})
+		},
+	})
+}
+
+func cmdStock(ctx context.Context, a *app, args []string) error {
+	return sub(a, "stock", args, map[string]func([]string) error{
+		"receive": func(args []string) error {
+			fs := a.flags("stock receive", "--kind einvoice|paper --code 代码 --from 起始号码 --to 终止号码")
+			kind := fs.String("kind", server.StockEInvoice, "einvoice 电子票据号码 | paper 纸质票据")
+			code := fs.String("code", "", "票据代码")
+			from := fs.Int64("from", 0, "起始号码")
+			to := fs.Int64("to", 0, "终止号码")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			r := bill.Segment{Code: *code, Start: *from, End: *to}
+			return a.withStore(ctx, func(s *server.Store) error {
+				id, err := s.ReceiveStock(ctx, *kind, r)
+				if err != nil {
+					return err
+				}
+				return a.report(map[string]any{"id": id, "kind": *kind, "code": r.Code, "from": r.Start, "to": r.End, "count": r.Len()},
+					"已入库 %s %s，共 %d 个号码。\n", *kind, r, r.Len())
+			})
+		},
+		"list": func(args []string) error {
+			return a.withStore(ctx, func(s *server.Store) error {
+				stock, err := s.Stock(ctx)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					a.printJSON(nonNil(stock))
+					return nil
+				}
+				w := textout.NewTable(a.stdout)
+				fmt.Fprintln(w, "种类\t代码\t入库\t已分配\t剩余")
+				for _, c := range stock {
+					fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\n", c.Kind, c.Code, c.Received, c.Allocated, c.Remaining)
+				}
+				return w.Flush()
+			})
+		},
+	})
+}
+
+func cmdPoint(ctx context.Context, a *app, args []string) error {
+	return sub(a, "point", args, map[string]func([]string) error{
+		"add": func(args []string) error {
+			fs := a.flags("point add", "编码 --name 名称 [--kind station|server]")
+			name := fs.String("name", "", "开票点名称")
+			kind := fs.String("kind", server.PointStation, "station 收费电脑 | server 服务器开票")
+			code, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.AddPoint(ctx, code, *name, *kind); err != nil {
+					return err
+				}
+				return a.report(map[string]string{"code": code, "name": *name, "kind": *kind}, "已添加开票点 %s %s（%s）\n", code, *name, *kind)
+			})
+		},
+		"set": func(args []string) error {
+			fs := a.flags("point set", "编码 [--segment-size N] [--refill N] [--alert N] [--max-hours H] [--max-count N] [--max-amount 元] [--max-single 元]")
+			size := fs.Int64("segment-size", 0, "每次分配的号码个数")
+			refill := fs.Int64("refill", -1, "剩余号码低于此数时自动申请")
+			alert := fs.Int64("alert", -1, "库存预警阈值")
+			hours := fs.Int("max-hours", -1, "离线时长上限（小时）")
+			count := fs.Int("max-count", -1, "未上传张数上限")
+			amount := fs.String("max-amount", "", "未上传金额上限（元）")
+			single := fs.String("max-single", "", "离线单张金额上限（元）")
+			code, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				p, err := s.Point(ctx, code)
+				if err != nil {
+					return err
+				}
+				st := p.Settings
+				if *size > 0 {
+					st.SegmentSize = *size
+				}
+				if *refill >= 0 {
+					st.RefillThreshold = *refill
+				}
+				if *alert >= 0 {
+					st.StockAlert = *alert
+				}
+				if *hours >= 0 {
+					st.Limits.MaxHours = *hours
+				}
+				if *count >= 0 {
+					st.Limits.MaxCount = *count
+				}
+				for _, m := range []struct {
+					text string
+					dst  *bill.Money
+				}{{*amount, &st.Limits.MaxAmount}, {*single, &st.Limits.MaxSingle}} {
+					if m.text != "" {
+						if *m.dst, err = bill.ParseMoney(m.text); err != nil {
+							return err
+						}
+					}
+				}
+				if err := s.SetPointSettings(ctx, code, st); err != nil {
+					return err
+				}
+				return a.report(st, "开票点 %s 设置已更新：号段 %d，补号阈值 %d，预警 %d，离线 %d 小时 / %d 张 / %s 元，单张 %s 元\n",
+					code, st.SegmentSize, st.RefillThreshold, st.StockAlert, st.Limits.MaxHours, st.Limits.MaxCount, st.Limits.MaxAmount, st.Limits.MaxSingle)
+			})
+		},
+		"list": func(args []string) error {
+			return a.withStore(ctx, func(s *server.Store) error {
+				points, err := s.Points(ctx)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					a.printJSON(nonNil(points))
+					return nil
+				}
+				w := textout.NewTable(a.stdout)
+				fmt.Fprintln(w, "编码\t名称\t类型\t注册状态\t已上传票据")
+				for _, p := range points {
+					state := "未注册"
+					switch {
+					case p.Active():
+						state = "已注册 " + beijing(p.EnrolledAt)
+					case !p.RevokedAt.IsZero():
+						state = "已撤销 " + beijing(p.RevokedAt)
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\n", p.Code, p.Name, p.Kind, state, p.ChainSeq)
+				}
+				return w.Flush()
+			})
+		},
+		"enroll-code": func(args []string) error {
+			fs := a.flags("point enroll-code", "编码")
+			code, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				c, expires, err := s.EnrollCode(ctx, code)
+				if err != nil {
+					return err
+				}
+				return a.report(map[string]string{"point": code, "code": c, "expiresAt": beijing(expires)},
+					"开票点 %s 的注册码：%s（一次有效，%s 前使用）\n在收费电脑上执行：ebill enroll --server <服务器地址> --code %s --fingerprint <证书指纹>\n",
+					code, c, beijing(expires), c)
+			})
+		},
+		"revoke": func(args []string) error {
+			fs := a.flags("point revoke", "编码")
+			code, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.Revoke(ctx, code); err != nil {
+					return err
+				}
+				return a.report(map[string]string{"point": code, "status": "revoked"}, "已撤销开票点 %s 的收费电脑；可重新生成注册码注册新电脑。\n", code)
+			})
+		},
+	})
+}
+
+func cmdSegment(ctx context.Context, a *app, args []string) error {
+	return sub(a, "segment", args, map[string]func([]string) error{
+		"list": func(args []string) error {
+			fs := a.flags("segment list", "[--point 开票点]")
+			point := fs.String("point", "", "开票点编码")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				segs, err := s.Segments(ctx, *point)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					a.printJSON(nonNil(segs))
+					return nil
+				}
+				w := textout.NewTable(a.stdout)
+				fmt.Fprintln(w, "开票点\t票据代码\t起始号码\t终止号码\t已上传\t分配时间")
+				for _, sg := range segs {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", sg.Point, sg.BillCode, bill.FormatBillNo(sg.Start),
+						bill.FormatBillNo(sg.End), sg.Used, beijing(sg.AllocatedAt))
+				}
+				return w.Flush()
+			})
+		},
+	})
+}
+
+func cmdBill(ctx context.Context, a *app, args []string) error {
+	return sub(a, "bill", args, map[string]func([]string) error{
+		"list": func(args []string) error {
+			fs := a.flags("bill list", "[--point P] [--from 2026-11-01] [--to 2026-11-30] [--limit 100]")
+			var f server.LedgerFilter
+			fs.StringVar(&f.Point, "point", "", "开票点编码")
+			from := fs.String("from", "", "开票日期起（含），yyyy-MM-dd")
+			to := fs.String("to", "", "开票日期止（含），yyyy-MM-dd")
+			fs.IntVar(&f.Limit, "limit", 100, "最多条数（不超过 1000）")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			var err error
+			if f.From, err = parseDay(*from); err != nil {
+				return err
+			}
+			if f.To, err = parseDay(*to); err != nil {
+				return err
+			}
+			if !f.To.IsZero() {
+				f.To = f.To.AddDate(0, 0, 1)
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				bills, err := s.LedgerBills(ctx, f)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					a.printJSON(nonNil(bills))
+					return nil
+				}
+				w := textout.NewTable(a.stdout)
+				fmt.Fprintln(w, "开票时间\t开票点\t票据代码\t票据号码\t校验码\t种类\t交款人\t金额\t冲销原票据")
+				for _, b := range bills {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", beijing(b.IssuedAt), b.Point, b.BillCode, b.BillNo,
+						b.CheckCode, b.Kind.Name(), b.Payer, b.Total, b.RedOf)
+				}
+				return w.Flush()
+			})
+		},
+		"show": func(args []string) error {
+			fs := a.flags("bill show", "--code 票据代码 --no 票据号码")
+			code := fs.String("code", "", "票据代码")
+			no := fs.String("no", "", "票据号码")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			n, err := bill.ParseBillNo(*no)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				b, err := s.LedgerBill(ctx, *code, n)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					a.printJSON(b)
+					return nil
+				}
+				set := b.Bill.Settlement
+				fmt.Fprintf(a.stdout, "%s %s  校验码 %s  %s票据  开票点 %s  链序号 %d\n开票时间 %s  上传时间 %s\n交款人 %s  证件号 %s  金额 %s 元（%s）\n业务流水号 %s  收款人 %s\n",
+					b.BillCode, b.BillNo, b.CheckCode, b.Kind.Name(), b.Point, b.Seq, beijing(b.IssuedAt), beijing(b.ReceivedAt),
+					set.Payer, bill.MaskID(string(set.IDCardNo)), set.TotalAmt, set.TotalAmt.Capitals(), set.BusNo, set.Payee)
+				if b.Bill.Red != nil {
+					fmt.Fprintf(a.stdout, "红字票据：冲销 %s %s，原因：%s\n", b.Bill.Red.OrigBillCode, b.Bill.Red.OrigBillNo, b.Bill.Red.Reason)
+				}
+				return nil
+			})
+		},
+	})
+}
+
+func cmdConflict(ctx context.Context, a *app, args []string) error {
+	return sub(a, "conflict", args, map[string]func([]string) error{
+		"list": func(args []string) error {
+			fs := a.flags("conflict list", "[--point P]")
+			point := fs.String("point", "", "开票点编码")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				cs, err := s.Conflicts(ctx, *point)
+				if err != nil {
+					return err
+				}
+				if a.json {
+					a.printJSON(nonNil(cs))
+					return nil
+				}
+				for _, c := range cs {
+					fmt.Fprintf(a.stdout, "%s  第 %d 张  %s %s  %s\n", c.Point, c.Seq, c.BillCode, bill.FormatBillNo(c.BillNo), c.Reason)
+				}
+				if len(cs) == 0 {
+					fmt.Fprintln(a.stdout, "没有冲突记录。")
+				}
+				return nil
+			})
+		},
+	})
+}
+
+func parseDay(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", s, bill.Beijing)
+	if err != nil {
+		return t, bill.Errorf(bill.EInvalid, "日期 %q 格式不正确，应为 yyyy-MM-dd", s)
+	}
+	return t, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,285 @@
+// Command ebill-server is the central server: the ledger, number stock and
+// allocation, billing points and station enrollment, and the sync API. It
+// runs on an embedded SQLite file by default, PostgreSQL with --db.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+type app struct {
+	dataDir string
+	dsn     string
+	json    bool
+	stdout  io.Writer
+	stderr  io.Writer
+	log     *slog.Logger
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, a *app, args []string) error
+}
+
+var commands = []command{
+	{"serve", "启动服务", cmdServe},
+	{"migrate", "升级数据库结构（serve 启动时也会自动执行）", cmdMigrate},
+	{"unit", "set --name 单位名称 [--credit-code 统一社会信用代码]：设置开票单位", cmdUnit},
+	{"kind", "set --kind 种类 --code 票据代码 | list：票据种类与票据代码", cmdKind},
+	{"stock", "receive --kind einvoice|paper --code 代码 --from 起 --to 止 | list：票源入库与库存", cmdStock},
+	{"point", "add 编码 --name 名称 [--kind station|server] | list | set 编码 … | enroll-code 编码 | revoke 编码", cmdPoint},
+	{"segment", "list [--point 开票点]：已分配号段", cmdSegment},
+	{"bill", "list [--point P] [--from 日期 --to 日期] | show --code C --no N：服务器上的票据", cmdBill},
+	{"conflict", "list [--point P]：上传冲突记录", cmdConflict},
+	{"tls", "fingerprint：显示自签名证书指纹（收费电脑注册时核对）", cmdTLS},
+	{"version", "显示版本", cmdVersion},
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	fs := flag.NewFlagSet("ebill-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&a.dataDir, "data", envOr(getenv, "EBILL_SERVER_DATA", "ebill-server-data"), "数据目录（SQLite 数据库、证书）；环境变量 EBILL_SERVER_DATA")
+	fs.StringVar(&a.dsn, "db", getenv("EBILL_DB"), "PostgreSQL 连接串 postgres://…；不填则使用数据目录中的 SQLite；环境变量 EBILL_DB")
+	fs.BoolVar(&a.json, "json", false, "以 JSON 输出")
+	fs.Usage = func() { usage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	a.log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if fs.NArg() == 0 {
+		usage(stderr, fs)
+		return 2
+	}
+	for _, c := range commands {
+		if c.name == fs.Arg(0) {
+			return a.finish(c.run(ctx, a, fs.Args()[1:]))
+		}
+	}
+	fmt.Fprintf(stderr, "未知命令 %q。\n\n", fs.Arg(0))
+	usage(stderr, fs)
+	return 2
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintln(w, "用法：ebill-server [--data 目录] [--db postgres://…] [--json] <命令> [参数]\n\n命令：")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\n全局参数：")
+	fs.PrintDefaults()
+}
+
+var errUsage = errors.New("usage")
+
+func (a *app) finish(err error) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	code := bill.ErrorCode(err)
+	msg := bill.ErrorMessage(err)
+	if code == bill.EInternal {
+		msg += "（详情：" + err.Error() + "）"
+	}
+	if a.json {
+		a.printJSON(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	}
+	fmt.Fprintln(a.stderr, "错误："+msg)
+	switch code {
+	case bill.EInvalid:
+		return 3
+	case bill.EConflict, bill.ENotFound, bill.EAlreadyReversed:
+		return 4
+	case bill.ENoStock:
+		return 5
+	}
+	return 1
+}
+
+func (a *app) printJSON(v any) {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func (a *app) report(v any, format string, args ...any) error {
+	if a.json {
+		a.printJSON(v)
+	} else {
+		fmt.Fprintf(a.stdout, format, args...)
+	}
+	return nil
+}
+
+func (a *app) open(ctx context.Context) (*server.Store, error) {
+	return server.OpenStore(ctx, a.dsn, a.dataDir, server.WithStoreLogger(a.log))
+}
+
+func (a *app) withStore(ctx context.Context, fn func(*server.Store) error) error {
+	s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
+func (a *app) flags(name, usageLine string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(a.stderr, "用法：ebill-server %s %s\n\n参数：\n", name, usageLine)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags that may follow one leading positional argument
+// (`point add P01 --name …`); it returns that argument.
+func (a *app) parse(fs *flag.FlagSet, args []string, positional bool) (string, error) {
+	var pos string
+	if positional && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		pos, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", errUsage
+	}
+	if fs.NArg() > 0 {
+		if positional && pos == "" && fs.NArg() == 1 {
+			return fs.Arg(0), nil
+		}
+		fmt.Fprintf(a.stderr, "多余的参数：%s\n", strings.Join(fs.Args(), " "))
+		return "", errUsage
+	}
+	if positional && pos == "" {
+		fs.Usage()
+		return "", errUsage
+	}
+	return pos, nil
+}
+
+func cmdServe(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("serve", "[--addr 0.0.0.0:8443] [--tls-cert 证书 --tls-key 私钥 | --insecure-http] [--host 域名或IP]")
+	addr := fs.String("addr", "0.0.0.0:8443", "监听地址")
+	certFile := fs.String("tls-cert", "", "TLS 证书文件（PEM）；不填则使用自动生成的自签名证书")
+	keyFile := fs.String("tls-key", "", "TLS 私钥文件（PEM）")
+	hosts := fs.String("host", "", "写入自签名证书的服务器域名或 IP，多个用逗号分隔")
+	insecure := fs.Bool("insecure-http", false, "不加密的 HTTP（仅用于测试，或前面已有 HTTPS 反向代理）")
+	if _, err := a.parse(fs, args, false); err != nil {
+		return err
+	}
+	store, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return bill.Errorf(bill.EInvalid, "无法监听 %s：%v", *addr, err)
+	}
+	srv := &http.Server{Handler: server.NewAPI(store, a.log), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	scheme, fingerprint := "http", ""
+	if !*insecure {
+		cert, err := loadCert(a.dataDir, *certFile, *keyFile, *hosts)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		fingerprint = server.Fingerprint(cert)
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
+	url := scheme + "://" + ln.Addr().String()
+	a.log.Info("ebill-server started", "url", url, "database", store.Dialect(), "fingerprint", fingerprint, "version", Version)
+	a.report(map[string]string{"url": url, "fingerprint": fingerprint, "database": store.Dialect()},
+		"ebill-server 已启动：%s（数据库 %s）\n证书指纹：%s\n", url, store.Dialect(), fingerprint)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a.log.Info("ebill-server stopping")
+	return srv.Shutdown(shutdown)
+}
+
+func loadCert(dataDir, certFile, keyFile, hosts string) (tls.Certificate, error) {
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return cert, bill.Errorf(bill.EInvalid, "无法读取 TLS 证书或私钥：%v", err)
+		}
+		return cert, nil
+	}
+	cert, err := server.SelfSignedCert(dataDir, strings.Split(hosts, ","))
+	if err != nil {
+		return cert, fmt.Errorf("self-signed certificate: %w", err)
+	}
+	return cert, nil
+}
+
+func cmdTLS(_ context.Context, a *app, args []string) error {
+	if len(args) != 1 || args[0] != "fingerprint" {
+		fmt.Fprintln(a.stderr, "用法：ebill-server tls fingerprint")
+		return errUsage
+	}
+	cert, err := server.SelfSignedCert(a.dataDir, nil)
+	if err != nil {
+		return err
+	}
+	fp := server.Fingerprint(cert)
+	return a.report(map[string]string{"fingerprint": fp}, "%s\n", fp)
+}
+
+func cmdMigrate(ctx context.Context, a *app, args []string) error {
+	return a.withStore(ctx, func(s *server.Store) error {
+		return a.report(map[string]string{"database": s.Dialect(), "status": "ok"}, "数据库结构已是最新（%s）。\n", s.Dialect())
+	})
+}
+
+func cmdVersion(_ context.Context, a *app, _ []string) error {
+	return a.report(map[string]string{"version": Version}, "ebill-server %s\n", Version)
+}

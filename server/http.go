@@ -1,0 +1,229 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/sync/wire"
+)
+
+// MaxBodyBytes bounds a request body: a full upload batch fits with room.
+const MaxBodyBytes = 16 << 20
+
+// API serves the station sync API (v1) and the health check.
+type API struct {
+	store *Store
+	log   *slog.Logger
+	now   func() time.Time
+	mux   *http.ServeMux
+}
+
+// NewAPI returns the HTTP handler of the server.
+func NewAPI(store *Store, log *slog.Logger) *API {
+	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux()}
+	a.mux.HandleFunc("GET /healthz", a.health)
+	a.mux.HandleFunc("POST "+wire.PathEnroll, a.enroll)
+	a.mux.HandleFunc("POST "+wire.PathSegments, a.station(a.allocate))
+	a.mux.HandleFunc("POST "+wire.PathBills, a.station(a.upload))
+	a.mux.HandleFunc("GET "+wire.PathPull, a.station(a.pull))
+	a.mux.HandleFunc("POST "+wire.PathStatus, a.station(a.status))
+	return a
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+	a.mux.ServeHTTP(rec, r)
+	a.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		"ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr, "point", rec.point)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	point  string
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.store.db.PingContext(ctx); err != nil {
+		a.fail(w, bill.Errorf(bill.EUnavailable, "数据库不可用：%v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": a.store.dialect})
+}
+
+func (a *API) enroll(w http.ResponseWriter, r *http.Request) {
+	var req wire.EnrollRequest
+	if err := decodeStrict(r.Body, &req); err != nil {
+		a.fail(w, err)
+		return
+	}
+	resp, err := a.store.Enroll(r.Context(), req)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	a.log.Info("station enrolled", "point", resp.PlaceCode, "remote", r.RemoteAddr)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+type pointKey struct{}
+
+// station authenticates a request as an enrolled station's: the SM2
+// signature in the Authorization header over method, path, time and body,
+// under the point's registered key, within the allowed clock skew.
+func (a *API) station(next func(http.ResponseWriter, *http.Request, *Point, []byte)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			a.fail(w, bill.Errorf(bill.EInvalid, "请求体过大或读取失败：%v", err))
+			return
+		}
+		p, err := a.authenticate(r, body)
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.point = p.Code
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), pointKey{}, p.Code)), p, body)
+	}
+}
+
+func (a *API) authenticate(r *http.Request, body []byte) (*Point, error) {
+	deny := bill.Errorf(bill.EUnauthorized, "请求未通过身份验证；请确认本机已注册且未被撤销，并检查本机时间是否准确。")
+	auth, err := wire.ParseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		return nil, deny
+	}
+	if skew := a.now().Sub(time.UnixMilli(auth.TS)); skew > wire.MaxClockSkew || skew < -wire.MaxClockSkew {
+		return nil, bill.Errorf(bill.EUnauthorized, "本机时间与服务器相差 %s，超过允许的 %s；请校准本机时间。",
+			skew.Round(time.Second), wire.MaxClockSkew)
+	}
+	p, err := a.store.Point(r.Context(), auth.Point)
+	if err != nil || !p.Active() {
+		return nil, deny
+	}
+	pub, err := bill.ParsePublicKeyPEM(p.PublicKey)
+	if err != nil || !pub.Verify(wire.SigningString(r.Method, r.URL.RequestURI(), auth.TS, body), auth.Sig) {
+		return nil, deny
+	}
+	return p, nil
+}
+
+func (a *API) allocate(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {
+	var req wire.AllocateRequest
+	if err := decodeStrict(bytes.NewReader(body), &req); err != nil {
+		a.fail(w, err)
+		return
+	}
+	seg, err := a.store.Allocate(r.Context(), p.Code, req.BillCode, req.RequestID)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, seg)
+}
+
+func (a *API) upload(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {
+	var req wire.UploadRequest
+	if err := decodeStrict(bytes.NewReader(body), &req); err != nil {
+		a.fail(w, err)
+		return
+	}
+	resp, err := a.store.Upload(r.Context(), p.Code, req.Bills)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (a *API) pull(w http.ResponseWriter, r *http.Request, p *Point, _ []byte) {
+	resp, err := a.store.Pull(r.Context(), p.Code)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (a *API) status(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {
+	var st wire.StationStatus
+	if err := decodeStrict(bytes.NewReader(body), &st); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if err := a.store.ReportStatus(r.Context(), p.Code, st); err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// decodeStrict reads one JSON value, refusing unknown fields and trailing data.
+func decodeStrict(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return bill.Errorf(bill.EInvalid, "请求体超过 %d 字节。", tooBig.Limit)
+		}
+		return bill.Errorf(bill.EInvalid, "请求数据格式不正确：%v", err)
+	}
+	if dec.More() {
+		return bill.Errorf(bill.EInvalid, "请求数据格式不正确：JSON 之后还有多余内容。")
+	}
+	return nil
+}
+
+// fail writes err as a wire.Error with the matching HTTP status; faults of
+// ours are logged in detail and answered with a generic message.
+func (a *API) fail(w http.ResponseWriter, err error) {
+	code := bill.ErrorCode(err)
+	msg := bill.ErrorMessage(err)
+	if code == bill.EInternal {
+		a.log.Error("request failed", "err", err)
+	}
+	writeJSON(w, httpStatus(code), wire.Error{Code: code, Message: msg})
+}
+
+func httpStatus(code string) int {
+	switch code {
+	case bill.EInvalid, bill.ETampered:
+		return http.StatusBadRequest
+	case bill.EUnauthorized:
+		return http.StatusUnauthorized
+	case bill.ENotFound:
+		return http.StatusNotFound
+	case bill.EConflict, bill.EAlreadyReversed, bill.ENoStock:
+		return http.StatusConflict
+	case bill.ELimit:
+		return http.StatusTooManyRequests
+	case bill.EUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
