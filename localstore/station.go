@@ -337,3 +337,17 @@ func (s *Store) config(ctx context.Context, tx *wtx, version int64) (config, err
 	s.cfg.cfg, s.cfg.version, s.cfg.valid = cfg, version, true
 	return cfg, nil
 }
+
+// SigningKey returns this station's SM2 private key, for signing requests
+// to the server.
+func (s *Store) SigningKey(ctx context.Context) (*bill.PrivateKey, error) {
+	var pem string
+	err := s.read.QueryRowContext(ctx, "SELECT private_key FROM station").Scan(&pem)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotInitialized
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.keys.get(pem)
+}

@@ -440,3 +440,7 @@ func TestUploadRefusesUnallocatedNumbersAndBrokenChains(t *testing.T) {
 		}
 	})
 }
+
+func readExample(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("..", "examples", name))
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/textout"
 	"github.com/ebill/ebill/localstore"
+	ebsync "github.com/ebill/ebill/sync"
 )
 
 func cmdInit(ctx context.Context, a *app, args []string) error {
@@ -61,6 +62,45 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 			localstore.DemoSegmentSize, localstore.DemoPaperCode, localstore.DemoPaperSize)
 	} else {
 		a.printf("尚无号段：请从服务器注册（ebill enroll）或由票据管理员分配号段后再开票。\n")
+	}
+	return nil
+}
+
+func cmdEnroll(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags("enroll", "--server https://服务器:8443 --code 注册码 [--fingerprint 证书指纹]")
+	server := fs.String("server", "", "服务器地址")
+	code := fs.String("code", "", "票据管理员提供的一次性注册码")
+	fingerprint := fs.String("fingerprint", "", "服务器证书指纹（服务器使用自签名证书时必填，向信息科索取）")
+	if err := a.parse(fs, args); err != nil {
+		return err
+	}
+	if err := required("server", *server, "code", *code); err != nil {
+		return err
+	}
+	if strings.HasPrefix(*server, "https://") && *fingerprint == "" {
+		a.printf("提示：未填写 --fingerprint，将按系统证书验证服务器；服务器使用自签名证书时请填写证书指纹。\n")
+	}
+	s, err := a.create(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	st, err := ebsync.Enroll(ctx, s, *server, *fingerprint, *code)
+	if err != nil {
+		return err
+	}
+	stock, err := s.Stock(ctx)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		a.printJSON(map[string]any{"placeCode": st.PlaceCode, "placeName": st.PlaceName, "unitName": st.UnitName,
+			"server": st.ServerURL, "stock": nonNil(stock)})
+		return nil
+	}
+	a.printf("注册成功：本机为开票点 %s %s（%s），服务器 %s\n", st.PlaceCode, st.PlaceName, st.UnitName, st.ServerURL)
+	for _, c := range stock {
+		a.printf("  号段 %s：%d 个号码，下一号码 %s\n", c.BillCode, c.Remaining, bill.FormatBillNo(c.Next))
 	}
 	return nil
 }

@@ -48,7 +48,8 @@ type command struct {
 }
 
 var commands = []command{
-	{"init", "初始化本机为开票点（--demo 生成本地演示号段，无需服务器）", cmdInit},
+	{"enroll", "用注册码把本机注册为服务器上的开票点，取得号段和设置", cmdEnroll},
+	{"init", "不连服务器初始化本机（--demo 生成本地演示号段，用于演示和培训）", cmdInit},
 	{"issue", "按结算 JSON 文件开具电子票据", cmdIssue},
 	{"red", "冲红（开具红字票据）", cmdRed},
 	{"paper", "纸质票据：intake 入库 | current 当前号码 | convert 换开 | reprint 作废重打 | void 作废 | blank-void 空白作废 | show 查询", cmdPaper},

@@ -1,0 +1,156 @@
+// Package sync is the station side of the sync protocol: the HTTP client
+// that enrolls a station, uploads its bills and pulls its segments and
+// settings. The wire types are in sync/wire.
+package sync
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/sync/wire"
+)
+
+// Client talks to one ebill-server as one station.
+type Client struct {
+	base  string
+	http  *http.Client
+	key   *bill.PrivateKey
+	point string
+	now   func() time.Time
+}
+
+// NewClient makes a client for the server at baseURL. With a fingerprint,
+// the server's certificate is pinned to it (a self-signed server); without,
+// the system's certificate authorities decide. key and point sign requests;
+// they may be nil and "" for enrollment.
+func NewClient(baseURL, fingerprint string, key *bill.PrivateKey, point string) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, bill.Errorf(bill.EInvalid, "服务器地址 %q 不正确，应形如 https://192.168.1.10:8443", baseURL)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if fingerprint != "" {
+		tr.TLSClientConfig = &tls.Config{
+			MinVersion:         tls.VersionTLS12,
+			InsecureSkipVerify: true, // replaced by the pin below
+			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+				if len(raw) == 0 {
+					return errors.New("no certificate")
+				}
+				sum := sha256.Sum256(raw[0])
+				if !wire.SameFingerprint(hex.EncodeToString(sum[:]), fingerprint) {
+					return errFingerprint
+				}
+				return nil
+			},
+		}
+	}
+	return &Client{base: u.String(), http: &http.Client{Transport: tr, Timeout: 60 * time.Second}, key: key, point: point, now: time.Now}, nil
+}
+
+var errFingerprint = errors.New("server certificate does not match the pinned fingerprint")
+
+// Enroll registers this client's key with a one-time code.
+func (c *Client) Enroll(ctx context.Context, code string) (*wire.EnrollResponse, error) {
+	pub, err := c.key.Public().PEM()
+	if err != nil {
+		return nil, err
+	}
+	code = strings.ToUpper(strings.TrimSpace(code))
+	proof, err := c.key.Sign([]byte(code))
+	if err != nil {
+		return nil, err
+	}
+	var resp wire.EnrollResponse
+	err = c.do(ctx, http.MethodPost, wire.PathEnroll, wire.EnrollRequest{Code: code, PublicKey: pub, Proof: proof}, &resp, false)
+	return &resp, err
+}
+
+// Allocate asks for a new segment of billCode; requestID makes retries safe.
+func (c *Client) Allocate(ctx context.Context, billCode, requestID string) (wire.Segment, error) {
+	var seg wire.Segment
+	err := c.do(ctx, http.MethodPost, wire.PathSegments, wire.AllocateRequest{RequestID: requestID, BillCode: billCode}, &seg, true)
+	return seg, err
+}
+
+// Upload sends a batch of bills in chain order.
+func (c *Client) Upload(ctx context.Context, bills []wire.Bill) (*wire.UploadResponse, error) {
+	var resp wire.UploadResponse
+	err := c.do(ctx, http.MethodPost, wire.PathBills, wire.UploadRequest{Bills: bills}, &resp, true)
+	return &resp, err
+}
+
+// Pull fetches the station's settings, bill kinds and segments.
+func (c *Client) Pull(ctx context.Context) (*wire.PullResponse, error) {
+	var resp wire.PullResponse
+	err := c.do(ctx, http.MethodGet, wire.PathPull, nil, &resp, true)
+	return &resp, err
+}
+
+// ReportStatus tells the server how the station is doing.
+func (c *Client) ReportStatus(ctx context.Context, st wire.StationStatus) error {
+	return c.do(ctx, http.MethodPost, wire.PathStatus, st, nil, true)
+}
+
+// do sends one request and decodes the answer. Server errors come back as
+// the *bill.Error the server meant; a network failure is EUnavailable.
+func (c *Client) do(ctx context.Context, method, path string, in, out any, sign bool) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if sign {
+		auth, err := wire.Authorization(c.key, c.point, method, req.URL.RequestURI(), c.now().UnixMilli(), body)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if errors.Is(err, errFingerprint) || strings.Contains(err.Error(), errFingerprint.Error()) {
+			return bill.Errorf(bill.EUnauthorized, "服务器证书指纹与登记的不一致，已拒绝连接；请向信息科核对服务器地址和证书指纹。")
+		}
+		return bill.Errorf(bill.EUnavailable, "无法连接服务器 %s：%v；请检查网络，稍后会自动重试。", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return bill.Errorf(bill.EUnavailable, "读取服务器响应失败：%v", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e wire.Error
+		if json.Unmarshal(data, &e) == nil && e.Code != "" {
+			return &bill.Error{Code: e.Code, Message: e.Message}
+		}
+		return bill.Errorf(bill.EUnavailable, "服务器返回 %s，请稍后重试。", resp.Status)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("sync: decode %s response: %w", path, err)
+	}
+	return nil
+}
