@@ -15,9 +15,9 @@ all: build
 deps:
 	@scripts/deps.sh
 
-## run: a demo billing point with local stock, a few bills issued, its status and chain check.
+## run: the server on embedded SQLite and a demo station enrolled with it (see scripts/demo.sh).
 run: deps build
-	@scripts/demo.sh bin/ebill $(DEMO)
+	@scripts/demo.sh bin $(DEMO)
 
 ## test: lint, every test (crash, two-process and tamper tests included), then brief fuzzing.
 test: deps lint unit fuzz
@@ -31,19 +31,21 @@ fuzz:
 
 ## bench: issuing rate and latency beside a raw durable SQLite insert measured in the same run.
 bench: deps
-	$(GO) run ./cmd/ebill-bench -n 2000 -rounds 3
+	EBILL_TEST_PG=$${EBILL_TEST_PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} \
+		$(GO) run ./cmd/ebill-bench -n 2000 -rounds 3 -upload 50000
 	$(GO) test -run='^$$' -bench=. -benchmem ./bill
 
-## build: the station CLI for this machine, and for Windows (pure Go) so that breakage shows at once.
+## build: the station CLI and the server for this machine, and the CLI for Windows (pure Go) so that breakage shows at once.
 build: deps
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill ./cmd/ebill
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill-server ./cmd/ebill-server
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill.exe ./cmd/ebill
 
 lint: deps
 	$(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) vet ./bill/... ./localstore/... ./cmd/ebill/...
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) vet ./bill/... ./localstore/... ./sync/... ./cmd/ebill/...
 
 clean:
 	rm -rf bin $(DEMO)

@@ -1,26 +1,58 @@
 #!/usr/bin/env bash
-# The demo: a billing point with local demo stock (no server needed), the
-# example settlements issued, a retried BusNo, a red bill and a paper
-# conversion; then its bills, its status and the check of its signed chain.
+# The demo: a central server on an embedded SQLite file, set up with a unit,
+# bill kinds, number stock and a billing point; a station enrolled with it
+# over pinned TLS; the example settlements issued at the station (offline,
+# from the segments the server allocated), a retried BusNo, a red bill and a
+# paper conversion; then the station's bills, status and chain check, and
+# the segments the server allocated. The server keeps running until Ctrl+C.
 set -euo pipefail
-ebill=${1:-bin/ebill}
+bin=${1:-bin}
 data=${2:-demo-data}
+addr=${EBILL_DEMO_ADDR:-127.0.0.1:8443}
 export LANG=C.UTF-8
+srv="$bin/ebill-server --data $data/server"
+sta="$bin/ebill --data $data/station"
 
-run() { echo; echo "\$ ebill --data $data $*"; "$ebill" --data "$data" "$@"; }
+say() { echo; echo "\$ $*"; "$@"; }
 
-if [ ! -f "$data/station.db" ]; then
-	run init --place P01 --name 门诊收费一号窗口 --unit 厦门市演示区医院 --demo
-	for f in outpatient inpatient registration exam unit-payer; do
-		run issue -f "examples/$f.json"
-	done
-	run issue -f examples/outpatient.json # the same BusNo again: the first bill comes back, no second one
-	run red --busno GH202611250001 --reason 患者退号 --operator 林小燕
-	run paper current
-	run paper convert --busno ZY202611250001 --paper-code 35062601 --paper-no 1 --operator 林小燕
+mkdir -p "$data"
+if [ ! -f "$data/server/ledger.db" ]; then
+	say $srv unit set --name 厦门市演示区医院 --credit-code 123502004266001233
+	year=$(date +%y)
+	for k in outpatient registration exam; do say $srv kind set --kind $k --code 350601$year; done
+	say $srv kind set --kind inpatient --code 350602$year
+	say $srv stock receive --kind einvoice --code 350601$year --from 1 --to 500000
+	say $srv stock receive --kind einvoice --code 350602$year --from 1 --to 500000
+	say $srv stock receive --kind paper --code 35062601 --from 1 --to 10000
+	say $srv point add P01 --name 门诊收费一号窗口
 fi
-run list
-run status
-run verify
+
+$srv serve --addr "$addr" > "$data/server.log" 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
+for _ in $(seq 50); do
+	grep -q '"ebill-server started"' "$data/server.log" 2>/dev/null && break
+	kill -0 $server_pid 2>/dev/null || { cat "$data/server.log"; exit 1; }
+	sleep 0.2
+done
+fingerprint=$($srv --json tls fingerprint | sed -n 's/.*"fingerprint": "\(.*\)".*/\1/p')
+
+if [ ! -f "$data/station/station.db" ]; then
+	code=$($srv --json point enroll-code P01 | sed -n 's/.*"code": "\(.*\)".*/\1/p')
+	say $sta enroll --server "https://$addr" --code "$code" --fingerprint "$fingerprint"
+	say $sta paper intake --code 35062601 --from 1 --to 500
+	for f in outpatient inpatient registration exam unit-payer; do
+		say $sta issue -f "examples/$f.json"
+	done
+	say $sta issue -f examples/outpatient.json # the same BusNo again: the first bill comes back, no second one
+	say $sta red --busno GH202611250001 --reason 患者退号 --operator 林小燕
+	say $sta paper convert --busno ZY202611250001 --paper-code 35062601 --paper-no 1 --operator 林小燕
+fi
+say $sta list
+say $sta status
+say $sta verify
+say $srv segment list
 echo
-echo "演示数据在 $data/ 目录；再次执行 make run 会沿用它（make clean 可清除）。"
+echo "服务器运行中：https://$addr（证书指纹 $fingerprint），日志在 $data/server.log。"
+echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。按 Ctrl+C 停止服务器。"
+wait $server_pid

@@ -268,3 +268,23 @@ func isUniqueViolation(err error) bool {
 }
 
 func (s *Store) millis() int64 { return s.now().UTC().UnixMilli() }
+
+// DB is the underlying database, for benchmarks that compare the store
+// with raw SQL on the same database.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Backup writes a consistent copy of an SQLite ledger to path (VACUUM INTO)
+// while the server runs. PostgreSQL is backed up with its own tools.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.dialect != SQLite {
+		return bill.Errorf(bill.EInvalid, "PostgreSQL 数据库请用 pg_dump 备份，例如：pg_dump -Fc -f ebill.dump <数据库连接串>")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return bill.Errorf(bill.EInvalid, "备份文件 %s 已存在，请换一个文件名。", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return bill.Errorf(bill.EInvalid, "无法创建备份目录：%v", err)
+	}
+	_, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path)
+	return err
+}

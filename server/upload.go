@@ -7,6 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	gosync "sync"
 
 	"github.com/google/uuid"
 
@@ -20,48 +24,194 @@ import (
 // rejected (bad signature, broken chain, number not allocated to the point,
 // totals that do not add up). A bill that is not stored stops the chain:
 // the bills after it are rejected until it is sorted out.
+//
+// Signatures and content are checked in parallel before the transaction;
+// inside it the batch costs a handful of set-based queries and one insert.
 func (s *Store) Upload(ctx context.Context, point string, bills []wire.Bill) (*wire.UploadResponse, error) {
 	if len(bills) == 0 || len(bills) > wire.MaxBatch {
 		return nil, bill.Errorf(bill.EInvalid, "每批上传 1 至 %d 张票据，收到 %d 张。", wire.MaxBatch, len(bills))
 	}
+	p, err := s.Point(ctx, point)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Active() {
+		return nil, bill.Errorf(bill.EConflict, "开票点 %s 的收费电脑未注册或已撤销，不能上传。", point)
+	}
+	pub, err := bill.ParsePublicKeyPEM(p.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	checked := verifyAll(pub, p.Code, bills)
 	var resp *wire.UploadResponse
-	err := s.tx(ctx, func(t *dbtx) error {
-		p, err := scanPoint(t.queryRow(ctx, pointCols+" WHERE code = ?"+s.forUpdate(), point))
-		if errors.Is(err, sql.ErrNoRows) {
-			return bill.Errorf(bill.ENotFound, "未找到开票点 %s。", point)
-		}
+	err = s.tx(ctx, func(t *dbtx) error {
+		u, err := s.newUploadBatch(ctx, t, p.Code, bills)
 		if err != nil {
 			return err
 		}
-		if !p.Active() {
-			return bill.Errorf(bill.EConflict, "开票点 %s 的收费电脑未注册或已撤销，不能上传。", point)
-		}
-		pub, err := bill.ParsePublicKeyPEM(p.PublicKey)
-		if err != nil {
-			return err
+		if u.point.PublicKey != p.PublicKey {
+			return bill.Errorf(bill.EConflict, "开票点 %s 的收费电脑刚刚被更换，请重新上传。", point)
 		}
 		resp = &wire.UploadResponse{}
-		startSeq := p.ChainSeq
 		for i := range bills {
-			ack, err := s.accept(ctx, t, p, pub, &bills[i])
+			ack, err := u.decide(ctx, &bills[i], checked[i])
 			if err != nil {
 				return err
 			}
 			resp.Acks = append(resp.Acks, ack)
 		}
-		resp.ChainSeq = p.ChainSeq
-		if p.ChainSeq == startSeq {
-			return nil
+		if err := u.flush(ctx); err != nil {
+			return err
 		}
-		_, err = t.exec(ctx, "UPDATE points SET chain_seq = ?, chain_hash = ? WHERE code = ?", p.ChainSeq, p.ChainHash, p.Code)
-		return err
+		resp.ChainSeq = u.point.ChainSeq
+		return nil
 	})
 	return resp, err
 }
 
-// accept decides one bill. It returns an error only for database faults;
-// every verdict about the bill is in the Ack. On success it moves p's chain.
-func (s *Store) accept(ctx context.Context, t *dbtx, p *Point, pub *bill.PublicKey, wb *wire.Bill) (wire.Ack, error) {
+// checkedBill is what can be known of an uploaded bill without the ledger.
+type checkedBill struct {
+	b      *bill.Bill
+	reject string // why it cannot be stored, whatever the ledger holds
+}
+
+// verifyAll checks every bill's signature, hash, check code, header and
+// (for blue bills) business rules, on all cores.
+func verifyAll(pub *bill.PublicKey, point string, bills []wire.Bill) []checkedBill {
+	out := make([]checkedBill, len(bills))
+	work := make(chan int)
+	var wg gosync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out[i] = verifyOne(pub, point, &bills[i])
+			}
+		}()
+	}
+	for i := range bills {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return out
+}
+
+func verifyOne(pub *bill.PublicKey, point string, wb *wire.Bill) checkedBill {
+	b, err := bill.Open(wb.Content, wb.Hash, wb.Signature, wb.CheckCode, pub)
+	if err != nil {
+		return checkedBill{reject: bill.ErrorMessage(err)}
+	}
+	if b.ID != wb.ID || b.Seq != wb.Seq || b.BillCode != wb.BillCode || b.BillNo != bill.FormatBillNo(wb.BillNo) {
+		return checkedBill{b: b, reject: "上传的票据标识、链序号或号码与签名内容不符"}
+	}
+	if b.PlaceCode != point {
+		return checkedBill{b: b, reject: fmt.Sprintf("票据属于开票点 %s，不是本开票点 %s 的票据", b.PlaceCode, point)}
+	}
+	if b.Red == nil {
+		if err := b.Settlement.Validate(b.Kind); err != nil {
+			return checkedBill{b: b, reject: "票据内容不合规：" + bill.ErrorMessage(err)}
+		}
+	}
+	return checkedBill{b: b}
+}
+
+// uploadBatch is one upload's view of the ledger, loaded with a few queries
+// and kept up to date as the batch's bills are decided.
+type uploadBatch struct {
+	s        *Store
+	t        *dbtx
+	point    *Point
+	heldHash map[string]string         // bill id → hash, for ids of this batch the ledger holds
+	numbers  map[string]string         // "code/no" → bill id, for numbers of this batch already used
+	segments []wire.Segment            // the point's segments
+	accepted map[string]*bill.Bill     // bills of this batch stored so far, by id
+	reversed map[string]bool           // originals reversed by a red bill of this batch
+	inserts  []*wire.Bill              // to insert at flush
+	bills    map[*wire.Bill]*bill.Bill // decoded content of inserts
+}
+
+func numberKey(code string, no int64) string { return code + "/" + strconv.FormatInt(no, 10) }
+
+func (s *Store) newUploadBatch(ctx context.Context, t *dbtx, point string, bills []wire.Bill) (*uploadBatch, error) {
+	p, err := scanPoint(t.queryRow(ctx, pointCols+" WHERE code = ?"+s.forUpdate(), point))
+	if err != nil {
+		return nil, err
+	}
+	u := &uploadBatch{s: s, t: t, point: p, heldHash: map[string]string{}, numbers: map[string]string{},
+		accepted: map[string]*bill.Bill{}, reversed: map[string]bool{}, bills: map[*wire.Bill]*bill.Bill{}}
+	ids := make([]any, len(bills))
+	for i := range bills {
+		ids[i] = bills[i].ID
+	}
+	if err := u.scanPairs(ctx, "SELECT id, hash FROM bills WHERE id IN ("+placeholders(len(ids))+")", ids, u.heldHash); err != nil {
+		return nil, err
+	}
+	byCode := map[string][]any{}
+	for i := range bills {
+		byCode[bills[i].BillCode] = append(byCode[bills[i].BillCode], bills[i].BillNo)
+	}
+	for code, nos := range byCode {
+		rows, err := t.query(ctx, "SELECT bill_no, id FROM bills WHERE bill_code = ? AND bill_no IN ("+placeholders(len(nos))+")",
+			append([]any{code}, nos...)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var no int64
+			var id string
+			if err := rows.Scan(&no, &id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			u.numbers[numberKey(code, no)] = id
+		}
+		rows.Close()
+	}
+	rows, err := t.query(ctx, "SELECT bill_code, start_no, end_no FROM segments WHERE point_code = ?", point)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sg wire.Segment
+		if err := rows.Scan(&sg.BillCode, &sg.Start, &sg.End); err != nil {
+			return nil, err
+		}
+		u.segments = append(u.segments, sg)
+	}
+	return u, rows.Err()
+}
+
+func (u *uploadBatch) scanPairs(ctx context.Context, q string, args []any, into map[string]string) error {
+	rows, err := u.t.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return err
+		}
+		into[k] = v
+	}
+	return rows.Err()
+}
+
+func (u *uploadBatch) allocated(code string, no int64) bool {
+	for _, sg := range u.segments {
+		if sg.BillCode == code && no >= sg.Start && no <= sg.End {
+			return true
+		}
+	}
+	return false
+}
+
+// decide gives one bill its verdict. It returns an error only for database
+// faults. A bill to store is queued for flush and moves the chain.
+func (u *uploadBatch) decide(ctx context.Context, wb *wire.Bill, c checkedBill) (wire.Ack, error) {
 	ack := wire.Ack{ID: wb.ID, Seq: wb.Seq}
 	reject := func(format string, args ...any) (wire.Ack, error) {
 		ack.Status, ack.Message = wire.AckRejected, fmt.Sprintf(format, args...)
@@ -69,29 +219,20 @@ func (s *Store) accept(ctx context.Context, t *dbtx, p *Point, pub *bill.PublicK
 	}
 	conflict := func(reason string) (wire.Ack, error) {
 		ack.Status, ack.Message = wire.AckConflict, reason
-		return ack, s.recordConflict(ctx, t, p.Code, wb, reason)
+		return ack, u.s.recordConflict(ctx, u.t, u.point.Code, wb, reason)
 	}
-	var heldHash string
-	err := t.queryRow(ctx, "SELECT hash FROM bills WHERE id = ?", wb.ID).Scan(&heldHash)
-	switch {
-	case err == nil && heldHash == hex.EncodeToString(wb.Hash):
-		ack.Status = wire.AckDuplicate
-		return ack, nil
-	case err == nil:
+	hash := hex.EncodeToString(wb.Hash)
+	if held, ok := u.heldHash[wb.ID]; ok {
+		if held == hash {
+			ack.Status = wire.AckDuplicate
+			return ack, nil
+		}
 		return conflict("服务器已有同一标识的票据，但内容不同")
-	case !errors.Is(err, sql.ErrNoRows):
-		return ack, err
 	}
-	b, err := bill.Open(wb.Content, wb.Hash, wb.Signature, wb.CheckCode, pub)
-	if err != nil {
-		return reject("%s", bill.ErrorMessage(err))
+	if c.reject != "" {
+		return reject("%s", c.reject)
 	}
-	if b.ID != wb.ID || b.Seq != wb.Seq || b.BillCode != wb.BillCode || b.BillNo != bill.FormatBillNo(wb.BillNo) {
-		return reject("上传的票据标识、链序号或号码与签名内容不符")
-	}
-	if b.PlaceCode != p.Code {
-		return reject("票据属于开票点 %s，不是本开票点 %s 的票据", b.PlaceCode, p.Code)
-	}
+	b, p := c.b, u.point
 	switch {
 	case b.Seq <= p.ChainSeq:
 		return conflict(fmt.Sprintf("链序号 %d 已有另一张票据", b.Seq))
@@ -100,63 +241,62 @@ func (s *Store) accept(ctx context.Context, t *dbtx, p *Point, pub *bill.PublicK
 	case b.PrevHash != p.ChainHash:
 		return reject("与前一张票据的链接断开（本机票据可能被改动），已拒收")
 	}
-	if ok, err := s.numberAllocated(ctx, t, p.Code, wb.BillCode, wb.BillNo); err != nil || !ok {
-		if err != nil {
-			return ack, err
-		}
+	if !u.allocated(wb.BillCode, wb.BillNo) {
 		return reject("号码 %s %s 不在分配给本开票点的号段内", wb.BillCode, b.BillNo)
 	}
-	var other string
-	if err := t.queryRow(ctx, "SELECT id FROM bills WHERE bill_code = ? AND bill_no = ?", wb.BillCode, wb.BillNo).Scan(&other); err == nil {
+	if _, used := u.numbers[numberKey(wb.BillCode, wb.BillNo)]; used {
 		return conflict(fmt.Sprintf("号码 %s %s 已被另一张票据使用", wb.BillCode, b.BillNo))
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return ack, err
 	}
-	if msg, err := s.checkContent(ctx, t, b); err != nil || msg != "" {
+	if b.Red != nil {
+		msg, err := u.checkRed(ctx, b)
 		if err != nil {
 			return ack, err
 		}
-		if b.Red != nil && msg == redAlreadyReversed {
+		if msg == redAlreadyReversed {
 			return conflict(msg)
 		}
-		return reject("%s", msg)
+		if msg != "" {
+			return reject("%s", msg)
+		}
+		u.reversed[b.Red.OrigID] = true
 	}
-	if err := s.insertBill(ctx, t, p, b, wb); err != nil {
-		return ack, err
-	}
-	p.ChainSeq, p.ChainHash = b.Seq, hex.EncodeToString(wb.Hash)
+	u.inserts = append(u.inserts, wb)
+	u.bills[wb] = b
+	u.accepted[b.ID] = b
+	u.heldHash[b.ID] = hash
+	u.numbers[numberKey(wb.BillCode, wb.BillNo)] = b.ID
+	p.ChainSeq, p.ChainHash = b.Seq, hash
 	ack.Status = wire.AckStored
 	return ack, nil
 }
 
 const redAlreadyReversed = "原票据已被另一张红字票据冲销"
 
-// checkContent re-checks the business rules: a blue bill's totals, or that a
-// red bill reverses, in full, a bill the ledger holds and no other red bill
-// reversed. It returns a Chinese verdict, "" when the content is sound.
-func (s *Store) checkContent(ctx context.Context, t *dbtx, b *bill.Bill) (string, error) {
-	if b.Red == nil {
-		if err := b.Settlement.Validate(b.Kind); err != nil {
-			return "票据内容不合规：" + bill.ErrorMessage(err), nil
+// checkRed: a red bill reverses, in full, a bill the ledger (or this batch)
+// holds, which no other red bill reversed. It returns a Chinese verdict,
+// "" when sound.
+func (u *uploadBatch) checkRed(ctx context.Context, b *bill.Bill) (string, error) {
+	orig, ok := u.accepted[b.Red.OrigID]
+	if !ok {
+		var content []byte
+		err := u.t.queryRow(ctx, "SELECT content FROM bills WHERE id = ?", b.Red.OrigID).Scan(&content)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "红字票据的原票据不在服务器上，请先上传原票据", nil
 		}
-		return "", nil
+		if err != nil {
+			return "", err
+		}
+		if orig, err = decodeBill(content); err != nil {
+			return "", err
+		}
 	}
-	var content []byte
-	err := t.queryRow(ctx, "SELECT content FROM bills WHERE id = ?", b.Red.OrigID).Scan(&content)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "红字票据的原票据不在服务器上，请先上传原票据", nil
-	}
-	if err != nil {
-		return "", err
+	if u.reversed[b.Red.OrigID] {
+		return redAlreadyReversed, nil
 	}
 	var redBy string
-	if err := t.queryRow(ctx, "SELECT id FROM bills WHERE red_of = ?", b.Red.OrigID).Scan(&redBy); err == nil {
+	if err := u.t.queryRow(ctx, "SELECT id FROM bills WHERE red_of = ?", b.Red.OrigID).Scan(&redBy); err == nil {
 		return redAlreadyReversed, nil
 	} else if !errors.Is(err, sql.ErrNoRows) {
-		return "", err
-	}
-	orig, err := decodeBill(content)
-	if err != nil {
 		return "", err
 	}
 	want := bill.Reverse(orig.Settlement)
@@ -167,30 +307,42 @@ func (s *Store) checkContent(ctx context.Context, t *dbtx, b *bill.Bill) (string
 	return "", nil
 }
 
-func (s *Store) numberAllocated(ctx context.Context, t *dbtx, point, code string, no int64) (bool, error) {
-	var one int
-	err := t.queryRow(ctx, `SELECT 1 FROM segments WHERE point_code = ? AND bill_code = ? AND start_no <= ? AND end_no >= ? LIMIT 1`,
-		point, code, no, no).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+// flush inserts the accepted bills (several rows per statement) and moves
+// the point's chain head.
+func (u *uploadBatch) flush(ctx context.Context) error {
+	const cols = 17
+	const perStatement = 100
+	for i := 0; i < len(u.inserts); i += perStatement {
+		chunk := u.inserts[i:min(i+perStatement, len(u.inserts))]
+		args := make([]any, 0, len(chunk)*cols)
+		rows := make([]string, len(chunk))
+		now := u.s.millis()
+		for j, wb := range chunk {
+			b := u.bills[wb]
+			var busNo, redOf any
+			if b.Red == nil {
+				busNo = string(b.Settlement.BusNo)
+			} else {
+				redOf = b.Red.OrigID
+			}
+			rows[j] = "(" + placeholders(cols) + ")"
+			args = append(args, b.ID, u.point.Code, u.point.Epoch, b.Seq, wb.BillCode, wb.BillNo, wb.CheckCode, string(b.Kind),
+				busNo, string(b.Settlement.Payer), int64(b.Settlement.TotalAmt), b.IssuedTime().UnixMilli(), redOf, wb.Content,
+				hex.EncodeToString(wb.Hash), wb.Signature, now)
+		}
+		if _, err := u.t.exec(ctx, `INSERT INTO bills (id, point_code, epoch, seq, bill_code, bill_no, check_code, kind, bus_no,
+			payer, total, issued_at, red_of, content, hash, signature, received_at) VALUES `+strings.Join(rows, ","), args...); err != nil {
+			return err
+		}
 	}
-	return err == nil, err
-}
-
-func (s *Store) insertBill(ctx context.Context, t *dbtx, p *Point, b *bill.Bill, wb *wire.Bill) error {
-	var busNo, redOf any
-	if b.Red == nil {
-		busNo = string(b.Settlement.BusNo)
-	} else {
-		redOf = b.Red.OrigID
+	if len(u.inserts) == 0 {
+		return nil
 	}
-	_, err := t.exec(ctx, `INSERT INTO bills (id, point_code, epoch, seq, bill_code, bill_no, check_code, kind, bus_no, payer,
-		total, issued_at, red_of, content, hash, signature, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		b.ID, p.Code, p.Epoch, b.Seq, wb.BillCode, wb.BillNo, wb.CheckCode, string(b.Kind), busNo, string(b.Settlement.Payer),
-		int64(b.Settlement.TotalAmt), b.IssuedTime().UnixMilli(), redOf, wb.Content, hex.EncodeToString(wb.Hash),
-		wb.Signature, s.millis())
+	_, err := u.t.exec(ctx, "UPDATE points SET chain_seq = ?, chain_hash = ? WHERE code = ?", u.point.ChainSeq, u.point.ChainHash, u.point.Code)
 	return err
 }
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 
 func (s *Store) recordConflict(ctx context.Context, t *dbtx, point string, wb *wire.Bill, reason string) error {
 	_, err := t.exec(ctx, `INSERT INTO conflicts (id, point_code, bill_id, seq, bill_code, bill_no, reason, hash, content, received_at)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -27,11 +28,49 @@ func main() {
 	rounds := flag.Int("rounds", 2, "alternating rounds of baseline and issuing")
 	dir := flag.String("dir", "", "directory for the database files (default: a temporary directory)")
 	example := flag.String("example", "examples/outpatient.json", "settlement to issue")
+	upload := flag.Int("upload", 0, "also measure uploading this many bills into the server (0: skip)")
+	pg := flag.String("pg", os.Getenv("EBILL_TEST_PG"), "PostgreSQL DSN for the upload bench (default $EBILL_TEST_PG; empty: SQLite only)")
+	only := flag.String("only", "", "issue | upload: run one bench")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
-	if err := run(*n, *rounds, *dir, *example); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 	}
+	if *only != "upload" {
+		if err := run(*n, *rounds, *dir, *example); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			pprof.StopCPUProfile()
+			os.Exit(1)
+		}
+	}
+	if *upload > 0 && *only != "issue" {
+		fmt.Println()
+		if err := runUpload(*upload, *dir, *example, *pg); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			pprof.StopCPUProfile()
+			os.Exit(1)
+		}
+	}
+}
+
+func runUpload(n int, dir, example, pg string) error {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "ebill-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	raw, err := os.ReadFile(example)
+	if err != nil {
+		return err
+	}
+	return benchUpload(n, dir, string(raw), pg)
 }
 
 type result struct {

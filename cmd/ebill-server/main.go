@@ -60,6 +60,7 @@ var commands = []command{
 	{"bill", "list [--point P] [--from 日期 --to 日期] | show --code C --no N：服务器上的票据", cmdBill},
 	{"conflict", "list [--point P]：上传冲突记录", cmdConflict},
 	{"tls", "fingerprint：显示自签名证书指纹（收费电脑注册时核对）", cmdTLS},
+	{"backup", "--to 文件：不停机备份 SQLite 数据库", cmdBackup},
 	{"version", "显示版本", cmdVersion},
 }
 
@@ -277,6 +278,23 @@ func cmdTLS(_ context.Context, a *app, args []string) error {
 func cmdMigrate(ctx context.Context, a *app, args []string) error {
 	return a.withStore(ctx, func(s *server.Store) error {
 		return a.report(map[string]string{"database": s.Dialect(), "status": "ok"}, "数据库结构已是最新（%s）。\n", s.Dialect())
+	})
+}
+
+func cmdBackup(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("backup", "--to 备份文件")
+	to := fs.String("to", "", "备份文件路径（不能已存在）")
+	if _, err := a.parse(fs, args, false); err != nil {
+		return err
+	}
+	if *to == "" {
+		return bill.Errorf(bill.EInvalid, "缺少参数 --to")
+	}
+	return a.withStore(ctx, func(s *server.Store) error {
+		if err := s.Backup(ctx, *to); err != nil {
+			return err
+		}
+		return a.report(map[string]string{"backup": *to}, "已备份到 %s\n", *to)
 	})
 }
 
