@@ -55,4 +55,4 @@ say $srv segment list
 echo
 echo "服务器运行中：https://$addr（证书指纹 $fingerprint），日志在 $data/server.log。"
 echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。按 Ctrl+C 停止服务器。"
-wait $server_pid
+wait $server_pid || true

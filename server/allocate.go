@@ -38,46 +38,50 @@ func (s *Store) Allocate(ctx context.Context, point, billCode, requestID string)
 		if err != nil {
 			return err
 		}
-		seg, err = s.allocateTx(ctx, t, p, billCode, requestID)
-		return err
+		var fresh bool
+		if seg, fresh, err = s.allocateTx(ctx, t, p, billCode, requestID); err != nil || !fresh {
+			return err
+		}
+		return t.audit(ctx, "segment.allocate", p.Code, seg)
 	})
 	return seg, err
 }
 
-func (s *Store) allocateTx(ctx context.Context, t *dbtx, p *Point, billCode, requestID string) (wire.Segment, error) {
+// allocateTx returns the segment, and whether it was cut now (not a retry).
+func (s *Store) allocateTx(ctx context.Context, t *dbtx, p *Point, billCode, requestID string) (wire.Segment, bool, error) {
 	var seg wire.Segment
 	err := t.queryRow(ctx, "SELECT id, bill_code, start_no, end_no FROM segments WHERE point_code = ? AND request_id = ?",
 		p.Code, requestID).Scan(&seg.ID, &seg.BillCode, &seg.Start, &seg.End)
 	switch {
 	case err == nil && seg.BillCode != billCode:
-		return seg, bill.Errorf(bill.EConflict, "请求标识 %s 已用于申请票据代码 %s 的号段。", requestID, seg.BillCode)
+		return seg, false, bill.Errorf(bill.EConflict, "请求标识 %s 已用于申请票据代码 %s 的号段。", requestID, seg.BillCode)
 	case err == nil:
-		return seg, nil // a retry: the same segment
+		return seg, false, nil // a retry: the same segment
 	case !errors.Is(err, sql.ErrNoRows):
-		return seg, err
+		return seg, false, err
 	}
 	var stockID string
 	var next, end int64
 	err = t.queryRow(ctx, `SELECT id, next_no, end_no FROM stock WHERE kind = 'einvoice' AND code = ? AND next_no <= end_no
 		ORDER BY start_no LIMIT 1`+s.forUpdate(), billCode).Scan(&stockID, &next, &end)
 	if errors.Is(err, sql.ErrNoRows) {
-		return seg, bill.Errorf(bill.ENoStock, "票据代码 %s 的电子票据号码已全部分配，请先入库新的票源。", billCode)
+		return seg, false, bill.Errorf(bill.ENoStock, "票据代码 %s 的电子票据号码已全部分配，请先入库新的票源。", billCode)
 	}
 	if err != nil {
-		return seg, err
+		return seg, false, err
 	}
 	last := min(next+p.Settings.SegmentSize-1, end)
 	res, err := t.exec(ctx, "UPDATE stock SET next_no = ? WHERE id = ? AND next_no = ?", last+1, stockID, next)
 	if err != nil {
-		return seg, err
+		return seg, false, err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return seg, errStockMoved
+		return seg, false, errStockMoved
 	}
 	seg = wire.Segment{ID: uuid.Must(uuid.NewV7()).String(), BillCode: billCode, Start: next, End: last}
 	_, err = t.exec(ctx, `INSERT INTO segments (id, point_code, bill_code, start_no, end_no, stock_id, request_id, allocated_at)
 		VALUES (?,?,?,?,?,?,?,?)`, seg.ID, p.Code, billCode, seg.Start, seg.End, stockID, requestID, s.millis())
-	return seg, err
+	return seg, err == nil, err
 }
 
 // SegmentInfo is an allocated segment as the administrator sees it.

@@ -30,6 +30,7 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET /healthz", a.health)
 	a.mux.HandleFunc("POST "+wire.PathEnroll, a.enroll)
+	a.mux.HandleFunc("POST "+wire.PathLogin, a.login)
 	a.mux.HandleFunc("POST "+wire.PathSegments, a.station(a.allocate))
 	a.mux.HandleFunc("POST "+wire.PathBills, a.station(a.upload))
 	a.mux.HandleFunc("GET "+wire.PathPull, a.station(a.pull))
@@ -41,6 +42,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+	r = r.WithContext(WithActor(r.Context(), Actor{Who: "anonymous", From: r.RemoteAddr}))
 	a.mux.ServeHTTP(rec, r)
 	a.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 		"ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr, "point", rec.point)
@@ -79,8 +81,6 @@ func (a *API) enroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-type pointKey struct{}
-
 // station authenticates a request as an enrolled station's: the SM2
 // signature in the Authorization header over method, path, time and body,
 // under the point's registered key, within the allowed clock skew.
@@ -99,7 +99,7 @@ func (a *API) station(next func(http.ResponseWriter, *http.Request, *Point, []by
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.point = p.Code
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), pointKey{}, p.Code)), p, body)
+		next(w, r.WithContext(WithActor(r.Context(), Actor{Who: "station:" + p.Code, From: r.RemoteAddr})), p, body)
 	}
 }
 
@@ -122,6 +122,21 @@ func (a *API) authenticate(r *http.Request, body []byte) (*Point, error) {
 		return nil, deny
 	}
 	return p, nil
+}
+
+func (a *API) login(w http.ResponseWriter, r *http.Request) {
+	var req wire.LoginRequest
+	if err := decodeStrict(r.Body, &req); err != nil {
+		a.fail(w, err)
+		return
+	}
+	sess, err := a.store.Login(WithActor(r.Context(), Actor{Who: "user:" + req.Login, From: r.RemoteAddr}), req.Login, req.Password)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.LoginResponse{Token: sess.Token, ExpiresAt: sess.ExpiresAt, Login: sess.User.Login,
+		Name: sess.User.Name, Roles: sess.User.Roles})
 }
 
 func (a *API) allocate(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {

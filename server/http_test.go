@@ -125,6 +125,24 @@ func TestHTTPAPI(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d with a message", tc.name, resp.StatusCode, body, tc.status)
 			}
 		}
+		// A user signs in over the API; a wrong password is refused.
+		must(t, s.AddUser(ctx, server.User{Login: "lin", Name: "林小燕", Roles: []string{server.RoleCashier}}, "correct horse"))
+		for _, tc := range []struct {
+			body   string
+			status int
+			want   string
+		}{
+			{`{"login":"lin","password":"correct horse"}`, 200, `"token"`},
+			{`{"login":"lin","password":"wrong"}`, 401, "不正确"},
+		} {
+			resp, err := httpc.Post(srv.URL+wire.PathLogin, "application/json", strings.NewReader(tc.body))
+			must(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.want) {
+				t.Errorf("login %s: %d %s", tc.body, resp.StatusCode, body)
+			}
+		}
 		segs, _ := s.Segments(ctx, "P01")
 		if len(segs) != 3 {
 			t.Fatalf("refused requests changed the segments: %d", len(segs))

@@ -53,9 +53,11 @@ func (s *Store) AddPoint(ctx context.Context, code, name, kind string) error {
 	}
 	settings, _ := json.Marshal(wire.DefaultSettings)
 	err := s.tx(ctx, func(t *dbtx) error {
-		_, err := t.exec(ctx, `INSERT INTO points (code, name, kind, settings, chain_hash, created_at) VALUES (?,?,?,?,?,?)`,
-			code, name, kind, string(settings), bill.GenesisHash, s.millis())
-		return err
+		if _, err := t.exec(ctx, `INSERT INTO points (code, name, kind, settings, chain_hash, created_at) VALUES (?,?,?,?,?,?)`,
+			code, name, kind, string(settings), bill.GenesisHash, s.millis()); err != nil {
+			return err
+		}
+		return t.audit(ctx, "point.add", code, map[string]string{"name": name, "kind": kind})
 	})
 	if errors.Is(err, ErrConflict) {
 		return bill.Errorf(bill.EConflict, "开票点 %s 已存在。", code)
@@ -74,7 +76,10 @@ func (s *Store) SetPointSettings(ctx context.Context, code string, st wire.Setti
 		if err != nil {
 			return err
 		}
-		return mustAffect(res, "开票点 "+code)
+		if err := mustAffect(res, "开票点 "+code); err != nil {
+			return err
+		}
+		return t.audit(ctx, "point.settings", code, st)
 	})
 }
 
@@ -152,8 +157,10 @@ func (s *Store) EnrollCode(ctx context.Context, point string) (string, time.Time
 		if p.Active() {
 			return bill.Errorf(bill.EConflict, "开票点 %s 已有注册的收费电脑；如需更换，请先执行 point revoke %s。", point, point)
 		}
-		_, err = t.exec(ctx, "INSERT INTO enroll_codes (code, point_code, expires_at) VALUES (?,?,?)", code, point, expires.UnixMilli())
-		return err
+		if _, err = t.exec(ctx, "INSERT INTO enroll_codes (code, point_code, expires_at) VALUES (?,?,?)", code, point, expires.UnixMilli()); err != nil {
+			return err
+		}
+		return t.audit(ctx, "point.enroll_code", point, map[string]any{"expiresAt": expires})
 	})
 	return code, expires, err
 }
@@ -167,7 +174,10 @@ func (s *Store) Revoke(ctx context.Context, point string) error {
 		if err != nil {
 			return err
 		}
-		return mustAffect(res, "已注册且未撤销的开票点 "+point)
+		if err := mustAffect(res, "已注册且未撤销的开票点 "+point); err != nil {
+			return err
+		}
+		return t.audit(ctx, "point.revoke", point, nil)
 	})
 }
 
@@ -191,8 +201,10 @@ func (s *Store) Enroll(ctx context.Context, req wire.EnrollRequest) (*wire.Enrol
 			chain_seq = 0, chain_hash = ? WHERE code = ?`, req.PublicKey, s.millis(), bill.GenesisHash, point); err != nil {
 			return err
 		}
-		resp, err = s.enrollResponse(ctx, t, point, req.Code)
-		return err
+		if resp, err = s.enrollResponse(ctx, t, point, req.Code); err != nil {
+			return err
+		}
+		return t.audit(ctx, "point.enroll", point, map[string]any{"publicKey": req.PublicKey, "segments": resp.Segments})
 	})
 	return resp, err
 }
@@ -251,7 +263,7 @@ func (s *Store) enrollResponse(ctx context.Context, t *dbtx, point, code string)
 		return nil, bill.Errorf(bill.ENoStock, "尚未配置票据种类及票据代码，无法注册；请先执行 ebill-server kind set。")
 	}
 	for _, billCode := range order {
-		seg, err := s.allocateTx(ctx, t, p, billCode, "enroll-"+code+"-"+billCode)
+		seg, _, err := s.allocateTx(ctx, t, p, billCode, "enroll-"+code+"-"+billCode)
 		var be *bill.Error
 		if errors.As(err, &be) && be.Code == bill.ENoStock {
 			continue

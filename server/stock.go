@@ -33,9 +33,11 @@ func (s *Store) SetUnit(ctx context.Context, u Unit) error {
 		}
 	}
 	return s.tx(ctx, func(t *dbtx) error {
-		_, err := t.exec(ctx, `INSERT INTO unit (id, name, credit_code) VALUES (1, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name, credit_code = excluded.credit_code`, u.Name, u.CreditCode)
-		return err
+		if _, err := t.exec(ctx, `INSERT INTO unit (id, name, credit_code) VALUES (1, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, credit_code = excluded.credit_code`, u.Name, u.CreditCode); err != nil {
+			return err
+		}
+		return t.audit(ctx, "unit.set", u.Name, u)
 	})
 }
 
@@ -58,9 +60,11 @@ func (s *Store) SetBillKind(ctx context.Context, k bill.Kind, code string) error
 		return err
 	}
 	return s.tx(ctx, func(t *dbtx) error {
-		_, err := t.exec(ctx, `INSERT INTO bill_kinds (kind, bill_code) VALUES (?, ?)
-			ON CONFLICT (kind) DO UPDATE SET bill_code = excluded.bill_code`, string(k), code)
-		return err
+		if _, err := t.exec(ctx, `INSERT INTO bill_kinds (kind, bill_code) VALUES (?, ?)
+			ON CONFLICT (kind) DO UPDATE SET bill_code = excluded.bill_code`, string(k), code); err != nil {
+			return err
+		}
+		return t.audit(ctx, "kind.set", string(k), map[string]string{"billCode": code})
 	})
 }
 
@@ -113,9 +117,11 @@ func (s *Store) ReceiveStock(ctx context.Context, kind string, r bill.Segment) (
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		_, err = t.exec(ctx, `INSERT INTO stock (id, kind, code, start_no, end_no, next_no, received_at) VALUES (?,?,?,?,?,?,?)`,
-			id, kind, r.Code, r.Start, r.End, r.Start, s.millis())
-		return err
+		if _, err = t.exec(ctx, `INSERT INTO stock (id, kind, code, start_no, end_no, next_no, received_at) VALUES (?,?,?,?,?,?,?)`,
+			id, kind, r.Code, r.Start, r.End, r.Start, s.millis()); err != nil {
+			return err
+		}
+		return t.audit(ctx, "stock.receive", r.Code, map[string]any{"kind": kind, "from": r.Start, "to": r.End})
 	})
 	return id, err
 }

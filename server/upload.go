@@ -64,7 +64,7 @@ func (s *Store) Upload(ctx context.Context, point string, bills []wire.Bill) (*w
 			return err
 		}
 		resp.ChainSeq = u.point.ChainSeq
-		return nil
+		return t.audit(ctx, "bills.upload", point, uploadSummary(resp))
 	})
 	return resp, err
 }
@@ -384,4 +384,13 @@ func (s *Store) Conflicts(ctx context.Context, point string) ([]Conflict, error)
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// uploadSummary counts an upload's verdicts for the audit trail.
+func uploadSummary(r *wire.UploadResponse) map[string]any {
+	counts := map[string]int{}
+	for _, a := range r.Acks {
+		counts[a.Status]++
+	}
+	return map[string]any{"acks": counts, "chainSeq": r.ChainSeq}
 }

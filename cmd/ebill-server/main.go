@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"os/user"
 	"strings"
 	"syscall"
 	"time"
@@ -61,6 +62,8 @@ var commands = []command{
 	{"conflict", "list [--point P]：上传冲突记录", cmdConflict},
 	{"tls", "fingerprint：显示自签名证书指纹（收费电脑注册时核对）", cmdTLS},
 	{"backup", "--to 文件：不停机备份 SQLite 数据库", cmdBackup},
+	{"user", "add 登录名 --name 姓名 --roles 角色,… （密码从环境变量 EBILL_PASSWORD 或标准输入读取）| list", cmdUser},
+	{"audit", "list [--after N] | verify：审计记录", cmdAudit},
 	{"version", "显示版本", cmdVersion},
 }
 
@@ -82,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	for _, c := range commands {
 		if c.name == fs.Arg(0) {
-			return a.finish(c.run(ctx, a, fs.Args()[1:]))
+			return a.finish(c.run(cliActor(ctx), a, fs.Args()[1:]))
 		}
 	}
 	fmt.Fprintf(stderr, "未知命令 %q。\n\n", fs.Arg(0))
@@ -153,6 +156,16 @@ func (a *app) report(v any, format string, args ...any) error {
 
 func (a *app) open(ctx context.Context) (*server.Store, error) {
 	return server.OpenStore(ctx, a.dsn, a.dataDir, server.WithStoreLogger(a.log))
+}
+
+// cliActor is who makes changes from the command line, for the audit trail.
+func cliActor(ctx context.Context) context.Context {
+	who := "cli"
+	if u, err := user.Current(); err == nil {
+		who += ":" + u.Username
+	}
+	host, _ := os.Hostname()
+	return server.WithActor(ctx, server.Actor{Who: who, From: host})
 }
 
 func (a *app) withStore(ctx context.Context, fn func(*server.Store) error) error {

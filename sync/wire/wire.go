@@ -22,7 +22,23 @@ const (
 	PathBills    = "/api/v1/bills"
 	PathPull     = "/api/v1/pull"
 	PathStatus   = "/api/v1/status"
+	PathLogin    = "/api/v1/login"
 )
+
+// LoginRequest signs a user in (the desktop app, online).
+type LoginRequest struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+// LoginResponse carries the session token and who signed in.
+type LoginResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Login     string    `json:"login"`
+	Name      string    `json:"name"`
+	Roles     []string  `json:"roles"`
+}
 
 // MaxBatch is the most bills one upload may carry.
 const MaxBatch = 500
