@@ -50,6 +50,7 @@ type Enrollment struct {
 	StockAlert int64
 	BillKinds  map[bill.Kind]string
 	Segments   []bill.Segment
+	MasterData MasterData
 }
 
 // ErrNotInitialized is returned by operations on a store that has no station yet.
@@ -117,7 +118,7 @@ func (s *Store) applyEnrollment(ctx context.Context, tx *wtx, e *Enrollment) err
 			return err
 		}
 	}
-	return nil
+	return s.applyMasterTx(ctx, tx, e.MasterData)
 }
 
 // Station returns this point's identity; ErrNotInitialized before Init.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/ebill/ebill/bill"
@@ -168,7 +169,15 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request, p *Point, body []by
 }
 
 func (a *API) pull(w http.ResponseWriter, r *http.Request, p *Point, _ []byte) {
-	resp, err := a.store.Pull(r.Context(), p.Code)
+	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
+	if r.URL.Query().Get("since") == "" {
+		since, err = 0, nil
+	}
+	if err != nil || since < 0 {
+		a.fail(w, bill.Errorf(bill.EInvalid, "参数 since 应为非负整数。"))
+		return
+	}
+	resp, err := a.store.Pull(r.Context(), p.Code, since)
 	if err != nil {
 		a.fail(w, err)
 		return

@@ -68,7 +68,7 @@ func TestHTTPAPI(t *testing.T) {
 		if statuses(res) != "stored" {
 			t.Fatalf("upload %+v", res.Acks)
 		}
-		pull, err := c.Pull(ctx)
+		pull, err := c.Pull(ctx, 0)
 		must(t, err)
 		if len(pull.Segments) != 3 || pull.Settings.SegmentSize != 1000 || len(pull.BillKinds) != 4 {
 			t.Fatalf("pull %+v", pull)
@@ -78,12 +78,12 @@ func TestHTTPAPI(t *testing.T) {
 		// What is refused, and how.
 		other, _ := bill.GenerateKey()
 		impostor, _ := ebsync.NewClient(srv.URL, fp, other, "P01")
-		if _, err := impostor.Pull(ctx); bill.ErrorCode(err) != bill.EUnauthorized {
+		if _, err := impostor.Pull(ctx, 0); bill.ErrorCode(err) != bill.EUnauthorized {
 			t.Fatalf("another key for P01: %v", err)
 		}
 		key, _ := st.SigningKey(ctx)
 		elsewhere, _ := ebsync.NewClient(srv.URL, fp, key, "P02")
-		if _, err := elsewhere.Pull(ctx); bill.ErrorCode(err) != bill.EUnauthorized {
+		if _, err := elsewhere.Pull(ctx, 0); bill.ErrorCode(err) != bill.EUnauthorized {
 			t.Fatalf("P01's key acting as P02: %v", err)
 		}
 		httpc := srv.Client()
@@ -149,7 +149,7 @@ func TestHTTPAPI(t *testing.T) {
 		}
 		// After revocation the station's key is refused.
 		must(t, s.Revoke(ctx, "P01"))
-		if _, err := c.Pull(ctx); bill.ErrorCode(err) != bill.EUnauthorized {
+		if _, err := c.Pull(ctx, 0); bill.ErrorCode(err) != bill.EUnauthorized {
 			t.Fatalf("revoked station: %v", err)
 		}
 	})

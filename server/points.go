@@ -276,7 +276,8 @@ func (s *Store) enrollResponse(ctx context.Context, t *dbtx, point, code string)
 	if len(resp.Segments) == 0 {
 		return nil, bill.Errorf(bill.ENoStock, "没有可分配的电子票据号码，无法注册；请先执行 ebill-server stock receive 入库。")
 	}
-	return resp, nil
+	resp.MasterData, err = s.masterDataTx(ctx, t, point)
+	return resp, err
 }
 
 // randomCode makes an enrollment code from characters that cannot be
@@ -293,7 +294,7 @@ func randomCode(n int) string {
 
 // Pull gathers what a station keeps in step with: its settings, the bill
 // kinds, and every segment allocated to it.
-func (s *Store) Pull(ctx context.Context, point string) (*wire.PullResponse, error) {
+func (s *Store) Pull(ctx context.Context, point string, since int64) (*wire.PullResponse, error) {
 	p, err := s.Point(ctx, point)
 	if err != nil {
 		return nil, err
@@ -315,7 +316,8 @@ func (s *Store) Pull(ctx context.Context, point string) (*wire.PullResponse, err
 	for _, sg := range segs {
 		resp.Segments = append(resp.Segments, sg.Segment)
 	}
-	return resp, nil
+	resp.MasterData, err = s.MasterDataSince(ctx, point, since)
+	return resp, err
 }
 
 // ReportStatus records what a station last said about itself.

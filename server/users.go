@@ -108,8 +108,12 @@ func (s *Store) AddUser(ctx context.Context, u User, password string) error {
 		return err
 	}
 	err = s.tx(ctx, func(t *dbtx) error {
+		v, err := t.nextMasterVersion(ctx)
+		if err != nil {
+			return err
+		}
 		if _, err := t.exec(ctx, `INSERT INTO users (login, name, password_hash, roles, version, created_at)
-			VALUES (?,?,?,?,?,?)`, u.Login, u.Name, string(hash), strings.Join(u.Roles, ","), s.millis(), s.millis()); err != nil {
+			VALUES (?,?,?,?,?,?)`, u.Login, u.Name, string(hash), strings.Join(u.Roles, ","), v, s.millis()); err != nil {
 			return err
 		}
 		return t.audit(ctx, "user.add", u.Login, map[string]any{"name": u.Name, "roles": u.Roles})

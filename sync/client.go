@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,10 +94,11 @@ func (c *Client) Upload(ctx context.Context, bills []wire.Bill) (*wire.UploadRes
 	return &resp, err
 }
 
-// Pull fetches the station's settings, bill kinds and segments.
-func (c *Client) Pull(ctx context.Context) (*wire.PullResponse, error) {
+// Pull fetches the station's settings, bill kinds and segments, and the
+// master data changed after version since.
+func (c *Client) Pull(ctx context.Context, since int64) (*wire.PullResponse, error) {
 	var resp wire.PullResponse
-	err := c.do(ctx, http.MethodGet, wire.PathPull, nil, &resp, true)
+	err := c.do(ctx, http.MethodGet, wire.PathPull+"?since="+strconv.FormatInt(since, 10), nil, &resp, true)
 	return &resp, err
 }
 

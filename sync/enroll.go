@@ -38,7 +38,8 @@ func Enroll(ctx context.Context, store *localstore.Store, serverURL, fingerprint
 }
 
 func enrollment(resp *wire.EnrollResponse) *localstore.Enrollment {
-	e := &localstore.Enrollment{Limits: resp.Settings.Limits, StockAlert: resp.Settings.StockAlert, BillKinds: map[bill.Kind]string{}}
+	e := &localstore.Enrollment{Limits: resp.Settings.Limits, StockAlert: resp.Settings.StockAlert, BillKinds: map[bill.Kind]string{},
+		MasterData: LocalMasterData(resp.MasterData)}
 	for _, k := range resp.BillKinds {
 		e.BillKinds[k.Kind] = k.BillCode
 	}
@@ -62,4 +63,24 @@ func ClientFor(ctx context.Context, store *localstore.Store) (*Client, error) {
 		return nil, err
 	}
 	return NewClient(st.ServerURL, st.Fingerprint, key, st.PlaceCode)
+}
+
+// LocalMasterData converts pulled master data for the station store.
+func LocalMasterData(md wire.MasterData) localstore.MasterData {
+	out := localstore.MasterData{Version: md.Version}
+	for _, it := range md.ChargeItems {
+		out.ChargeItems = append(out.ChargeItems, localstore.ChargeItem{Code: it.Code, Name: it.Name, Pinyin: it.Pinyin,
+			CategoryCode: it.CategoryCode, Unit: it.Unit, Spec: it.Spec, Price: it.Price, MedicalClass: it.MedicalClass, Disabled: it.Disabled})
+	}
+	for _, pc := range md.PayChannels {
+		out.PayChannels = append(out.PayChannels, localstore.PayChannel{Code: pc.Code, Name: pc.Name, Disabled: pc.Disabled})
+	}
+	for _, u := range md.Users {
+		out.Users = append(out.Users, localstore.OfflineUser{Login: u.Login, Name: u.Name, PasswordHash: u.PasswordHash,
+			Roles: u.Roles, Disabled: u.Disabled})
+	}
+	for _, m := range md.Messages {
+		out.Messages = append(out.Messages, localstore.Message{ID: m.ID, Title: m.Title, Body: m.Body, CreatedAt: m.CreatedAt})
+	}
+	return out
 }

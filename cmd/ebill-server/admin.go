@@ -502,3 +502,67 @@ func cmdAudit(ctx context.Context, a *app, args []string) error {
 		},
 	})
 }
+
+func cmdItem(ctx context.Context, a *app, args []string) error {
+	return sub(a, "item", args, map[string]func([]string) error{
+		"import": func(args []string) error {
+			fs := a.flags("item import", "--file 收费项目.csv（首行 code,name,category,unit,spec,price,class）")
+			file := fs.String("file", "", "CSV 文件，UTF-8 编码")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			f, err := os.Open(*file)
+			if err != nil {
+				return bill.Errorf(bill.EInvalid, "无法打开文件 %s：%v", *file, err)
+			}
+			defer f.Close()
+			return a.withStore(ctx, func(s *server.Store) error {
+				n, err := s.ImportChargeItems(ctx, f)
+				if err != nil {
+					return err
+				}
+				return a.report(map[string]int{"imported": n}, "已导入 %d 个收费项目，收费电脑同步后生效。\n", n)
+			})
+		},
+	})
+}
+
+func cmdPayChannel(ctx context.Context, a *app, args []string) error {
+	return sub(a, "paychannel", args, map[string]func([]string) error{
+		"set": func(args []string) error {
+			fs := a.flags("paychannel set", "编码 --name 名称 [--disabled]")
+			name := fs.String("name", "", "名称，例如 医保统筹")
+			disabled := fs.Bool("disabled", false, "停用")
+			code, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.SetPayChannel(ctx, code, *name, *disabled); err != nil {
+					return err
+				}
+				return a.report(map[string]any{"code": code, "name": *name, "disabled": *disabled}, "交费渠道 %s %s 已保存。\n", code, *name)
+			})
+		},
+	})
+}
+
+func cmdMessage(ctx context.Context, a *app, args []string) error {
+	return sub(a, "message", args, map[string]func([]string) error{
+		"post": func(args []string) error {
+			fs := a.flags("message post", "--title 标题 --body 内容 [--point 开票点]")
+			title := fs.String("title", "", "标题")
+			body := fs.String("body", "", "内容")
+			point := fs.String("point", "", "只发给此开票点；不填发给全部")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.PostMessage(ctx, *point, *title, *body); err != nil {
+					return err
+				}
+				return a.report(map[string]string{"title": *title}, "消息已发送，收费电脑同步后可见。\n")
+			})
+		},
+	})
+}

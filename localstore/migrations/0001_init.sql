@@ -171,6 +171,15 @@ CREATE TABLE users (
     version       INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
+CREATE TABLE messages (
+    id         TEXT PRIMARY KEY,
+    title      TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    read_at    INTEGER,
+    version    INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE master_versions (
     name    TEXT PRIMARY KEY,
     version INTEGER NOT NULL

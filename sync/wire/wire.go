@@ -92,6 +92,7 @@ type EnrollResponse struct {
 	Settings       Settings   `json:"settings"`
 	BillKinds      []BillKind `json:"billKinds"`
 	Segments       []Segment  `json:"segments"`
+	MasterData     MasterData `json:"masterData"`
 }
 
 // AllocateRequest asks for a new segment of a bill code. A retry with the
@@ -101,12 +102,65 @@ type AllocateRequest struct {
 	BillCode  string `json:"billCode"`
 }
 
-// PullResponse is what a station pulls: its settings, the bill kinds, and
-// every segment allocated to it (adding one it holds already is a no-op).
+// PullResponse is what a station pulls: its settings, the bill kinds,
+// every segment allocated to it (adding one it holds already is a no-op),
+// and the master data changed since the version it asked from.
 type PullResponse struct {
-	Settings  Settings   `json:"settings"`
-	BillKinds []BillKind `json:"billKinds"`
-	Segments  []Segment  `json:"segments"`
+	Settings   Settings   `json:"settings"`
+	BillKinds  []BillKind `json:"billKinds"`
+	Segments   []Segment  `json:"segments"`
+	MasterData MasterData `json:"masterData"`
+}
+
+// MasterData is the master data changed after a version; Version is the
+// newest, to ask from next time (GET PathPull?since=Version).
+type MasterData struct {
+	Version     int64        `json:"version"`
+	ChargeItems []ChargeItem `json:"chargeItems"`
+	PayChannels []PayChannel `json:"payChannels"`
+	Users       []User       `json:"users"`
+	Messages    []Message    `json:"messages"`
+}
+
+// ChargeItem is one entry of the charge-item catalogue.
+type ChargeItem struct {
+	Code         string      `json:"code"`
+	Name         string      `json:"name"`
+	Pinyin       string      `json:"pinyin"` // initials, e.g. qmsp for 青霉素片
+	CategoryCode string      `json:"categoryCode"`
+	Unit         string      `json:"unit"`
+	Spec         string      `json:"spec"`
+	Price        bill.Money4 `json:"price"`
+	MedicalClass string      `json:"medicalClass"`
+	Disabled     bool        `json:"disabled"`
+	Version      int64       `json:"version"`
+}
+
+// PayChannel is a payment channel code and its name.
+type PayChannel struct {
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Disabled bool   `json:"disabled"`
+	Version  int64  `json:"version"`
+}
+
+// User is what a station keeps to let a user sign in while offline.
+type User struct {
+	Login        string   `json:"login"`
+	Name         string   `json:"name"`
+	PasswordHash string   `json:"passwordHash"` // bcrypt
+	Roles        []string `json:"roles"`
+	Disabled     bool     `json:"disabled"`
+	Version      int64    `json:"version"`
+}
+
+// Message is a notice from the centre to stations.
+type Message struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"createdAt"`
+	Version   int64     `json:"version"`
 }
 
 // StationStatus is what a station reports about itself.

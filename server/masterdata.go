@@ -1,0 +1,221 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/mozillazg/go-pinyin"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/sync/wire"
+)
+
+// PinyinInitials returns the initials a cashier types to find an item:
+// 青霉素片 → qmsp. Letters and digits are kept (lowercased); other
+// characters are dropped.
+func PinyinInitials(name string) string {
+	args := pinyin.NewArgs()
+	args.Style = pinyin.FirstLetter
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			if p := pinyin.SinglePinyin(r, args); len(p) > 0 {
+				b.WriteString(p[0])
+			}
+		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// nextMasterVersion takes the next master-data version in the transaction.
+func (t *dbtx) nextMasterVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := t.queryRow(ctx, "SELECT version FROM master_seq WHERE id = 1"+t.s.forUpdate()).Scan(&v); err != nil {
+		return 0, err
+	}
+	v++
+	_, err := t.exec(ctx, "UPDATE master_seq SET version = ? WHERE id = 1", v)
+	return v, err
+}
+
+// ImportChargeItems reads the charge-item catalogue from CSV with the header
+// code,name,category,unit,spec,price,class (price in yuan, up to 4
+// decimals) and adds or replaces each item, computing its pinyin initials.
+// Nothing is stored if any row is wrong; the error names the row.
+func (s *Store) ImportChargeItems(ctx context.Context, r io.Reader) (int, error) {
+	rows, err := csv.NewReader(r).ReadAll()
+	if err != nil {
+		return 0, bill.Errorf(bill.EInvalid, "收费项目文件不是合法的 CSV：%v", err)
+	}
+	if len(rows) < 2 || strings.Join(rows[0], ",") != "code,name,category,unit,spec,price,class" {
+		return 0, bill.Errorf(bill.EInvalid, "收费项目文件第一行应为 code,name,category,unit,spec,price,class，其后每行一个项目。")
+	}
+	items := make([]wire.ChargeItem, 0, len(rows)-1)
+	for i, row := range rows[1:] {
+		it := wire.ChargeItem{Code: strings.TrimSpace(row[0]), Name: strings.TrimSpace(row[1]), CategoryCode: strings.TrimSpace(row[2]),
+			Unit: row[3], Spec: row[4], MedicalClass: row[6]}
+		if it.Code == "" || it.Name == "" || it.CategoryCode == "" {
+			return 0, bill.Errorf(bill.EInvalid, "第 %d 行：编码、名称、类别不能为空。", i+2)
+		}
+		if it.Price, err = bill.ParseMoney4(row[5]); err != nil {
+			return 0, bill.Errorf(bill.EInvalid, "第 %d 行价格：%s", i+2, bill.ErrorMessage(err))
+		}
+		it.Pinyin = PinyinInitials(it.Name)
+		items = append(items, it)
+	}
+	err = s.tx(ctx, func(t *dbtx) error {
+		v, err := t.nextMasterVersion(ctx)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if _, err := t.exec(ctx, `INSERT INTO charge_items (code, name, pinyin, category_code, unit, spec, price, medical_class, disabled, version)
+				VALUES (?,?,?,?,?,?,?,?,0,?) ON CONFLICT (code) DO UPDATE SET name = excluded.name, pinyin = excluded.pinyin,
+				category_code = excluded.category_code, unit = excluded.unit, spec = excluded.spec, price = excluded.price,
+				medical_class = excluded.medical_class, disabled = 0, version = excluded.version`,
+				it.Code, it.Name, it.Pinyin, it.CategoryCode, it.Unit, it.Spec, int64(it.Price), it.MedicalClass, v); err != nil {
+				return err
+			}
+		}
+		return t.audit(ctx, "items.import", fmt.Sprintf("%d", len(items)), map[string]any{"version": v})
+	})
+	return len(items), err
+}
+
+// SetPayChannel adds or renames a pay channel code.
+func (s *Store) SetPayChannel(ctx context.Context, code, name string, disabled bool) error {
+	if strings.TrimSpace(code) == "" || strings.TrimSpace(name) == "" {
+		return bill.Errorf(bill.EInvalid, "交费渠道的编码和名称不能为空。")
+	}
+	return s.tx(ctx, func(t *dbtx) error {
+		v, err := t.nextMasterVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `INSERT INTO pay_channels (code, name, disabled, version) VALUES (?,?,?,?)
+			ON CONFLICT (code) DO UPDATE SET name = excluded.name, disabled = excluded.disabled, version = excluded.version`,
+			code, name, boolInt(disabled), v); err != nil {
+			return err
+		}
+		return t.audit(ctx, "paychannel.set", code, map[string]any{"name": name, "disabled": disabled})
+	})
+}
+
+// PostMessage sends a notice to one point's station, or to all ("").
+func (s *Store) PostMessage(ctx context.Context, point, title, body string) error {
+	if strings.TrimSpace(title) == "" {
+		return bill.Errorf(bill.EInvalid, "请填写消息标题。")
+	}
+	return s.tx(ctx, func(t *dbtx) error {
+		v, err := t.nextMasterVersion(ctx)
+		if err != nil {
+			return err
+		}
+		id := uuid.Must(uuid.NewV7()).String()
+		if _, err := t.exec(ctx, "INSERT INTO messages (id, point_code, title, body, created_at, version) VALUES (?,?,?,?,?,?)",
+			id, point, title, body, s.millis(), v); err != nil {
+			return err
+		}
+		return t.audit(ctx, "message.post", point, map[string]string{"title": title})
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// MasterDataSince returns the master data changed after version since, for
+// a point (its messages and those for every point).
+func (s *Store) MasterDataSince(ctx context.Context, point string, since int64) (wire.MasterData, error) {
+	return masterData(ctx, s, point, since)
+}
+
+func (s *Store) masterDataTx(ctx context.Context, t *dbtx, point string) (wire.MasterData, error) {
+	return masterData(ctx, t, point, 0)
+}
+
+// querier is a Store or a transaction.
+type querier interface {
+	query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	queryRow(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func masterData(ctx context.Context, s querier, point string, since int64) (wire.MasterData, error) {
+	md := wire.MasterData{ChargeItems: []wire.ChargeItem{}, PayChannels: []wire.PayChannel{}, Users: []wire.User{}, Messages: []wire.Message{}}
+	if err := s.queryRow(ctx, "SELECT version FROM master_seq WHERE id = 1").Scan(&md.Version); err != nil {
+		return md, err
+	}
+	rows, err := s.query(ctx, `SELECT code, name, pinyin, category_code, unit, spec, price, medical_class, disabled, version
+		FROM charge_items WHERE version > ? ORDER BY code`, since)
+	if err != nil {
+		return md, err
+	}
+	for rows.Next() {
+		var it wire.ChargeItem
+		var disabled int
+		if err := rows.Scan(&it.Code, &it.Name, &it.Pinyin, &it.CategoryCode, &it.Unit, &it.Spec, &it.Price, &it.MedicalClass, &disabled, &it.Version); err != nil {
+			rows.Close()
+			return md, err
+		}
+		it.Disabled = disabled != 0
+		md.ChargeItems = append(md.ChargeItems, it)
+	}
+	rows.Close()
+	if rows, err = s.query(ctx, "SELECT code, name, disabled, version FROM pay_channels WHERE version > ? OR ? = 0 ORDER BY code", since, since); err != nil {
+		return md, err
+	}
+	for rows.Next() {
+		var pc wire.PayChannel
+		var disabled int
+		if err := rows.Scan(&pc.Code, &pc.Name, &disabled, &pc.Version); err != nil {
+			rows.Close()
+			return md, err
+		}
+		pc.Disabled = disabled != 0
+		md.PayChannels = append(md.PayChannels, pc)
+	}
+	rows.Close()
+	if rows, err = s.query(ctx, "SELECT login, name, password_hash, roles, disabled, version FROM users WHERE version > ? ORDER BY login", since); err != nil {
+		return md, err
+	}
+	for rows.Next() {
+		var u wire.User
+		var roles string
+		var disabled int
+		if err := rows.Scan(&u.Login, &u.Name, &u.PasswordHash, &roles, &disabled, &u.Version); err != nil {
+			rows.Close()
+			return md, err
+		}
+		u.Roles, u.Disabled = strings.Split(roles, ","), disabled != 0
+		md.Users = append(md.Users, u)
+	}
+	rows.Close()
+	if rows, err = s.query(ctx, `SELECT id, title, body, created_at, version FROM messages
+		WHERE version > ? AND (point_code = '' OR point_code = ?) ORDER BY version`, since, point); err != nil {
+		return md, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m wire.Message
+		var at int64
+		if err := rows.Scan(&m.ID, &m.Title, &m.Body, &at, &m.Version); err != nil {
+			return md, err
+		}
+		m.CreatedAt = time.UnixMilli(at).UTC()
+		md.Messages = append(md.Messages, m)
+	}
+	return md, rows.Err()
+}
