@@ -24,12 +24,14 @@ type API struct {
 	log   *slog.Logger
 	now   func() time.Time
 	mux   *http.ServeMux
+	m     *metrics
 }
 
 // NewAPI returns the HTTP handler of the server.
 func NewAPI(store *Store, log *slog.Logger) *API {
-	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux()}
+	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux(), m: newMetrics()}
 	a.mux.HandleFunc("GET /healthz", a.health)
+	a.mux.Handle("GET /metrics", a.m.handler())
 	a.mux.HandleFunc("POST "+wire.PathEnroll, a.enroll)
 	a.mux.HandleFunc("POST "+wire.PathLogin, a.login)
 	a.mux.HandleFunc("POST "+wire.PathSegments, a.station(a.allocate))
@@ -44,7 +46,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
 	r = r.WithContext(WithActor(r.Context(), Actor{Who: "anonymous", From: r.RemoteAddr}))
+	_, route := a.mux.Handler(r)
 	a.mux.ServeHTTP(rec, r)
+	a.m.observe(route, rec.status, time.Since(start))
 	a.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 		"ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr, "point", rec.point)
 }
@@ -165,6 +169,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request, p *Point, body []by
 		a.fail(w, err)
 		return
 	}
+	a.m.countAcks(resp)
 	writeJSON(w, http.StatusOK, resp)
 }
 

@@ -143,6 +143,14 @@ func TestHTTPAPI(t *testing.T) {
 				t.Errorf("login %s: %d %s", tc.body, resp.StatusCode, body)
 			}
 		}
+		resp, err := httpc.Get(srv.URL + "/metrics")
+		must(t, err)
+		metricsText, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(metricsText), `ebill_upload_bills_total{status="stored"} 1`) ||
+			!strings.Contains(string(metricsText), `ebill_http_requests_total{route="POST /api/v1/bills",status="200"} 1`) {
+			t.Errorf("metrics lack the upload:\n%s", metricsText)
+		}
 		segs, _ := s.Segments(ctx, "P01")
 		if len(segs) != 3 {
 			t.Fatalf("refused requests changed the segments: %d", len(segs))
