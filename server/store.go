@@ -19,8 +19,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
@@ -68,8 +69,12 @@ func OpenStore(ctx context.Context, dsn, dataDir string, opts ...StoreOption) (*
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.dialect = Postgres
-		s.db, err = sql.Open("pgx", dsn)
-		if err == nil {
+		var cfg *pgx.ConnConfig
+		if cfg, err = pgx.ParseConfig(dsn); err == nil {
+			// Batch lookups with hundreds of parameters get a poor generic
+			// plan once PostgreSQL caches them; plan each execution instead.
+			cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+			s.db = stdlib.OpenDB(*cfg)
 			s.db.SetMaxOpenConns(16)
 			err = s.db.PingContext(ctx)
 		}
