@@ -3,6 +3,13 @@ package localstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ebill/ebill/bill"
 )
 
 // MarkSynced records that the server acknowledged the bills with these ids:
@@ -73,4 +80,81 @@ func (s *Store) PendingBills(ctx context.Context, limit int) ([]PendingBill, err
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// MarkRejected records that the server refused (or found in conflict) the
+// bill at seq: it stays in the outbox, flagged, for the administrator, and
+// is not sent again until someone sorts it out.
+func (s *Store) MarkRejected(ctx context.Context, seq int64, reason string) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'rejected', attempts = attempts + 1, last_error = ? WHERE seq = ?`, reason, seq)
+		return err
+	})
+}
+
+// SyncState is what the sync service last did, for the GUI and `ebill status`.
+type SyncState struct {
+	Online      bool      `json:"online"`
+	LastSuccess time.Time `json:"lastSuccess,omitzero"`
+	LastAttempt time.Time `json:"lastAttempt,omitzero"`
+	LastError   string    `json:"lastError,omitempty"` // Chinese
+}
+
+const settingSyncState = "sync_state"
+
+// SetSyncState records the sync service's state.
+func (s *Store) SetSyncState(ctx context.Context, st SyncState) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		b, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO settings (key, value, source, updated_at) VALUES (?,?,'sync',?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, settingSyncState, string(b), nowMillis(s.now()))
+		return err
+	})
+}
+
+// SyncState returns the sync service's last recorded state.
+func (s *Store) SyncState(ctx context.Context) (SyncState, error) {
+	var st SyncState
+	var raw string
+	err := s.read.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", settingSyncState).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	return st, json.Unmarshal([]byte(raw), &st)
+}
+
+// AllocationRequestID returns the request id to use when asking for a new
+// segment of billCode, creating and storing it first: a retry after a lost
+// answer then asks with the same id and gets the same segment.
+func (s *Store) AllocationRequestID(ctx context.Context, billCode string) (string, error) {
+	key := "allocation_request:" + billCode
+	var id string
+	err := s.tx(ctx, func(tx *wtx) error {
+		err := tx.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", key).Scan(&id)
+		if err == nil || !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		id = uuid.Must(uuid.NewV7()).String()
+		_, err = tx.ExecContext(ctx, "INSERT INTO settings (key, value, source, updated_at) VALUES (?,?,'sync',?)", key, id, nowMillis(s.now()))
+		return err
+	})
+	return id, err
+}
+
+// AddAllocatedSegment stores a segment the server allocated for a request
+// and forgets the request id, in one transaction.
+func (s *Store) AddAllocatedSegment(ctx context.Context, seg bill.Segment) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		if _, err := s.addSegmentTx(ctx, tx, seg, SourceServer); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", "allocation_request:"+seg.Code)
+		return err
+	})
 }

@@ -48,6 +48,7 @@ type InitParams struct {
 type Enrollment struct {
 	Limits     bill.Limits
 	StockAlert int64
+	Refill     int64
 	BillKinds  map[bill.Kind]string
 	Segments   []bill.Segment
 	MasterData MasterData
@@ -106,6 +107,9 @@ func (s *Store) applyEnrollment(ctx context.Context, tx *wtx, e *Enrollment) err
 		return err
 	}
 	if err := s.setSettingTx(ctx, tx, settingStockAlert, e.StockAlert, "server"); err != nil {
+		return err
+	}
+	if err := s.setSettingTx(ctx, tx, settingRefill, e.Refill, "server"); err != nil {
 		return err
 	}
 	for k, code := range e.BillKinds {
@@ -176,7 +180,26 @@ func (c *keyCache) get(pem string) (*bill.PrivateKey, error) {
 const (
 	settingLimits     = "offline_limits"
 	settingStockAlert = "stock_alert"
+	settingRefill     = "refill_threshold"
 )
+
+// DefaultRefillThreshold is the remaining count per bill code below which
+// the sync service asks for a new segment, until the server sends its own.
+const DefaultRefillThreshold = 300
+
+// SetRefillThreshold stores the refill threshold the server set.
+func (s *Store) SetRefillThreshold(ctx context.Context, remaining int64, source string) error {
+	if remaining < 0 {
+		return bill.Errorf(bill.EInvalid, "补号阈值不能为负数")
+	}
+	return s.setSetting(ctx, settingRefill, remaining, source)
+}
+
+// RefillThreshold is the refill threshold in force.
+func (s *Store) RefillThreshold(ctx context.Context) (int64, error) {
+	cfg, err := loadConfig(ctx, s.read)
+	return cfg.refill, err
+}
 
 // DefaultStockAlert is the remaining count per bill code below which the
 // station warns, until the server sends its own threshold.
@@ -230,12 +253,13 @@ type querier interface {
 type config struct {
 	limits     bill.Limits
 	stockAlert int64
+	refill     int64
 	billCodes  map[bill.Kind]string
 }
 
 // loadConfig reads every setting and bill kind.
 func loadConfig(ctx context.Context, q querier) (config, error) {
-	cfg := config{limits: bill.DefaultLimits, stockAlert: DefaultStockAlert, billCodes: map[bill.Kind]string{}}
+	cfg := config{limits: bill.DefaultLimits, stockAlert: DefaultStockAlert, refill: DefaultRefillThreshold, billCodes: map[bill.Kind]string{}}
 	kinds, err := q.QueryContext(ctx, "SELECT kind, bill_code FROM bill_kinds")
 	if err != nil {
 		return cfg, err
@@ -264,6 +288,8 @@ func loadConfig(ctx context.Context, q querier) (config, error) {
 			err = json.Unmarshal([]byte(raw), &cfg.limits)
 		case settingStockAlert:
 			err = json.Unmarshal([]byte(raw), &cfg.stockAlert)
+		case settingRefill:
+			err = json.Unmarshal([]byte(raw), &cfg.refill)
 		}
 		if err != nil {
 			return cfg, fmt.Errorf("localstore: setting %s: %w", key, err)

@@ -49,9 +49,11 @@ if [ ! -f "$data/station/station.db" ]; then
 	say $sta paper convert --busno ZY202611250001 --paper-code 35062601 --paper-no 1 --operator 林小燕
 fi
 say $sta list
-say $sta status
 say $sta verify
+say $sta sync once
+say $sta status
 say $srv segment list
+say $srv bill list
 echo
 echo "服务器运行中：https://$addr（证书指纹 $fingerprint），日志在 $data/server.log。"
 echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。按 Ctrl+C 停止服务器。"

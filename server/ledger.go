@@ -33,7 +33,8 @@ type LedgerBill struct {
 	Total      bill.Money `json:"total"`
 	IssuedAt   time.Time  `json:"issuedAt"`
 	ReceivedAt time.Time  `json:"receivedAt"`
-	RedOf      string     `json:"redOf,omitempty"`
+	RedOf      string     `json:"redOf,omitempty"`     // id of the original, on a red bill
+	RedOfBill  string     `json:"redOfBill,omitempty"` // "code number" of the original
 	Bill       *bill.Bill `json:"bill,omitempty"` // the signed content, in Bill only
 }
 
@@ -46,7 +47,8 @@ type LedgerFilter struct {
 
 const (
 	ledgerSelect = `SELECT id, point_code, seq, bill_code, bill_no, check_code, kind, COALESCE(bus_no, ''), payer, total,
-	issued_at, received_at, COALESCE(red_of, '')`
+	issued_at, received_at, COALESCE(red_of, ''), (SELECT o.bill_code FROM bills o WHERE o.id = bills.red_of),
+	(SELECT o.bill_no FROM bills o WHERE o.id = bills.red_of)`
 	ledgerCols = ledgerSelect + " FROM bills"
 )
 
@@ -54,9 +56,14 @@ func scanLedger(r interface{ Scan(...any) error }, extra ...any) (*LedgerBill, e
 	var b LedgerBill
 	var no, issued, received int64
 	var kind string
+	var origCode sql.NullString
+	var origNo sql.NullInt64
 	if err := r.Scan(append([]any{&b.ID, &b.Point, &b.Seq, &b.BillCode, &no, &b.CheckCode, &kind, &b.BusNo, &b.Payer,
-		&b.Total, &issued, &received, &b.RedOf}, extra...)...); err != nil {
+		&b.Total, &issued, &received, &b.RedOf, &origCode, &origNo}, extra...)...); err != nil {
 		return nil, err
+	}
+	if origCode.Valid {
+		b.RedOfBill = origCode.String + " " + bill.FormatBillNo(origNo.Int64)
 	}
 	b.BillNo, b.Kind = bill.FormatBillNo(no), bill.Kind(kind)
 	b.IssuedAt, b.ReceivedAt = time.UnixMilli(issued).UTC(), time.UnixMilli(received).UTC()

@@ -327,7 +327,7 @@ func cmdBill(ctx context.Context, a *app, args []string) error {
 				fmt.Fprintln(w, "开票时间\t开票点\t票据代码\t票据号码\t校验码\t种类\t交款人\t金额\t冲销原票据")
 				for _, b := range bills {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", beijing(b.IssuedAt), b.Point, b.BillCode, b.BillNo,
-						b.CheckCode, b.Kind.Name(), b.Payer, b.Total, b.RedOf)
+						b.CheckCode, b.Kind.Name(), b.Payer, b.Total, b.RedOfBill)
 				}
 				return w.Flush()
 			})

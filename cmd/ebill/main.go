@@ -59,6 +59,7 @@ var commands = []command{
 	{"verify", "校验本机全部票据的签名、哈希链和号码连续性", cmdVerify},
 	{"status", "开票点状态：离线额度、待上传、库存、纸质票号", cmdStatus},
 	{"backup", "在不停止开票的情况下备份本机数据库", cmdBackup},
+	{"sync", "once：与服务器同步一次（上传票据、取得号段和基础数据）", cmdSync},
 	{"version", "显示版本", cmdVersion},
 }
 
@@ -141,6 +142,12 @@ const (
 // errUsage marks a command-line mistake whose message was already printed.
 var errUsage = errors.New("usage")
 
+// reported wraps an error whose outcome the command already printed as
+// JSON: finish still sets the exit code and writes the message to stderr.
+type reported struct{ error }
+
+func (r reported) Unwrap() error { return r.error }
+
 // finish prints err the way users and scripts need it and returns the exit code.
 func (a *app) finish(err error) int {
 	if err == nil {
@@ -155,7 +162,8 @@ func (a *app) finish(err error) int {
 		a.log.Error("command failed", "err", err)
 		msg += "（详情：" + err.Error() + "）"
 	}
-	if a.json {
+	var already reported
+	if a.json && !errors.As(err, &already) {
 		var e *bill.Error
 		field := ""
 		if errors.As(err, &e) {

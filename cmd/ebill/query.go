@@ -206,6 +206,17 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	server := st.Station.ServerURL
 	if server == "" {
 		server = "未配置（单机/演示）"
+	} else if ss, err := s.SyncState(ctx); err == nil {
+		switch {
+		case ss.LastAttempt.IsZero():
+			server += "（尚未同步）"
+		case ss.Online && ss.LastError == "":
+			server += "（在线，最近同步 " + beijing(ss.LastSuccess) + "）"
+		case ss.Online:
+			server += "（在线，最近一次同步出错：" + ss.LastError + "）"
+		default:
+			server += "（离线：" + ss.LastError + "）"
+		}
 	}
 	a.printf("开票点：%s %s    服务器：%s\n", st.Station.PlaceCode, st.Station.PlaceName, server)
 	a.printf("已开票据：%d 张    待上传：%d 张，%s 元", st.Station.ChainSeq, st.Pending, st.PendingAmount)
