@@ -35,7 +35,7 @@ type LedgerBill struct {
 	ReceivedAt time.Time  `json:"receivedAt"`
 	RedOf      string     `json:"redOf,omitempty"`     // id of the original, on a red bill
 	RedOfBill  string     `json:"redOfBill,omitempty"` // "code number" of the original
-	Bill       *bill.Bill `json:"bill,omitempty"` // the signed content, in Bill only
+	Bill       *bill.Bill `json:"bill,omitempty"`      // the signed content, in Bill only
 }
 
 // LedgerFilter selects bills for LedgerBills; zero fields select all.

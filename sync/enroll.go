@@ -39,7 +39,7 @@ func Enroll(ctx context.Context, store *localstore.Store, serverURL, fingerprint
 
 func enrollment(resp *wire.EnrollResponse) *localstore.Enrollment {
 	e := &localstore.Enrollment{Limits: resp.Settings.Limits, StockAlert: resp.Settings.StockAlert, Refill: resp.Settings.RefillThreshold,
-		BillKinds: map[bill.Kind]string{},
+		BillKinds:  map[bill.Kind]string{},
 		MasterData: LocalMasterData(resp.MasterData)}
 	for _, k := range resp.BillKinds {
 		e.BillKinds[k.Kind] = k.BillCode
