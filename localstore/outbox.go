@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -157,4 +158,27 @@ func (s *Store) AddAllocatedSegment(ctx context.Context, seg bill.Segment) error
 		_, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", "allocation_request:"+seg.Code)
 		return err
 	})
+}
+
+const settingSyncNow = "sync_requested_at"
+
+// RequestSync asks the sync service (in whatever process it runs) to start
+// a pass now: the GUI's and `ebill sync now`'s button.
+func (s *Store) RequestSync(ctx context.Context) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, source, updated_at) VALUES (?, ?, 'user', ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			settingSyncNow, fmt.Sprint(nowMillis(s.now())), nowMillis(s.now()))
+		return err
+	})
+}
+
+// SyncRequestedAt is when a pass was last asked for (zero if never).
+func (s *Store) SyncRequestedAt(ctx context.Context) (time.Time, error) {
+	var at int64
+	err := s.read.QueryRowContext(ctx, "SELECT updated_at FROM settings WHERE key = ?", settingSyncNow).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return fromMillis(at), err
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
@@ -157,5 +158,34 @@ func TestSyncFlagsATamperedBill(t *testing.T) {
 	}
 	if held, _ := w.srv.LedgerBills(ctx, server.LedgerFilter{Point: "P01"}); len(held) != 1 {
 		t.Fatalf("server accepted bills out of chain order: %d", len(held))
+	}
+}
+
+func TestRunnerWakesOnRequest(t *testing.T) {
+	w := newWorld(t, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc, err := ebsync.NewService(ctx, w.station, quiet, "test")
+	must(t, err)
+	passes := make(chan ebsync.Report, 10)
+	r := &ebsync.Runner{Service: svc, Interval: time.Hour, Poll: 20 * time.Millisecond, OnPass: func(rep ebsync.Report) { passes <- rep }}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	<-passes // the first pass runs at once
+	w.issue(t, 2, "W")
+	must(t, w.station.RequestSync(ctx))
+	select {
+	case rep := <-passes:
+		if rep.Uploaded != 2 || rep.Err != nil {
+			t.Fatalf("woken pass %+v", rep)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a sync request did not wake the runner")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("runner did not stop")
 	}
 }

@@ -342,41 +342,6 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 	})
 }
 
-func cmdSync(ctx context.Context, a *app, args []string) error {
-	if len(args) != 1 || args[0] != "once" {
-		fmt.Fprintln(a.stderr, "用法：ebill sync once（后台同步服务 run/install 等随后提供）")
-		return errUsage
-	}
-	return a.withStore(ctx, func(s *localstore.Store) error {
-		svc, err := ebsync.NewService(ctx, s, a.log, Version)
-		if err != nil {
-			return err
-		}
-		r := svc.Once(ctx)
-		if a.json {
-			out := map[string]any{"uploaded": r.Uploaded, "rejected": r.Rejected, "allocated": nonNil(r.Allocated), "pending": r.Pending, "ok": r.Err == nil}
-			if r.Err != nil {
-				out["error"] = bill.ErrorMessage(r.Err)
-			}
-			a.printJSON(out)
-			if r.Err != nil {
-				return reported{r.Err}
-			}
-			return nil
-		} else {
-			a.printf("已上传 %d 张，待上传 %d 张", r.Uploaded, r.Pending)
-			if r.Rejected > 0 {
-				a.printf("，被拒收 %d 张", r.Rejected)
-			}
-			a.printf("。\n")
-			for _, sg := range r.Allocated {
-				a.printf("取得新号段 %s\n", sg)
-			}
-		}
-		return r.Err
-	})
-}
-
 func cmdVersion(_ context.Context, a *app, args []string) error {
 	if a.json {
 		a.printJSON(map[string]string{"version": Version})

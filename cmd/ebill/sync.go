@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kardianos/service"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
+	ebsync "github.com/ebill/ebill/sync"
+)
+
+// ServiceName is the OS service of the sync loop ("EBillSync" on Windows,
+// a systemd unit on Linux).
+const ServiceName = "EBillSync"
+
+var syncCommands = map[string]func(context.Context, *app, []string) error{
+	"once":      cmdSyncOnce,
+	"run":       cmdSyncRun,
+	"now":       cmdSyncNow,
+	"install":   cmdSyncControl("install"),
+	"uninstall": cmdSyncControl("uninstall"),
+	"start":     cmdSyncControl("start"),
+	"stop":      cmdSyncControl("stop"),
+	"status":    cmdSyncServiceStatus,
+}
+
+func cmdSync(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 {
+		if fn, ok := syncCommands[args[0]]; ok {
+			return fn(ctx, a, args[1:])
+		}
+	}
+	fmt.Fprintln(a.stderr, "用法：ebill sync once | run | now | install | uninstall | start | stop | status")
+	return errUsage
+}
+
+func cmdSyncOnce(ctx context.Context, a *app, _ []string) error {
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		svc, err := ebsync.NewService(ctx, s, a.log, Version)
+		if err != nil {
+			return err
+		}
+		r := svc.Once(ctx)
+		if a.json {
+			out := map[string]any{"uploaded": r.Uploaded, "rejected": r.Rejected, "allocated": nonNil(r.Allocated), "pending": r.Pending, "ok": r.Err == nil}
+			if r.Err != nil {
+				out["error"] = bill.ErrorMessage(r.Err)
+				a.printJSON(out)
+				return reported{r.Err}
+			}
+			a.printJSON(out)
+			return nil
+		}
+		printPass(a, r)
+		return r.Err
+	})
+}
+
+func printPass(a *app, r ebsync.Report) {
+	a.printf("%s 已上传 %d 张，待上传 %d 张", time.Now().In(bill.Beijing).Format("15:04:05"), r.Uploaded, r.Pending)
+	if r.Rejected > 0 {
+		a.printf("，被拒收 %d 张", r.Rejected)
+	}
+	if r.Err != nil {
+		a.printf("；%s", bill.ErrorMessage(r.Err))
+	}
+	a.printf("\n")
+	for _, sg := range r.Allocated {
+		a.printf("取得新号段 %s\n", sg)
+	}
+}
+
+// cmdSyncNow asks a running sync service to start a pass at once.
+func cmdSyncNow(ctx context.Context, a *app, _ []string) error {
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		if err := s.RequestSync(ctx); err != nil {
+			return err
+		}
+		return a.report(map[string]bool{"requested": true}, "已通知同步服务立即同步。\n")
+	})
+}
+
+// program is the sync loop as an OS service; Start returns at once and Stop
+// returns within seconds.
+type program struct {
+	a      *app
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (p *program) Start(service.Service) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel, p.done = cancel, make(chan struct{})
+	go func() {
+		defer close(p.done)
+		if err := p.loop(ctx); err != nil {
+			p.a.log.Error("sync service stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (p *program) Stop(service.Service) error {
+	p.cancel()
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+	}
+	return nil
+}
+
+// loop is the same code for the console (`sync run`) and the service.
+func (p *program) loop(ctx context.Context) error {
+	s, err := p.a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	svc, err := ebsync.NewService(ctx, s, p.a.log, Version)
+	if err != nil {
+		return err
+	}
+	r := &ebsync.Runner{Service: svc, OnPass: func(rep ebsync.Report) {
+		if rep.Err != nil {
+			p.a.log.Warn("sync pass", "uploaded", rep.Uploaded, "pending", rep.Pending, "err", bill.ErrorMessage(rep.Err))
+		} else {
+			p.a.log.Info("sync pass", "uploaded", rep.Uploaded, "pending", rep.Pending, "allocated", rep.Allocated)
+		}
+	}}
+	return r.Run(ctx)
+}
+
+func (a *app) serviceConfig() (*service.Config, error) {
+	dir, err := filepath.Abs(a.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return &service.Config{
+		Name:        ServiceName,
+		DisplayName: "ebill 电子票据同步服务",
+		Description: "上传本机离线开具的电子票据，取得号段和基础数据。",
+		Executable:  exe,
+		Arguments:   []string{"--data", dir, "sync", "run"},
+		Option:      service.KeyValue{"StartType": "automatic", "OnFailure": "restart"},
+	}, nil
+}
+
+func cmdSyncRun(ctx context.Context, a *app, _ []string) error {
+	logFile, err := os.OpenFile(filepath.Join(a.dataDir, "sync.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return bill.Errorf(bill.EInvalid, "无法写入同步日志（%v）；请检查数据目录 %s 的权限。", err, a.dataDir)
+	}
+	defer logFile.Close()
+	var out io.Writer = logFile
+	if service.Interactive() {
+		out = io.MultiWriter(logFile, a.stderr)
+	}
+	a.log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	prg := &program{a: a}
+	if service.Interactive() {
+		a.printf("同步服务在前台运行（Ctrl+C 退出），日志：%s\n", logFile.Name())
+		return prg.loop(ctx)
+	}
+	cfg, err := a.serviceConfig()
+	if err != nil {
+		return err
+	}
+	svc, err := service.New(prg, cfg)
+	if err != nil {
+		return err
+	}
+	return svc.Run()
+}
+
+func cmdSyncControl(action string) func(context.Context, *app, []string) error {
+	return func(ctx context.Context, a *app, _ []string) error {
+		if action == "install" {
+			if _, err := a.open(ctx); err != nil { // the service needs an enrolled station
+				return err
+			}
+		}
+		cfg, err := a.serviceConfig()
+		if err != nil {
+			return err
+		}
+		svc, err := service.New(&program{a: a}, cfg)
+		if err != nil {
+			return err
+		}
+		if err := service.Control(svc, action); err != nil {
+			return bill.Errorf(bill.EInvalid, "同步服务%s失败：%v（需要管理员权限）", actionName(action), err)
+		}
+		return a.report(map[string]string{"service": ServiceName, "action": action}, "同步服务 %s 已%s。\n", ServiceName, actionName(action))
+	}
+}
+
+func actionName(action string) string {
+	return map[string]string{"install": "安装", "uninstall": "卸载", "start": "启动", "stop": "停止"}[action]
+}
+
+func cmdSyncServiceStatus(ctx context.Context, a *app, _ []string) error {
+	cfg, err := a.serviceConfig()
+	if err != nil {
+		return err
+	}
+	svc, err := service.New(&program{a: a}, cfg)
+	if err != nil {
+		return err
+	}
+	st, err := svc.Status()
+	text := map[service.Status]string{service.StatusRunning: "运行中", service.StatusStopped: "已停止"}[st]
+	if err != nil || text == "" {
+		text = "未安装或状态未知"
+	}
+	return a.report(map[string]string{"service": ServiceName, "status": text}, "同步服务 %s：%s\n", ServiceName, text)
+}
