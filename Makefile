@@ -32,7 +32,7 @@ fuzz:
 ## bench: issuing rate and latency beside a raw durable SQLite insert measured in the same run.
 bench: deps
 	EBILL_TEST_PG=$${EBILL_TEST_PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} \
-		$(GO) run ./cmd/ebill-bench -n 2000 -rounds 3 -upload 50000
+		$(GO) run ./cmd/ebill-bench -n 500 -rounds 8 -upload 50000
 	$(GO) test -run='^$$' -bench=. -benchmem ./bill
 
 ## build: the station CLI and the server for this machine, and the CLI for Windows (pure Go) so that breakage shows at once.

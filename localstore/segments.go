@@ -67,8 +67,8 @@ func (s *Store) addSegmentTx(ctx context.Context, tx *wtx, seg bill.Segment, sou
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO segments (id, bill_code, start_no, end_no, next_no, source, added_at)
-			VALUES (?,?,?,?,?,?,?)`, id, seg.Code, seg.Start, seg.End, seg.Start, source, nowMillis(s.now()))
+		_, err = tx.ExecContext(ctx, `INSERT INTO segments (id, bill_code, start_no, end_no, source, added_at)
+			VALUES (?,?,?,?,?,?)`, id, seg.Code, seg.Start, seg.End, source, nowMillis(s.now()))
 		return err
 	}()
 	return id, err
@@ -76,8 +76,8 @@ func (s *Store) addSegmentTx(ctx context.Context, tx *wtx, seg bill.Segment, sou
 
 // Segments lists every segment held, by bill code and start.
 func (s *Store) Segments(ctx context.Context) ([]SegmentInfo, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, bill_code, start_no, end_no, next_no, source, added_at
-		FROM segments ORDER BY bill_code, start_no`)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, bill_code, start_no, end_no, `+usedUpTo+` + 1, source, added_at
+		FROM segments s ORDER BY bill_code, start_no`)
 	if err != nil {
 		return nil, err
 	}
@@ -136,13 +136,19 @@ func (s *Store) Stock(ctx context.Context) ([]CodeStock, error) {
 	return out, nil
 }
 
-// qTakeNumber consumes the next number of a bill code from its lowest
-// segment with numbers left, returning it and how many that segment has left.
-const qTakeNumber = `UPDATE segments SET next_no = next_no + 1
-	WHERE id = (SELECT id FROM segments WHERE bill_code = ? AND next_no <= end_no ORDER BY start_no LIMIT 1)
-	RETURNING next_no - 1, end_no - next_no + 1`
+// usedUpTo is, for segment row s, the highest number used in it (start-1
+// when none is): an index probe on bills (bill_code, bill_no).
+const usedUpTo = `COALESCE((SELECT MAX(b.bill_no) FROM bills b WHERE b.bill_code = s.bill_code
+	AND b.bill_no BETWEEN s.start_no AND s.end_no), s.start_no - 1)`
 
-// takeNumber consumes the next unused number of billCode, from the lowest
+// qTakeNumber finds the next number of a bill code: the lowest segment with
+// numbers left, and the number after the highest used in it. The bill that
+// takes it is inserted in the same transaction, whose write lock makes this
+// read-then-insert safe; UNIQUE (bill_code, bill_no) is the backstop.
+const qTakeNumber = `SELECT used + 1, end_no - used - 1 FROM (SELECT start_no, end_no, ` + usedUpTo + ` AS used
+	FROM segments s WHERE bill_code = ?) WHERE used < end_no ORDER BY start_no LIMIT 1`
+
+// takeNumber picks the next unused number of billCode, from the lowest
 // segment that has one left.
 // It also returns how many numbers that segment has left.
 func takeNumber(ctx context.Context, tx *wtx, billCode string) (no, left int64, err error) {

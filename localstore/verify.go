@@ -152,7 +152,7 @@ func compareColumns(r *chainRow, b *bill.Bill) string {
 // verifyNumbers: in each segment, the numbers from start to next-1 are
 // exactly the bills stored there, and no bill lies outside a segment.
 func verifyNumbers(ctx context.Context, tx *sql.Tx, rep *VerifyReport) error {
-	rows, err := tx.QueryContext(ctx, `SELECT s.bill_code, s.start_no, s.next_no,
+	rows, err := tx.QueryContext(ctx, `SELECT s.bill_code, s.start_no, `+usedUpTo+` + 1,
 		(SELECT COUNT(*) FROM bills b WHERE b.bill_code = s.bill_code AND b.bill_no BETWEEN s.start_no AND s.end_no)
 		FROM segments s ORDER BY s.bill_code, s.start_no`)
 	if err != nil {
@@ -167,7 +167,7 @@ func verifyNumbers(ctx context.Context, tx *sql.Tx, rep *VerifyReport) error {
 		}
 		if used := next - start; used != count {
 			rep.Problems = append(rep.Problems, Problem{Message: fmt.Sprintf(
-				"号段 %s 已用 %d 个号码，但存有 %d 张票据：有号码缺失（票据被删除）或号码记录被改动",
+				"号段 %s 已用到第 %d 个号码，但存有 %d 张票据：有号码缺失（票据被删除）或号码被改动",
 				bill.Segment{Code: code, Start: start, End: next - 1}, used, count)})
 		}
 	}
@@ -177,10 +177,10 @@ func verifyNumbers(ctx context.Context, tx *sql.Tx, rep *VerifyReport) error {
 	var orphan sql.NullString
 	var orphanNo sql.NullInt64
 	err = tx.QueryRowContext(ctx, `SELECT b.bill_code, b.bill_no FROM bills b WHERE NOT EXISTS (SELECT 1 FROM segments s
-		WHERE s.bill_code = b.bill_code AND b.bill_no BETWEEN s.start_no AND s.next_no - 1) LIMIT 1`).Scan(&orphan, &orphanNo)
+		WHERE s.bill_code = b.bill_code AND b.bill_no BETWEEN s.start_no AND s.end_no) LIMIT 1`).Scan(&orphan, &orphanNo)
 	if err == nil {
 		rep.Problems = append(rep.Problems, Problem{BillCode: orphan.String, BillNo: orphanNo.Int64,
-			Message: "号码不在本机任何已使用的号段内"})
+			Message: "号码不在本机任何号段内"})
 	} else if err != sql.ErrNoRows {
 		return err
 	}

@@ -127,17 +127,14 @@ func cmdIssue(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	res, err := s.Issue(ctx, kind, set)
-	if err != nil {
-		return err
-	}
-	a.printIssued(res)
-	return nil
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		res, err := s.Issue(ctx, kind, set)
+		if err != nil {
+			return err
+		}
+		a.printIssued(res)
+		return nil
+	})
 }
 
 func readInput(name string) ([]byte, error) {
@@ -208,21 +205,18 @@ func cmdRed(ctx context.Context, a *app, args []string) error {
 	if err := required("reason", *reason); err != nil {
 		return err
 	}
-	s, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	code, n, err := ref.resolve(ctx, s)
-	if err != nil {
-		return err
-	}
-	res, err := s.Reverse(ctx, code, n, *reason, *operator)
-	if err != nil {
-		return err
-	}
-	a.printIssued(res)
-	return nil
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		code, n, err := ref.resolve(ctx, s)
+		if err != nil {
+			return err
+		}
+		res, err := s.Reverse(ctx, code, n, *reason, *operator)
+		if err != nil {
+			return err
+		}
+		a.printIssued(res)
+		return nil
+	})
 }
 
 func cmdStock(ctx context.Context, a *app, args []string) error {
@@ -230,55 +224,52 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	s, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	segs, err := s.Segments(ctx)
-	if err != nil {
-		return err
-	}
-	stock, err := s.Stock(ctx)
-	if err != nil {
-		return err
-	}
-	if a.json {
-		a.printJSON(map[string]any{"stock": nonNil(stock), "segments": nonNil(segs)})
-		return nil
-	}
-	if len(stock) == 0 {
-		a.printf("本机没有号段。\n")
-		return nil
-	}
-	w := textout.NewTable(a.stdout)
-	fmt.Fprintln(w, "票据代码\t号段数\t总数\t已用\t剩余\t下一号码\t预警")
-	for _, cs := range stock {
-		n := 0
-		for _, sg := range segs {
-			if sg.Code == cs.BillCode {
-				n++
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		segs, err := s.Segments(ctx)
+		if err != nil {
+			return err
+		}
+		stock, err := s.Stock(ctx)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			a.printJSON(map[string]any{"stock": nonNil(stock), "segments": nonNil(segs)})
+			return nil
+		}
+		if len(stock) == 0 {
+			a.printf("本机没有号段。\n")
+			return nil
+		}
+		w := textout.NewTable(a.stdout)
+		fmt.Fprintln(w, "票据代码\t号段数\t总数\t已用\t剩余\t下一号码\t预警")
+		for _, cs := range stock {
+			n := 0
+			for _, sg := range segs {
+				if sg.Code == cs.BillCode {
+					n++
+				}
 			}
+			alert := ""
+			if cs.Alert {
+				alert = fmt.Sprintf("低于 %d，请申请号段", cs.Threshold)
+			}
+			next := "已用完"
+			if cs.Next > 0 {
+				next = bill.FormatBillNo(cs.Next)
+			}
+			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", cs.BillCode, n, cs.Total, cs.Used, cs.Remaining, next, alert)
 		}
-		alert := ""
-		if cs.Alert {
-			alert = fmt.Sprintf("低于 %d，请申请号段", cs.Threshold)
+		w.Flush()
+		a.printf("\n号段明细：\n")
+		w = textout.NewTable(a.stdout)
+		fmt.Fprintln(w, "票据代码\t起始号码\t终止号码\t剩余\t来源\t取得时间")
+		for _, sg := range segs {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", sg.Code, bill.FormatBillNo(sg.Start), bill.FormatBillNo(sg.End),
+				sg.Remaining(), sourceName(sg.Source), beijing(sg.AddedAt))
 		}
-		next := "已用完"
-		if cs.Next > 0 {
-			next = bill.FormatBillNo(cs.Next)
-		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", cs.BillCode, n, cs.Total, cs.Used, cs.Remaining, next, alert)
-	}
-	w.Flush()
-	a.printf("\n号段明细：\n")
-	w = textout.NewTable(a.stdout)
-	fmt.Fprintln(w, "票据代码\t起始号码\t终止号码\t剩余\t来源\t取得时间")
-	for _, sg := range segs {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", sg.Code, bill.FormatBillNo(sg.Start), bill.FormatBillNo(sg.End),
-			sg.Remaining(), sourceName(sg.Source), beijing(sg.AddedAt))
-	}
-	return w.Flush()
+		return w.Flush()
+	})
 }
 
 func sourceName(s string) string {
@@ -296,33 +287,30 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	s, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	rep, err := s.Verify(ctx)
-	if err != nil {
-		return err
-	}
-	var problems []string
-	for _, p := range rep.Problems {
-		problems = append(problems, p.String())
-	}
-	if a.json {
-		a.printJSON(map[string]any{"valid": rep.OK(), "bills": rep.Bills, "problems": nonNil(problems)})
-	} else if rep.OK() {
-		a.printf("校验通过：共 %d 张票据，签名、哈希链和号码连续性均有效（链条完整）。\n", rep.Bills)
-	} else {
-		a.printf("校验失败：共 %d 张票据，发现 %d 处问题：\n", rep.Bills, len(problems))
-		for _, p := range problems {
-			a.printf("  %s\n", p)
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		rep, err := s.Verify(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	if !rep.OK() {
-		return bill.Errorf(bill.ETampered, "本机票据数据校验未通过（可能被篡改或损坏），请立即停止开票并联系信息科和票据管理员。")
-	}
-	return nil
+		var problems []string
+		for _, p := range rep.Problems {
+			problems = append(problems, p.String())
+		}
+		if a.json {
+			a.printJSON(map[string]any{"valid": rep.OK(), "bills": rep.Bills, "problems": nonNil(problems)})
+		} else if rep.OK() {
+			a.printf("校验通过：共 %d 张票据，签名、哈希链和号码连续性均有效（链条完整）。\n", rep.Bills)
+		} else {
+			a.printf("校验失败：共 %d 张票据，发现 %d 处问题：\n", rep.Bills, len(problems))
+			for _, p := range problems {
+				a.printf("  %s\n", p)
+			}
+		}
+		if !rep.OK() {
+			return bill.Errorf(bill.ETampered, "本机票据数据校验未通过（可能被篡改或损坏），请立即停止开票并联系信息科和票据管理员。")
+		}
+		return nil
+	})
 }
 
 func cmdBackup(ctx context.Context, a *app, args []string) error {

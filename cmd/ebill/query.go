@@ -46,37 +46,34 @@ func cmdList(ctx context.Context, a *app, args []string) error {
 		return bill.Errorf(bill.EInvalid, "页码和每页条数应为正整数")
 	}
 	f.Offset = (*page - 1) * f.Limit
-	s, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	bills, total, err := s.ListBills(ctx, f)
-	if err != nil {
-		return err
-	}
-	if a.json {
-		rows := make([]map[string]any, 0, len(bills))
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		bills, total, err := s.ListBills(ctx, f)
+		if err != nil {
+			return err
+		}
+		if a.json {
+			rows := make([]map[string]any, 0, len(bills))
+			for _, b := range bills {
+				rows = append(rows, billSummary(b))
+			}
+			a.printJSON(map[string]any{"total": total, "page": *page, "bills": rows})
+			return nil
+		}
+		w := textout.NewTable(a.stdout)
+		fmt.Fprintln(w, "开票时间\t种类\t票据代码\t票据号码\t校验码\t交款人\t金额(元)\t状态\t纸质票据\t上传")
 		for _, b := range bills {
-			rows = append(rows, billSummary(b))
+			paper := ""
+			if b.PaperCode != "" {
+				paper = b.PaperCode + " " + bill.FormatBillNo(b.PaperNo)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", beijing(b.IssuedAt), b.Kind.Name(), b.BillCode,
+				b.BillNoText(), b.CheckCode, b.Payer, b.Total, b.State(), paper, yesNo(b.Synced, "已上传", "待上传"))
 		}
-		a.printJSON(map[string]any{"total": total, "page": *page, "bills": rows})
+		w.Flush()
+		pages := (total + f.Limit - 1) / f.Limit
+		a.printf("共 %d 张，第 %d/%d 页\n", total, *page, max(pages, 1))
 		return nil
-	}
-	w := textout.NewTable(a.stdout)
-	fmt.Fprintln(w, "开票时间\t种类\t票据代码\t票据号码\t校验码\t交款人\t金额(元)\t状态\t纸质票据\t上传")
-	for _, b := range bills {
-		paper := ""
-		if b.PaperCode != "" {
-			paper = b.PaperCode + " " + bill.FormatBillNo(b.PaperNo)
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", beijing(b.IssuedAt), b.Kind.Name(), b.BillCode,
-			b.BillNoText(), b.CheckCode, b.Payer, b.Total, b.State(), paper, yesNo(b.Synced, "已上传", "待上传"))
-	}
-	w.Flush()
-	pages := (total + f.Limit - 1) / f.Limit
-	a.printf("共 %d 张，第 %d/%d 页\n", total, *page, max(pages, 1))
-	return nil
+	})
 }
 
 func billSummary(b *localstore.StoredBill) map[string]any {
@@ -118,35 +115,33 @@ func cmdShow(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	s, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	var b *localstore.StoredBill
-	if *busNo != "" {
-		b, err = s.BillByBusNo(ctx, *busNo)
-	} else {
-		if err := required("code", *code, "no", *no); err != nil {
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		var b *localstore.StoredBill
+		var err error
+		if *busNo != "" {
+			b, err = s.BillByBusNo(ctx, *busNo)
+		} else {
+			if err := required("code", *code, "no", *no); err != nil {
+				return err
+			}
+			n, perr := bill.ParseBillNo(*no)
+			if perr != nil {
+				return perr
+			}
+			b, err = s.Bill(ctx, *code, n)
+		}
+		if err != nil {
 			return err
 		}
-		n, perr := bill.ParseBillNo(*no)
-		if perr != nil {
-			return perr
+		if a.json {
+			m := billSummary(b)
+			m["bill"] = b.Bill
+			a.printJSON(m)
+			return nil
 		}
-		b, err = s.Bill(ctx, *code, n)
-	}
-	if err != nil {
-		return err
-	}
-	if a.json {
-		m := billSummary(b)
-		m["bill"] = b.Bill
-		a.printJSON(m)
+		printBill(a.stdout, b)
 		return nil
-	}
-	printBill(a.stdout, b)
-	return nil
+	})
 }
 
 // printBill writes a bill's face in Chinese, the ID number masked.
@@ -187,67 +182,64 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
-	s, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	st, err := s.Status(ctx)
-	if err != nil {
-		return err
-	}
-	if a.json {
-		a.printJSON(map[string]any{"placeCode": st.Station.PlaceCode, "serverUrl": st.Station.ServerURL,
-			"pending": st.Pending, "pendingAmount": st.PendingAmount, "oldestPending": beijing(st.OldestPending),
-			"rejected": st.Rejected, "limits": st.Limits, "usage": st.Usage, "stock": nonNil(st.Stock),
-			"paper": nonNil(st.Paper), "warnings": nonNil(st.Warnings), "bills": st.Station.ChainSeq})
-		return nil
-	}
-	server := st.Station.ServerURL
-	if server == "" {
-		server = "未配置（单机/演示）"
-	} else if ss, err := s.SyncState(ctx); err == nil {
-		switch {
-		case ss.LastAttempt.IsZero():
-			server += "（尚未同步）"
-		case ss.Online && ss.LastError == "":
-			server += "（在线，最近同步 " + beijing(ss.LastSuccess) + "）"
-		case ss.Online:
-			server += "（在线，最近一次同步出错：" + ss.LastError + "）"
-		default:
-			server += "（离线：" + ss.LastError + "）"
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		st, err := s.Status(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	a.printf("开票点：%s %s    服务器：%s\n", st.Station.PlaceCode, st.Station.PlaceName, server)
-	a.printf("已开票据：%d 张    待上传：%d 张，%s 元", st.Station.ChainSeq, st.Pending, st.PendingAmount)
-	if !st.OldestPending.IsZero() {
-		a.printf("（最早 %s）", beijing(st.OldestPending))
-	}
-	a.printf("\n\n离线额度：\n")
-	for _, u := range st.Usage {
-		a.printf("  %-6s %s / %s（%.0f%%）\n", u.Name, u.Used, u.Limit, u.Ratio*100)
-	}
-	a.printf("  单张上限 %s 元\n\n号段库存：\n", st.Limits.MaxSingle)
-	for _, cs := range st.Stock {
-		a.printf("  %s  剩余 %d 个号码%s\n", cs.BillCode, cs.Remaining, yesNo(cs.Alert, "  ⚠ 库存预警", ""))
-	}
-	if len(st.Paper) > 0 {
-		a.printf("\n纸质票据：\n")
-		for _, p := range st.Paper {
-			next := "已用完"
-			if p.Next > 0 {
-				next = bill.FormatBillNo(p.Next)
+		if a.json {
+			a.printJSON(map[string]any{"placeCode": st.Station.PlaceCode, "serverUrl": st.Station.ServerURL,
+				"pending": st.Pending, "pendingAmount": st.PendingAmount, "oldestPending": beijing(st.OldestPending),
+				"rejected": st.Rejected, "limits": st.Limits, "usage": st.Usage, "stock": nonNil(st.Stock),
+				"paper": nonNil(st.Paper), "warnings": nonNil(st.Warnings), "bills": st.Station.ChainSeq})
+			return nil
+		}
+		server := st.Station.ServerURL
+		if server == "" {
+			server = "未配置（单机/演示）"
+		} else if ss, err := s.SyncState(ctx); err == nil {
+			switch {
+			case ss.LastAttempt.IsZero():
+				server += "（尚未同步）"
+			case ss.Online && ss.LastError == "":
+				server += "（在线，最近同步 " + beijing(ss.LastSuccess) + "）"
+			case ss.Online:
+				server += "（在线，最近一次同步出错：" + ss.LastError + "）"
+			default:
+				server += "（离线：" + ss.LastError + "）"
 			}
-			a.printf("  %s  当前号码 %s，剩余 %d 张\n", p.Code, next, p.Remaining)
 		}
-	}
-	if len(st.Warnings) > 0 {
-		a.printf("\n提示：\n")
-		for _, w := range st.Warnings {
-			a.printf("  %s\n", w)
+		a.printf("开票点：%s %s    服务器：%s\n", st.Station.PlaceCode, st.Station.PlaceName, server)
+		a.printf("已开票据：%d 张    待上传：%d 张，%s 元", st.Station.ChainSeq, st.Pending, st.PendingAmount)
+		if !st.OldestPending.IsZero() {
+			a.printf("（最早 %s）", beijing(st.OldestPending))
 		}
-	}
-	return nil
+		a.printf("\n\n离线额度：\n")
+		for _, u := range st.Usage {
+			a.printf("  %-6s %s / %s（%.0f%%）\n", u.Name, u.Used, u.Limit, u.Ratio*100)
+		}
+		a.printf("  单张上限 %s 元\n\n号段库存：\n", st.Limits.MaxSingle)
+		for _, cs := range st.Stock {
+			a.printf("  %s  剩余 %d 个号码%s\n", cs.BillCode, cs.Remaining, yesNo(cs.Alert, "  ⚠ 库存预警", ""))
+		}
+		if len(st.Paper) > 0 {
+			a.printf("\n纸质票据：\n")
+			for _, p := range st.Paper {
+				next := "已用完"
+				if p.Next > 0 {
+					next = bill.FormatBillNo(p.Next)
+				}
+				a.printf("  %s  当前号码 %s，剩余 %d 张\n", p.Code, next, p.Remaining)
+			}
+		}
+		if len(st.Warnings) > 0 {
+			a.printf("\n提示：\n")
+			for _, w := range st.Warnings {
+				a.printf("  %s\n", w)
+			}
+		}
+		return nil
+	})
 }
 
 // readAllLimited reads a settlement from a stream, refusing runaway input.

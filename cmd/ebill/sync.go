@@ -186,7 +186,8 @@ func cmdSyncRun(ctx context.Context, a *app, _ []string) error {
 func cmdSyncControl(action string) func(context.Context, *app, []string) error {
 	return func(ctx context.Context, a *app, _ []string) error {
 		if action == "install" {
-			if _, err := a.open(ctx); err != nil { // the service needs an enrolled station
+			// The service needs an enrolled station.
+			if err := a.withStore(ctx, func(s *localstore.Store) error { _, err := ebsync.ClientFor(ctx, s); return err }); err != nil {
 				return err
 			}
 		}

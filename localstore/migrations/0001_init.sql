@@ -37,16 +37,17 @@ CREATE TABLE bill_kinds (
     version   INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
--- Number segments allocated to this point; next_no is the next unused number.
+-- Number segments allocated to this point. How far a segment is used is
+-- not stored: it is the highest bill number in it (one index probe), so the
+-- numbers used and the bills stored cannot disagree.
 CREATE TABLE segments (
     id        TEXT PRIMARY KEY,
     bill_code TEXT    NOT NULL,
     start_no  INTEGER NOT NULL,
     end_no    INTEGER NOT NULL,
-    next_no   INTEGER NOT NULL,
     source    TEXT    NOT NULL,              -- 'server' | 'demo'
     added_at  INTEGER NOT NULL,
-    CHECK (start_no >= 1 AND end_no >= start_no AND next_no BETWEEN start_no AND end_no + 1)
+    CHECK (start_no >= 1 AND end_no >= start_no)
 ) STRICT;
 CREATE INDEX segments_code ON segments (bill_code, start_no);
 
