@@ -444,3 +444,19 @@ func TestUploadRefusesUnallocatedNumbersAndBrokenChains(t *testing.T) {
 func readExample(name string) ([]byte, error) {
 	return os.ReadFile(filepath.Join("..", "examples", name))
 }
+
+func TestPointSettingsRefuseAmountsBeyondTheLimit(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := context.Background()
+		must(t, s.AddPoint(ctx, "P01", "窗口", server.PointStation))
+		st := wire.DefaultSettings
+		st.Limits.MaxAmount = bill.MaxMoney + 1
+		if err := s.SetPointSettings(ctx, "P01", st); bill.ErrorCode(err) != bill.EInvalid {
+			t.Fatalf("amount beyond MaxMoney: %v", err)
+		}
+		p, err := s.Point(ctx, "P01")
+		if err != nil || p.Settings != wire.DefaultSettings {
+			t.Fatalf("refused settings changed the point: %+v %v", p, err)
+		}
+	})
+}

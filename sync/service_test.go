@@ -50,7 +50,7 @@ func newWorld(t *testing.T, segmentSize int64) *world {
 	must(t, srv.AddPoint(ctx, "P01", "挂号窗口", server.PointStation))
 	st := wire.DefaultSettings
 	st.SegmentSize, st.RefillThreshold = segmentSize, segmentSize/2
-	st.Limits = bill.Limits{MaxHours: 72, MaxCount: 100000, MaxAmount: 1 << 40, MaxSingle: 1 << 40}
+	st.Limits = bill.Limits{MaxHours: 72, MaxCount: 100000, MaxAmount: bill.MaxMoney, MaxSingle: bill.MaxMoney}
 	must(t, srv.SetPointSettings(ctx, "P01", st))
 	code, _, err := srv.EnrollCode(ctx, "P01")
 	must(t, err)

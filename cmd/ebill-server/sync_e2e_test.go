@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
+	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/sync/wire"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds ebill and ebill-server once for all end-to-end tests.
+func binaries(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the programs")
+	}
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "ebill-e2e-bin-")
+		for _, p := range []string{"ebill-server", "ebill"} {
+			if out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, p), "../"+p).CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", p, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+// site is a server data directory set up for one billing point, and a
+// station enrolled with the server running on addr.
+type site struct {
+	t        *testing.T
+	bin      string
+	srvData  string
+	station  string
+	addr     string
+	server   *exec.Cmd
+	fprint   string
+	segment  int64
+	stopOnce sync.Once
+}
+
+func newSite(t *testing.T, segmentSize int64) *site {
+	bin := binaries(t)
+	s := &site{t: t, bin: bin, srvData: t.TempDir(), station: filepath.Join(t.TempDir(), "station"), addr: freeAddr(t), segment: segmentSize}
+	ctx := context.Background()
+	store, err := server.OpenStore(ctx, "", s.srvData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, store.SetUnit(ctx, server.Unit{Name: "厦门市某区医院"}))
+	mustDo(t, store.SetBillKind(ctx, bill.Registration, "35060126"))
+	_, err = store.ReceiveStock(ctx, server.StockEInvoice, bill.Segment{Code: "35060126", Start: 1, End: 9_000_000})
+	mustDo(t, err)
+	mustDo(t, store.AddPoint(ctx, "P01", "挂号窗口", server.PointStation))
+	st := wire.DefaultSettings
+	st.SegmentSize, st.RefillThreshold = segmentSize, segmentSize/2
+	st.Limits = bill.Limits{MaxHours: 72, MaxCount: 1_000_000, MaxAmount: bill.MaxMoney, MaxSingle: bill.MaxMoney}
+	mustDo(t, store.SetPointSettings(ctx, "P01", st))
+	code, _, err := store.EnrollCode(ctx, "P01")
+	mustDo(t, err)
+	store.Close()
+	cert, err := server.SelfSignedCert(s.srvData, nil)
+	mustDo(t, err)
+	s.fprint = server.Fingerprint(cert)
+	s.start()
+	t.Cleanup(s.kill)
+	s.ebill("enroll", "--server", "https://"+s.addr, "--code", code, "--fingerprint", s.fprint)
+	return s
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (s *site) start() {
+	s.server = exec.Command(filepath.Join(s.bin, "ebill-server"), "--data", s.srvData, "serve", "--addr", s.addr)
+	if err := s.server.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	waitHealthy(s.t, "https://"+s.addr)
+}
+
+func (s *site) kill() {
+	if s.server != nil && s.server.Process != nil {
+		s.server.Process.Signal(syscall.SIGKILL)
+		s.server.Wait()
+		s.server = nil
+	}
+}
+
+// ebill runs the station command and returns its stdout; a failure fails the test.
+func (s *site) ebill(args ...string) string {
+	s.t.Helper()
+	out, err := s.ebillErr(args...)
+	if err != nil {
+		s.t.Fatalf("ebill %v: %v\n%s", args, err, out)
+	}
+	return out
+}
+
+func (s *site) ebillErr(args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(s.bin, "ebill"), append([]string{"--data", s.station, "--json"}, args...)...)
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out) + string(ee.Stderr), err
+	}
+	return string(out), err
+}
+
+// issue issues n registration bills at the station, in this process.
+func (s *site) issue(n int, prefix string) (int, error) {
+	ctx := context.Background()
+	st, err := localstore.Open(ctx, s.station)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	raw, err := os.ReadFile("../../examples/registration.json")
+	if err != nil {
+		return 0, err
+	}
+	for i := 0; i < n; i++ {
+		set, _ := bill.ParseSettlement(raw)
+		set.BusNo = bill.Text(fmt.Sprintf("%s-%d", prefix, i))
+		set.PlaceCode = "P01"
+		if _, err := st.Issue(ctx, bill.Registration, set); err != nil {
+			return i, err
+		}
+	}
+	return n, nil
+}
+
+// ledger opens the server's SQLite file (the server may be running: WAL)
+// and returns how many bills P01 has there, the highest seq, and whether
+// the seqs are exactly 1..count.
+func (s *site) ledger() (count int, maxSeq int64, contiguous bool) {
+	s.t.Helper()
+	ctx := context.Background()
+	store, err := server.OpenStore(ctx, "", s.srvData)
+	mustDo(s.t, err)
+	defer store.Close()
+	var n int
+	var mx, sum int64
+	mustDo(s.t, store.DB().QueryRow("SELECT COUNT(*), COALESCE(MAX(seq), 0), COALESCE(SUM(seq), 0) FROM bills WHERE point_code = 'P01'").Scan(&n, &mx, &sum))
+	return n, mx, sum == mx*(mx+1)/2 && int64(n) == mx
+}
+
+func (s *site) pending() int {
+	var st struct{ Pending int }
+	json.Unmarshal([]byte(s.ebill("status")), &st)
+	return st.Pending
+}
+
+// TestOfflineDay: the server is down while the station issues 2,000 bills;
+// when it comes back, one sync leaves the server holding exactly those
+// bills, in chain order, and the station's outbox empty.
+func TestOfflineDay(t *testing.T) {
+	s := newSite(t, 5000)
+	s.kill()
+	if n, err := s.issue(2000, "DAY"); err != nil || n != 2000 {
+		t.Fatalf("issued %d offline: %v", n, err)
+	}
+	if out, err := s.ebillErr("sync", "once"); err == nil || !strings.Contains(out, "无法连接服务器") {
+		t.Fatalf("sync while the server is down: %v\n%s", err, out)
+	}
+	s.start()
+	out := s.ebill("sync", "once")
+	var rep struct {
+		Uploaded, Pending int
+		OK                bool
+	}
+	json.Unmarshal([]byte(out), &rep)
+	if rep.Uploaded != 2000 || rep.Pending != 0 || !rep.OK {
+		t.Fatalf("sync: %s", out)
+	}
+	if n, mx, ok := s.ledger(); n != 2000 || mx != 2000 || !ok {
+		t.Fatalf("server holds %d bills, last seq %d, contiguous %v", n, mx, ok)
+	}
+	if !strings.Contains(s.ebill("verify"), `"valid": true`) {
+		t.Fatal("station chain no longer verifies")
+	}
+}
+
+// TestServerKilledMidUpload: the server is killed with SIGKILL again and
+// again while the station's sync service uploads; at the end the server
+// holds every bill exactly once.
+func TestServerKilledMidUpload(t *testing.T) {
+	s := newSite(t, 10000)
+	const total = 3000
+	if n, err := s.issue(total, "KILL"); err != nil || n != total {
+		t.Fatalf("issued %d: %v", n, err)
+	}
+	run := exec.Command(filepath.Join(s.bin, "ebill"), "--data", s.station, "sync", "run")
+	mustDo(t, run.Start())
+	defer func() { run.Process.Signal(syscall.SIGTERM); run.Wait() }()
+	kills := 0
+	for i := 0; i < 8; i++ {
+		time.Sleep(time.Duration(100+rand.IntN(400)) * time.Millisecond)
+		s.kill()
+		kills++
+		time.Sleep(time.Duration(50+rand.IntN(200)) * time.Millisecond)
+		s.start()
+		if n, _, _ := s.ledger(); n == total {
+			break
+		}
+	}
+	mustDo(t, s.requestSync())
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if n, _, _ := s.ledger(); n == total && s.pending() == 0 {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	n, mx, ok := s.ledger()
+	if n != total || mx != total || !ok || s.pending() != 0 {
+		t.Fatalf("after %d kills: server holds %d bills (last seq %d, contiguous %v), station pending %d", kills, n, mx, ok, s.pending())
+	}
+	t.Logf("%d bills uploaded across %d server kills, each held exactly once", total, kills)
+}
+
+func (s *site) requestSync() error {
+	_, err := s.ebillErr("sync", "now")
+	return err
+}
+
+// TestNumbersRunOutOffline: offline, issuing stops with a clear message at
+// the end of the last segment; once the server is back the sync refills and
+// issuing resumes, with no manual step.
+func TestNumbersRunOutOffline(t *testing.T) {
+	s := newSite(t, 40)
+	s.kill()
+	n, err := s.issue(100, "OUT")
+	if n != 40 || bill.ErrorCode(err) != bill.ENoStock || !strings.Contains(err.Error(), "号段已用完") {
+		t.Fatalf("issued %d before running out: %v", n, err)
+	}
+	s.start()
+	s.ebill("sync", "once")
+	if n, err := s.issue(10, "MORE"); n != 10 || err != nil {
+		t.Fatalf("after the refill issued %d: %v", n, err)
+	}
+	s.ebill("sync", "once")
+	if n, _, ok := s.ledger(); n != 50 || !ok {
+		t.Fatalf("server holds %d bills", n)
+	}
+}
