@@ -58,12 +58,19 @@ type site struct {
 	server   *exec.Cmd
 	fprint   string
 	segment  int64
-	stopOnce sync.Once
+	insecure bool // plain HTTP, so that a test proxy can read the requests
 }
 
 func newSite(t *testing.T, segmentSize int64) *site {
+	return newSiteVia(t, segmentSize, false, nil)
+}
+
+// newSiteVia sets up a site whose station reaches the server through front,
+// a function of the server's address that returns the address to use.
+func newSiteVia(t *testing.T, segmentSize int64, insecure bool, front func(serverAddr string) string) *site {
 	bin := binaries(t)
-	s := &site{t: t, bin: bin, srvData: t.TempDir(), station: filepath.Join(t.TempDir(), "station"), addr: freeAddr(t), segment: segmentSize}
+	s := &site{t: t, bin: bin, srvData: t.TempDir(), station: filepath.Join(t.TempDir(), "station"), addr: freeAddr(t),
+		segment: segmentSize, insecure: insecure}
 	ctx := context.Background()
 	store, err := server.OpenStore(ctx, "", s.srvData)
 	if err != nil {
@@ -86,7 +93,15 @@ func newSite(t *testing.T, segmentSize int64) *site {
 	s.fprint = server.Fingerprint(cert)
 	s.start()
 	t.Cleanup(s.kill)
-	s.ebill("enroll", "--server", "https://"+s.addr, "--code", code, "--fingerprint", s.fprint)
+	addr := s.addr
+	if front != nil {
+		addr = front(s.addr)
+	}
+	if insecure {
+		s.ebill("enroll", "--server", "http://"+addr, "--code", code)
+	} else {
+		s.ebill("enroll", "--server", "https://"+addr, "--code", code, "--fingerprint", s.fprint)
+	}
 	return s
 }
 
@@ -98,11 +113,16 @@ func mustDo(t *testing.T, err error) {
 }
 
 func (s *site) start() {
-	s.server = exec.Command(filepath.Join(s.bin, "ebill-server"), "--data", s.srvData, "serve", "--addr", s.addr)
+	args := []string{"--data", s.srvData, "serve", "--addr", s.addr}
+	scheme := "https://"
+	if s.insecure {
+		args, scheme = append(args, "--insecure-http"), "http://"
+	}
+	s.server = exec.Command(filepath.Join(s.bin, "ebill-server"), args...)
 	if err := s.server.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	waitHealthy(s.t, "https://"+s.addr)
+	waitHealthy(s.t, scheme+s.addr)
 }
 
 func (s *site) kill() {
@@ -267,5 +287,67 @@ func TestNumbersRunOutOffline(t *testing.T) {
 	s.ebill("sync", "once")
 	if n, _, ok := s.ledger(); n != 50 || !ok {
 		t.Fatalf("server holds %d bills", n)
+	}
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestOfflineLimitsLockAndUnlock: the server sets a point's offline limit;
+// past it the station stops issuing and says why; after an upload it
+// issues again by itself.
+func TestOfflineLimitsLockAndUnlock(t *testing.T) {
+	s := newSite(t, 1000)
+	ctx := context.Background()
+	store, err := server.OpenStore(ctx, "", s.srvData)
+	mustDo(t, err)
+	p, err := store.Point(ctx, "P01")
+	mustDo(t, err)
+	p.Settings.Limits.MaxCount = 30
+	mustDo(t, store.SetPointSettings(ctx, "P01", p.Settings))
+	store.Close()
+	s.ebill("sync", "once") // the station learns its limit
+	s.kill()
+	n, err := s.issue(100, "LIM")
+	if n != 30 || bill.ErrorCode(err) != bill.ELimit || !strings.Contains(err.Error(), "联网") {
+		t.Fatalf("issued %d past a limit of 30: %v", n, err)
+	}
+	s.start()
+	s.ebill("sync", "once")
+	if n, err := s.issue(5, "AFTER"); n != 5 || err != nil {
+		t.Fatalf("after the upload issued %d: %v", n, err)
+	}
+}
+
+// TestIssuingWhileTheServiceSyncs: a process issues continuously while the
+// sync service uploads from the same file: no "database is locked" reaches
+// either, and everything arrives.
+func TestIssuingWhileTheServiceSyncs(t *testing.T) {
+	s := newSite(t, 10000)
+	run := exec.Command(filepath.Join(s.bin, "ebill"), "--data", s.station, "sync", "run")
+	mustDo(t, run.Start())
+	const total = 1500
+	done := 0
+	for done < total {
+		n, err := s.issue(100, fmt.Sprintf("CON%d", done))
+		if err != nil {
+			t.Fatalf("issuing beside the service: %v", err)
+		}
+		done += n
+		s.requestSync()
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && s.pendingOrZero() > 0 {
+		s.requestSync()
+		time.Sleep(300 * time.Millisecond)
+	}
+	run.Process.Signal(syscall.SIGTERM)
+	run.Wait()
+	log, _ := os.ReadFile(filepath.Join(s.station, "sync.log"))
+	if strings.Contains(strings.ToLower(string(log)), "locked") || strings.Contains(string(log), "繁忙") {
+		t.Fatalf("the service met a locked database:\n%s", log)
+	}
+	n, mx, ok := s.ledger()
+	if n != total || mx != total || !ok {
+		t.Fatalf("server holds %d bills (last %d, contiguous %v)", n, mx, ok)
 	}
 }
