@@ -275,19 +275,29 @@ func (s *site) requestSync() error {
 func TestNumbersRunOutOffline(t *testing.T) {
 	s := newSite(t, 40)
 	s.kill()
+	stop := s.runService()
+	defer stop()
 	n, err := s.issue(100, "OUT")
 	if n != 40 || bill.ErrorCode(err) != bill.ENoStock || !strings.Contains(err.Error(), "号段已用完") {
 		t.Fatalf("issued %d before running out: %v", n, err)
 	}
-	s.start()
-	s.ebill("sync", "once")
-	if n, err := s.issue(10, "MORE"); n != 10 || err != nil {
-		t.Fatalf("after the refill issued %d: %v", n, err)
+	s.start() // the service notices by itself
+	more := 0
+	for deadline := time.Now().Add(40 * time.Second); more < 10 && time.Now().Before(deadline); {
+		n, _ := s.issue(10-more, fmt.Sprintf("MORE%d", more))
+		more += n
+		time.Sleep(200 * time.Millisecond)
 	}
-	s.ebill("sync", "once")
-	if n, _, ok := s.ledger(); n != 50 || !ok {
-		t.Fatalf("server holds %d bills", n)
+	if more != 10 {
+		t.Fatalf("the service did not refill: issued %d more", more)
 	}
+}
+
+// runService starts `ebill sync run` for the station; stop ends it.
+func (s *site) runService() (stop func()) {
+	cmd := exec.Command(filepath.Join(s.bin, "ebill"), "--data", s.station, "sync", "run")
+	mustDo(s.t, cmd.Start())
+	return func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
@@ -307,15 +317,66 @@ func TestOfflineLimitsLockAndUnlock(t *testing.T) {
 	store.Close()
 	s.ebill("sync", "once") // the station learns its limit
 	s.kill()
+	stop := s.runService()
+	defer stop()
 	n, err := s.issue(100, "LIM")
 	if n != 30 || bill.ErrorCode(err) != bill.ELimit || !strings.Contains(err.Error(), "联网") {
 		t.Fatalf("issued %d past a limit of 30: %v", n, err)
 	}
-	s.start()
-	s.ebill("sync", "once")
-	if n, err := s.issue(5, "AFTER"); n != 5 || err != nil {
-		t.Fatalf("after the upload issued %d: %v", n, err)
+	s.start() // the running service uploads when it can, and issuing unlocks
+	more := 0
+	for deadline := time.Now().Add(40 * time.Second); more < 5 && time.Now().Before(deadline); {
+		n, _ := s.issue(5-more, fmt.Sprintf("AFTER%d", more))
+		more += n
+		time.Sleep(200 * time.Millisecond)
 	}
+	if more != 5 {
+		t.Fatalf("issuing did not unlock after the upload: issued %d", more)
+	}
+}
+
+// TestServiceInstall installs, inspects and removes the OS service. It
+// needs root; where systemd is absent kardianos/service writes a System V
+// init script, which the test checks instead.
+func TestServiceInstall(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("installing a system service needs root")
+	}
+	s := newSite(t, 100)
+	if unit := installedUnit(); unit != "" {
+		t.Skipf("an EBillSync service is already installed here (%s); not touching it", unit)
+	}
+	s.ebill("sync", "install")
+	defer s.ebillErr("sync", "uninstall")
+	unit := installedUnit()
+	if unit == "" {
+		t.Fatal("install wrote no unit file")
+	}
+	text, _ := os.ReadFile(unit)
+	if !strings.Contains(string(text), filepath.Join(s.bin, "ebill")) || !strings.Contains(string(text), s.station) ||
+		!strings.Contains(string(text), "sync") || !strings.Contains(string(text), "run") {
+		t.Fatalf("%s does not run the sync service for this station:\n%s", unit, text)
+	}
+	t.Logf("service definition: %s (systemd present: %v)", unit, strings.Contains(unit, "systemd"))
+	if out := s.ebill("sync", "status"); !strings.Contains(out, "已安装") && !strings.Contains(out, "运行中") {
+		t.Fatalf("status after install: %s", out)
+	}
+	s.ebill("sync", "uninstall")
+	if installedUnit() != "" {
+		t.Fatal("uninstall left the unit file")
+	}
+	if out := s.ebill("sync", "status"); !strings.Contains(out, "未安装") {
+		t.Fatalf("status after uninstall: %s", out)
+	}
+}
+
+func installedUnit() string {
+	for _, f := range []string{"/etc/systemd/system/EBillSync.service", "/etc/init.d/EBillSync"} {
+		if _, err := os.Stat(f); err == nil {
+			return f
+		}
+	}
+	return ""
 }
 
 // TestIssuingWhileTheServiceSyncs: a process issues continuously while the

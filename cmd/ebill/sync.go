@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/kardianos/service"
@@ -220,9 +222,30 @@ func cmdSyncServiceStatus(ctx context.Context, a *app, _ []string) error {
 		return err
 	}
 	st, err := svc.Status()
-	text := map[service.Status]string{service.StatusRunning: "运行中", service.StatusStopped: "已停止"}[st]
-	if err != nil || text == "" {
-		text = "未安装或状态未知"
+	var text string
+	switch {
+	case errors.Is(err, service.ErrNotInstalled), err != nil && runtime.GOOS == "linux" && unitFile() == "":
+		text = "未安装"
+	case err != nil && runtime.GOOS == "linux": // System V init answers "not running" with an error
+		text = "已安装（" + unitFile() + "），未运行"
+	case err != nil:
+		text = "已安装，状态未知（" + err.Error() + "）"
+	case st == service.StatusRunning:
+		text = "运行中"
+	case st == service.StatusStopped:
+		text = "已安装，未运行"
+	default:
+		text = "状态未知"
 	}
 	return a.report(map[string]string{"service": ServiceName, "status": text}, "同步服务 %s：%s\n", ServiceName, text)
+}
+
+// unitFile is the service definition written by install on Linux, or "".
+func unitFile() string {
+	for _, f := range []string{"/etc/systemd/system/" + ServiceName + ".service", "/etc/init.d/" + ServiceName} {
+		if _, err := os.Stat(f); err == nil {
+			return f
+		}
+	}
+	return ""
 }
