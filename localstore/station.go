@@ -378,3 +378,21 @@ func (s *Store) SigningKey(ctx context.Context) (*bill.PrivateKey, error) {
 	}
 	return s.keys.get(pem)
 }
+
+// SetServer changes the server address (and pinned certificate) of an
+// enrolled station: the server moved to another address.
+func (s *Store) SetServer(ctx context.Context, url, fingerprint string) error {
+	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
+		return bill.Errorf(bill.EInvalid, "服务器地址应以 https:// 开头，例如 https://192.168.1.10:8443")
+	}
+	return s.tx(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE station SET server_url = ?, server_fingerprint = ?", url, fingerprint)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotInitialized
+		}
+		return nil
+	})
+}

@@ -103,9 +103,74 @@ func uploadCase(ctx context.Context, name, dsn, dir string, station *localstore.
 	fmt.Printf("%-10s %-34s %10.2f %10.0f\n", name, "raw batched insert (baseline)", base.Seconds(), n/base.Seconds())
 	fmt.Printf("%-10s %-34s %10.2f %10.0f\n", name, "upload: verify + store", up.Seconds(), n/up.Seconds())
 	ratio := base.Seconds() / up.Seconds()
-	fmt.Printf("%-10s ratio %.2f (target ≥ 0.25: %s)   time %.1f s (target ≤ 20 s: %s)\n\n", name, ratio, pass(ratio >= 0.25),
+	fmt.Printf("%-10s ratio %.2f (target ≥ 0.25: %s)   time %.1f s (target ≤ 20 s: %s)\n", name, ratio, pass(ratio >= 0.25),
 		up.Seconds(), pass(up <= 20*time.Second))
+	catchUp, err := catchUpCase(ctx, name, dsn, dir, station, key)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%-10s %-34s %10.2f %10.0f   (vs baseline: %.2f)\n\n", name, "catch-up: sync service to empty outbox",
+		catchUp.Seconds(), n/catchUp.Seconds(), base.Seconds()/catchUp.Seconds())
 	return nil
+}
+
+// catchUpCase runs the real sync service (its runner, as `ebill sync run`
+// does) against a fresh server until the station's outbox is empty.
+func catchUpCase(ctx context.Context, name, dsn, dir string, station *localstore.Store, key *bill.PrivateKey) (time.Duration, error) {
+	dsn, cleanup, err := freshSchema(dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer cleanup()
+	store, err := server.OpenStore(ctx, dsn, dir+"-catchup", server.WithStoreLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	if err := enrollBench(ctx, store, key); err != nil {
+		return 0, err
+	}
+	api := httptest.NewServer(server.NewAPI(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	defer api.Close()
+	// A copy of the station file, so that each database starts from the same full outbox.
+	copyDir := dir + "-station"
+	if err := station.Backup(ctx, filepath.Join(copyDir, localstore.FileName)); err != nil {
+		return 0, err
+	}
+	st, err := localstore.Open(ctx, copyDir)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	if err := st.SetServer(ctx, api.URL, ""); err != nil {
+		return 0, err
+	}
+	svc, err := ebsync.NewService(ctx, st, slog.New(slog.NewTextHandler(io.Discard, nil)), "bench")
+	if err != nil {
+		return 0, err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan time.Duration, 1)
+	start := time.Now()
+	var lastErr error
+	r := &ebsync.Runner{Service: svc, Interval: 50 * time.Millisecond, OnPass: func(rep ebsync.Report) {
+		lastErr = rep.Err
+		if rep.Pending == 0 && rep.Err == nil {
+			select {
+			case done <- time.Since(start):
+			default:
+			}
+			cancel()
+		}
+	}}
+	go r.Run(runCtx)
+	select {
+	case d := <-done:
+		return d, nil
+	case <-time.After(5 * time.Minute):
+		return 0, fmt.Errorf("%s: catch-up did not finish in 5 minutes (last error: %v)", name, lastErr)
+	}
 }
 
 func issueStation(ctx context.Context, dir string, key *bill.PrivateKey, raw string, n int) (*localstore.Store, error) {
@@ -113,7 +178,8 @@ func issueStation(ctx context.Context, dir string, key *bill.PrivateKey, raw str
 	if err != nil {
 		return nil, err
 	}
-	seg := bill.Segment{Code: "35060126", Start: 1, End: int64(n) + 1000}
+	// The segment the server allocates at enrollment (enrollBench: one segment of 1,000,000).
+	seg := bill.Segment{Code: "35060126", Start: 1, End: 1_000_000}
 	_, err = s.Init(ctx, localstore.InitParams{PlaceCode: "P01", UnitName: "基准测试医院", Key: key, Enrollment: &localstore.Enrollment{
 		BillKinds: map[bill.Kind]string{bill.Outpatient: seg.Code}, Segments: []bill.Segment{seg}}})
 	if err != nil {
@@ -207,6 +273,8 @@ func baselineInsert(ctx context.Context, s *server.Store, ps []localstore.Pendin
 	return time.Since(start), nil
 }
 
+var schemaSeq int
+
 // freshSchema gives a PostgreSQL DSN its own schema, dropped by cleanup.
 func freshSchema(dsn string) (string, func(), error) {
 	if dsn == "" {
@@ -216,7 +284,8 @@ func freshSchema(dsn string) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	schema := fmt.Sprintf("ebill_bench_%d", os.Getpid())
+	schemaSeq++
+	schema := fmt.Sprintf("ebill_bench_%d_%d", os.Getpid(), schemaSeq)
 	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
 		db.Close()
 		return "", nil, err

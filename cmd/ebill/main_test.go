@@ -92,6 +92,8 @@ func TestCommandsAndExitCodes(t *testing.T) {
 		{[]string{"issue", "--kind", "dental", "-f", "../../examples/exam.json"}, exitInvalid, "未知的票据种类"},
 		{[]string{"frobnicate"}, exitUsage, "未知命令"},
 		{[]string{"verify"}, 0, "共 6 张"},
+		{[]string{"sync", "once"}, exitInvalid, "单机或演示"},
+		{[]string{"server", "set", "--url", "ftp://x"}, exitInvalid, "https://"},
 		{[]string{"backup", "--to", filepath.Join(d, "backup.db")}, 0, "已备份"},
 		{[]string{"backup", "--to", filepath.Join(d, "backup.db")}, exitInvalid, "已存在"},
 	}

@@ -249,3 +249,22 @@ func unitFile() string {
 	}
 	return ""
 }
+
+func cmdServer(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 || args[0] != "set" {
+		fmt.Fprintln(a.stderr, "用法：ebill server set --url https://服务器:8443 [--fingerprint 证书指纹]")
+		return errUsage
+	}
+	fs := a.newFlags("server set", "--url https://服务器:8443 [--fingerprint 证书指纹]")
+	url := fs.String("url", "", "服务器新地址")
+	fingerprint := fs.String("fingerprint", "", "服务器证书指纹（自签名证书时填写）")
+	if err := a.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	return a.withStore(ctx, func(s *localstore.Store) error {
+		if err := s.SetServer(ctx, *url, *fingerprint); err != nil {
+			return err
+		}
+		return a.report(map[string]string{"server": *url}, "服务器地址已改为 %s；请执行 ebill sync once 确认能够连接。\n", *url)
+	})
+}
