@@ -240,8 +240,9 @@ type Status struct {
 	Usage         []bill.Usage
 	Pending       int
 	PendingAmount bill.Money
-	OldestPending time.Time // zero when nothing is pending
-	Rejected      int       // bills the server refused; they need the administrator
+	OldestPending time.Time     // zero when nothing is pending
+	Rejected      int           // bills the server refused; they need the administrator
+	TimeLeft      time.Duration // until the offline time limit stops issuing; 0 when nothing is pending or no limit
 	Stock         []CodeStock
 	Paper         []PaperPosition
 	Warnings      []string
@@ -259,6 +260,9 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	now := s.now()
+	if !out.OldestPending.IsZero() && out.Limits.MaxHours > 0 {
+		out.TimeLeft = max(out.OldestPending.Add(time.Duration(out.Limits.MaxHours)*time.Hour).Sub(now), 0)
+	}
 	out.Usage = out.Limits.Usages(bill.OfflineState{Count: out.Pending, Amount: out.PendingAmount, Oldest: out.OldestPending}, now)
 	for _, u := range out.Usage {
 		if u.Ratio >= 1 {

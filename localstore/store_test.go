@@ -471,3 +471,15 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 		t.Fatalf("backup verify: %+v %v", rep, err)
 	}
 }
+
+func TestStatusTimeLeft(t *testing.T) {
+	clock := &testClock{t: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}
+	s, _ := newDemoStore(t, WithClock(clock.now))
+	ctx := context.Background()
+	mustIssue(t, s, bill.Registration, example(t, "registration.json"))
+	clock.add(10 * time.Hour)
+	st, err := s.Status(ctx)
+	if err != nil || st.TimeLeft != 62*time.Hour {
+		t.Fatalf("time left %v, want 62h (72h limit, oldest 10h ago): %v", st.TimeLeft, err)
+	}
+}

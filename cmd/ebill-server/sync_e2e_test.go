@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -410,5 +411,41 @@ func TestIssuingWhileTheServiceSyncs(t *testing.T) {
 	n, mx, ok := s.ledger()
 	if n != total || mx != total || !ok {
 		t.Fatalf("server holds %d bills (last %d, contiguous %v)", n, mx, ok)
+	}
+}
+
+// TestTamperedBillRefused: a bill row edited in the station file is refused
+// by the server process, flagged at the station, and nothing after it is
+// accepted out of chain order.
+func TestTamperedBillRefused(t *testing.T) {
+	s := newSite(t, 1000)
+	if n, err := s.issue(5, "TAM"); err != nil || n != 5 {
+		t.Fatalf("issued %d: %v", n, err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(s.station, localstore.FileName))
+	mustDo(t, err)
+	for _, q := range []string{"DROP TRIGGER bills_no_update",
+		"UPDATE bills SET content = CAST(REPLACE(CAST(content AS TEXT), '王五', '王六') AS BLOB) WHERE seq = 3"} {
+		_, err := db.Exec(q)
+		mustDo(t, err)
+	}
+	db.Close()
+	out, err := s.ebillErr("sync", "once")
+	if err == nil || !strings.Contains(out, "拒收") {
+		t.Fatalf("sync over a tampered bill: %v\n%s", err, out)
+	}
+	if n, mx, _ := s.ledger(); n != 2 || mx != 2 {
+		t.Fatalf("server holds %d bills up to seq %d, want the 2 before the tampered one", n, mx)
+	}
+	status := s.ebill("status")
+	if !strings.Contains(status, `"rejected": 1`) || !strings.Contains(status, "拒收") {
+		t.Fatalf("station status does not flag the refused bill:\n%s", status)
+	}
+	s.ebillErr("sync", "once")
+	if n, _, _ := s.ledger(); n != 2 {
+		t.Fatalf("bills after the refused one were accepted: server holds %d", n)
+	}
+	if out, err := s.ebillErr("verify"); err == nil || !strings.Contains(out, "第 3") && !strings.Contains(out, "0000000003") {
+		t.Fatalf("local verify does not name the tampered bill: %v\n%s", err, out)
 	}
 }

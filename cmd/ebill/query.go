@@ -190,7 +190,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 		if a.json {
 			a.printJSON(map[string]any{"placeCode": st.Station.PlaceCode, "serverUrl": st.Station.ServerURL,
 				"pending": st.Pending, "pendingAmount": st.PendingAmount, "oldestPending": beijing(st.OldestPending),
-				"rejected": st.Rejected, "limits": st.Limits, "usage": st.Usage, "stock": nonNil(st.Stock),
+				"rejected": st.Rejected, "offlineHoursLeft": st.TimeLeft.Hours(), "limits": st.Limits, "usage": st.Usage, "stock": nonNil(st.Stock),
 				"paper": nonNil(st.Paper), "warnings": nonNil(st.Warnings), "bills": st.Station.ChainSeq})
 			return nil
 		}
@@ -218,7 +218,11 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 		for _, u := range st.Usage {
 			a.printf("  %-6s %s / %s（%.0f%%）\n", u.Name, u.Used, u.Limit, u.Ratio*100)
 		}
-		a.printf("  单张上限 %s 元\n\n号段库存：\n", st.Limits.MaxSingle)
+		a.printf("  单张上限 %s 元\n", st.Limits.MaxSingle)
+	if st.TimeLeft > 0 {
+		a.printf("  距离线时长上限还有 %.1f 小时\n", st.TimeLeft.Hours())
+	}
+	a.printf("\n号段库存：\n")
 		for _, cs := range st.Stock {
 			a.printf("  %s  剩余 %d 个号码%s\n", cs.BillCode, cs.Remaining, yesNo(cs.Alert, "  ⚠ 库存预警", ""))
 		}
