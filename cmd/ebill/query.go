@@ -219,10 +219,10 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 			a.printf("  %-6s %s / %s（%.0f%%）\n", u.Name, u.Used, u.Limit, u.Ratio*100)
 		}
 		a.printf("  单张上限 %s 元\n", st.Limits.MaxSingle)
-	if st.TimeLeft > 0 {
-		a.printf("  距离线时长上限还有 %.1f 小时\n", st.TimeLeft.Hours())
-	}
-	a.printf("\n号段库存：\n")
+		if st.TimeLeft > 0 {
+			a.printf("  距离线时长上限还有 %.1f 小时\n", st.TimeLeft.Hours())
+		}
+		a.printf("\n号段库存：\n")
 		for _, cs := range st.Stock {
 			a.printf("  %s  剩余 %d 个号码%s\n", cs.BillCode, cs.Remaining, yesNo(cs.Alert, "  ⚠ 库存预警", ""))
 		}
