@@ -14,34 +14,48 @@ import (
 )
 
 // MarkSynced records that the server acknowledged the bills with these ids:
-// they leave the outbox and stop counting against the offline limits. Ids
-// already acknowledged are skipped, so a replayed acknowledgement is a no-op.
-// It returns how many bills it newly marked.
+// they leave the outbox for acks and stop counting against the offline
+// limits. Ids already acknowledged are skipped, so a replayed
+// acknowledgement is a no-op. It returns how many bills it newly marked.
 func (s *Store) MarkSynced(ctx context.Context, ids []string) (int, error) {
 	marked := 0
-	err := s.tx(ctx, func(tx *wtx) error {
-		marked = 0
-		now := nowMillis(s.now())
-		for _, id := range ids {
-			var seq, total int64
-			err := tx.QueryRowContext(ctx, `DELETE FROM outbox WHERE seq = (SELECT seq FROM bills WHERE id = ?)
-				RETURNING seq, (SELECT ABS(total) FROM bills WHERE seq = outbox.seq)`, id).Scan(&seq, &total)
-			if err == sql.ErrNoRows {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO acks (seq, acked_at) VALUES (?, ?)", seq, now); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE station SET unsynced_count = unsynced_count - 1,
-				unsynced_amount = unsynced_amount - ?`, total); err != nil {
-				return err
-			}
-			marked++
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		n, err := s.markSynced(ctx, chunk)
+		if err != nil {
+			return marked, err
 		}
-		_, err := tx.ExecContext(ctx, "UPDATE station SET oldest_unsynced = (SELECT created_at FROM outbox ORDER BY seq LIMIT 1)")
+		marked += n
+	}
+	return marked, nil
+}
+
+func (s *Store) markSynced(ctx context.Context, ids []string) (int, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	in := "(SELECT seq FROM bills WHERE id IN (" + placeholders(len(ids)) + "))"
+	marked := 0
+	err := s.tx(ctx, func(tx *wtx) error {
+		var amount int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(ABS(b.total)), 0) FROM outbox o JOIN bills b ON b.seq = o.seq
+			WHERE o.seq IN `+in, args...).Scan(&marked, &amount); err != nil {
+			return err
+		}
+		if marked == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO acks (seq, acked_at) SELECT seq, ? FROM outbox WHERE seq IN "+in,
+			append([]any{nowMillis(s.now())}, args...)...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE seq IN "+in, args...); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE station SET unsynced_count = unsynced_count - ?, unsynced_amount = unsynced_amount - ?,
+			oldest_unsynced = (SELECT created_at FROM outbox ORDER BY seq LIMIT 1)`, marked, amount)
 		return err
 	})
 	return marked, err
