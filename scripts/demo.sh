@@ -29,7 +29,7 @@ fi
 
 $srv serve --addr "$addr" > "$data/server.log" 2>&1 &
 server_pid=$!
-trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
+trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
 	grep -q '"ebill-server started"' "$data/server.log" 2>/dev/null && break
 	kill -0 $server_pid 2>/dev/null || { cat "$data/server.log"; exit 1; }
