@@ -79,8 +79,8 @@ func (s *Store) allocateTx(ctx context.Context, t *dbtx, p *Point, billCode, req
 		return seg, false, errStockMoved
 	}
 	seg = wire.Segment{ID: uuid.Must(uuid.NewV7()).String(), BillCode: billCode, Start: next, End: last}
-	_, err = t.exec(ctx, `INSERT INTO segments (id, point_code, bill_code, start_no, end_no, stock_id, request_id, allocated_at)
-		VALUES (?,?,?,?,?,?,?,?)`, seg.ID, p.Code, billCode, seg.Start, seg.End, stockID, requestID, s.millis())
+	_, err = t.exec(ctx, `INSERT INTO segments (id, point_code, epoch, bill_code, start_no, end_no, stock_id, request_id, allocated_at)
+		VALUES (?,?,?,?,?,?,?,?,?)`, seg.ID, p.Code, p.Epoch, billCode, seg.Start, seg.End, stockID, requestID, s.millis())
 	return seg, err == nil, err
 }
 
@@ -88,13 +88,14 @@ func (s *Store) allocateTx(ctx context.Context, t *dbtx, p *Point, billCode, req
 type SegmentInfo struct {
 	wire.Segment
 	Point       string    `json:"point"`
+	Epoch       int64     `json:"epoch"` // the enrollment of the point it was allocated to
 	Used        int64     `json:"used"` // bills the ledger holds in it
 	AllocatedAt time.Time `json:"allocatedAt"`
 }
 
 // Segments lists allocated segments, of one point or of all ("").
 func (s *Store) Segments(ctx context.Context, point string) ([]SegmentInfo, error) {
-	q := `SELECT sg.id, sg.bill_code, sg.start_no, sg.end_no, sg.point_code, sg.allocated_at,
+	q := `SELECT sg.id, sg.bill_code, sg.start_no, sg.end_no, sg.point_code, sg.epoch, sg.allocated_at,
 		(SELECT COUNT(*) FROM bills b WHERE b.bill_code = sg.bill_code AND b.bill_no BETWEEN sg.start_no AND sg.end_no)
 		FROM segments sg`
 	var args []any
@@ -111,7 +112,7 @@ func (s *Store) Segments(ctx context.Context, point string) ([]SegmentInfo, erro
 	for rows.Next() {
 		var si SegmentInfo
 		var at int64
-		if err := rows.Scan(&si.ID, &si.BillCode, &si.Start, &si.End, &si.Point, &at, &si.Used); err != nil {
+		if err := rows.Scan(&si.ID, &si.BillCode, &si.Start, &si.End, &si.Point, &si.Epoch, &at, &si.Used); err != nil {
 			return nil, err
 		}
 		si.AllocatedAt = time.UnixMilli(at).UTC()

@@ -318,7 +318,9 @@ func (s *Store) Pull(ctx context.Context, point string, since int64) (*wire.Pull
 		return nil, err
 	}
 	for _, sg := range segs {
-		resp.Segments = append(resp.Segments, sg.Segment)
+		if sg.Epoch == p.Epoch { // a re-enrolled point's new station does not get the old station's numbers
+			resp.Segments = append(resp.Segments, sg.Segment)
+		}
 	}
 	resp.MasterData, err = s.MasterDataSince(ctx, point, since)
 	return resp, err

@@ -306,6 +306,19 @@ func TestEnroll(t *testing.T) {
 		if !p.Active() || p.Epoch != 2 || p.PublicKey != pub2 || resp2.Segments[0].Start == resp.Segments[0].Start {
 			t.Fatalf("re-enrolled point %+v, segments %+v", p, resp2.Segments)
 		}
+		// The new station is never handed the old station's numbers.
+		pull, err := s.Pull(ctx, "P01", 0)
+		must(t, err)
+		for _, sg := range pull.Segments {
+			for _, old := range resp.Segments {
+				if sg.ID == old.ID {
+					t.Fatalf("the re-enrolled station pulls the old station's segment %+v", sg)
+				}
+			}
+		}
+		if len(pull.Segments) != len(resp2.Segments) {
+			t.Fatalf("pull after re-enrollment %+v, want %+v", pull.Segments, resp2.Segments)
+		}
 		if _, err := s.Enroll(ctx, wire.EnrollRequest{Code: "NOPE2345", PublicKey: pub, Proof: proof}); bill.ErrorCode(err) != bill.EInvalid {
 			t.Fatalf("unknown code (proof fails first): %v", err)
 		}

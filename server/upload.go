@@ -169,7 +169,7 @@ func (s *Store) newUploadBatch(ctx context.Context, t *dbtx, point string, bills
 		}
 		rows.Close()
 	}
-	rows, err := t.query(ctx, "SELECT bill_code, start_no, end_no FROM segments WHERE point_code = ?", point)
+	rows, err := t.query(ctx, "SELECT bill_code, start_no, end_no FROM segments WHERE point_code = ? AND epoch = ?", point, p.Epoch)
 	if err != nil {
 		return nil, err
 	}

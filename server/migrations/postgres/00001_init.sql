@@ -51,6 +51,7 @@ CREATE TABLE enroll_codes (
 CREATE TABLE segments (
     id           TEXT PRIMARY KEY,
     point_code   TEXT    NOT NULL REFERENCES points (code),
+    epoch        BIGINT NOT NULL,               -- the enrollment it was allocated to
     bill_code    TEXT    NOT NULL,
     start_no     BIGINT NOT NULL,
     end_no       BIGINT NOT NULL,

@@ -51,6 +51,7 @@ CREATE TABLE enroll_codes (
 CREATE TABLE segments (
     id           TEXT PRIMARY KEY,
     point_code   TEXT    NOT NULL REFERENCES points (code),
+    epoch        INTEGER NOT NULL,               -- the enrollment it was allocated to
     bill_code    TEXT    NOT NULL,
     start_no     INTEGER NOT NULL,
     end_no       INTEGER NOT NULL,
