@@ -89,7 +89,7 @@ type SegmentInfo struct {
 	wire.Segment
 	Point       string    `json:"point"`
 	Epoch       int64     `json:"epoch"` // the enrollment of the point it was allocated to
-	Used        int64     `json:"used"` // bills the ledger holds in it
+	Used        int64     `json:"used"`  // bills the ledger holds in it
 	AllocatedAt time.Time `json:"allocatedAt"`
 }
 
