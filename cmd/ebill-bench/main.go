@@ -245,7 +245,7 @@ func printTable(base, issue result, payload, n, rounds int) {
 	}
 	ratio := issue.rate() / base.rate()
 	p99 := issue.pct(0.99)
-	fmt.Printf("\nratio issue/baseline (ops/s): %.2f   target ≥ 0.50: %s\n", ratio, pass(ratio >= 0.5))
+	fmt.Printf("\nratio issue/baseline (ops/s): %.3f   target ≥ 0.50: %s\n", ratio, pass(ratio >= 0.5))
 	fmt.Printf("issue p99: %s ms             target ≤ 10 ms: %s\n", ms(p99), pass(p99 <= 10*time.Millisecond))
 }
 

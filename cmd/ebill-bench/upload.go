@@ -103,7 +103,7 @@ func uploadCase(ctx context.Context, name, dsn, dir string, station *localstore.
 	fmt.Printf("%-10s %-34s %10.2f %10.0f\n", name, "raw batched insert (baseline)", base.Seconds(), n/base.Seconds())
 	fmt.Printf("%-10s %-34s %10.2f %10.0f\n", name, "upload: verify + store", up.Seconds(), n/up.Seconds())
 	ratio := base.Seconds() / up.Seconds()
-	fmt.Printf("%-10s ratio %.2f (target ≥ 0.25: %s)   time %.1f s (target ≤ 20 s: %s)\n", name, ratio, pass(ratio >= 0.25),
+	fmt.Printf("%-10s ratio %.3f (target ≥ 0.25: %s)   time %.1f s (target ≤ 20 s: %s)\n", name, ratio, pass(ratio >= 0.25),
 		up.Seconds(), pass(up <= 20*time.Second))
 	catchUp, err := catchUpCase(ctx, name, dsn, dir, station, key)
 	if err != nil {
