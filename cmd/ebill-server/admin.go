@@ -31,7 +31,7 @@ func sub(a *app, name string, args []string, subs map[string]func([]string) erro
 	for n := range subs {
 		names = append(names, n)
 	}
-	fmt.Fprintf(a.stderr, "用法：ebill-server %s %s … （ebill-server %s <子命令> -h 查看参数）\n", name, strings.Join(names, "|"), name)
+	fmt.Fprintf(a.Stderr, "用法：ebill-server %s %s … （ebill-server %s <子命令> -h 查看参数）\n", name, strings.Join(names, "|"), name)
 	return errUsage
 }
 
@@ -49,7 +49,7 @@ func cmdUnit(ctx context.Context, a *app, args []string) error {
 				if err := s.SetUnit(ctx, u); err != nil {
 					return err
 				}
-				return a.report(u, "开票单位：%s %s\n", u.Name, u.CreditCode)
+				return a.Report(u, "开票单位：%s %s\n", u.Name, u.CreditCode)
 			})
 		},
 	})
@@ -72,7 +72,7 @@ func cmdKind(ctx context.Context, a *app, args []string) error {
 				if err := s.SetBillKind(ctx, k, *code); err != nil {
 					return err
 				}
-				return a.report(map[string]string{"kind": string(k), "billCode": *code}, "%s票据使用票据代码 %s\n", k.Name(), *code)
+				return a.Report(map[string]string{"kind": string(k), "billCode": *code}, "%s票据使用票据代码 %s\n", k.Name(), *code)
 			})
 		},
 		"list": func(args []string) error {
@@ -81,13 +81,13 @@ func cmdKind(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				if a.json {
-					a.printJSON(kinds)
+				if a.JSON {
+					a.PrintJSON(kinds)
 					return nil
 				}
 				for _, k := range bill.Kinds {
 					if c, ok := kinds[k]; ok {
-						fmt.Fprintf(a.stdout, "%s  %s\n", k.Name(), c)
+						fmt.Fprintf(a.Stdout, "%s  %s\n", k.Name(), c)
 					}
 				}
 				return nil
@@ -113,7 +113,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				return a.report(map[string]any{"id": id, "kind": *kind, "code": r.Code, "from": r.Start, "to": r.End, "count": r.Len()},
+				return a.Report(map[string]any{"id": id, "kind": *kind, "code": r.Code, "from": r.Start, "to": r.End, "count": r.Len()},
 					"已入库 %s %s，共 %d 个号码。\n", *kind, r, r.Len())
 			})
 		},
@@ -123,11 +123,11 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				if a.json {
-					a.printJSON(nonNil(stock))
+				if a.JSON {
+					a.PrintJSON(nonNil(stock))
 					return nil
 				}
-				w := textout.NewTable(a.stdout)
+				w := textout.NewTable(a.Stdout)
 				fmt.Fprintln(w, "种类\t代码\t入库\t已分配\t剩余")
 				for _, c := range stock {
 					fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\n", c.Kind, c.Code, c.Received, c.Allocated, c.Remaining)
@@ -152,7 +152,7 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 				if err := s.AddPoint(ctx, code, *name, *kind); err != nil {
 					return err
 				}
-				return a.report(map[string]string{"code": code, "name": *name, "kind": *kind}, "已添加开票点 %s %s（%s）\n", code, *name, *kind)
+				return a.Report(map[string]string{"code": code, "name": *name, "kind": *kind}, "已添加开票点 %s %s（%s）\n", code, *name, *kind)
 			})
 		},
 		"set": func(args []string) error {
@@ -202,7 +202,7 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 				if err := s.SetPointSettings(ctx, code, st); err != nil {
 					return err
 				}
-				return a.report(st, "开票点 %s 设置已更新：号段 %d，补号阈值 %d，预警 %d，离线 %d 小时 / %d 张 / %s 元，单张 %s 元\n",
+				return a.Report(st, "开票点 %s 设置已更新：号段 %d，补号阈值 %d，预警 %d，离线 %d 小时 / %d 张 / %s 元，单张 %s 元\n",
 					code, st.SegmentSize, st.RefillThreshold, st.StockAlert, st.Limits.MaxHours, st.Limits.MaxCount, st.Limits.MaxAmount, st.Limits.MaxSingle)
 			})
 		},
@@ -212,11 +212,11 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				if a.json {
-					a.printJSON(nonNil(points))
+				if a.JSON {
+					a.PrintJSON(nonNil(points))
 					return nil
 				}
-				w := textout.NewTable(a.stdout)
+				w := textout.NewTable(a.Stdout)
 				fmt.Fprintln(w, "编码\t名称\t类型\t注册状态\t已上传票据")
 				for _, p := range points {
 					state := "未注册"
@@ -242,7 +242,7 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				return a.report(map[string]string{"point": code, "code": c, "expiresAt": beijing(expires)},
+				return a.Report(map[string]string{"point": code, "code": c, "expiresAt": beijing(expires)},
 					"开票点 %s 的注册码：%s（一次有效，%s 前使用）\n在收费电脑上执行：ebill enroll --server <服务器地址> --code %s --fingerprint <证书指纹>\n",
 					code, c, beijing(expires), c)
 			})
@@ -257,7 +257,7 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 				if err := s.Revoke(ctx, code); err != nil {
 					return err
 				}
-				return a.report(map[string]string{"point": code, "status": "revoked"}, "已撤销开票点 %s 的收费电脑；可重新生成注册码注册新电脑。\n", code)
+				return a.Report(map[string]string{"point": code, "status": "revoked"}, "已撤销开票点 %s 的收费电脑；可重新生成注册码注册新电脑。\n", code)
 			})
 		},
 	})
@@ -276,11 +276,11 @@ func cmdSegment(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				if a.json {
-					a.printJSON(nonNil(segs))
+				if a.JSON {
+					a.PrintJSON(nonNil(segs))
 					return nil
 				}
-				w := textout.NewTable(a.stdout)
+				w := textout.NewTable(a.Stdout)
 				fmt.Fprintln(w, "开票点\t票据代码\t起始号码\t终止号码\t已上传\t分配时间")
 				for _, sg := range segs {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", sg.Point, sg.BillCode, bill.FormatBillNo(sg.Start),
@@ -319,11 +319,11 @@ func cmdBill(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				if a.json {
-					a.printJSON(nonNil(bills))
+				if a.JSON {
+					a.PrintJSON(nonNil(bills))
 					return nil
 				}
-				w := textout.NewTable(a.stdout)
+				w := textout.NewTable(a.Stdout)
 				fmt.Fprintln(w, "开票时间\t开票点\t票据代码\t票据号码\t校验码\t种类\t交款人\t金额\t冲销原票据")
 				for _, b := range bills {
 					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", beijing(b.IssuedAt), b.Point, b.BillCode, b.BillNo,
@@ -348,16 +348,16 @@ func cmdBill(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				if a.json {
-					a.printJSON(b)
+				if a.JSON {
+					a.PrintJSON(b)
 					return nil
 				}
 				set := b.Bill.Settlement
-				fmt.Fprintf(a.stdout, "%s %s  校验码 %s  %s票据  开票点 %s  链序号 %d\n开票时间 %s  上传时间 %s\n交款人 %s  证件号 %s  金额 %s 元（%s）\n业务流水号 %s  收款人 %s\n",
+				fmt.Fprintf(a.Stdout, "%s %s  校验码 %s  %s票据  开票点 %s  链序号 %d\n开票时间 %s  上传时间 %s\n交款人 %s  证件号 %s  金额 %s 元（%s）\n业务流水号 %s  收款人 %s\n",
 					b.BillCode, b.BillNo, b.CheckCode, b.Kind.Name(), b.Point, b.Seq, beijing(b.IssuedAt), beijing(b.ReceivedAt),
 					set.Payer, bill.MaskID(string(set.IDCardNo)), set.TotalAmt, set.TotalAmt.Capitals(), set.BusNo, set.Payee)
 				if b.Bill.Red != nil {
-					fmt.Fprintf(a.stdout, "红字票据：冲销 %s %s，原因：%s\n", b.Bill.Red.OrigBillCode, b.Bill.Red.OrigBillNo, b.Bill.Red.Reason)
+					fmt.Fprintf(a.Stdout, "红字票据：冲销 %s %s，原因：%s\n", b.Bill.Red.OrigBillCode, b.Bill.Red.OrigBillNo, b.Bill.Red.Reason)
 				}
 				return nil
 			})
@@ -378,15 +378,15 @@ func cmdConflict(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				if a.json {
-					a.printJSON(nonNil(cs))
+				if a.JSON {
+					a.PrintJSON(nonNil(cs))
 					return nil
 				}
 				for _, c := range cs {
-					fmt.Fprintf(a.stdout, "%s  第 %d 张  %s %s  %s\n", c.Point, c.Seq, c.BillCode, bill.FormatBillNo(c.BillNo), c.Reason)
+					fmt.Fprintf(a.Stdout, "%s  第 %d 张  %s %s  %s\n", c.Point, c.Seq, c.BillCode, bill.FormatBillNo(c.BillNo), c.Reason)
 				}
 				if len(cs) == 0 {
-					fmt.Fprintln(a.stdout, "没有冲突记录。")
+					fmt.Fprintln(a.Stdout, "没有冲突记录。")
 				}
 				return nil
 			})
@@ -424,7 +424,7 @@ func cmdUser(ctx context.Context, a *app, args []string) error {
 			}
 			password := os.Getenv("EBILL_PASSWORD")
 			if password == "" {
-				fmt.Fprint(a.stderr, "请输入初始密码（至少8位）：")
+				fmt.Fprint(a.Stderr, "请输入初始密码（至少8位）：")
 				line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 				password = strings.TrimRight(line, "\r\n")
 			}
@@ -437,7 +437,7 @@ func cmdUser(ctx context.Context, a *app, args []string) error {
 				for _, r := range u.Roles {
 					names = append(names, server.RoleNames[r])
 				}
-				return a.report(u, "已添加用户 %s %s（%s）\n", u.Login, u.Name, strings.Join(names, "、"))
+				return a.Report(u, "已添加用户 %s %s（%s）\n", u.Login, u.Name, strings.Join(names, "、"))
 			})
 		},
 		"list": func(args []string) error {
@@ -446,11 +446,11 @@ func cmdUser(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				if a.json {
-					a.printJSON(nonNil(users))
+				if a.JSON {
+					a.PrintJSON(nonNil(users))
 					return nil
 				}
-				w := textout.NewTable(a.stdout)
+				w := textout.NewTable(a.Stdout)
 				fmt.Fprintln(w, "登录名\t姓名\t角色\t状态")
 				for _, u := range users {
 					var names []string
@@ -479,11 +479,11 @@ func cmdAudit(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				if a.json {
-					a.printJSON(nonNil(recs))
+				if a.JSON {
+					a.PrintJSON(nonNil(recs))
 					return nil
 				}
-				w := textout.NewTable(a.stdout)
+				w := textout.NewTable(a.Stdout)
 				fmt.Fprintln(w, "序号\t时间\t操作人\t来源\t操作\t对象\t详情")
 				for _, r := range recs {
 					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, beijing(r.At), r.Actor, r.Remote, r.Action, r.Target, r.Detail)
@@ -497,7 +497,7 @@ func cmdAudit(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				return a.report(map[string]any{"valid": true, "records": n}, "审计记录校验通过：共 %d 条，哈希链完整。\n", n)
+				return a.Report(map[string]any{"valid": true, "records": n}, "审计记录校验通过：共 %d 条，哈希链完整。\n", n)
 			})
 		},
 	})
@@ -521,7 +521,7 @@ func cmdItem(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				return a.report(map[string]int{"imported": n}, "已导入 %d 个收费项目，收费电脑同步后生效。\n", n)
+				return a.Report(map[string]int{"imported": n}, "已导入 %d 个收费项目，收费电脑同步后生效。\n", n)
 			})
 		},
 	})
@@ -541,7 +541,7 @@ func cmdPayChannel(ctx context.Context, a *app, args []string) error {
 				if err := s.SetPayChannel(ctx, code, *name, *disabled); err != nil {
 					return err
 				}
-				return a.report(map[string]any{"code": code, "name": *name, "disabled": *disabled}, "交费渠道 %s %s 已保存。\n", code, *name)
+				return a.Report(map[string]any{"code": code, "name": *name, "disabled": *disabled}, "交费渠道 %s %s 已保存。\n", code, *name)
 			})
 		},
 	})
@@ -561,7 +561,7 @@ func cmdMessage(ctx context.Context, a *app, args []string) error {
 				if err := s.PostMessage(ctx, *point, *title, *body); err != nil {
 					return err
 				}
-				return a.report(map[string]string{"title": *title}, "消息已发送，收费电脑同步后可见。\n")
+				return a.Report(map[string]string{"title": *title}, "消息已发送，收费电脑同步后可见。\n")
 			})
 		},
 	})

@@ -6,8 +6,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/server"
 )
 
@@ -35,13 +34,11 @@ func main() {
 	os.Exit(code)
 }
 
+// app holds what every command needs: where the data is, and the output.
 type app struct {
+	cli.Out
 	dataDir string
 	dsn     string
-	json    bool
-	stdout  io.Writer
-	stderr  io.Writer
-	log     *slog.Logger
 }
 
 type command struct {
@@ -71,24 +68,24 @@ var commands = []command{
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	a := &app{Out: cli.Out{Prog: "ebill-server", Stdout: stdout, Stderr: stderr}}
 	fs := flag.NewFlagSet("ebill-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&a.dataDir, "data", envOr(getenv, "EBILL_SERVER_DATA", "ebill-server-data"), "数据目录（SQLite 数据库、证书）；环境变量 EBILL_SERVER_DATA")
 	fs.StringVar(&a.dsn, "db", getenv("EBILL_DB"), "PostgreSQL 连接串 postgres://…；不填则使用数据目录中的 SQLite；环境变量 EBILL_DB")
-	fs.BoolVar(&a.json, "json", false, "以 JSON 输出")
+	fs.BoolVar(&a.JSON, "json", false, "以 JSON 输出")
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	a.log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a.Log = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if fs.NArg() == 0 {
 		usage(stderr, fs)
 		return 2
 	}
 	for _, c := range commands {
 		if c.name == fs.Arg(0) {
-			return a.finish(c.run(cliActor(ctx), a, fs.Args()[1:]))
+			return a.Finish(c.run(cliActor(ctx), a, fs.Args()[1:]))
 		}
 	}
 	fmt.Fprintf(stderr, "未知命令 %q。\n\n", fs.Arg(0))
@@ -112,53 +109,10 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 }
 
-var errUsage = errors.New("usage")
-
-func (a *app) finish(err error) int {
-	if err == nil {
-		return 0
-	}
-	if errors.Is(err, errUsage) {
-		return 2
-	}
-	code := bill.ErrorCode(err)
-	msg := bill.ErrorMessage(err)
-	if code == bill.EInternal {
-		msg += "（详情：" + err.Error() + "）"
-	}
-	if a.json {
-		a.printJSON(map[string]any{"error": map[string]string{"code": code, "message": msg}})
-	}
-	fmt.Fprintln(a.stderr, "错误："+msg)
-	switch code {
-	case bill.EInvalid:
-		return 3
-	case bill.EConflict, bill.ENotFound, bill.EAlreadyReversed:
-		return 4
-	case bill.ENoStock:
-		return 5
-	}
-	return 1
-}
-
-func (a *app) printJSON(v any) {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-func (a *app) report(v any, format string, args ...any) error {
-	if a.json {
-		a.printJSON(v)
-	} else {
-		fmt.Fprintf(a.stdout, format, args...)
-	}
-	return nil
-}
+var errUsage = cli.ErrUsage
 
 func (a *app) open(ctx context.Context) (*server.Store, error) {
-	return server.OpenStore(ctx, a.dsn, a.dataDir, server.WithStoreLogger(a.log))
+	return server.OpenStore(ctx, a.dsn, a.dataDir, server.WithStoreLogger(a.Log))
 }
 
 // cliActor is who makes changes from the command line, for the audit trail.
@@ -180,38 +134,10 @@ func (a *app) withStore(ctx context.Context, fn func(*server.Store) error) error
 	return fn(s)
 }
 
-func (a *app) flags(name, usageLine string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(a.stderr, "用法：ebill-server %s %s\n\n参数：\n", name, usageLine)
-		fs.PrintDefaults()
-	}
-	return fs
-}
+func (a *app) flags(name, usageLine string) *flag.FlagSet { return a.Flags(name, usageLine) }
 
-// parse parses flags that may follow one leading positional argument
-// (`point add P01 --name …`); it returns that argument.
 func (a *app) parse(fs *flag.FlagSet, args []string, positional bool) (string, error) {
-	var pos string
-	if positional && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		pos, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return "", errUsage
-	}
-	if fs.NArg() > 0 {
-		if positional && pos == "" && fs.NArg() == 1 {
-			return fs.Arg(0), nil
-		}
-		fmt.Fprintf(a.stderr, "多余的参数：%s\n", strings.Join(fs.Args(), " "))
-		return "", errUsage
-	}
-	if positional && pos == "" {
-		fs.Usage()
-		return "", errUsage
-	}
-	return pos, nil
+	return a.Parse(fs, args, positional)
 }
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
@@ -233,7 +159,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return bill.Errorf(bill.EInvalid, "无法监听 %s：%v", *addr, err)
 	}
-	srv := &http.Server{Handler: server.NewAPI(store, a.log), ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: server.NewAPI(store, a.Log), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	scheme, fingerprint := "http", ""
 	if !*insecure {
@@ -247,8 +173,8 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String()
-	a.log.Info("ebill-server started", "url", url, "database", store.Dialect(), "fingerprint", fingerprint, "version", Version)
-	a.report(map[string]string{"url": url, "fingerprint": fingerprint, "database": store.Dialect()},
+	a.Log.Info("ebill-server started", "url", url, "database", store.Dialect(), "fingerprint", fingerprint, "version", Version)
+	a.Report(map[string]string{"url": url, "fingerprint": fingerprint, "database": store.Dialect()},
 		"ebill-server 已启动：%s（数据库 %s）\n证书指纹：%s\n", url, store.Dialect(), fingerprint)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -259,7 +185,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	a.log.Info("ebill-server stopping")
+	a.Log.Info("ebill-server stopping")
 	return srv.Shutdown(shutdown)
 }
 
@@ -280,7 +206,7 @@ func loadCert(dataDir, certFile, keyFile, hosts string) (tls.Certificate, error)
 
 func cmdTLS(_ context.Context, a *app, args []string) error {
 	if len(args) != 1 || args[0] != "fingerprint" {
-		fmt.Fprintln(a.stderr, "用法：ebill-server tls fingerprint")
+		fmt.Fprintln(a.Stderr, "用法：ebill-server tls fingerprint")
 		return errUsage
 	}
 	cert, err := server.SelfSignedCert(a.dataDir, nil)
@@ -288,12 +214,12 @@ func cmdTLS(_ context.Context, a *app, args []string) error {
 		return err
 	}
 	fp := server.Fingerprint(cert)
-	return a.report(map[string]string{"fingerprint": fp}, "%s\n", fp)
+	return a.Report(map[string]string{"fingerprint": fp}, "%s\n", fp)
 }
 
 func cmdMigrate(ctx context.Context, a *app, args []string) error {
 	return a.withStore(ctx, func(s *server.Store) error {
-		return a.report(map[string]string{"database": s.Dialect(), "status": "ok"}, "数据库结构已是最新（%s）。\n", s.Dialect())
+		return a.Report(map[string]string{"database": s.Dialect(), "status": "ok"}, "数据库结构已是最新（%s）。\n", s.Dialect())
 	})
 }
 
@@ -310,10 +236,10 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 		if err := s.Backup(ctx, *to); err != nil {
 			return err
 		}
-		return a.report(map[string]string{"backup": *to}, "已备份到 %s\n", *to)
+		return a.Report(map[string]string{"backup": *to}, "已备份到 %s\n", *to)
 	})
 }
 
 func cmdVersion(_ context.Context, a *app, _ []string) error {
-	return a.report(map[string]string{"version": Version}, "ebill-server %s\n", Version)
+	return a.Report(map[string]string{"version": Version}, "ebill-server %s\n", Version)
 }

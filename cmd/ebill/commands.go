@@ -51,17 +51,17 @@ func cmdInit(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	if a.json {
-		a.printJSON(map[string]any{"placeCode": st.PlaceCode, "dataDir": a.dataDir, "database": s.Path(),
+	if a.JSON {
+		a.PrintJSON(map[string]any{"placeCode": st.PlaceCode, "dataDir": a.dataDir, "database": s.Path(),
 			"publicKey": st.PublicKeyPEM, "demo": *demo})
 		return nil
 	}
-	a.printf("已初始化开票点 %s，数据文件：%s\n", st.PlaceCode, s.Path())
+	a.Printf("已初始化开票点 %s，数据文件：%s\n", st.PlaceCode, s.Path())
 	if *demo {
-		a.printf("已生成演示号段（每种票据代码 %d 个号码）和纸质票据 %s 0000000001–%010d。\n",
+		a.Printf("已生成演示号段（每种票据代码 %d 个号码）和纸质票据 %s 0000000001–%010d。\n",
 			localstore.DemoSegmentSize, localstore.DemoPaperCode, localstore.DemoPaperSize)
 	} else {
-		a.printf("尚无号段：请从服务器注册（ebill enroll）或由票据管理员分配号段后再开票。\n")
+		a.Printf("尚无号段：请从服务器注册（ebill enroll）或由票据管理员分配号段后再开票。\n")
 	}
 	return nil
 }
@@ -78,7 +78,7 @@ func cmdEnroll(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if strings.HasPrefix(*server, "https://") && *fingerprint == "" {
-		a.printf("提示：未填写 --fingerprint，将按系统证书验证服务器；服务器使用自签名证书时请填写证书指纹。\n")
+		a.Printf("提示：未填写 --fingerprint，将按系统证书验证服务器；服务器使用自签名证书时请填写证书指纹。\n")
 	}
 	s, err := a.create(ctx)
 	if err != nil {
@@ -93,14 +93,14 @@ func cmdEnroll(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.json {
-		a.printJSON(map[string]any{"placeCode": st.PlaceCode, "placeName": st.PlaceName, "unitName": st.UnitName,
+	if a.JSON {
+		a.PrintJSON(map[string]any{"placeCode": st.PlaceCode, "placeName": st.PlaceName, "unitName": st.UnitName,
 			"server": st.ServerURL, "stock": nonNil(stock)})
 		return nil
 	}
-	a.printf("注册成功：本机为开票点 %s %s（%s），服务器 %s\n", st.PlaceCode, st.PlaceName, st.UnitName, st.ServerURL)
+	a.Printf("注册成功：本机为开票点 %s %s（%s），服务器 %s\n", st.PlaceCode, st.PlaceName, st.UnitName, st.ServerURL)
 	for _, c := range stock {
-		a.printf("  号段 %s：%d 个号码，下一号码 %s\n", c.BillCode, c.Remaining, bill.FormatBillNo(c.Next))
+		a.Printf("  号段 %s：%d 个号码，下一号码 %s\n", c.BillCode, c.Remaining, bill.FormatBillNo(c.Next))
 	}
 	return nil
 }
@@ -169,28 +169,28 @@ func chooseKind(flagValue string, s *bill.Settlement) (bill.Kind, error) {
 
 func (a *app) printIssued(res *localstore.IssueResult) {
 	b := res.Bill
-	if a.json {
+	if a.JSON {
 		out := map[string]any{"id": b.ID, "billCode": b.BillCode, "billNo": b.BillNoText(), "checkCode": b.CheckCode,
 			"kind": b.Kind, "total": b.Total, "issuedAt": beijing(b.IssuedAt), "duplicate": res.Duplicate,
 			"warnings": nonNil(res.Warnings)}
 		if b.RedOf != "" {
 			out["redOf"] = b.Bill.Red.OrigBillCode + " " + b.Bill.Red.OrigBillNo
 		}
-		a.printJSON(out)
+		a.PrintJSON(out)
 		return
 	}
 	switch {
 	case res.Duplicate:
-		a.printf("该业务流水号已开具过票据，返回原票据（未重复开票）：\n")
+		a.Printf("该业务流水号已开具过票据，返回原票据（未重复开票）：\n")
 	case b.RedOf != "":
-		a.printf("已开具红字票据（冲红 %s %s）：\n", b.Bill.Red.OrigBillCode, b.Bill.Red.OrigBillNo)
+		a.Printf("已开具红字票据（冲红 %s %s）：\n", b.Bill.Red.OrigBillCode, b.Bill.Red.OrigBillNo)
 	default:
-		a.printf("开票成功：\n")
+		a.Printf("开票成功：\n")
 	}
-	a.printf("  票据代码  %s\n  票据号码  %s\n  校验码    %s\n  金额      %s 元（%s）\n  开票时间  %s\n",
+	a.Printf("  票据代码  %s\n  票据号码  %s\n  校验码    %s\n  金额      %s 元（%s）\n  开票时间  %s\n",
 		b.BillCode, b.BillNoText(), b.CheckCode, b.Total, b.Total.Capitals(), beijing(b.IssuedAt))
 	for _, w := range res.Warnings {
-		a.printf("提示：%s\n", w)
+		a.Printf("提示：%s\n", w)
 	}
 }
 
@@ -233,15 +233,15 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		if a.json {
-			a.printJSON(map[string]any{"stock": nonNil(stock), "segments": nonNil(segs)})
+		if a.JSON {
+			a.PrintJSON(map[string]any{"stock": nonNil(stock), "segments": nonNil(segs)})
 			return nil
 		}
 		if len(stock) == 0 {
-			a.printf("本机没有号段。\n")
+			a.Printf("本机没有号段。\n")
 			return nil
 		}
-		w := textout.NewTable(a.stdout)
+		w := textout.NewTable(a.Stdout)
 		fmt.Fprintln(w, "票据代码\t号段数\t总数\t已用\t剩余\t下一号码\t预警")
 		for _, cs := range stock {
 			n := 0
@@ -261,8 +261,8 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%s\t%s\n", cs.BillCode, n, cs.Total, cs.Used, cs.Remaining, next, alert)
 		}
 		w.Flush()
-		a.printf("\n号段明细：\n")
-		w = textout.NewTable(a.stdout)
+		a.Printf("\n号段明细：\n")
+		w = textout.NewTable(a.Stdout)
 		fmt.Fprintln(w, "票据代码\t起始号码\t终止号码\t剩余\t来源\t取得时间")
 		for _, sg := range segs {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", sg.Code, bill.FormatBillNo(sg.Start), bill.FormatBillNo(sg.End),
@@ -296,14 +296,14 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 		for _, p := range rep.Problems {
 			problems = append(problems, p.String())
 		}
-		if a.json {
-			a.printJSON(map[string]any{"valid": rep.OK(), "bills": rep.Bills, "problems": nonNil(problems)})
+		if a.JSON {
+			a.PrintJSON(map[string]any{"valid": rep.OK(), "bills": rep.Bills, "problems": nonNil(problems)})
 		} else if rep.OK() {
-			a.printf("校验通过：共 %d 张票据，签名、哈希链和号码连续性均有效（链条完整）。\n", rep.Bills)
+			a.Printf("校验通过：共 %d 张票据，签名、哈希链和号码连续性均有效（链条完整）。\n", rep.Bills)
 		} else {
-			a.printf("校验失败：共 %d 张票据，发现 %d 处问题：\n", rep.Bills, len(problems))
+			a.Printf("校验失败：共 %d 张票据，发现 %d 处问题：\n", rep.Bills, len(problems))
 			for _, p := range problems {
-				a.printf("  %s\n", p)
+				a.Printf("  %s\n", p)
 			}
 		}
 		if !rep.OK() {
@@ -326,16 +326,16 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 		if err := s.Backup(ctx, *to); err != nil {
 			return err
 		}
-		return a.report(map[string]any{"backup": *to}, "已备份到 %s。恢复前请阅读 docs/运维手册.md 的“备份与恢复”。\n", *to)
+		return a.Report(map[string]any{"backup": *to}, "已备份到 %s。恢复前请阅读 docs/运维手册.md 的“备份与恢复”。\n", *to)
 	})
 }
 
 func cmdVersion(_ context.Context, a *app, args []string) error {
-	if a.json {
-		a.printJSON(map[string]string{"version": Version})
+	if a.JSON {
+		a.PrintJSON(map[string]string{"version": Version})
 		return nil
 	}
-	a.printf("ebill %s\n", Version)
+	a.Printf("ebill %s\n", Version)
 	return nil
 }
 

@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,10 +13,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"syscall"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/localstore"
 )
 
@@ -32,13 +30,10 @@ func main() {
 	os.Exit(code)
 }
 
-// app holds what every command needs: global flags and the output streams.
+// app holds what every command needs: the data directory and the output.
 type app struct {
+	cli.Out
 	dataDir string
-	json    bool
-	stdout  io.Writer
-	stderr  io.Writer
-	log     *slog.Logger
 }
 
 type command struct {
@@ -67,11 +62,11 @@ var commands = []command{
 // run is the whole program: a test can call it with its own arguments,
 // streams and environment.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	a := &app{Out: cli.Out{Prog: "ebill", Stdout: stdout, Stderr: stderr}}
 	fs := flag.NewFlagSet("ebill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&a.dataDir, "data", getenv("EBILL_DATA"), "数据目录（默认取环境变量 EBILL_DATA）")
-	fs.BoolVar(&a.json, "json", false, "以 JSON 输出，供脚本使用")
+	fs.BoolVar(&a.JSON, "json", false, "以 JSON 输出，供脚本使用")
 	verbose := fs.Bool("v", false, "输出调试日志")
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
@@ -81,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	a.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	a.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if a.dataDir == "" {
 		a.dataDir = defaultDataDir(getenv)
 	}
@@ -92,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	name, rest := fs.Arg(0), fs.Args()[1:]
 	for _, c := range commands {
 		if c.name == name {
-			return a.finish(c.run(ctx, a, rest))
+			return a.Finish(c.run(ctx, a, rest))
 		}
 	}
 	fmt.Fprintf(stderr, "未知命令 %q。\n\n", name)
@@ -129,71 +124,19 @@ func defaultDataDir(getenv func(string) string) string {
 	return "ebill-data"
 }
 
-// Exit codes, so that scripts can tell failures apart.
+// Exit codes (shared with ebill-server).
 const (
-	exitOK       = 0
-	exitInternal = 1
-	exitUsage    = 2
-	exitInvalid  = 3 // bad input; nothing changed
-	exitConflict = 4 // conflict, already reversed, not found
-	exitBlocked  = 5 // no stock, offline limit
-	exitTampered = 6 // verify found problems
+	exitOK       = cli.ExitOK
+	exitUsage    = cli.ExitUsage
+	exitInvalid  = cli.ExitInvalid
+	exitConflict = cli.ExitConflict
+	exitBlocked  = cli.ExitBlocked
+	exitTampered = cli.ExitTampered
 )
 
-// errUsage marks a command-line mistake whose message was already printed.
-var errUsage = errors.New("usage")
+var errUsage = cli.ErrUsage
 
-// reported wraps an error whose outcome the command already printed as
-// JSON: finish still sets the exit code and writes the message to stderr.
-type reported struct{ error }
-
-func (r reported) Unwrap() error { return r.error }
-
-// finish prints err the way users and scripts need it and returns the exit code.
-func (a *app) finish(err error) int {
-	if err == nil {
-		return exitOK
-	}
-	if errors.Is(err, errUsage) {
-		return exitUsage
-	}
-	code := bill.ErrorCode(err)
-	msg := bill.ErrorMessage(err)
-	if code == bill.EInternal {
-		a.log.Error("command failed", "err", err)
-		msg += "（详情：" + err.Error() + "）"
-	}
-	var already reported
-	if a.json && !errors.As(err, &already) {
-		var e *bill.Error
-		field := ""
-		if errors.As(err, &e) {
-			field = e.Field
-		}
-		a.printJSON(map[string]any{"error": map[string]string{"code": code, "field": field, "message": msg}})
-	}
-	fmt.Fprintln(a.stderr, "错误："+msg)
-	switch code {
-	case bill.EInvalid:
-		return exitInvalid
-	case bill.EConflict, bill.EAlreadyReversed, bill.ENotFound:
-		return exitConflict
-	case bill.ENoStock, bill.ELimit:
-		return exitBlocked
-	case bill.ETampered:
-		return exitTampered
-	}
-	return exitInternal
-}
-
-func (a *app) printJSON(v any) {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-func (a *app) printf(format string, args ...any) { fmt.Fprintf(a.stdout, format, args...) }
+type reported = cli.Reported
 
 // open opens the station database of the data directory, which must
 // exist: only init creates one, so a mistyped --data does not leave an
@@ -207,43 +150,17 @@ func (a *app) open(ctx context.Context) (*localstore.Store, error) {
 
 // create opens the station database, creating it if needed.
 func (a *app) create(ctx context.Context) (*localstore.Store, error) {
-	return localstore.Open(ctx, a.dataDir, localstore.WithLogger(a.log))
+	return localstore.Open(ctx, a.dataDir, localstore.WithLogger(a.Log))
 }
 
 // newFlags makes a command's flag set; its errors go to stderr in Chinese.
-func (a *app) newFlags(name, usageLine string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(a.stderr, "用法：ebill %s %s\n\n参数：\n", name, usageLine)
-		fs.PrintDefaults()
-	}
-	return fs
-}
+func (a *app) newFlags(name, usageLine string) *flag.FlagSet { return a.Flags(name, usageLine) }
 
 // parse parses a command's flags; stray arguments are a usage error.
 func (a *app) parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(a.stderr, "多余的参数：%s\n", strings.Join(fs.Args(), " "))
-		fs.Usage()
-		return errUsage
-	}
-	return nil
+	_, err := a.Parse(fs, args, false)
+	return err
 }
 
 // required reports missing required flags as one EInvalid error.
-func required(pairs ...string) error {
-	var missing []string
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if strings.TrimSpace(pairs[i+1]) == "" {
-			missing = append(missing, "--"+pairs[i])
-		}
-	}
-	if len(missing) > 0 {
-		return bill.Errorf(bill.EInvalid, "缺少参数 %s", strings.Join(missing, "、"))
-	}
-	return nil
-}
+var required = cli.Required

@@ -24,7 +24,7 @@ func cmdPaper(ctx context.Context, a *app, args []string) error {
 			return fn(ctx, a, args[1:])
 		}
 	}
-	fmt.Fprintln(a.stderr, "用法：ebill paper intake|current|convert|reprint|void|blank-void|show [参数]；ebill paper <子命令> -h 查看参数")
+	fmt.Fprintln(a.Stderr, "用法：ebill paper intake|current|convert|reprint|void|blank-void|show [参数]；ebill paper <子命令> -h 查看参数")
 	return errUsage
 }
 
@@ -60,7 +60,7 @@ func cmdPaperIntake(ctx context.Context, a *app, args []string) error {
 		if _, err := s.IntakePaper(ctx, bill.Segment{Code: *code, Start: start, End: end}); err != nil {
 			return err
 		}
-		return a.report(map[string]any{"paperCode": *code, "from": bill.FormatBillNo(start), "to": bill.FormatBillNo(end), "count": end - start + 1},
+		return a.Report(map[string]any{"paperCode": *code, "from": bill.FormatBillNo(start), "to": bill.FormatBillNo(end), "count": end - start + 1},
 			"已入库纸质票据 %s %s–%s，共 %d 张。\n", *code, bill.FormatBillNo(start), bill.FormatBillNo(end), end-start+1)
 	})
 }
@@ -79,7 +79,7 @@ func cmdPaperCurrent(ctx context.Context, a *app, args []string) error {
 		if p.Next == 0 {
 			return bill.Errorf(bill.ENoStock, "纸质票据 %s 已用完；请先做纸质票据入库。", p.Code)
 		}
-		return a.report(map[string]any{"paperCode": p.Code, "paperNo": bill.FormatBillNo(p.Next), "remaining": p.Remaining},
+		return a.Report(map[string]any{"paperCode": p.Code, "paperNo": bill.FormatBillNo(p.Next), "remaining": p.Remaining},
 			"纸质票据 %s 当前号码 %s（剩余 %d 张）。打印前请核对打印机中纸张的号码。\n", p.Code, bill.FormatBillNo(p.Next), p.Remaining)
 	})
 }
@@ -162,7 +162,7 @@ func cmdPaperVoid(ctx context.Context, a *app, args []string) error {
 		if err := s.VoidPaper(ctx, *paperCode, pn, *reason, *operator); err != nil {
 			return err
 		}
-		return a.report(map[string]any{"paperCode": *paperCode, "paperNo": bill.FormatBillNo(pn), "status": localstore.PaperVoided},
+		return a.Report(map[string]any{"paperCode": *paperCode, "paperNo": bill.FormatBillNo(pn), "status": localstore.PaperVoided},
 			"已作废纸质票据 %s %s；对应电子票据仍然有效，可重新换开。\n", *paperCode, bill.FormatBillNo(pn))
 	})
 }
@@ -193,7 +193,7 @@ func cmdPaperBlankVoid(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		return a.report(map[string]any{"paperCode": *paperCode, "from": bill.FormatBillNo(start), "to": bill.FormatBillNo(end), "count": n},
+		return a.Report(map[string]any{"paperCode": *paperCode, "from": bill.FormatBillNo(start), "to": bill.FormatBillNo(end), "count": n},
 			"已空白作废纸质票据 %s %s–%s，共 %d 张。\n", *paperCode, bill.FormatBillNo(start), bill.FormatBillNo(end), n)
 	})
 }
@@ -222,25 +222,15 @@ func cmdPaperShow(ctx context.Context, a *app, args []string) error {
 		if u.BillCode != "" {
 			billText = fmt.Sprintf("，电子票据 %s %s", u.BillCode, bill.FormatBillNo(u.BillNo))
 		}
-		return a.report(map[string]any{"paperCode": u.Code, "paperNo": bill.FormatBillNo(u.No), "status": u.Status,
+		return a.Report(map[string]any{"paperCode": u.Code, "paperNo": bill.FormatBillNo(u.No), "status": u.Status,
 			"billCode": u.BillCode, "billNo": bill.FormatBillNo(u.BillNo), "reason": u.Reason, "operator": u.Operator, "usedAt": beijing(u.UsedAt)},
 			"纸质票据 %s %s：%s%s；原因：%s；经办人：%s；时间：%s\n", u.Code, bill.FormatBillNo(u.No), status, billText, u.Reason, u.Operator, beijing(u.UsedAt))
 	})
 }
 
 func (a *app) reportPaper(u *localstore.PaperUse, what string) error {
-	return a.report(map[string]any{"paperCode": u.Code, "paperNo": bill.FormatBillNo(u.No), "billCode": u.BillCode, "billNo": bill.FormatBillNo(u.BillNo)},
+	return a.Report(map[string]any{"paperCode": u.Code, "paperNo": bill.FormatBillNo(u.No), "billCode": u.BillCode, "billNo": bill.FormatBillNo(u.BillNo)},
 		"%s纸质票据 %s %s（电子票据 %s %s）。\n", what, u.Code, bill.FormatBillNo(u.No), u.BillCode, bill.FormatBillNo(u.BillNo))
-}
-
-// report prints v as JSON, or the Chinese line.
-func (a *app) report(v any, format string, args ...any) error {
-	if a.json {
-		a.printJSON(v)
-	} else {
-		a.printf(format, args...)
-	}
-	return nil
 }
 
 // withStore opens the station database for fn and closes it after.

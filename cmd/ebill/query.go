@@ -51,15 +51,15 @@ func cmdList(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		if a.json {
+		if a.JSON {
 			rows := make([]map[string]any, 0, len(bills))
 			for _, b := range bills {
 				rows = append(rows, billSummary(b))
 			}
-			a.printJSON(map[string]any{"total": total, "page": *page, "bills": rows})
+			a.PrintJSON(map[string]any{"total": total, "page": *page, "bills": rows})
 			return nil
 		}
-		w := textout.NewTable(a.stdout)
+		w := textout.NewTable(a.Stdout)
 		fmt.Fprintln(w, "开票时间\t种类\t票据代码\t票据号码\t校验码\t交款人\t金额(元)\t状态\t纸质票据\t上传")
 		for _, b := range bills {
 			paper := ""
@@ -71,7 +71,7 @@ func cmdList(ctx context.Context, a *app, args []string) error {
 		}
 		w.Flush()
 		pages := (total + f.Limit - 1) / f.Limit
-		a.printf("共 %d 张，第 %d/%d 页\n", total, *page, max(pages, 1))
+		a.Printf("共 %d 张，第 %d/%d 页\n", total, *page, max(pages, 1))
 		return nil
 	})
 }
@@ -133,13 +133,13 @@ func cmdShow(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		if a.json {
+		if a.JSON {
 			m := billSummary(b)
 			m["bill"] = b.Bill
-			a.printJSON(m)
+			a.PrintJSON(m)
 			return nil
 		}
-		printBill(a.stdout, b)
+		printBill(a.Stdout, b)
 		return nil
 	})
 }
@@ -187,8 +187,8 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		if a.json {
-			a.printJSON(map[string]any{"placeCode": st.Station.PlaceCode, "serverUrl": st.Station.ServerURL,
+		if a.JSON {
+			a.PrintJSON(map[string]any{"placeCode": st.Station.PlaceCode, "serverUrl": st.Station.ServerURL,
 				"pending": st.Pending, "pendingAmount": st.PendingAmount, "oldestPending": beijing(st.OldestPending),
 				"rejected": st.Rejected, "offlineHoursLeft": st.TimeLeft.Hours(), "limits": st.Limits, "usage": st.Usage, "stock": nonNil(st.Stock),
 				"paper": nonNil(st.Paper), "warnings": nonNil(st.Warnings), "bills": st.Station.ChainSeq})
@@ -209,37 +209,37 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 				server += "（离线：" + ss.LastError + "）"
 			}
 		}
-		a.printf("开票点：%s %s    服务器：%s\n", st.Station.PlaceCode, st.Station.PlaceName, server)
-		a.printf("已开票据：%d 张    待上传：%d 张，%s 元", st.Station.ChainSeq, st.Pending, st.PendingAmount)
+		a.Printf("开票点：%s %s    服务器：%s\n", st.Station.PlaceCode, st.Station.PlaceName, server)
+		a.Printf("已开票据：%d 张    待上传：%d 张，%s 元", st.Station.ChainSeq, st.Pending, st.PendingAmount)
 		if !st.OldestPending.IsZero() {
-			a.printf("（最早 %s）", beijing(st.OldestPending))
+			a.Printf("（最早 %s）", beijing(st.OldestPending))
 		}
-		a.printf("\n\n离线额度：\n")
+		a.Printf("\n\n离线额度：\n")
 		for _, u := range st.Usage {
-			a.printf("  %-6s %s / %s（%.0f%%）\n", u.Name, u.Used, u.Limit, u.Ratio*100)
+			a.Printf("  %-6s %s / %s（%.0f%%）\n", u.Name, u.Used, u.Limit, u.Ratio*100)
 		}
-		a.printf("  单张上限 %s 元\n", st.Limits.MaxSingle)
+		a.Printf("  单张上限 %s 元\n", st.Limits.MaxSingle)
 		if st.TimeLeft > 0 {
-			a.printf("  距离线时长上限还有 %.1f 小时\n", st.TimeLeft.Hours())
+			a.Printf("  距离线时长上限还有 %.1f 小时\n", st.TimeLeft.Hours())
 		}
-		a.printf("\n号段库存：\n")
+		a.Printf("\n号段库存：\n")
 		for _, cs := range st.Stock {
-			a.printf("  %s  剩余 %d 个号码%s\n", cs.BillCode, cs.Remaining, yesNo(cs.Alert, "  ⚠ 库存预警", ""))
+			a.Printf("  %s  剩余 %d 个号码%s\n", cs.BillCode, cs.Remaining, yesNo(cs.Alert, "  ⚠ 库存预警", ""))
 		}
 		if len(st.Paper) > 0 {
-			a.printf("\n纸质票据：\n")
+			a.Printf("\n纸质票据：\n")
 			for _, p := range st.Paper {
 				next := "已用完"
 				if p.Next > 0 {
 					next = bill.FormatBillNo(p.Next)
 				}
-				a.printf("  %s  当前号码 %s，剩余 %d 张\n", p.Code, next, p.Remaining)
+				a.Printf("  %s  当前号码 %s，剩余 %d 张\n", p.Code, next, p.Remaining)
 			}
 		}
 		if len(st.Warnings) > 0 {
-			a.printf("\n提示：\n")
+			a.Printf("\n提示：\n")
 			for _, w := range st.Warnings {
-				a.printf("  %s\n", w)
+				a.Printf("  %s\n", w)
 			}
 		}
 		return nil

@@ -39,25 +39,25 @@ func cmdSync(ctx context.Context, a *app, args []string) error {
 			return fn(ctx, a, args[1:])
 		}
 	}
-	fmt.Fprintln(a.stderr, "用法：ebill sync once | run | now | install | uninstall | start | stop | status")
+	fmt.Fprintln(a.Stderr, "用法：ebill sync once | run | now | install | uninstall | start | stop | status")
 	return errUsage
 }
 
 func cmdSyncOnce(ctx context.Context, a *app, _ []string) error {
 	return a.withStore(ctx, func(s *localstore.Store) error {
-		svc, err := ebsync.NewService(ctx, s, a.log, Version)
+		svc, err := ebsync.NewService(ctx, s, a.Log, Version)
 		if err != nil {
 			return err
 		}
 		r := svc.Once(ctx)
-		if a.json {
+		if a.JSON {
 			out := map[string]any{"uploaded": r.Uploaded, "rejected": r.Rejected, "allocated": nonNil(r.Allocated), "pending": r.Pending, "ok": r.Err == nil}
 			if r.Err != nil {
 				out["error"] = bill.ErrorMessage(r.Err)
-				a.printJSON(out)
-				return reported{r.Err}
+				a.PrintJSON(out)
+				return reported{Err: r.Err}
 			}
-			a.printJSON(out)
+			a.PrintJSON(out)
 			return nil
 		}
 		printPass(a, r)
@@ -66,16 +66,16 @@ func cmdSyncOnce(ctx context.Context, a *app, _ []string) error {
 }
 
 func printPass(a *app, r ebsync.Report) {
-	a.printf("%s 已上传 %d 张，待上传 %d 张", time.Now().In(bill.Beijing).Format("15:04:05"), r.Uploaded, r.Pending)
+	a.Printf("%s 已上传 %d 张，待上传 %d 张", time.Now().In(bill.Beijing).Format("15:04:05"), r.Uploaded, r.Pending)
 	if r.Rejected > 0 {
-		a.printf("，被拒收 %d 张", r.Rejected)
+		a.Printf("，被拒收 %d 张", r.Rejected)
 	}
 	if r.Err != nil {
-		a.printf("；%s", bill.ErrorMessage(r.Err))
+		a.Printf("；%s", bill.ErrorMessage(r.Err))
 	}
-	a.printf("\n")
+	a.Printf("\n")
 	for _, sg := range r.Allocated {
-		a.printf("取得新号段 %s\n", sg)
+		a.Printf("取得新号段 %s\n", sg)
 	}
 }
 
@@ -85,7 +85,7 @@ func cmdSyncNow(ctx context.Context, a *app, _ []string) error {
 		if err := s.RequestSync(ctx); err != nil {
 			return err
 		}
-		return a.report(map[string]bool{"requested": true}, "已通知同步服务立即同步。\n")
+		return a.Report(map[string]bool{"requested": true}, "已通知同步服务立即同步。\n")
 	})
 }
 
@@ -103,7 +103,7 @@ func (p *program) Start(service.Service) error {
 	go func() {
 		defer close(p.done)
 		if err := p.loop(ctx); err != nil {
-			p.a.log.Error("sync service stopped", "err", err)
+			p.a.Log.Error("sync service stopped", "err", err)
 		}
 	}()
 	return nil
@@ -125,15 +125,15 @@ func (p *program) loop(ctx context.Context) error {
 		return err
 	}
 	defer s.Close()
-	svc, err := ebsync.NewService(ctx, s, p.a.log, Version)
+	svc, err := ebsync.NewService(ctx, s, p.a.Log, Version)
 	if err != nil {
 		return err
 	}
 	r := &ebsync.Runner{Service: svc, OnPass: func(rep ebsync.Report) {
 		if rep.Err != nil {
-			p.a.log.Warn("sync pass", "uploaded", rep.Uploaded, "pending", rep.Pending, "err", bill.ErrorMessage(rep.Err))
+			p.a.Log.Warn("sync pass", "uploaded", rep.Uploaded, "pending", rep.Pending, "err", bill.ErrorMessage(rep.Err))
 		} else {
-			p.a.log.Info("sync pass", "uploaded", rep.Uploaded, "pending", rep.Pending, "allocated", rep.Allocated)
+			p.a.Log.Info("sync pass", "uploaded", rep.Uploaded, "pending", rep.Pending, "allocated", rep.Allocated)
 		}
 	}}
 	return r.Run(ctx)
@@ -166,12 +166,12 @@ func cmdSyncRun(ctx context.Context, a *app, _ []string) error {
 	defer logFile.Close()
 	var out io.Writer = logFile
 	if service.Interactive() {
-		out = io.MultiWriter(logFile, a.stderr)
+		out = io.MultiWriter(logFile, a.Stderr)
 	}
-	a.log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a.Log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	prg := &program{a: a}
 	if service.Interactive() {
-		a.printf("同步服务在前台运行（Ctrl+C 退出），日志：%s\n", logFile.Name())
+		a.Printf("同步服务在前台运行（Ctrl+C 退出），日志：%s\n", logFile.Name())
 		return prg.loop(ctx)
 	}
 	cfg, err := a.serviceConfig()
@@ -204,7 +204,7 @@ func cmdSyncControl(action string) func(context.Context, *app, []string) error {
 		if err := service.Control(svc, action); err != nil {
 			return bill.Errorf(bill.EInvalid, "同步服务%s失败：%v（需要管理员权限）", actionName(action), err)
 		}
-		return a.report(map[string]string{"service": ServiceName, "action": action}, "同步服务 %s 已%s。\n", ServiceName, actionName(action))
+		return a.Report(map[string]string{"service": ServiceName, "action": action}, "同步服务 %s 已%s。\n", ServiceName, actionName(action))
 	}
 }
 
@@ -237,7 +237,7 @@ func cmdSyncServiceStatus(ctx context.Context, a *app, _ []string) error {
 	default:
 		text = "状态未知"
 	}
-	return a.report(map[string]string{"service": ServiceName, "status": text}, "同步服务 %s：%s\n", ServiceName, text)
+	return a.Report(map[string]string{"service": ServiceName, "status": text}, "同步服务 %s：%s\n", ServiceName, text)
 }
 
 // unitFile is the service definition written by install on Linux, or "".
@@ -252,7 +252,7 @@ func unitFile() string {
 
 func cmdServer(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 || args[0] != "set" {
-		fmt.Fprintln(a.stderr, "用法：ebill server set --url https://服务器:8443 [--fingerprint 证书指纹]")
+		fmt.Fprintln(a.Stderr, "用法：ebill server set --url https://服务器:8443 [--fingerprint 证书指纹]")
 		return errUsage
 	}
 	fs := a.newFlags("server set", "--url https://服务器:8443 [--fingerprint 证书指纹]")
@@ -265,6 +265,6 @@ func cmdServer(ctx context.Context, a *app, args []string) error {
 		if err := s.SetServer(ctx, *url, *fingerprint); err != nil {
 			return err
 		}
-		return a.report(map[string]string{"server": *url}, "服务器地址已改为 %s；请执行 ebill sync once 确认能够连接。\n", *url)
+		return a.Report(map[string]string{"server": *url}, "服务器地址已改为 %s；请执行 ebill sync once 确认能够连接。\n", *url)
 	})
 }
