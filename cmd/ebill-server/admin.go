@@ -114,7 +114,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 					return err
 				}
 				return a.Report(map[string]any{"id": id, "kind": *kind, "code": r.Code, "from": r.Start, "to": r.End, "count": r.Len()},
-					"已入库 %s %s，共 %d 个号码。\n", *kind, r, r.Len())
+					"已入库%s %s，共 %d 个号码。\n", stockKindName(*kind), r, r.Len())
 			})
 		},
 		"list": func(args []string) error {
@@ -130,7 +130,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 				w := textout.NewTable(a.Stdout)
 				fmt.Fprintln(w, "种类\t代码\t入库\t已分配\t剩余")
 				for _, c := range stock {
-					fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\n", c.Kind, c.Code, c.Received, c.Allocated, c.Remaining)
+					fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\n", stockKindName(c.Kind), c.Code, c.Received, c.Allocated, c.Remaining)
 				}
 				return w.Flush()
 			})
@@ -152,7 +152,7 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 				if err := s.AddPoint(ctx, code, *name, *kind); err != nil {
 					return err
 				}
-				return a.Report(map[string]string{"code": code, "name": *name, "kind": *kind}, "已添加开票点 %s %s（%s）\n", code, *name, *kind)
+				return a.Report(map[string]string{"code": code, "name": *name, "kind": *kind}, "已添加开票点 %s %s（%s）\n", code, *name, pointKindName(*kind))
 			})
 		},
 		"set": func(args []string) error {
@@ -226,7 +226,7 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 					case !p.RevokedAt.IsZero():
 						state = "已撤销 " + beijing(p.RevokedAt)
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\n", p.Code, p.Name, p.Kind, state, p.ChainSeq)
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\n", p.Code, p.Name, pointKindName(p.Kind), state, p.ChainSeq)
 				}
 				return w.Flush()
 			})
@@ -565,4 +565,12 @@ func cmdMessage(ctx context.Context, a *app, args []string) error {
 			})
 		},
 	})
+}
+
+func stockKindName(kind string) string {
+	return map[string]string{server.StockEInvoice: "电子票据", server.StockPaper: "纸质票据"}[kind]
+}
+
+func pointKindName(kind string) string {
+	return map[string]string{server.PointStation: "收费电脑", server.PointServer: "服务器开票"}[kind]
 }
