@@ -449,3 +449,11 @@ func TestTamperedBillRefused(t *testing.T) {
 		t.Fatalf("local verify does not name the tampered bill: %v\n%s", err, out)
 	}
 }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
