@@ -145,16 +145,23 @@ const usedUpTo = `COALESCE((SELECT MAX(b.bill_no) FROM bills b WHERE b.bill_code
 // numbers left, and the number after the highest used in it. The bill that
 // takes it is inserted in the same transaction, whose write lock makes this
 // read-then-insert safe; UNIQUE (bill_code, bill_no) is the backstop.
-const qTakeNumber = `SELECT used + 1, end_no - used - 1 FROM (SELECT start_no, end_no, ` + usedUpTo + ` AS used
-	FROM segments s WHERE bill_code = ?) WHERE used < end_no ORDER BY start_no LIMIT 1`
+const qTakeNumber = `SELECT id, used + 1, end_no - used - 1 FROM (SELECT id, start_no, end_no, ` + usedUpTo + ` AS used
+	FROM segments s WHERE bill_code = ? AND full = 0) WHERE used < end_no ORDER BY start_no LIMIT 1`
+
+// qSegmentFull marks a segment whose last number was just taken.
+const qSegmentFull = "UPDATE segments SET full = 1 WHERE id = ?"
 
 // takeNumber picks the next unused number of billCode, from the lowest
 // segment that has one left.
 // It also returns how many numbers that segment has left.
 func takeNumber(ctx context.Context, tx *wtx, billCode string) (no, left int64, err error) {
-	err = tx.QueryRowContext(ctx, qTakeNumber, billCode).Scan(&no, &left)
+	var id string
+	err = tx.QueryRowContext(ctx, qTakeNumber, billCode).Scan(&id, &no, &left)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, bill.Errorf(bill.ENoStock, "票据代码 %s 的号段已用完，无法开票；请联网获取新号段（同步服务会自动申请），或联系票据管理员分配号段。", billCode)
+	}
+	if err == nil && left == 0 {
+		_, err = tx.ExecContext(ctx, qSegmentFull, id)
 	}
 	return no, left, err
 }

@@ -101,7 +101,7 @@ func (s *Store) Close() error {
 // hotQueries are the statements every issue runs. Preparing SQL is a large
 // share of a short transaction's cost, so these are prepared once on the
 // write connection and reused by every transaction.
-var hotQueries = []string{qStationTx, qTakeNumber, qInsertBill}
+var hotQueries = []string{qStationTx, qTakeNumber, qInsertBill, qSegmentFull}
 
 func (s *Store) prepareHot(ctx context.Context) error {
 	s.stmts = make(map[string]*sql.Stmt, len(hotQueries))

@@ -207,6 +207,14 @@ func TestNumbersRunOutAndRefill(t *testing.T) {
 	if len(stock) != 1 || stock[0].Total != 102 || stock[0].Used != 3 || stock[0].Remaining != 99 || !stock[0].Alert || stock[0].Next != 501 {
 		t.Fatalf("stock %+v", stock)
 	}
+	var full int
+	s.read.QueryRow("SELECT COUNT(*) FROM segments WHERE full = 1").Scan(&full)
+	if full != 1 {
+		t.Fatalf("%d segments marked full, want the used-up 101–102", full)
+	}
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
 }
 
 func TestOfflineLimits(t *testing.T) {

@@ -153,17 +153,22 @@ func compareColumns(r *chainRow, b *bill.Bill) string {
 // exactly the bills stored there, and no bill lies outside a segment.
 func verifyNumbers(ctx context.Context, tx *sql.Tx, rep *VerifyReport) error {
 	rows, err := tx.QueryContext(ctx, `SELECT s.bill_code, s.start_no, `+usedUpTo+` + 1,
-		(SELECT COUNT(*) FROM bills b WHERE b.bill_code = s.bill_code AND b.bill_no BETWEEN s.start_no AND s.end_no)
-		FROM segments s ORDER BY s.bill_code, s.start_no`)
+		(SELECT COUNT(*) FROM bills b WHERE b.bill_code = s.bill_code AND b.bill_no BETWEEN s.start_no AND s.end_no),
+		s.full, s.end_no FROM segments s ORDER BY s.bill_code, s.start_no`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var code string
-		var start, next, count int64
-		if err := rows.Scan(&code, &start, &next, &count); err != nil {
+		var start, next, count, end int64
+		var full bool
+		if err := rows.Scan(&code, &start, &next, &count, &full, &end); err != nil {
 			return err
+		}
+		if full != (next > end) {
+			rep.Problems = append(rep.Problems, Problem{Message: fmt.Sprintf("号段 %s 的“已用完”标记与其中的票据不符",
+				bill.Segment{Code: code, Start: start, End: end})})
 		}
 		if used := next - start; used != count {
 			rep.Problems = append(rep.Problems, Problem{Message: fmt.Sprintf(

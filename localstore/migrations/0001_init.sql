@@ -39,7 +39,9 @@ CREATE TABLE bill_kinds (
 
 -- Number segments allocated to this point. How far a segment is used is
 -- not stored: it is the highest bill number in it (one index probe), so the
--- numbers used and the bills stored cannot disagree.
+-- numbers used and the bills stored cannot disagree. `full` is set once, by
+-- the bill that takes a segment's last number, so that issuing only probes
+-- segments with room however many full ones a year leaves behind.
 CREATE TABLE segments (
     id        TEXT PRIMARY KEY,
     bill_code TEXT    NOT NULL,
@@ -47,9 +49,11 @@ CREATE TABLE segments (
     end_no    INTEGER NOT NULL,
     source    TEXT    NOT NULL,              -- 'server' | 'demo'
     added_at  INTEGER NOT NULL,
+    full      INTEGER NOT NULL DEFAULT 0,
     CHECK (start_no >= 1 AND end_no >= start_no)
 ) STRICT;
 CREATE INDEX segments_code ON segments (bill_code, start_no);
+CREATE INDEX segments_open ON segments (bill_code, start_no) WHERE full = 0;
 
 CREATE TABLE bills (
     seq         INTEGER PRIMARY KEY,          -- position in this point's chain (the rowid)
