@@ -128,7 +128,7 @@ const (
 	qInsertBill = `INSERT INTO bills (id, seq, bill_code, bill_no, check_code, kind, bus_no, payer, card_no,
 		patient_no, total, issued_at, payee, red_of, input_hash, content, prev_hash, hash, signature)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	qRemaining = `SELECT COALESCE(SUM(end_no - ` + usedUpTo + `), 0) FROM segments s WHERE bill_code = ?`
+	qRemaining = `SELECT COALESCE(SUM(end_no - ` + usedUpTo + `), 0) FROM segments s WHERE bill_code = ? AND full = 0`
 )
 
 // txStation is the station row as an issuing transaction needs it.
