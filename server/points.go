@@ -313,14 +313,23 @@ func (s *Store) Pull(ctx context.Context, point string, since int64) (*wire.Pull
 			resp.BillKinds = append(resp.BillKinds, wire.BillKind{Kind: k, BillCode: c})
 		}
 	}
-	segs, err := s.Segments(ctx, point)
+	// Only this enrollment's segments: a re-enrolled point's new station does
+	// not get the old station's numbers. (No usage counts: pulls are frequent.)
+	rows, err := s.query(ctx, `SELECT id, bill_code, start_no, end_no FROM segments WHERE point_code = ? AND epoch = ?
+		ORDER BY bill_code, start_no`, point, p.Epoch)
 	if err != nil {
 		return nil, err
 	}
-	for _, sg := range segs {
-		if sg.Epoch == p.Epoch { // a re-enrolled point's new station does not get the old station's numbers
-			resp.Segments = append(resp.Segments, sg.Segment)
+	defer rows.Close()
+	for rows.Next() {
+		var sg wire.Segment
+		if err := rows.Scan(&sg.ID, &sg.BillCode, &sg.Start, &sg.End); err != nil {
+			return nil, err
 		}
+		resp.Segments = append(resp.Segments, sg)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	resp.MasterData, err = s.MasterDataSince(ctx, point, since)
 	return resp, err
