@@ -302,6 +302,16 @@ func jsonUnquote(b []byte, s *string) error {
 	return nil
 }
 
+// Clone returns a copy that shares no slice with s.
+func (s *Settlement) Clone() *Settlement {
+	c := *s
+	c.ChargeDetail = append([]ChargeLine(nil), s.ChargeDetail...)
+	c.ListDetail = append([]DetailLine(nil), s.ListDetail...)
+	c.PayChannelDetail = append([]PayChannel(nil), s.PayChannelDetail...)
+	c.OtherInfo = append([]OtherInfo(nil), s.OtherInfo...)
+	return &c
+}
+
 // Normalize trims spaces from every text field and writes dates in one form
 // (busDateTime as yyyyMMddHHmmssSSS, visit dates as yyyyMMdd), so that the
 // same settlement always encodes to the same bytes.

@@ -30,7 +30,7 @@ func (s *Store) Issue(ctx context.Context, k bill.Kind, in *bill.Settlement) (*I
 	if err != nil {
 		return nil, err
 	}
-	set := *in
+	set := in.Clone() // normalising must not change the caller's settlement
 	set.Normalize()
 	if set.PlaceCode == "" {
 		set.PlaceCode = bill.Text(place)
@@ -69,7 +69,7 @@ func (s *Store) Issue(ctx context.Context, k bill.Kind, in *bill.Settlement) (*I
 		if err != nil {
 			return err
 		}
-		b := &bill.Bill{Kind: k, Settlement: set}
+		b := &bill.Bill{Kind: k, Settlement: *set}
 		busNo := string(set.BusNo)
 		stored, alert, err := s.appendBill(ctx, tx, cfg, st, code, b, canon, &busNo, inputHash, nil)
 		if err != nil {

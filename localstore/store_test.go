@@ -491,3 +491,17 @@ func TestStatusTimeLeft(t *testing.T) {
 		t.Fatalf("time left %v, want 62h (72h limit, oldest 10h ago): %v", st.TimeLeft, err)
 	}
 }
+
+func TestIssueLeavesTheCallersSettlementAlone(t *testing.T) {
+	s, _ := newDemoStore(t)
+	set := example(t, "outpatient.json")
+	set.ChargeDetail[0].ChargeName = " 诊察费 "
+	mustIssue(t, s, bill.Outpatient, set)
+	if set.ChargeDetail[0].ChargeName != " 诊察费 " || set.PlaceCode != "P01" && set.PlaceCode != "" {
+		t.Fatalf("Issue changed its input: %q", set.ChargeDetail[0].ChargeName)
+	}
+	got, _ := s.Bill(context.Background(), "35060126", 1)
+	if got.Bill.Settlement.ChargeDetail[0].ChargeName != "诊察费" {
+		t.Fatalf("stored name %q, want it trimmed", got.Bill.Settlement.ChargeDetail[0].ChargeName)
+	}
+}
