@@ -235,10 +235,3 @@ func stockWarning(ctx context.Context, tx *wtx, cfg config, code string) []strin
 func stockAlertText(code string, remaining int64) string {
 	return "库存预警：票据代码 " + code + " 仅剩 " + itoa(remaining) + " 个号码，请联网以便自动申请新号段。"
 }
-
-func absMoney(m bill.Money) bill.Money {
-	if m < 0 {
-		return -m
-	}
-	return m
-}

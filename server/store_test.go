@@ -274,11 +274,10 @@ func TestEnroll(t *testing.T) {
 		if _, err := s.Enroll(ctx, wire.EnrollRequest{Code: code, PublicKey: pub, Proof: badProof}); bill.ErrorCode(err) != bill.EInvalid {
 			t.Fatalf("proof by another key: %v", err)
 		}
-		resp, err := s.Enroll(ctx, wire.EnrollRequest{Code: strings.ToLower(code), PublicKey: pub, Proof: proof})
-		if bill.ErrorCode(err) != bill.EInvalid { // the proof covers the code as issued
-			t.Fatalf("lower-case code with upper-case proof: %v", err)
+		if _, err := s.Enroll(ctx, wire.EnrollRequest{Code: strings.ToLower(code), PublicKey: pub, Proof: proof}); bill.ErrorCode(err) != bill.EInvalid {
+			t.Fatalf("lower-case code with upper-case proof (the proof covers the code as issued): %v", err)
 		}
-		resp, err = s.Enroll(ctx, wire.EnrollRequest{Code: code, PublicKey: pub, Proof: proof})
+		resp, err := s.Enroll(ctx, wire.EnrollRequest{Code: code, PublicKey: pub, Proof: proof})
 		must(t, err)
 		if resp.PlaceCode != "P01" || resp.UnitName != "厦门市某区医院" || len(resp.Segments) != 2 || len(resp.BillKinds) != 4 ||
 			resp.Settings.SegmentSize != 1000 {

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -155,5 +154,5 @@ func waitHealthy(t *testing.T, url string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal(fmt.Sprintf("server at %s not healthy within 10 s", url))
+	t.Fatalf("server at %s not healthy within 10 s", url)
 }
