@@ -108,6 +108,7 @@ func TestHTTPAPI(t *testing.T) {
 				return h
 			}, 401},
 			{"enroll garbage", wire.PathEnroll, `{"code":`, func([]byte) string { return "" }, 400},
+			{"body over the limit", wire.PathEnroll, `{"code":"` + strings.Repeat("A", server.MaxBodyBytes) + `"}`, func([]byte) string { return "" }, 400},
 		} {
 			method := "POST"
 			if tc.path == wire.PathPull {
