@@ -121,6 +121,11 @@ func (s *Store) ReceiveStock(ctx context.Context, kind string, r bill.Segment) (
 			id, kind, r.Code, r.Start, r.End, r.Start, s.millis()); err != nil {
 			return err
 		}
+		if kind == StockEInvoice {
+			if err := defaultBillKinds(ctx, t, r.Code); err != nil {
+				return err
+			}
+		}
 		return t.audit(ctx, "stock.receive", r.Code, map[string]any{"kind": kind, "from": r.Start, "to": r.End})
 	})
 	return id, err
@@ -153,4 +158,38 @@ func (s *Store) Stock(ctx context.Context) ([]CodeStock, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// DefaultKindsFor says which kinds of bill a bill code serves when the
+// administrator has not said: the code's kind digits (positions 5–6), 01
+// for outpatient bills (also used for registration and exam bills, as most
+// hospitals do) and 02 for inpatient bills. `kind set` overrides it.
+func DefaultKindsFor(code string) []bill.Kind {
+	if len(code) != 8 {
+		return nil
+	}
+	switch code[4:6] {
+	case "01":
+		return []bill.Kind{bill.Outpatient, bill.Registration, bill.Exam}
+	case "02":
+		return []bill.Kind{bill.Inpatient}
+	}
+	return nil
+}
+
+// defaultBillKinds maps the kinds a newly received code serves by default,
+// leaving every kind the administrator already mapped alone.
+func defaultBillKinds(ctx context.Context, t *dbtx, code string) error {
+	for _, k := range DefaultKindsFor(code) {
+		res, err := t.exec(ctx, "INSERT INTO bill_kinds (kind, bill_code) VALUES (?, ?) ON CONFLICT (kind) DO NOTHING", string(k), code)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			if err := t.audit(ctx, "kind.default", string(k), map[string]string{"billCode": code}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

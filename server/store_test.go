@@ -472,3 +472,24 @@ func TestPointSettingsRefuseAmountsBeyondTheLimit(t *testing.T) {
 		}
 	})
 }
+
+func TestStockDefaultsBillKinds(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := context.Background()
+		must(t, s.SetBillKind(ctx, bill.Exam, "35060926")) // the administrator's own choice stays
+		for _, c := range []string{"35060126", "35060226", "35060326"} {
+			_, err := s.ReceiveStock(ctx, server.StockEInvoice, bill.Segment{Code: c, Start: 1, End: 10})
+			must(t, err)
+		}
+		kinds, _ := s.BillKinds(ctx)
+		want := map[bill.Kind]string{bill.Outpatient: "35060126", bill.Registration: "35060126", bill.Exam: "35060926", bill.Inpatient: "35060226"}
+		if len(kinds) != len(want) {
+			t.Fatalf("kinds %v", kinds)
+		}
+		for k, c := range want {
+			if kinds[k] != c {
+				t.Errorf("%s → %s, want %s", k, kinds[k], c)
+			}
+		}
+	})
+}

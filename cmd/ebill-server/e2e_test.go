@@ -36,10 +36,7 @@ func TestEnrollEndToEnd(t *testing.T) {
 		}
 		return out
 	}
-	admin("unit", "set", "--name", "厦门市某区医院", "--credit-code", "123502004266001233")
-	for _, k := range [][2]string{{"outpatient", "35060126"}, {"registration", "35060126"}, {"exam", "35060126"}, {"inpatient", "35060226"}} {
-		admin("kind", "set", "--kind", k[0], "--code", k[1])
-	}
+	// Exactly the steps: stock receive, point add, point enroll-code, enroll.
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060126", "--from", "1", "--to", "500000")
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "1", "--to", "500000")
 	admin("point", "add", "P01", "--name", "门诊收费一号窗口")
