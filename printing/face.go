@@ -1,0 +1,372 @@
+package printing
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// BillInfo is what a bill's face shows besides the signed content.
+type BillInfo struct {
+	Bill      *bill.Bill
+	CheckCode string
+	// VerifyURL is the QR code's target: the server's verification page
+	// for this bill (bill.VerifyRef.URL). Empty leaves the QR space blank.
+	VerifyURL string
+	// PayChannelNames names pay channel codes (from master data); codes
+	// not in it use DefaultPayChannelNames, then the code itself.
+	PayChannelNames map[string]string
+}
+
+// DefaultPayChannelNames are the standard pay channel codes of domain.md §3.
+var DefaultPayChannelNames = map[string]string{
+	"01": "POS", "02": "现金", "03": "转账", "04": "支付宝", "05": "微信",
+	"06": "支票", "07": "银行卡", "08": "银联", "09": "自助机", "11": "医保",
+}
+
+// insuranceTypes names the insurance type codes (医保类型).
+var insuranceTypes = map[string]string{
+	"01": "职工基本医疗保险", "02": "城乡居民基本医疗保险", "06": "全公费", "07": "全自费", "99": "其他",
+}
+
+// provinces maps the region digits of a bill code (GB/T 2260) to the
+// province named in the bill's title.
+var provinces = map[string]string{
+	"11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
+	"21": "辽宁省", "22": "吉林省", "23": "黑龙江省", "31": "上海市", "32": "江苏省",
+	"33": "浙江省", "34": "安徽省", "35": "福建省", "36": "江西省", "37": "山东省",
+	"41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省", "45": "广西壮族自治区",
+	"46": "海南省", "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省",
+	"54": "西藏自治区", "61": "陕西省", "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区",
+	"65": "新疆维吾尔自治区",
+}
+
+// Province names the province of a bill code by its first two digits.
+func Province(billCode string) string {
+	if len(billCode) >= 2 {
+		return provinces[billCode[:2]]
+	}
+	return ""
+}
+
+// Title is the bill's title: "<province>医疗<kind>收费票据（电子）".
+// Registration and exam bills are issued on the outpatient form.
+func Title(b *bill.Bill) string {
+	kind := "门诊"
+	if b.Kind == bill.Inpatient {
+		kind = "住院"
+	}
+	return Province(b.BillCode) + "医疗" + kind + "收费票据（电子）"
+}
+
+// Face sizes, in mm.
+const (
+	FaceWidth  = 240
+	FaceHeight = 150
+	faceLeft   = 10.0
+	faceRight  = 230.0
+	faceRows   = 7 // category rows per half of the table: 14 lines, one per category code
+)
+
+// Face lays out the e-bill as a patient keeps it (domain.md §3): the face
+// and, when the settlement has a detail list, the pages of 医疗收费明细清单.
+func Face(info BillInfo, f *Font) *Document {
+	b := info.Bill
+	s := &b.Settlement
+	p := &page{f: f}
+	ink := Brown
+	red := b.Red != nil
+
+	// Title, QR code, bill identity.
+	if info.VerifyURL != "" {
+		p.add(QR{X: faceLeft - 2, Y: 4, Size: 28, Content: info.VerifyURL})
+	}
+	title := Title(b)
+	p.text("title", 0, 8, FaceWidth, 17, AlignCenter, Black, title)
+	tw := f.Width(title, 17)
+	p.hline((FaceWidth-tw)/2, (FaceWidth+tw)/2, 16.6, 0.3, Black)
+	p.hline((FaceWidth-tw)/2, (FaceWidth+tw)/2, 17.4, 0.3, Black)
+	if red {
+		p.add(Rect{X: (FaceWidth+tw)/2 + 4, Y: 6.5, W: 16, H: 10, Width: 0.6, Color: Red})
+		p.text("red", (FaceWidth+tw)/2+4, 8, 16, 15, AlignCenter, Red, "红字")
+	}
+	p.text("billCode", 38, 21, 0, 10, AlignLeft, Black, "票据代码："+b.BillCode)
+	p.text("billNo", 100, 21, 0, 10, AlignLeft, Black, "票据号码："+b.BillNo)
+	p.text("checkCode", 170, 21, 0, 10, AlignLeft, Black, "校验码："+info.CheckCode)
+	payerID := bill.MaskID(string(s.IDCardNo))
+	idLabel := "交款人统一社会信用代码："
+	p.text("payerID", 38, 27, 130, 10, AlignLeft, Black, idLabel+payerID)
+	p.text("date", 170, 27, 60, 10, AlignLeft, Black, "开票日期："+b.IssuedTime().In(bill.Beijing).Format("2006-01-02"))
+	p.text("payer", 38, 33, 130, 10, AlignLeft, Black, "交款人："+string(s.Payer))
+
+	// The table frame.
+	top, bottom := 39.0, 127.0
+	p.add(Rect{X: faceLeft, Y: top, W: faceRight - faceLeft, H: bottom - top, Width: 0.4, Color: ink})
+	mid := (faceLeft + faceRight) / 2
+	head := top + 6
+	rowsEnd := head + faceRows*5
+	p.hline(faceLeft, faceRight, head, 0.2, ink)
+	p.vline(mid, top, rowsEnd, 0.2, ink)
+	cols := []struct {
+		name string
+		x, w float64
+	}{{"项目名称", 0, 44}, {"数量", 44, 18}, {"金额（元）", 62, 26}, {"备注", 88, 22}}
+	for _, half := range []float64{faceLeft, mid} {
+		for i, c := range cols {
+			p.text("", half+c.x, top+1.5, c.w, 9, AlignCenter, ink, c.name)
+			if i > 0 {
+				p.vline(half+c.x, top, rowsEnd, 0.15, ink)
+			}
+		}
+	}
+	for i, c := range faceCategories(s.ChargeDetail) {
+		half := faceLeft
+		if i >= faceRows {
+			half = mid
+		}
+		y := head + float64(i%faceRows)*5 + 1
+		p.text("category", half+1.5, y, 41, 9, AlignLeft, Black, c.name)
+		p.text("quantity", half+44, y, 17, 9, AlignRight, Black, c.qty)
+		p.text("amount", half+62, y, 24.5, 9, AlignRight, Black, c.amt)
+		p.text("categoryRemark", half+89, y, 20, 8, AlignLeft, Black, c.remark)
+	}
+
+	// Totals.
+	totalTop := rowsEnd
+	p.hline(faceLeft, faceRight, totalTop, 0.2, ink)
+	p.text("totalCapitals", faceLeft+1.5, totalTop+1.8, 140, 10, AlignLeft, Black,
+		"金额合计（大写）"+s.TotalAmt.Capitals())
+	p.text("total", 160, totalTop+1.8, 68, 10, AlignLeft, Black, "（小写）¥"+s.TotalAmt.String())
+
+	// Other information: the visit and the whole amount split.
+	infoTop := totalTop + 7
+	p.hline(faceLeft, faceRight, infoTop, 0.2, ink)
+	remarkTop := bottom - 8
+	p.hline(faceLeft, faceRight, remarkTop, 0.2, ink)
+	p.vline(faceLeft+8, infoTop, bottom, 0.15, ink)
+	for i, r := range []rune("其他信息") {
+		p.text("", faceLeft, infoTop+3+float64(i)*6, 8, 9, AlignCenter, ink, string(r))
+	}
+	p.text("", faceLeft, remarkTop+1.8, 8, 9, AlignCenter, ink, "备注")
+	lines := otherInfo(b, info)
+	const infoCols, infoRows = 3, 7
+	colW := (faceRight - faceLeft - 10) / infoCols
+	for i, l := range lines {
+		row, col := i/infoCols, i%infoCols
+		if row >= infoRows {
+			break // the face holds 21 entries
+		}
+		p.text(l.field, faceLeft+9.5+float64(col)*colW, infoTop+0.8+float64(row)*4.4, colW-1.5, 8, AlignLeft, Black, l.text)
+	}
+	remark := string(s.Remark)
+	if red {
+		remark = strings.TrimSpace(fmt.Sprintf("红字冲销  原票据代码：%s  原票据号码：%s  原因：%s  %s",
+			b.Red.OrigBillCode, b.Red.OrigBillNo, b.Red.Reason, remark))
+	}
+	remarkColor := Black
+	if red {
+		remarkColor = Red
+	}
+	p.text("remark", faceLeft+9.5, remarkTop+1.8, faceRight-faceLeft-11, 9, AlignLeft, remarkColor, remark)
+
+	// Footer: the unit with its seal, checker, payee.
+	const footer = 131.0
+	unit := "收款单位（章）：" + b.UnitName
+	p.text("unit", faceLeft, footer, 95, 10, AlignLeft, Black, unit)
+	p.text("checker", 135, footer, 45, 10, AlignLeft, Black, "复核人："+string(s.Checker))
+	p.text("payee", 185, footer, 45, 10, AlignLeft, Black, "收款人："+string(s.Payee))
+	if b.UnitName != "" {
+		// The billing point's mark beside the unit's name: the bill is
+		// sealed by its signature; this shows whose it is.
+		cx := min(faceLeft+f.Width(unit, 10)+22, 112)
+		p.add(Ellipse{X: cx, Y: footer + 6, RX: 20, RY: 10, Width: 0.6, Color: Red})
+		p.text("", cx-17, footer+0.5, 34, 7.5, AlignCenter, Red, b.UnitName)
+		p.text("", cx-17, footer+4.5, 34, 9, AlignCenter, Red, "票据专用章")
+		p.text("", cx-17, footer+9.5, 34, 6, AlignCenter, Red, b.UnitCode)
+	}
+
+	doc := &Document{Title: title + " " + b.BillCode + " " + b.BillNo, Width: FaceWidth, Height: FaceHeight,
+		Pages: []*Page{{Items: p.items}}}
+	doc.Pages = append(doc.Pages, detailPages(b, info, f)...)
+	return doc
+}
+
+type faceLine struct{ name, qty, amt, remark string }
+
+// faceCategories lists the category lines of the face: at most 14; more are
+// summed into a last "其他（见清单）" line so the total still shows.
+func faceCategories(lines []bill.ChargeLine) []faceLine {
+	out := make([]faceLine, 0, len(lines))
+	for _, c := range lines {
+		qty := ""
+		if c.Number != 0 {
+			qty = c.Number.String()
+		}
+		out = append(out, faceLine{name: string(c.ChargeName), qty: qty, amt: c.Amt.String(), remark: string(c.Remark)})
+	}
+	if len(out) > 2*faceRows {
+		var rest bill.Money
+		for _, c := range lines[2*faceRows-1:] {
+			rest += c.Amt
+		}
+		out = append(out[:2*faceRows-1], faceLine{name: "其他（见清单）", amt: rest.String()})
+	}
+	return out
+}
+
+type infoLine struct{ field, text string }
+
+func otherInfo(b *bill.Bill, info BillInfo) []infoLine {
+	s := &b.Settlement
+	var out []infoLine
+	add := func(field, label, value string) {
+		if value != "" {
+			out = append(out, infoLine{field, label + "：" + value})
+		}
+	}
+	add("busNo", "业务流水号", string(s.BusNo))
+	if b.Kind == bill.Inpatient {
+		add("hospitalNo", "住院号", string(s.HospitalNo))
+		if s.InHospitalDate != "" {
+			add("stay", "住院时间", dashDate(string(s.InHospitalDate))+"至"+dashDate(string(s.OutHospitalDate)))
+		}
+		add("hospitalDays", "住院天数", string(s.HospitalDays))
+		add("ward", "病区", strings.TrimSpace(string(s.Ward)+" "+string(s.BedNo)))
+	} else {
+		add("patientNo", "门诊号", string(s.PatientNo))
+		add("visitDate", "就诊日期", dashDate(string(s.ConsultationDate)))
+	}
+	add("checkUpNo", "体检号", string(s.CheckUpNo))
+	add("institution", "医疗机构类型", string(s.MedicalInstitution))
+	insurance := string(s.MedicalCareType)
+	if insurance == "" {
+		insurance = insuranceTypes[string(s.MedCareTypeCode)]
+	}
+	add("insuranceType", "医保类型", insurance)
+	add("insuranceNo", "医保编号", string(s.MedicalInsuranceID))
+	add("sex", "性别", string(s.Sex))
+	add("age", "年龄", string(s.Age))
+	for _, m := range []struct {
+		field, label string
+		v            bill.Money
+	}{
+		{"fundPay", "医保统筹基金支付", s.FundPay}, {"otherFundPay", "其他支付", s.OtherFundPay},
+		{"accountPay", "个人账户支付", s.AccountPay}, {"selfCashPay", "个人现金支付", s.SelfCashPay},
+		{"selfPayAmt", "个人自付", s.SelfPayAmt}, {"ownPay", "个人自费", s.OwnPay},
+		{"selfConceitedAmt", "个人自负", s.SelfConceitedAmt},
+	} {
+		out = append(out, infoLine{m.field, m.label + "：" + m.v.String()})
+	}
+	var pays []string
+	for _, c := range s.PayChannelDetail {
+		pays = append(pays, payChannelName(info, string(c.Code))+" "+c.Value.String())
+	}
+	add("payChannels", "支付方式", strings.Join(pays, "，"))
+	for _, o := range s.OtherInfo {
+		add("otherInfo", string(o.InfoName), string(o.InfoValue))
+	}
+	return out
+}
+
+func payChannelName(info BillInfo, code string) string {
+	if n := info.PayChannelNames[code]; n != "" {
+		return n
+	}
+	if n := DefaultPayChannelNames[code]; n != "" {
+		return n
+	}
+	return code
+}
+
+// dashDate writes yyyyMMdd as yyyy-MM-dd; other forms are kept.
+func dashDate(d string) string {
+	if len(d) == 8 {
+		return d[:4] + "-" + d[4:6] + "-" + d[6:]
+	}
+	return d
+}
+
+// detailPages lays out the detail list (医疗收费明细清单), 18 lines a page.
+func detailPages(b *bill.Bill, info BillInfo, f *Font) []*Page {
+	lines := b.Settlement.ListDetail
+	if len(lines) == 0 {
+		return nil
+	}
+	const perPage, rowH = 18, 5.0
+	cols := []struct {
+		name  string
+		x, w  float64
+		align Align
+	}{
+		{"序号", 10, 10, AlignCenter}, {"项目编码", 20, 30, AlignLeft}, {"项目名称", 50, 50, AlignLeft},
+		{"规格", 100, 28, AlignLeft}, {"单位", 128, 12, AlignCenter}, {"单价", 140, 22, AlignRight},
+		{"数量", 162, 16, AlignRight}, {"金额", 178, 24, AlignRight}, {"类别", 202, 10, AlignCenter},
+		{"自付", 212, 18, AlignRight},
+	}
+	pages := (len(lines) + perPage - 1) / perPage
+	var out []*Page
+	for pg := 0; pg < pages; pg++ {
+		p := &page{f: f}
+		p.text("detailTitle", 0, 8, FaceWidth, 14, AlignCenter, Black, "医疗收费明细清单")
+		p.text("", faceLeft, 17, 0, 9, AlignLeft, Black, fmt.Sprintf("票据代码：%s    票据号码：%s    交款人：%s",
+			b.BillCode, b.BillNo, b.Settlement.Payer))
+		p.text("", 170, 17, 60, 9, AlignRight, Black, fmt.Sprintf("第 %d 页 / 共 %d 页", pg+1, pages))
+		top := 23.0
+		p.add(Rect{X: faceLeft, Y: top, W: faceRight - faceLeft, H: rowH * float64(perPage+1), Width: 0.3, Color: Brown})
+		for _, c := range cols {
+			p.text("", c.x+0.5, top+1, c.w-1, 8.5, AlignCenter, Brown, c.name)
+		}
+		for i := 0; i <= perPage; i++ {
+			p.hline(faceLeft, faceRight, top+rowH*float64(i+1), 0.1, Brown)
+		}
+		for _, c := range cols[1:] {
+			p.vline(c.x, top, top+rowH*float64(perPage+1), 0.1, Brown)
+		}
+		end := min(len(lines), (pg+1)*perPage)
+		for i, d := range lines[pg*perPage : end] {
+			y := top + rowH*float64(i+1) + 1
+			name := string(d.Name)
+			vals := []string{fmt.Sprint(pg*perPage + i + 1), string(d.Code), name, string(d.Specification), string(d.Unit),
+				moneyOrBlank(d.Std), quantityOrBlank(d.Number), d.Amt.String(), coverageClass(string(d.MedicalCareType)),
+				moneyOrBlank(d.SelfAmt)}
+			for j, c := range cols {
+				p.text("detail", c.x+0.8, y, c.w-1.6, 8, c.align, Black, vals[j])
+			}
+		}
+		if pg == pages-1 {
+			p.text("", faceLeft, top+rowH*float64(perPage+1)+2, 0, 9, AlignLeft, Black,
+				fmt.Sprintf("共 %d 项，合计金额 ¥%s（%s）", len(lines), b.Settlement.TotalAmt, b.Settlement.TotalAmt.Capitals()))
+		}
+		out = append(out, &Page{Items: p.items})
+	}
+	return out
+}
+
+func moneyOrBlank(m bill.Money4) string {
+	if m == 0 {
+		return ""
+	}
+	return m.String()
+}
+
+func quantityOrBlank(q bill.Quantity) string {
+	if q == 0 {
+		return ""
+	}
+	return q.String()
+}
+
+// coverageClass names the insurance coverage class of a detail line:
+// 1 甲, 2 乙, 3 丙; other values are shown as sent.
+func coverageClass(c string) string {
+	switch c {
+	case "1":
+		return "甲"
+	case "2":
+		return "乙"
+	case "3":
+		return "丙"
+	}
+	return c
+}
