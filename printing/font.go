@@ -128,4 +128,3 @@ func (f *Font) Subset(runes map[rune]bool) ([]byte, error) {
 }
 
 var errSharedGlyph = fmt.Errorf("printing: a glyph serves more than one character")
-
