@@ -47,32 +47,3 @@ func testFont(t testing.TB) *Font {
 	return f
 }
 
-func TestDraft(t *testing.T) {
-	f := testFont(t)
-	for name, b := range map[string]*bill.Bill{"blue": sampleBill(t), "red": sampleRed(t)} {
-		doc := Face(BillInfo{Bill: b, CheckCode: "a1b2c3", VerifyURL: "https://pj.example.cn/v?c=1"}, f)
-		out, err := PDF(doc, f, PDFOptions{Created: b.IssuedTime()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile("/tmp/proto/"+name+".pdf", out, 0o644)
-		t.Logf("%s: %d bytes", name, len(out))
-	}
-}
-
-func TestDraftImage(t *testing.T) {
-	f := testFont(t)
-	doc := Face(BillInfo{Bill: sampleRed(t), CheckCode: "a1b2c3", VerifyURL: "https://pj.example.cn/v?c=1"}, f)
-	img, err := Image(doc, 0, f, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePNG(t, "/tmp/proto/preview.png", img)
-	tpl, _ := LoadTemplate("outpatient")
-	d2 := tpl.Layout(BillInfo{Bill: sampleBill(t), CheckCode: "a1b2c3"}, f, Offset{})
-	img, _ = Image(d2, 0, f, 100)
-	writePNG(t, "/tmp/proto/paper.png", img)
-	d3 := CalibrationPage(210, 101.6, "cups-pdf", Offset{}, f)
-	img, _ = Image(d3, 0, f, 100)
-	writePNG(t, "/tmp/proto/cal.png", img)
-}

@@ -116,7 +116,7 @@ func ParseTemplate(data []byte) (*Template, error) {
 	}
 	for _, k := range t.Kinds {
 		if _, err := bill.ParseKind(string(k)); err != nil {
-			return nil, err
+			return nil, bill.Errorf(bill.EInvalid, "票据模板 %s：%s", t.Name, bill.ErrorMessage(err))
 		}
 	}
 	for _, f := range t.Fields {

@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/png"
 	"os"
+	"runtime"
 	"testing"
 )
 
@@ -18,3 +19,5 @@ func writePNG(t testing.TB, path string, img image.Image) {
 		t.Fatal(err)
 	}
 }
+
+var runtimeWindows = runtime.GOOS == "windows"

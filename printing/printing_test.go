@@ -1,0 +1,600 @@
+package printing
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"flag"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+)
+
+var update = flag.Bool("update", false, "rewrite the reference images in testdata")
+
+func run(t testing.TB, stdin []byte, name string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s(install poppler-utils and zbar-tools: make test does)", name, args, err, stderr.String())
+	}
+	return out
+}
+
+func writeTemp(t testing.TB, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func pdfText(t testing.TB, pdf []byte) string {
+	return string(run(t, nil, "pdftotext", "-enc", "UTF-8", writeTemp(t, "doc.pdf", pdf), "-"))
+}
+
+func squeeze(s string) string { return strings.Join(strings.Fields(s), "") }
+
+func facePDF(t testing.TB, b *bill.Bill, url string) []byte {
+	t.Helper()
+	f := testFont(t)
+	out, err := PDF(Face(BillInfo{Bill: b, CheckCode: "a1b2c3", VerifyURL: url}, f), f, PDFOptions{Created: b.IssuedTime()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestFacePDFHoldsEveryField(t *testing.T) {
+	b := sampleBill(t)
+	pdf := facePDF(t, b, "https://pj.example.cn/v")
+	if len(pdf) > 150<<10 {
+		t.Errorf("PDF is %d bytes, over 150 KB", len(pdf))
+	}
+	text := squeeze(pdfText(t, pdf))
+	for _, want := range []string{
+		"福建省医疗门诊收费票据（电子）", "票据代码：35060126", "票据号码：0000000123", "校验码：a1b2c3",
+		"开票日期：2026-11-25", "交款人：张三", "3502**********2015",
+		"诊察费", "20.00", "化验费", "35.00", "西药费", "68.45",
+		"金额合计（大写）壹佰贰拾叁元肆角伍分", "（小写）¥123.45",
+		"业务流水号：MZ202611250001", "门诊号：2026112500000001234", "就诊日期：2026-11-25",
+		"医疗机构类型：二级甲等", "医保类型：职工基本医疗保险", "医保编号：35020000123456", "性别：男", "年龄：41",
+		"医保统筹基金支付：60.00", "其他支付：0.00", "个人账户支付：20.00", "个人现金支付：43.45",
+		"个人自付：23.45", "个人自费：10.00", "个人自负：13.45", "支付方式：医保80.00，微信43.45",
+		"医院负担金额：0.00", "收款单位（章）：厦门市海沧区第一医院", "复核人：陈建国", "收款人：林小燕",
+		// the detail list
+		"医疗收费明细清单", "阿莫西林胶囊", "0.25g*24粒", "对乙酰氨基酚片", "57.451", "货币误差",
+	} {
+		if !strings.Contains(text, squeeze(want)) {
+			t.Errorf("the PDF text lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "350203198503122015") {
+		t.Error("the PDF shows the payer's whole ID number")
+	}
+}
+
+func TestRedBillPDF(t *testing.T) {
+	text := squeeze(pdfText(t, facePDF(t, sampleRed(t), "")))
+	for _, want := range []string{"红字", "票据号码：0000000124", "-20.00", "-35.00", "-68.45",
+		"金额合计（大写）负壹佰贰拾叁元肆角伍分", "¥-123.45", "医保统筹基金支付：-60.00",
+		"原票据代码：35060126", "原票据号码：0000000123", "原因：患者退费"} {
+		if !strings.Contains(text, squeeze(want)) {
+			t.Errorf("the red bill's PDF text lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "（小写）¥123.45") {
+		t.Error("the red bill shows a positive total")
+	}
+}
+
+func TestFontRendersDigitsYenAndHanzi(t *testing.T) {
+	f := testFont(t)
+	doc := &Document{Width: 100, Height: 30, Pages: []*Page{{Items: []Item{Text{X: 5, Y: 5, Size: 12, Color: Black, Text: "0123 ¥￥ 收费 ㎎ ℃ μg"}}}}}
+	pdf, err := PDF(doc, f, PDFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := squeeze(pdfText(t, pdf)); got != "0123¥￥收费㎎℃μg" {
+		t.Fatalf("pdftotext read %q", got)
+	}
+	for _, r := range "0123¥￥收费㎎℃μg" {
+		if !f.Has(r) {
+			t.Errorf("the font has no glyph for %q", r)
+		}
+	}
+}
+
+func TestPDFIsDeterministic(t *testing.T) {
+	b := sampleBill(t)
+	one, two := facePDF(t, b, "https://pj.example.cn/v"), facePDF(t, b, "https://pj.example.cn/v")
+	if !bytes.Equal(one, two) {
+		t.Fatal("the same bill gave two different PDFs")
+	}
+}
+
+func TestQRCodeDecodesToVerificationURL(t *testing.T) {
+	b := sampleBill(t)
+	url := bill.NewVerifyRef(b, "a1b2c3", []byte("the bill's signature")).URL("https://pj.xmhc-hospital.cn:8443")
+	pdf := facePDF(t, b, url)
+	got := strings.TrimSpace(string(run(t, nil, "zbarimg", "--raw", "-q", rasterize(t, pdf, "200", false))))
+	if got != url {
+		t.Fatalf("the QR code reads\n%s\nwant\n%s", got, url)
+	}
+}
+
+// bboxWord is one word of `pdftotext -bbox`, in points.
+type bboxWord struct {
+	XMin float64 `xml:"xMin,attr"`
+	YMin float64 `xml:"yMin,attr"`
+	XMax float64 `xml:"xMax,attr"`
+	YMax float64 `xml:"yMax,attr"`
+	Text string  `xml:",chardata"`
+}
+
+func bboxWords(t testing.TB, pdf []byte) []bboxWord {
+	t.Helper()
+	out := run(t, nil, "pdftotext", "-bbox", "-f", "1", "-l", "1", writeTemp(t, "bbox.pdf", pdf), "-")
+	var doc struct {
+		Words []bboxWord `xml:"body>doc>page>word"`
+	}
+	dec := xml.NewDecoder(bytes.NewReader(out))
+	dec.Strict = false
+	dec.AutoClose = xml.HTMLAutoClose
+	dec.Entity = xml.HTMLEntity
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("pdftotext -bbox output: %v", err)
+	}
+	return doc.Words
+}
+
+const ptToMM = 25.4 / 72
+
+// fieldPositions finds, for each template field the layout filled, the
+// printed position (mm) of its first word nearest the template position:
+// left edge for left-aligned fields, right edge for right-aligned ones.
+func fieldPositions(t *testing.T, tpl *Template, pdf []byte, lay *Document) map[string][2]float64 {
+	words := bboxWords(t, pdf)
+	out := map[string][2]float64{}
+	for _, it := range lay.Texts() {
+		first := strings.Fields(it.Text)[0]
+		best, bestD := [2]float64{}, math.Inf(1)
+		for _, w := range words {
+			if w.Text != first {
+				continue
+			}
+			x := w.XMin * ptToMM
+			if it.Align == AlignRight {
+				x = w.XMax * ptToMM
+			}
+			want := it.X
+			if it.Align == AlignRight {
+				want = it.X + it.W
+			}
+			if d := math.Hypot(x-want, w.YMin*ptToMM-it.Y); d < bestD {
+				best, bestD = [2]float64{x, w.YMin * ptToMM}, d
+			}
+		}
+		if math.IsInf(bestD, 1) {
+			t.Errorf("%s: field %s (%q) is not in the PDF", tpl.Name, it.Field, it.Text)
+			continue
+		}
+		out[it.Field+"|"+it.Text] = best
+	}
+	return out
+}
+
+func TestPaperTemplatePositions(t *testing.T) {
+	f := testFont(t)
+	inpatient := sampleBill(t)
+	inpatient.Kind = bill.Inpatient
+	s := &inpatient.Settlement
+	s.HospitalNo, s.InHospitalDate, s.OutHospitalDate, s.HospitalDays, s.Ward, s.BedNo = "ZY0098765", "20261118", "20261125", "7", "内科二病区", "12床"
+	for _, c := range []struct {
+		tpl string
+		b   *bill.Bill
+	}{{"outpatient", sampleBill(t)}, {"inpatient", inpatient}} {
+		tpl, err := LoadTemplate(c.tpl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := BillInfo{Bill: c.b, CheckCode: "a1b2c3"}
+		lay := tpl.Layout(info, f, Offset{})
+		// Every placed field is where the template says, within 0.5 mm.
+		wantByField := map[string]TemplateField{}
+		for _, fd := range tpl.Fields {
+			wantByField[fd.Field] = fd
+		}
+		placed := 0
+		for _, it := range lay.Texts() {
+			fd, ok := wantByField[it.Field]
+			if !ok {
+				continue
+			}
+			placed++
+			if it.X != fd.X || it.Y != fd.Y {
+				t.Errorf("%s: field %s laid out at (%.2f, %.2f), template says (%.2f, %.2f)", tpl.Name, fd.Field, it.X, it.Y, fd.X, fd.Y)
+			}
+		}
+		if placed < len(tpl.Fields)-2 {
+			t.Errorf("%s: only %d of %d fields have a value", tpl.Name, placed, len(tpl.Fields))
+		}
+		pdf, err := PDF(lay, f, PDFOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bboxWords(t, pdf); len(got) == 0 {
+			t.Fatal("no words in the template PDF")
+		}
+		at := fieldPositions(t, tpl, pdf, lay)
+		for _, it := range lay.Texts() {
+			want := [2]float64{it.X, it.Y}
+			if it.Align == AlignRight {
+				want[0] = it.X + it.W
+			}
+			got := at[it.Field+"|"+it.Text]
+			if math.Abs(got[0]-want[0]) > 0.5 || math.Abs(got[1]-want[1]) > 0.5 {
+				t.Errorf("%s: %s %q printed at (%.2f, %.2f) mm, template (%.2f, %.2f)", tpl.Name, it.Field, it.Text, got[0], got[1], want[0], want[1])
+			}
+		}
+
+		// A calibration offset moves every field by exactly that offset.
+		off := Offset{X: 3.5, Y: -2.25}
+		moved := tpl.Layout(info, f, off)
+		mpdf, err := PDF(moved, f, PDFOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mat := fieldPositions(t, tpl, mpdf, moved)
+		for k, p := range at {
+			q := mat[k]
+			if math.Abs(q[0]-p[0]-off.X) > 0.05 || math.Abs(q[1]-p[1]-off.Y) > 0.05 {
+				t.Errorf("%s: %s moved by (%.2f, %.2f) mm, offset (%.2f, %.2f)", tpl.Name, k, q[0]-p[0], q[1]-p[1], off.X, off.Y)
+			}
+		}
+	}
+}
+
+func TestTemplateRefusesBadFiles(t *testing.T) {
+	for name, doc := range map[string]string{
+		"unknown field": `{"name":"x","width":210,"height":100,"fields":[{"field":"nonsense","x":1,"y":1}]}`,
+		"off the paper": `{"name":"x","width":210,"height":100,"fields":[{"field":"payer","x":200,"y":1,"w":30}]}`,
+		"bad size":      `{"name":"x","width":0,"height":100}`,
+		"bad kind":      `{"name":"x","width":210,"height":100,"kinds":["dental"]}`,
+		"typo in key":   `{"name":"x","width":210,"height":100,"feilds":[]}`,
+	} {
+		if _, err := ParseTemplate([]byte(doc)); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if !strings.Contains(bill.ErrorMessage(err), "模板") {
+			t.Errorf("%s: message %q does not name the template", name, bill.ErrorMessage(err))
+		}
+	}
+	for _, k := range bill.Kinds {
+		if _, err := ForKind(k); err != nil {
+			t.Errorf("no template for %s: %v", k, err)
+		}
+	}
+}
+
+func TestCalibration(t *testing.T) {
+	f := testFont(t)
+	// Printed with offset (1, 0.5), crosshair A is measured at 22.0, 19.0:
+	// the print is 2 mm right and 1 mm high, so move 2 mm left, 1 mm down.
+	next := Calibrate(Offset{X: 1, Y: 0.5}, 22, 19)
+	if next != (Offset{X: -1, Y: 1.5}) {
+		t.Fatalf("offset %+v", next)
+	}
+	if got := Advice(Offset{X: 1, Y: 0.5}, next); got != "向左移 2.0 毫米，向下移 1.0 毫米" {
+		t.Fatalf("advice %q", got)
+	}
+	if got := Advice(next, next); got != "位置已准确，无需调整" {
+		t.Fatalf("advice %q", got)
+	}
+	// The page is printed with the offset: label A sits 1.5 mm right of and
+	// 1.5 mm below crosshair A, wherever the offset puts it.
+	for _, off := range []Offset{{}, next} {
+		pdf, err := PDF(CalibrationPage(210, 101.6, "ebill-pdf", off, f), f, PDFOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantX, wantY := CalibrationMark+1.5+off.X, CalibrationMark+1.5+off.Y
+		best := math.Inf(1)
+		for _, w := range bboxWords(t, pdf) {
+			if w.Text == "A" {
+				best = math.Min(best, math.Hypot(w.XMin*ptToMM-wantX, w.YMin*ptToMM-wantY))
+			}
+		}
+		if best > 0.5 {
+			t.Errorf("offset %+v: no label A within 0.5 mm of (%.2f, %.2f); nearest %.2f mm away", off, wantX, wantY, best)
+		}
+		if text := squeeze(pdfText(t, pdf)); !strings.Contains(text, "ebillprintercalibrate--printerebill-pdf--measured-xx--measured-yy") {
+			t.Errorf("the calibration page does not say what to run: %s", text)
+		}
+	}
+}
+
+// TestFaceMatchesReferenceImage renders the face with poppler and compares
+// it with the image checked in under testdata (go test -update rewrites it
+// after a deliberate change of the layout: look at the new image first).
+func TestFaceMatchesReferenceImage(t *testing.T) {
+	for name, b := range map[string]*bill.Bill{"face-blue": sampleBill(t), "face-red": sampleRed(t)} {
+		pdf := facePDF(t, b, "https://pj.example.cn/v?c=35060126&n="+b.BillNo)
+		gotPath := rasterize(t, pdf, "60", true)
+		ref := filepath.Join("testdata", name+".png")
+		if *update {
+			if err := os.MkdirAll("testdata", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			copyFile(t, gotPath, ref)
+			continue
+		}
+		mean, bad, n := imageDiff(t, gotPath, ref)
+		if mean > 0.1 || bad > 20 {
+			copyFile(t, gotPath, filepath.Join(os.TempDir(), name+"-got.png"))
+			t.Errorf("%s differs from the reference: mean difference %.2f, %d of %d pixels off by more than 64 (got image in %s)",
+				name, mean, bad, n, os.TempDir())
+		}
+	}
+}
+
+// imageDiff compares two grey PNG files of the same size: the mean
+// difference per pixel (0–255) and how many pixels differ by more than 64.
+func imageDiff(t testing.TB, pathA, pathB string) (mean float64, bad, n int) {
+	t.Helper()
+	load := func(p string) image.Image {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("%v (run go test ./printing -run ReferenceImage -update once to write a reference)", err)
+		}
+		return decodePNG(t, data)
+	}
+	a, b := load(pathA), load(pathB)
+	area := a.Bounds().Intersect(b.Bounds())
+	if a.Bounds().Dx()-area.Dx() > 1 || a.Bounds().Dy()-area.Dy() > 1 || b.Bounds().Dx()-area.Dx() > 1 || b.Bounds().Dy()-area.Dy() > 1 {
+		t.Fatalf("%s is %v, %s is %v", pathA, a.Bounds(), pathB, b.Bounds()) // a pixel of rounding is allowed
+	}
+	var diff int
+	for y := area.Min.Y; y < area.Max.Y; y++ {
+		for x := area.Min.X; x < area.Max.X; x++ {
+			p, _, _, _ := a.At(x, y).RGBA()
+			q, _, _, _ := b.At(x, y).RGBA()
+			d := int(p>>8) - int(q>>8)
+			if d < 0 {
+				d = -d
+			}
+			diff += d
+			if d > 64 {
+				bad++
+			}
+		}
+	}
+	n = area.Dx() * area.Dy()
+	return float64(diff) / float64(n), bad, n
+}
+
+func copyFile(t testing.TB, from, to string) {
+	data, err := os.ReadFile(from)
+	if err == nil {
+		err = os.WriteFile(to, data, 0o644)
+	}
+	if err != nil {
+		t.Log(err)
+	}
+}
+
+func decodePNG(t testing.TB, data []byte) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestImagePreview(t *testing.T) {
+	f := testFont(t)
+	doc := Face(BillInfo{Bill: sampleBill(t), CheckCode: "a1b2c3", VerifyURL: "https://pj.example.cn/v"}, f)
+	img, err := Image(doc, 0, f, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := img.Bounds().Dx(); w != int(math.Ceil(FaceWidth/25.4*96)) {
+		t.Fatalf("preview width %d px", w)
+	}
+	// Ink where the title is, white in the margin below the footer.
+	dark := func(x0, y0, x1, y1 float64) int {
+		n := 0
+		for y := int(y0 / 25.4 * 96); y < int(y1/25.4*96); y++ {
+			for x := int(x0 / 25.4 * 96); x < int(x1/25.4*96); x++ {
+				if r, _, _, _ := img.At(x, y).RGBA(); r < 0x8000 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if dark(80, 8, 160, 15) < 500 {
+		t.Error("no title in the preview")
+	}
+	if n := dark(150, 143, 240, 150); n != 0 {
+		t.Errorf("%d dark pixels in the empty bottom margin", n)
+	}
+	if _, err := Image(doc, 5, f, 96); err == nil {
+		t.Error("page 6 of a 2-page document rendered")
+	}
+}
+
+func TestPDFFilePrinter(t *testing.T) {
+	f := testFont(t)
+	dir := t.TempDir()
+	p, err := OpenPrinter(PDFPrinterPrefix + dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := Face(BillInfo{Bill: sampleBill(t), CheckCode: "a1b2c3"}, f)
+	p.(*PDFFile).Now = func() time.Time { return time.Date(2026, 11, 25, 1, 2, 3, 0, time.UTC) }
+	path, err := p.Print(context.Background(), doc, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "福建省医疗门诊收费票据（电子）-35060126-0000000123-20261125-090203.000.pdf"); path != want {
+		t.Fatalf("wrote %s, want %s", path, want)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(squeeze(pdfText(t, data)), "票据号码：0000000123") {
+		t.Fatal("the PDF file lacks the bill number")
+	}
+	if _, err := OpenPrinter(""); err == nil || !strings.Contains(bill.ErrorMessage(err), "--printer") {
+		t.Fatalf("no printer: %v", err)
+	}
+}
+
+// TestCUPSQueue prints through a real CUPS queue that writes PDFs
+// (cups-pdf; scripts/cups.sh sets it up, make test runs it) and finds the
+// PDF it produced.
+func TestCUPSQueue(t *testing.T) {
+	if runtimeWindows {
+		t.Skip("CUPS is the Linux printing system")
+	}
+	queue := os.Getenv("EBILL_TEST_CUPS_QUEUE")
+	if queue == "" {
+		queue = "ebill-pdf"
+	}
+	outDir := os.Getenv("EBILL_TEST_CUPS_OUT")
+	if outDir == "" {
+		outDir = "/var/spool/cups-pdf"
+	}
+	ctx := context.Background()
+	list, err := ListPrinters(ctx, t.TempDir())
+	if err != nil {
+		t.Fatalf("list printers: %v (run scripts/cups.sh)", err)
+	}
+	found := false
+	for _, p := range list {
+		found = found || (p.Name == queue && p.Kind == "cups")
+	}
+	if !found {
+		t.Fatalf("CUPS queue %s not listed in %+v (run scripts/cups.sh)", queue, list)
+	}
+
+	f := testFont(t)
+	b := sampleBill(t)
+	b.BillNo = time.Now().Format("0102150405") // this run's own number, to find its PDF
+	p, err := OpenPrinter(queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := LoadTemplate("outpatient")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := tpl.Layout(BillInfo{Bill: b, CheckCode: "a1b2c3"}, f, Offset{})
+	job, err := p.Print(ctx, doc, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(job, queue+"-") {
+		t.Fatalf("job id %q", job)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var hit string
+		filepath.WalkDir(outDir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.Contains(path, b.BillNo) && strings.HasSuffix(path, ".pdf") {
+				hit = path
+			}
+			return nil
+		})
+		if hit != "" {
+			time.Sleep(200 * time.Millisecond) // cups-pdf may still be writing it
+			data, err := os.ReadFile(hit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The queue re-renders the text (ghostscript turns it into Type 3
+			// glyphs without text), so compare what it would put on paper
+			// with the PDF sent: same page size, same pixels in the same place.
+			if info := string(run(t, nil, "pdfinfo", hit)); !strings.Contains(info, "595 x 288 pts") {
+				t.Errorf("the printed page is not 210 × 101.6 mm:\n%s", info)
+			}
+			sent, err := PDF(doc, f, PDFOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Ghostscript draws the glyphs itself, so pixels differ a little;
+			// the ink must cover the same area of the paper (within 0.5 mm)
+			// in the same amount (within 15%).
+			got, want := ink(t, rasterize(t, data, "100", true)), ink(t, rasterize(t, sent, "100", true))
+			t.Logf("ink printed %+v, sent %+v", got, want)
+			const px = 100 / 25.4 * 0.5
+			if math.Abs(float64(got.box.Min.X-want.box.Min.X)) > px || math.Abs(float64(got.box.Min.Y-want.box.Min.Y)) > px ||
+				math.Abs(float64(got.box.Max.X-want.box.Max.X)) > px || math.Abs(float64(got.box.Max.Y-want.box.Max.Y)) > px {
+				t.Errorf("the printed page's ink spans %v, the PDF sent %v (pixels at 100 dpi)", got.box, want.box)
+			}
+			if r := float64(got.dark) / float64(want.dark); r < 0.85 || r > 1.15 {
+				t.Errorf("the printed page has %d dark pixels, the PDF sent %d", got.dark, want.dark)
+			}
+			os.Remove(hit)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("job %s: no PDF with %s under %s after 30 s", job, b.BillNo, outDir)
+}
+
+// rasterize renders the first page of pdf to a PNG file with pdftoppm.
+func rasterize(t testing.TB, pdf []byte, dpi string, gray bool) string {
+	t.Helper()
+	in := writeTemp(t, "page.pdf", pdf)
+	root := strings.TrimSuffix(in, ".pdf")
+	args := []string{"-r", dpi, "-f", "1", "-l", "1", "-png", "-singlefile"}
+	if gray {
+		args = append(args, "-gray")
+	}
+	run(t, nil, "pdftoppm", append(args, in, root)...)
+	return root + ".png"
+}
+
+type inkStats struct {
+	box  image.Rectangle
+	dark int
+}
+
+// ink finds the dark pixels of a grey PNG file: their bounding box and count.
+func ink(t testing.TB, path string) inkStats {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decodePNG(t, data)
+	st := inkStats{box: image.Rectangle{Min: image.Pt(math.MaxInt32, math.MaxInt32), Max: image.Pt(-1, -1)}}
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			if v, _, _, _ := img.At(x, y).RGBA(); v < 0x8000 {
+				st.dark++
+				st.box.Min.X, st.box.Min.Y = min(st.box.Min.X, x), min(st.box.Min.Y, y)
+				st.box.Max.X, st.box.Max.Y = max(st.box.Max.X, x), max(st.box.Max.Y, y)
+			}
+		}
+	}
+	return st
+}
