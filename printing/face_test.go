@@ -46,4 +46,3 @@ func testFont(t testing.TB) *Font {
 	}
 	return f
 }
-
