@@ -200,22 +200,52 @@ type PaperUse struct {
 // reversed bill cannot be converted.
 func (s *Store) ConvertToPaper(ctx context.Context, billCode string, billNo int64, paperCode string, confirmed int64, operator string) (*PaperUse, error) {
 	var use *PaperUse
-	err := s.tx(ctx, func(tx *wtx) error {
-		b, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
-		if err != nil {
-			return err
-		}
-		if b.RedBy != "" {
-			return bill.Errorf(bill.EInvalid, "票据 %s %s 已冲红，不能换开纸质票据。", billCode, b.BillNoText())
-		}
-		if b.PaperCode != "" {
-			return bill.Errorf(bill.EConflict, "票据 %s %s 已换开纸质票据 %s %s；如需重新打印，请使用“作废重打”。",
-				billCode, b.BillNoText(), b.PaperCode, bill.FormatBillNo(b.PaperNo))
-		}
-		use, err = s.printPaper(ctx, tx, b, paperCode, confirmed, operator)
+	err := s.tx(ctx, func(tx *wtx) (err error) {
+		use, err = s.convertTx(ctx, tx, billCode, billNo, paperCode, confirmed, operator)
 		return err
 	})
 	return use, err
+}
+
+// CheckConvert makes every check of ConvertToPaper and changes nothing:
+// a caller prints after it and records with ConvertToPaper, so a print
+// that fails leaves nothing recorded and the paper still blank.
+func (s *Store) CheckConvert(ctx context.Context, billCode string, billNo int64, paperCode string, confirmed int64) error {
+	return s.dryRun(ctx, func(tx *wtx) error {
+		_, err := s.convertTx(ctx, tx, billCode, billNo, paperCode, confirmed, "")
+		return err
+	})
+}
+
+func (s *Store) convertTx(ctx context.Context, tx *wtx, billCode string, billNo int64, paperCode string, confirmed int64, operator string) (*PaperUse, error) {
+	b, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
+	if err != nil {
+		return nil, err
+	}
+	if b.RedBy != "" {
+		return nil, bill.Errorf(bill.EInvalid, "票据 %s %s 已冲红，不能换开纸质票据。", billCode, b.BillNoText())
+	}
+	if b.PaperCode != "" {
+		return nil, bill.Errorf(bill.EConflict, "票据 %s %s 已换开纸质票据 %s %s；如需重新打印，请使用“作废重打”。",
+			billCode, b.BillNoText(), b.PaperCode, bill.FormatBillNo(b.PaperNo))
+	}
+	return s.printPaper(ctx, tx, b, paperCode, confirmed, operator)
+}
+
+// errDryRun rolls back a transaction run only for its checks.
+var errDryRun = errors.New("localstore: dry run")
+
+func (s *Store) dryRun(ctx context.Context, fn func(*wtx) error) error {
+	err := s.tx(ctx, func(tx *wtx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errDryRun
+	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
 }
 
 // Reprint voids the live paper copy of the e-bill code+no with a reason and
@@ -225,21 +255,36 @@ func (s *Store) Reprint(ctx context.Context, billCode string, billNo int64, conf
 		return nil, err
 	}
 	var use *PaperUse
-	err := s.tx(ctx, func(tx *wtx) error {
-		b, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
-		if err != nil {
-			return err
-		}
-		if b.PaperCode == "" {
-			return bill.Errorf(bill.EInvalid, "票据 %s %s 没有已打印的纸质票据，无需重打；请使用“换开纸质票据”。", billCode, b.BillNoText())
-		}
-		if err := s.voidPrinted(ctx, tx, b.PaperCode, b.PaperNo, "作废重打："+reason, operator); err != nil {
-			return err
-		}
-		use, err = s.printPaper(ctx, tx, b, b.PaperCode, confirmed, operator)
+	err := s.tx(ctx, func(tx *wtx) (err error) {
+		use, err = s.reprintTx(ctx, tx, billCode, billNo, confirmed, reason, operator)
 		return err
 	})
 	return use, err
+}
+
+// CheckReprint makes every check of Reprint and changes nothing.
+func (s *Store) CheckReprint(ctx context.Context, billCode string, billNo int64, confirmed int64, reason string) error {
+	if err := checkReason(reason); err != nil {
+		return err
+	}
+	return s.dryRun(ctx, func(tx *wtx) error {
+		_, err := s.reprintTx(ctx, tx, billCode, billNo, confirmed, reason, "")
+		return err
+	})
+}
+
+func (s *Store) reprintTx(ctx context.Context, tx *wtx, billCode string, billNo int64, confirmed int64, reason, operator string) (*PaperUse, error) {
+	b, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
+	if err != nil {
+		return nil, err
+	}
+	if b.PaperCode == "" {
+		return nil, bill.Errorf(bill.EInvalid, "票据 %s %s 没有已打印的纸质票据，无需重打；请使用“换开纸质票据”。", billCode, b.BillNoText())
+	}
+	if err := s.voidPrinted(ctx, tx, b.PaperCode, b.PaperNo, "作废重打："+reason, operator); err != nil {
+		return nil, err
+	}
+	return s.printPaper(ctx, tx, b, b.PaperCode, confirmed, operator)
 }
 
 func (s *Store) printPaper(ctx context.Context, tx *wtx, b *StoredBill, paperCode string, confirmed int64, operator string) (*PaperUse, error) {

@@ -34,6 +34,12 @@ type StoredBill struct {
 	PaperNo   int64
 	Synced    bool       // acknowledged by the server
 	Bill      *bill.Bill // the signed content; nil in lists
+	Signature []byte     // SM2 signature of the content; nil in lists
+}
+
+// VerifyRef is the reference the bill's QR code carries.
+func (b *StoredBill) VerifyRef() bill.VerifyRef {
+	return bill.NewVerifyRef(b.Bill, b.CheckCode, b.Signature)
 }
 
 // BillNoText is the bill number with its 10 digits.
@@ -73,14 +79,15 @@ func scanBill(r rowScanner, extra ...any) (*StoredBill, error) {
 // getBill loads one bill with its decoded content; ENotFound if none matches.
 func getBill(ctx context.Context, q querier, where string, args ...any) (*StoredBill, error) {
 	var content []byte
-	b, err := scanBill(q.QueryRowContext(ctx, billCols+", b.content FROM bills b WHERE "+where, args...), &content)
+	var sig []byte
+	b, err := scanBill(q.QueryRowContext(ctx, billCols+", b.content, b.signature FROM bills b WHERE "+where, args...), &content, &sig)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bill.Errorf(bill.ENotFound, "未找到票据（%s）；请核对票据代码和号码。", describeArgs(args))
 	}
 	if err != nil {
 		return nil, err
 	}
-	b.Bill = new(bill.Bill)
+	b.Bill, b.Signature = new(bill.Bill), sig
 	if err := json.Unmarshal(content, b.Bill); err != nil {
 		return nil, fmt.Errorf("localstore: decode bill %s: %w", b.ID, err)
 	}
