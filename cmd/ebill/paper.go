@@ -90,6 +90,7 @@ func cmdPaperConvert(ctx context.Context, a *app, args []string) error {
 	paperCode := fs.String("paper-code", "", "纸质票据代码")
 	paperNo := fs.String("paper-no", "", "打印机中纸张上的号码（须与系统当前号码一致）")
 	operator := fs.String("operator", currentUser(), "经办人")
+	pp := paperPrintFlags(fs)
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
@@ -105,11 +106,20 @@ func cmdPaperConvert(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		use, err := s.ConvertToPaper(ctx, code, n, *paperCode, pn, *operator)
+		// Check, print, then record: a failed print leaves nothing recorded
+		// and the paper blank in the printer; no write waits on the printer.
+		if err := s.CheckConvert(ctx, code, n, *paperCode, pn); err != nil {
+			return err
+		}
+		job, err := a.printPaper(ctx, s, pp, code, n, *paperCode)
 		if err != nil {
 			return err
 		}
-		return a.reportPaper(use, "已换开到")
+		use, err := s.ConvertToPaper(ctx, code, n, *paperCode, pn, *operator)
+		if err != nil {
+			return printedNotRecorded(*paperCode, pn, err)
+		}
+		return a.reportPaper(use, "已换开到", job)
 	})
 }
 
@@ -119,6 +129,7 @@ func cmdPaperReprint(ctx context.Context, a *app, args []string) error {
 	paperNo := fs.String("paper-no", "", "打印机中纸张上的号码（须与系统当前号码一致）")
 	reason := fs.String("reason", "", "作废原因，例如 卡纸")
 	operator := fs.String("operator", currentUser(), "经办人")
+	pp := paperPrintFlags(fs)
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
@@ -134,11 +145,22 @@ func cmdPaperReprint(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		use, err := s.Reprint(ctx, code, n, pn, *reason, *operator)
+		if err := s.CheckReprint(ctx, code, n, pn, *reason); err != nil {
+			return err
+		}
+		b, err := s.Bill(ctx, code, n)
 		if err != nil {
 			return err
 		}
-		return a.reportPaper(use, "已作废原纸质票据，并重新打印到")
+		job, err := a.printPaper(ctx, s, pp, code, n, "")
+		if err != nil {
+			return err
+		}
+		use, err := s.Reprint(ctx, code, n, pn, *reason, *operator)
+		if err != nil {
+			return printedNotRecorded(b.PaperCode, pn, err)
+		}
+		return a.reportPaper(use, "已作废原纸质票据，并重新打印到", job)
 	})
 }
 
@@ -228,9 +250,30 @@ func cmdPaperShow(ctx context.Context, a *app, args []string) error {
 	})
 }
 
-func (a *app) reportPaper(u *localstore.PaperUse, what string) error {
-	return a.Report(map[string]any{"paperCode": u.Code, "paperNo": bill.FormatBillNo(u.No), "billCode": u.BillCode, "billNo": bill.FormatBillNo(u.BillNo)},
-		"%s纸质票据 %s %s（电子票据 %s %s）。\n", what, u.Code, bill.FormatBillNo(u.No), u.BillCode, bill.FormatBillNo(u.BillNo))
+func (a *app) reportPaper(u *localstore.PaperUse, what, job string) error {
+	printed := "（未打印，仅登记）"
+	if job != "" {
+		printed = "，打印任务 " + job
+	}
+	return a.Report(map[string]any{"paperCode": u.Code, "paperNo": bill.FormatBillNo(u.No), "billCode": u.BillCode, "billNo": bill.FormatBillNo(u.BillNo), "job": job},
+		"%s纸质票据 %s %s（电子票据 %s %s）%s。\n", what, u.Code, bill.FormatBillNo(u.No), u.BillCode, bill.FormatBillNo(u.BillNo), printed)
+}
+
+// printPaper prints the e-bill on its paper template, before the paper
+// number is recorded.
+func (a *app) printPaper(ctx context.Context, s *localstore.Store, pp paperPrint, code string, n int64, paperCode string) (string, error) {
+	prepared, err := pp.prepare(ctx, s, code, n, paperCode)
+	if err != nil {
+		return "", err
+	}
+	return prepared.print(ctx)
+}
+
+// printedNotRecorded explains the rare case of a paper printed whose record
+// then failed (another program took the number meanwhile).
+func printedNotRecorded(paperCode string, paperNo int64, err error) error {
+	return bill.Errorf(bill.ErrorCode(err), "纸质票据 %s %s 已打印，但登记失败：%s。请收回这张纸，用 ebill paper blank-void 作废该号码后重新换开。",
+		paperCode, bill.FormatBillNo(paperNo), bill.ErrorMessage(err))
 }
 
 // withStore opens the station database for fn and closes it after.
