@@ -19,8 +19,7 @@ type Font struct {
 	sfnt   *font.SFNT
 	upem   float64
 	ascent float64 // of the em, as a fraction (hhea ascender / unitsPerEm)
-	mu     sync.Mutex
-	widths map[rune]float64 // advance per rune as a fraction of the em
+	widths []float32 // advance of every BMP rune as a fraction of the em
 	raster rasterFont
 }
 
@@ -45,8 +44,11 @@ func ParseFont(data []byte) (*Font, error) {
 	if !s.IsTrueType {
 		return nil, fmt.Errorf("printing: the font must have TrueType outlines")
 	}
-	f := &Font{Data: data, sfnt: s, upem: float64(s.Head.UnitsPerEm), widths: map[rune]float64{}}
+	f := &Font{Data: data, sfnt: s, upem: float64(s.Head.UnitsPerEm), widths: make([]float32, 0x10000)}
 	f.ascent = float64(s.Hhea.Ascender) / f.upem
+	for r := range f.widths {
+		f.widths[r] = float32(f.glyphAdvance(rune(r)))
+	}
 	return f, nil
 }
 
@@ -57,15 +59,15 @@ func (f *Font) Ascent() float64 { return f.ascent }
 // Has reports whether the font has a glyph for r.
 func (f *Font) Has(r rune) bool { return f.sfnt.GlyphIndex(r) != 0 }
 
+func (f *Font) glyphAdvance(r rune) float64 {
+	return float64(f.sfnt.GlyphAdvance(f.sfnt.GlyphIndex(r))) / f.upem
+}
+
 func (f *Font) advance(r rune) float64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if w, ok := f.widths[r]; ok {
-		return w
+	if r >= 0 && int(r) < len(f.widths) {
+		return float64(f.widths[r])
 	}
-	w := float64(f.sfnt.GlyphAdvance(f.sfnt.GlyphIndex(r))) / f.upem
-	f.widths[r] = w
-	return w
+	return f.glyphAdvance(r)
 }
 
 // Width is the width of s in mm at size points.

@@ -16,6 +16,9 @@ type PDFOptions struct {
 	// bill's PDF uses its issue time, so the same bill always gives the
 	// same bytes.
 	Created time.Time
+	// WholeFont embeds from the whole font, parsed for this document: what
+	// fpdf does by default. Slower; the benchmark's baseline.
+	WholeFont bool
 }
 
 // WritePDF renders doc as a PDF to w, embedding a subset of f with only the
@@ -27,7 +30,13 @@ func WritePDF(w io.Writer, doc *Document, f *Font, opt PDFOptions) error {
 			runes[r] = true
 		}
 	}
-	fontData, err := f.Subset(runes)
+	var fontData []byte
+	var err error
+	if opt.WholeFont {
+		fontData = f.Data
+	} else {
+		fontData, err = f.Subset(runes)
+	}
 	if errors.Is(err, errSharedGlyph) {
 		fontData, err = f.Data, nil // rare: embed from the whole font (slower, same result)
 	}

@@ -30,7 +30,8 @@ func main() {
 	example := flag.String("example", "examples/outpatient.json", "settlement to issue")
 	upload := flag.Int("upload", 0, "also measure uploading this many bills into the server (0: skip)")
 	pg := flag.String("pg", os.Getenv("EBILL_TEST_PG"), "PostgreSQL DSN for the upload bench (default $EBILL_TEST_PG; empty: SQLite only)")
-	only := flag.String("only", "", "issue | upload: run one bench")
+	only := flag.String("only", "", "issue | upload | pdf: run one bench")
+	pdfN := flag.Int("pdf", 200, "PDFs per round for the PDF bench (0: skip)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -40,14 +41,21 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if *only != "upload" {
+	if *pdfN > 0 && (*only == "" || *only == "pdf") {
+		if err := benchPDF(*pdfN, *rounds, *example); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Println()
+	}
+	if *only == "" || *only == "issue" {
 		if err := run(*n, *rounds, *dir, *example); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			pprof.StopCPUProfile()
 			os.Exit(1)
 		}
 	}
-	if *upload > 0 && *only != "issue" {
+	if *upload > 0 && (*only == "" || *only == "upload") {
 		fmt.Println()
 		if err := runUpload(*upload, *dir, *example, *pg); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
