@@ -8,19 +8,26 @@ LDFLAGS := -s -w -X main.Version=$(VERSION)
 DEMO    ?= demo-data
 export LANG := C.UTF-8
 
-.PHONY: all run test unit fuzz bench build lint deps clean
+.PHONY: all run test unit fuzz bench build lint deps deps-test cups screenshots clean
 
 all: build
 
 deps:
 	@scripts/deps.sh
 
+deps-test:
+	@scripts/deps.sh test
+
+## cups: a running cupsd with the cups-pdf queue ebill-pdf, which the printing tests print through.
+cups: deps-test
+	@scripts/cups.sh
+
 ## run: the server on embedded SQLite and a demo station enrolled with it (see scripts/demo.sh).
 run: deps build
 	@scripts/demo.sh bin $(DEMO)
 
 ## test: lint, every test (crash, two-process and tamper tests included), then brief fuzzing.
-test: deps lint unit fuzz
+test: deps-test cups lint unit fuzz
 
 unit:
 	$(GO) test -count=1 ./...
@@ -29,7 +36,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseMoney$$' -fuzztime=10s ./bill
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSettlement$$' -fuzztime=10s ./bill
 
-## bench: issuing rate and latency beside a raw durable SQLite insert measured in the same run.
+## bench: e-bill PDFs per core beside fpdf's whole-font baseline; issuing beside a raw durable SQLite insert;
+## upload beside a raw batched insert; each baseline measured in the same run.
 bench: deps
 	EBILL_TEST_PG=$${EBILL_TEST_PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} \
 		$(GO) run ./cmd/ebill-bench -n 500 -rounds 8 -upload 50000
@@ -42,11 +50,15 @@ build: deps
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill-server ./cmd/ebill-server
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill.exe ./cmd/ebill
 
+## screenshots: the pictures in docs/, rendered by the code (an e-bill, its detail list, a red bill).
+screenshots: deps-test build
+	@scripts/screenshots.sh bin
+
 lint: deps
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) vet ./bill/... ./localstore/... ./sync/... ./cmd/ebill/...
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) vet ./bill/... ./localstore/... ./sync/... ./printing/... ./cmd/ebill/...
 
 clean:
 	rm -rf bin $(DEMO)

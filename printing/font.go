@@ -18,7 +18,7 @@ type Font struct {
 	Data   []byte
 	sfnt   *font.SFNT
 	upem   float64
-	ascent float64 // of the em, as a fraction (hhea ascender / unitsPerEm)
+	ascent float64   // of the em, as a fraction (hhea ascender / unitsPerEm)
 	widths []float32 // advance of every BMP rune as a fraction of the em
 	raster rasterFont
 }

@@ -41,6 +41,7 @@ if [ ! -f "$data/station/station.db" ]; then
 	code=$($srv --json point enroll-code P01 | sed -n 's/.*"code": "\(.*\)".*/\1/p')
 	say $sta enroll --server "https://$addr" --code "$code" --fingerprint "$fingerprint"
 	say $sta paper intake --code 35062601 --from 1 --to 500
+	say $sta printer default "pdf:$data/prints" # paper prints go to PDF files here; ebill printer list shows real printers
 	for f in outpatient inpatient registration exam unit-payer; do
 		say $sta issue -f "examples/$f.json"
 	done
@@ -48,6 +49,7 @@ if [ ! -f "$data/station/station.db" ]; then
 	say $sta red --busno GH202611250001 --reason 患者退号 --operator 林小燕
 	say $sta paper convert --busno ZY202611250001 --paper-code 35062601 --paper-no 1 --operator 林小燕
 fi
+say $sta export --busno MZ202611250001 --out "$data/prints"
 say $sta list
 say $sta verify
 say $sta sync once
@@ -56,5 +58,6 @@ say $srv segment list
 say $srv bill list
 echo
 echo "服务器运行中：https://$addr（证书指纹 $fingerprint），日志在 $data/server.log。"
+echo "电子票据和纸质票据的打印结果（PDF）在 $data/prints/。"
 echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。按 Ctrl+C 停止服务器。"
 wait $server_pid || true

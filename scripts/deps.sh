@@ -15,10 +15,15 @@ if [ "$(printf '%s\n%s\n' "$need_go" "$have" | sort -V | head -n1)" != "$need_go
 	exit 1
 fi
 
-# Debian packages the tests and tools use; none are needed by the station core yet.
+# Debian packages: `deps.sh test` adds what the tests use (poppler reads the
+# PDFs, zbar decodes their QR codes, CUPS with cups-pdf is a real print
+# queue). Running the product needs none of them.
 pkgs=()
+if [ "${1:-}" = "test" ]; then
+	pkgs+=(poppler-utils zbar-tools cups cups-client printer-driver-cups-pdf)
+fi
 missing=()
-for p in "${pkgs[@]}"; do
+for p in "${pkgs[@]+"${pkgs[@]}"}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
