@@ -39,6 +39,28 @@ func (k Kind) Name() string {
 	return string(k)
 }
 
+// InferKind tells a settlement's kind from its content: an exam number
+// makes it an exam bill, a hospital number or admission date an inpatient
+// bill, business type 06 a registration bill, and anything else outpatient.
+func InferKind(s *Settlement) Kind {
+	switch {
+	case strings.TrimSpace(string(s.CheckUpNo)) != "":
+		return Exam
+	case s.HospitalNo != "" || s.InHospitalDate != "":
+		return Inpatient
+	case strings.TrimSpace(string(s.BusType)) == "06":
+		return Registration
+	}
+	return Outpatient
+}
+
+// ChargeCategories names the charge categories of domain.md §3 as the bill
+// face prints them.
+var ChargeCategories = map[string]string{
+	"01": "床位费", "02": "诊察费", "03": "检查费", "04": "化验费", "05": "治疗费", "06": "手术费", "07": "护理费",
+	"08": "卫生材料费", "09": "西药费", "10": "中药饮片费", "11": "中成药费", "12": "一般诊疗费", "13": "挂号费", "14": "其他费",
+}
+
 // ParseKind accepts a kind by its English or Chinese name.
 func ParseKind(s string) (Kind, error) {
 	for _, k := range Kinds {

@@ -124,6 +124,7 @@ type Filter struct {
 	BusNo     string
 	Payer     string // part of the payer's name
 	PatientNo string
+	Payee     string // the cashier who issued
 	State     string // "", "normal", "reversed", "red", "paper"
 	Limit     int    // default 50, at most 1000
 	Offset    int
@@ -154,6 +155,9 @@ func (s *Store) ListBills(ctx context.Context, f Filter) ([]*StoredBill, int, er
 	}
 	if f.PatientNo != "" {
 		add("b.patient_no = ?", f.PatientNo)
+	}
+	if f.Payee != "" {
+		add("b.payee = ?", f.Payee)
 	}
 	switch f.State {
 	case "":

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ebill/ebill/bill"
@@ -34,6 +35,7 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 	a.mux.Handle("GET /metrics", a.m.handler())
 	a.mux.HandleFunc("POST "+wire.PathEnroll, a.enroll)
 	a.mux.HandleFunc("POST "+wire.PathLogin, a.login)
+	a.mux.HandleFunc("POST "+wire.PathPassword, a.password)
 	a.mux.HandleFunc("POST "+wire.PathSegments, a.station(a.allocate))
 	a.mux.HandleFunc("POST "+wire.PathBills, a.station(a.upload))
 	a.mux.HandleFunc("GET "+wire.PathPull, a.station(a.pull))
@@ -142,6 +144,20 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, wire.LoginResponse{Token: sess.Token, ExpiresAt: sess.ExpiresAt, Login: sess.User.Login,
 		Name: sess.User.Name, Roles: sess.User.Roles})
+}
+
+func (a *API) password(w http.ResponseWriter, r *http.Request) {
+	var req wire.PasswordRequest
+	if err := decodeStrict(r.Body, &req); err != nil {
+		a.fail(w, err)
+		return
+	}
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if err := a.store.ChangePassword(r.Context(), token, req.Old, req.New); err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 func (a *API) allocate(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {

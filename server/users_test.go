@@ -133,3 +133,37 @@ func execSQL(db *sql.DB, q string) error {
 	_, err := db.Exec(q)
 	return err
 }
+
+func TestChangePassword(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+		must(t, s.AddUser(ctx, server.User{Login: "lin", Name: "林小燕", Roles: []string{server.RoleCashier}}, "correct horse"))
+		must(t, s.AddPoint(ctx, "P01", "门诊一号窗口", server.PointStation))
+		before, err := s.MasterDataSince(ctx, "P01", 0)
+		must(t, err)
+		sess, err := s.Login(ctx, "lin", "correct horse")
+		must(t, err)
+		if err := s.ChangePassword(ctx, sess.Token, "wrong horse", "battery staple"); bill.ErrorCode(err) != bill.EUnauthorized {
+			t.Fatalf("wrong old password: %v", err)
+		}
+		if err := s.ChangePassword(ctx, "not a token", "correct horse", "battery staple"); bill.ErrorCode(err) != bill.EUnauthorized {
+			t.Fatalf("bad token: %v", err)
+		}
+		if err := s.ChangePassword(ctx, sess.Token, "correct horse", "short"); bill.ErrorCode(err) != bill.EInvalid {
+			t.Fatalf("short password: %v", err)
+		}
+		must(t, s.ChangePassword(ctx, sess.Token, "correct horse", "battery staple"))
+		if _, err := s.Login(ctx, "lin", "correct horse"); err == nil {
+			t.Fatal("the old password still signs in")
+		}
+		if _, err := s.Login(ctx, "lin", "battery staple"); err != nil {
+			t.Fatalf("the new password: %v", err)
+		}
+		// The new hash reaches the stations with the next pull.
+		after, err := s.MasterDataSince(ctx, "P01", before.Version)
+		must(t, err)
+		if len(after.Users) != 1 || after.Users[0].PasswordHash == before.Users[0].PasswordHash {
+			t.Fatalf("pull after the change: %+v", after.Users)
+		}
+	})
+}

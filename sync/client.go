@@ -110,6 +110,11 @@ func (c *Client) ReportStatus(ctx context.Context, st wire.StationStatus) error 
 // do sends one request and decodes the answer. Server errors come back as
 // the *bill.Error the server meant; a network failure is EUnavailable.
 func (c *Client) do(ctx context.Context, method, path string, in, out any, sign bool) error {
+	return c.doAs(ctx, method, path, in, out, sign, "")
+}
+
+// doAs is do with a user's session token (bearer), for user calls.
+func (c *Client) doAs(ctx context.Context, method, path string, in, out any, sign bool, bearer string) error {
 	var body []byte
 	if in != nil {
 		var err error
@@ -122,6 +127,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, sign 
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	if sign {
 		auth, err := wire.Authorization(c.key, c.point, method, req.URL.RequestURI(), c.now().UnixMilli(), body)
 		if err != nil {
@@ -155,4 +163,18 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, sign 
 		return fmt.Errorf("sync: decode %s response: %w", path, err)
 	}
 	return nil
+}
+
+// Login signs a user in at the server (the desktop app, online).
+func (c *Client) Login(ctx context.Context, login, password string) (*wire.LoginResponse, error) {
+	var out wire.LoginResponse
+	if err := c.do(ctx, http.MethodPost, wire.PathLogin, wire.LoginRequest{Login: login, Password: password}, &out, false); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ChangePassword changes the signed-in user's password at the server.
+func (c *Client) ChangePassword(ctx context.Context, token, old, next string) error {
+	return c.doAs(ctx, http.MethodPost, wire.PathPassword, wire.PasswordRequest{Old: old, New: next}, nil, false, token)
 }

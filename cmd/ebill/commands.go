@@ -156,15 +156,7 @@ func chooseKind(flagValue string, s *bill.Settlement) (bill.Kind, error) {
 	if flagValue != "" {
 		return bill.ParseKind(flagValue)
 	}
-	switch {
-	case strings.TrimSpace(string(s.CheckUpNo)) != "":
-		return bill.Exam, nil
-	case s.HospitalNo != "" || s.InHospitalDate != "":
-		return bill.Inpatient, nil
-	case strings.TrimSpace(string(s.BusType)) == "06":
-		return bill.Registration, nil
-	}
-	return bill.Outpatient, nil
+	return bill.InferKind(s), nil
 }
 
 func (a *app) printIssued(res *localstore.IssueResult) {

@@ -23,6 +23,7 @@ const (
 	PathPull     = "/api/v1/pull"
 	PathStatus   = "/api/v1/status"
 	PathLogin    = "/api/v1/login"
+	PathPassword = "/api/v1/password"
 )
 
 // LoginRequest signs a user in (the desktop app, online).
@@ -38,6 +39,13 @@ type LoginResponse struct {
 	Login     string    `json:"login"`
 	Name      string    `json:"name"`
 	Roles     []string  `json:"roles"`
+}
+
+// PasswordRequest changes the signed-in user's password; the session
+// token goes in "Authorization: Bearer <token>".
+type PasswordRequest struct {
+	Old string `json:"old"`
+	New string `json:"new"`
 }
 
 // MaxBatch is the most bills one upload may carry.

@@ -1,0 +1,580 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
+)
+
+// IssueScreen is 开具电子票据: keyboard first. Enter moves to the next field,
+// F9 issues, Esc clears; charge items are found by code, name or pinyin
+// initials; totals, the insurance split and what is still to allocate are
+// computed as the cashier types.
+type IssueScreen struct {
+	env     *Env
+	win     fyne.Window
+	session *Session
+
+	Kind                                             *widget.Select
+	BusNo, Department, Payer, IDCard, PatientNo      *field
+	Sex, Age, VisitDate, HospitalNo, InDate, OutDate *field
+	CheckUpNo, InsuranceNo, FundPay, AccountPay      *field
+	PayerType, InsuranceType                         *widget.Select
+	Search                                           *field
+	Results                                          *widget.Label
+	Totals, SelfCash, ToAllocate                     *widget.Label
+	Total                                            *canvas.Text
+	Result                                           *canvas.Text
+	ResultDetail                                     *widget.Label
+	IssueButton, PrintButton, PaperButton, PDFButton *widget.Button
+	inpatientRow, examRow, visitRow                  *fyne.Container
+	linesBox, paysBox                                *fyne.Container
+	pays                                             []*payWidgets
+	lines                                            []formLine
+	found                                            []localstore.ChargeItem
+	selected                                         int
+	busSeq                                           int
+	place                                            string
+	busy                                             bool
+	content                                          fyne.CanvasObject
+	afterIssue                                       func()
+	autoDept                                         string
+
+	// Issued is the last bill issued from this screen.
+	Issued *localstore.StoredBill
+}
+
+type payWidgets struct {
+	channel *widget.Select
+	amount  *field
+	codes   []string
+}
+
+var kindOrder = []bill.Kind{bill.Outpatient, bill.Inpatient, bill.Registration, bill.Exam}
+
+// NewIssueScreen builds the screen.
+func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
+	sc := &IssueScreen{env: env, win: win, session: s}
+	mk := func(ph string) *field {
+		f := newField(ph)
+		f.keys = sc.keys
+		f.OnChanged = func(string) { sc.recompute() }
+		return f
+	}
+	var kindNames []string
+	for _, k := range kindOrder {
+		kindNames = append(kindNames, k.Name())
+	}
+	sc.Kind = widget.NewSelect(kindNames, func(string) { sc.kindChanged() })
+	sc.BusNo, sc.Department = mk("业务流水号"), mk("科室，例如 内科门诊")
+	sc.Payer, sc.IDCard, sc.PatientNo = mk("交款人姓名或单位名称"), mk("身份证号或统一社会信用代码"), mk("门诊号/病历号")
+	sc.IDCard.mask = bill.MaskID
+	sc.IDCard.onFocus = func(in bool) {
+		if !in {
+			sc.checkID()
+		}
+	}
+	sc.PayerType = widget.NewSelect([]string{"个人", "单位"}, nil)
+	sc.Sex, sc.Age, sc.VisitDate = mk("性别"), mk("年龄"), mk("就诊日期 yyyyMMdd")
+	sc.HospitalNo, sc.InDate, sc.OutDate = mk("住院号"), mk("入院日期 yyyyMMdd"), mk("出院日期 yyyyMMdd")
+	sc.CheckUpNo, sc.InsuranceNo = mk("体检号"), mk("医保编号")
+	sc.InsuranceType = widget.NewSelect([]string{"07 全自费", "01 职工医保", "02 居民医保", "06 全公费", "99 其他"}, nil)
+	sc.FundPay, sc.AccountPay = mk("0.00"), mk("0.00")
+	sc.Search = mk("项目检索：编码、名称或拼音首字母（如 qmsp），回车添加")
+	sc.Search.OnChanged = func(q string) { sc.search(q) }
+	sc.Search.onEnter = sc.addSelected
+	sc.Search.onUpDown = func(up bool) {
+		if up && sc.selected > 0 {
+			sc.selected--
+		} else if !up && sc.selected < len(sc.found)-1 {
+			sc.selected++
+		}
+		sc.showResults()
+	}
+	sc.Results = widget.NewLabel("")
+	sc.Totals, sc.SelfCash, sc.ToAllocate = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	sc.Total = canvas.NewText("合计 ¥0.00", color.Black)
+	sc.Total.TextSize = 22
+	sc.Result = canvas.NewText("", colorOK)
+	sc.Result.TextSize = 26
+	sc.ResultDetail = widget.NewLabel("")
+	sc.IssueButton = widget.NewButton("开具（F9）", sc.Submit)
+	sc.IssueButton.Importance = widget.HighImportance
+	sc.PrintButton = widget.NewButton("打印电子票据（F5）", sc.PrintIssued)
+	sc.PaperButton = widget.NewButton("换开纸质票据（F6）", sc.ConvertIssued)
+	sc.PDFButton = widget.NewButton("保存 PDF（F7）", sc.SavePDFDialog)
+	sc.linesBox, sc.paysBox = container.NewVBox(), container.NewVBox()
+	sc.addPayRow()
+	sc.build()
+	sc.Clear()
+	return sc
+}
+
+func labeled(label string, w fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewBorder(nil, nil, widget.NewLabel(label), nil, w)
+}
+
+func (sc *IssueScreen) build() {
+	sc.visitRow = container.NewGridWithColumns(4, labeled("门诊号", sc.PatientNo), labeled("性别", sc.Sex),
+		labeled("年龄", sc.Age), labeled("就诊日期", sc.VisitDate))
+	sc.inpatientRow = container.NewGridWithColumns(3, labeled("住院号", sc.HospitalNo), labeled("入院", sc.InDate), labeled("出院", sc.OutDate))
+	sc.examRow = container.NewGridWithColumns(2, labeled("体检号", sc.CheckUpNo), layoutSpacer())
+	head := container.NewVBox(
+		container.NewGridWithColumns(3, labeled("票据种类", sc.Kind), labeled("业务流水号", sc.BusNo), labeled("科室", sc.Department)),
+		container.NewGridWithColumns(3, labeled("交款人", sc.Payer), labeled("类型", sc.PayerType), labeled("证件号", sc.IDCard)),
+		sc.visitRow, sc.inpatientRow, sc.examRow,
+		container.NewGridWithColumns(2, labeled("医保类型", sc.InsuranceType), labeled("医保编号", sc.InsuranceNo)),
+	)
+	items := container.NewVBox(widget.NewLabelWithStyle("收费项目", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		sc.Search, sc.Results, sc.linesBox, sc.Totals)
+	money := container.NewVBox(sc.Total,
+		container.NewGridWithColumns(3, labeled("医保统筹", sc.FundPay), labeled("个人账户", sc.AccountPay), sc.SelfCash),
+		widget.NewLabel("个人现金支付方式："), sc.paysBox,
+		container.NewHBox(widget.NewButton("增加支付方式", func() { sc.addPayRow(); sc.recompute() }), sc.ToAllocate))
+	actions := container.NewHBox(sc.IssueButton, widget.NewButton("清空（Esc）", sc.Clear),
+		widget.NewButton("导入结算文件…", sc.importDialog))
+	result := container.NewVBox(sc.Result, sc.ResultDetail, container.NewHBox(sc.PrintButton, sc.PaperButton, sc.PDFButton))
+	sc.content = container.NewVScroll(container.NewVBox(head, widget.NewSeparator(), items, widget.NewSeparator(), money,
+		actions, widget.NewSeparator(), result))
+}
+
+func layoutSpacer() fyne.CanvasObject { return widget.NewLabel("") }
+
+// Content is the screen.
+func (sc *IssueScreen) Content() fyne.CanvasObject { return sc.content }
+
+// FocusFirst puts the cursor where a cashier starts: the payer.
+func (sc *IssueScreen) FocusFirst() {
+	if c := sc.win.Canvas(); c != nil {
+		c.Focus(sc.Payer)
+	}
+}
+
+// keys are the screen's keys, whichever field has the focus.
+func (sc *IssueScreen) keys(ev *fyne.KeyEvent) bool {
+	switch ev.Name {
+	case fyne.KeyF9:
+		sc.Submit()
+	case fyne.KeyEscape:
+		sc.Clear()
+	case fyne.KeyF5:
+		sc.PrintIssued()
+	case fyne.KeyF6:
+		sc.ConvertIssued()
+	case fyne.KeyF7:
+		sc.SavePDFDialog()
+	default:
+		return false
+	}
+	return true
+}
+
+func (sc *IssueScreen) kind() bill.Kind {
+	for _, k := range kindOrder {
+		if k.Name() == sc.Kind.Selected {
+			return k
+		}
+	}
+	return bill.Outpatient
+}
+
+func (sc *IssueScreen) kindChanged() {
+	if sc.visitRow == nil {
+		return
+	}
+	k := sc.kind()
+	show := func(c *fyne.Container, on bool) {
+		if on {
+			c.Show()
+		} else {
+			c.Hide()
+		}
+	}
+	show(sc.visitRow, k != bill.Inpatient)
+	show(sc.inpatientRow, k == bill.Inpatient)
+	show(sc.examRow, k == bill.Exam)
+	if sc.Department.Text == "" || sc.Department.Text == sc.autoDept {
+		sc.autoDept = map[bill.Kind]string{bill.Outpatient: "门诊", bill.Inpatient: "住院", bill.Registration: "门诊挂号", bill.Exam: "体检"}[k]
+		sc.Department.SetText(sc.autoDept)
+	}
+}
+
+// Clear empties the form for the next patient (Esc).
+func (sc *IssueScreen) Clear() {
+	if sc.busy {
+		return
+	}
+	for _, f := range []*field{sc.Payer, sc.IDCard, sc.PatientNo, sc.Sex, sc.Age, sc.HospitalNo, sc.InDate, sc.OutDate,
+		sc.CheckUpNo, sc.InsuranceNo, sc.FundPay, sc.AccountPay, sc.Search, sc.Department} {
+		f.SetValue("")
+	}
+	sc.Kind.SetSelected(bill.Outpatient.Name())
+	sc.kindChanged()
+	sc.PayerType.SetSelected("个人")
+	sc.InsuranceType.SetSelected("07 全自费")
+	now := sc.env.now()
+	sc.VisitDate.SetText(now.In(bill.Beijing).Format("20060102"))
+	sc.busSeq++
+	if sc.place == "" {
+		if st, err := sc.env.Store.Station(bg()); err == nil {
+			sc.place = st.PlaceCode
+		}
+	}
+	sc.BusNo.SetText(newBusNo(sc.place, now, sc.busSeq))
+	sc.lines, sc.found, sc.selected = nil, nil, 0
+	sc.pays = nil
+	sc.paysBox.Objects = nil
+	sc.addPayRow()
+	sc.Result.Text, sc.ResultDetail.Text = "", ""
+	sc.Result.Refresh()
+	sc.ResultDetail.Refresh()
+	sc.Issued = nil
+	sc.setResultButtons(false)
+	sc.showLines()
+	sc.showResults()
+	sc.recompute()
+	sc.FocusFirst()
+}
+
+func (sc *IssueScreen) setResultButtons(on bool) {
+	for _, b := range []*widget.Button{sc.PrintButton, sc.PaperButton, sc.PDFButton} {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+func (sc *IssueScreen) checkID() {
+	id := strings.ToUpper(strings.TrimSpace(sc.IDCard.Value()))
+	if id == "" {
+		return
+	}
+	var err error
+	if sc.PayerType.Selected == "单位" {
+		err = bill.CheckCreditCode(id)
+	} else {
+		err = bill.CheckResidentID(id)
+	}
+	if err != nil {
+		sc.ResultDetail.SetText("证件号有误：" + bill.ErrorMessage(err))
+	}
+}
+
+// search finds charge items as the cashier types (a local read).
+func (sc *IssueScreen) search(q string) {
+	q = strings.TrimSpace(q)
+	sc.found, sc.selected = nil, 0
+	if q != "" {
+		items, err := sc.env.Store.SearchChargeItems(bg(), q, 8)
+		if err != nil {
+			sc.Results.SetText("检索失败：" + bill.ErrorMessage(err))
+			return
+		}
+		sc.found = items
+	}
+	sc.showResults()
+}
+
+func (sc *IssueScreen) showResults() {
+	if sc.Search.Text == "" {
+		sc.Results.SetText("")
+		return
+	}
+	if len(sc.found) == 0 {
+		sc.Results.SetText("没有找到收费项目；请换用编码、名称或拼音首字母。")
+		return
+	}
+	var b strings.Builder
+	for i, it := range sc.found {
+		mark := "  "
+		if i == sc.selected {
+			mark = "▶ "
+		}
+		fmt.Fprintf(&b, "%s%s  %s  %s  %s元/%s\n", mark, it.Code, it.Name, it.Spec, it.Price, it.Unit)
+	}
+	sc.Results.SetText(strings.TrimRight(b.String(), "\n"))
+}
+
+// Found lists the items the search shows (for tests).
+func (sc *IssueScreen) Found() []localstore.ChargeItem { return sc.found }
+
+func (sc *IssueScreen) addSelected() {
+	if len(sc.found) == 0 {
+		if sc.Search.Text == "" && sc.win.Canvas() != nil {
+			sc.win.Canvas().FocusNext()
+		}
+		return
+	}
+	sc.AddItem(sc.found[sc.selected])
+	sc.Search.SetText("")
+}
+
+// AddItem puts a charge item on the bill with quantity 1, or adds 1 to its
+// quantity when it is there already.
+func (sc *IssueScreen) AddItem(it localstore.ChargeItem) {
+	for i := range sc.lines {
+		if sc.lines[i].Item.Code == it.Code {
+			sc.lines[i].Qty += bill.Quantity(10000)
+			sc.showLines()
+			sc.recompute()
+			return
+		}
+	}
+	sc.lines = append(sc.lines, formLine{Item: it, Qty: bill.Quantity(10000)})
+	sc.showLines()
+	sc.recompute()
+}
+
+// SetQuantity changes line i's quantity (for tests and the quantity fields).
+func (sc *IssueScreen) SetQuantity(i int, text string) error {
+	q, err := bill.ParseQuantity(strings.TrimSpace(text))
+	if err != nil {
+		return err
+	}
+	sc.lines[i].Qty = q
+	sc.recompute()
+	return nil
+}
+
+func (sc *IssueScreen) showLines() {
+	sc.linesBox.Objects = nil
+	for i, l := range sc.lines {
+		qty := newField("数量")
+		qty.SetText(l.Qty.String())
+		qty.keys = sc.keys
+		qty.onEnter = func() { sc.win.Canvas().Focus(sc.Search) }
+		qty.OnChanged = func(s string) {
+			if err := sc.SetQuantity(i, s); err != nil {
+				sc.ToAllocate.SetText("数量格式不正确：" + s)
+			}
+		}
+		remove := widget.NewButton("删除", func() {
+			sc.lines = append(sc.lines[:i], sc.lines[i+1:]...)
+			sc.showLines()
+			sc.recompute()
+		})
+		name := fmt.Sprintf("%s %s %s", l.Item.Name, l.Item.Spec, l.Item.Unit)
+		sc.linesBox.Add(container.NewBorder(nil, nil, widget.NewLabel(fmt.Sprintf("%d. %s  单价 %s", i+1, name, l.Item.Price)),
+			remove, container.NewGridWithColumns(2, qty, widget.NewLabel(""))))
+	}
+	sc.linesBox.Refresh()
+}
+
+func (sc *IssueScreen) addPayRow() {
+	codes := []string{"02", "05", "04", "01", "07", "08", "03", "06", "09"}
+	var names []string
+	for _, c := range codes {
+		names = append(names, c+" "+payChannelName(c))
+	}
+	if chans, err := sc.env.Store.PayChannels(bg()); err == nil && len(chans) > 0 {
+		codes, names = nil, nil
+		for _, c := range chans {
+			if !c.Disabled && c.Code != InsurancePayChannel {
+				codes, names = append(codes, c.Code), append(names, c.Code+" "+c.Name)
+			}
+		}
+	}
+	pw := &payWidgets{channel: widget.NewSelect(names, func(string) { sc.recompute() }), amount: newField("留空则取剩余金额"), codes: codes}
+	pw.channel.SetSelectedIndex(len(sc.pays) % len(names))
+	pw.amount.keys = sc.keys
+	pw.amount.OnChanged = func(string) { sc.recompute() }
+	sc.pays = append(sc.pays, pw)
+	sc.paysBox.Add(container.NewGridWithColumns(2, pw.channel, pw.amount))
+	sc.paysBox.Refresh()
+}
+
+func payChannelName(code string) string {
+	return map[string]string{"01": "POS", "02": "现金", "03": "转账", "04": "支付宝", "05": "微信", "06": "支票",
+		"07": "银行卡", "08": "银联", "09": "自助机"}[code]
+}
+
+// input collects the form; a money field that does not parse is an error.
+func (sc *IssueScreen) input() (*formInput, error) {
+	in := &formInput{Kind: sc.kind(), BusNo: sc.BusNo.Text, Department: sc.Department.Text, Payer: sc.Payer.Text,
+		PayerType: "1", IDCardNo: sc.IDCard.Value(), PatientNo: sc.PatientNo.Text, Sex: sc.Sex.Text, Age: sc.Age.Text,
+		VisitDate: sc.VisitDate.Text, HospitalNo: sc.HospitalNo.Text, InDate: sc.InDate.Text, OutDate: sc.OutDate.Text,
+		CheckUpNo: sc.CheckUpNo.Text, InsuranceNo: sc.InsuranceNo.Text, Lines: sc.lines, Payee: sc.session.Name, Now: sc.env.now()}
+	if sc.PayerType.Selected == "单位" {
+		in.PayerType = "2"
+	}
+	if code, _, ok := strings.Cut(sc.InsuranceType.Selected, " "); ok {
+		in.InsuranceType = code
+	}
+	var err error
+	if in.FundPay, err = parseMoneyField("医保统筹", sc.FundPay.Text); err != nil {
+		return in, err
+	}
+	if in.AccountPay, err = parseMoneyField("个人账户", sc.AccountPay.Text); err != nil {
+		return in, err
+	}
+	for _, p := range sc.pays {
+		row := payRow{Blank: strings.TrimSpace(p.amount.Text) == ""}
+		if i := p.channel.SelectedIndex(); i >= 0 {
+			row.Code = p.codes[i]
+		}
+		if row.Amount, err = parseMoneyField("支付金额", p.amount.Text); err != nil {
+			return in, err
+		}
+		in.Pays = append(in.Pays, row)
+	}
+	return in, nil
+}
+
+// recompute shows the totals as the cashier types.
+func (sc *IssueScreen) recompute() {
+	if sc.Totals == nil || sc.Total == nil {
+		return
+	}
+	in, err := sc.input()
+	if err != nil {
+		sc.ToAllocate.SetText(bill.ErrorMessage(err))
+		return
+	}
+	t := in.totals()
+	var cats []string
+	for _, c := range t.Categories {
+		cats = append(cats, fmt.Sprintf("%s %s", c.ChargeName, c.Amt))
+	}
+	sc.Totals.SetText(strings.Join(cats, "   "))
+	sc.Total.Text = "合计 ¥" + t.Total.String() + "（" + t.Total.Capitals() + "）"
+	sc.Total.Refresh()
+	sc.SelfCash.SetText("个人现金应付 " + t.SelfCash.String())
+	blank := 0
+	for _, p := range in.Pays {
+		if p.Blank {
+			blank++
+		}
+	}
+	switch {
+	case blank == 1 && t.ToAllocate >= 0:
+		sc.ToAllocate.SetText(fmt.Sprintf("还需分配 0.00 元（%s 元计入未填金额的支付方式）", t.ToAllocate))
+	default:
+		sc.ToAllocate.SetText(fmt.Sprintf("还需分配 %s 元", t.ToAllocate))
+	}
+}
+
+// TotalText is what the total shows (for tests).
+func (sc *IssueScreen) TotalText() string { return sc.Total.Text }
+
+// Submit issues the bill (F9): built and checked here, written in the
+// background; the number shown is the one stored.
+func (sc *IssueScreen) Submit() {
+	if sc.busy {
+		return
+	}
+	in, err := sc.input()
+	if err != nil {
+		showError(sc.env, sc.win, err)
+		return
+	}
+	s, err := in.settlement()
+	if err != nil {
+		showError(sc.env, sc.win, err)
+		return
+	}
+	sc.issue(in.Kind, s)
+}
+
+func (sc *IssueScreen) issue(k bill.Kind, s *bill.Settlement) {
+	sc.busy = true
+	sc.IssueButton.Disable()
+	sc.Result.Text, sc.Result.Color = "正在开具…", color.Black
+	sc.Result.Refresh()
+	Go(sc.env.Bridge, func(ctx context.Context) (*localstore.IssueResult, error) {
+		return sc.env.Store.Issue(ctx, k, s)
+	}, func(res *localstore.IssueResult, err error) {
+		sc.busy = false
+		sc.IssueButton.Enable()
+		if err != nil {
+			sc.Result.Text, sc.Result.Color = "未开具", colorRed
+			sc.Result.Refresh()
+			showError(sc.env, sc.win, err)
+			return
+		}
+		b := res.Bill
+		sc.Issued = b
+		sc.Result.Text = fmt.Sprintf("%s  %s  校验码 %s", b.BillCode, b.BillNoText(), b.CheckCode)
+		sc.Result.Color = colorOK
+		sc.Result.Refresh()
+		detail := fmt.Sprintf("已开具%s票据，金额 ¥%s，交款人 %s。", b.Kind.Name(), b.Total, b.Payer)
+		if res.Duplicate {
+			detail = "该业务流水号已开具过票据，这是原票据（没有开出第二张）。" + detail
+		}
+		if len(res.Warnings) > 0 {
+			detail += "\n" + strings.Join(res.Warnings, "\n")
+		}
+		sc.ResultDetail.SetText(detail + "\nF5 打印电子票据，F6 换开纸质票据，F7 保存 PDF，Esc 开始下一位。")
+		sc.setResultButtons(true)
+		if sc.afterIssue != nil {
+			sc.afterIssue()
+		}
+	})
+}
+
+// PrintIssued prints the bill just issued to the default printer.
+func (sc *IssueScreen) PrintIssued() {
+	if sc.Issued != nil {
+		printFace(sc.env, sc.win, sc.Issued)
+	}
+}
+
+// ConvertIssued prints the bill just issued on pre-printed paper.
+func (sc *IssueScreen) ConvertIssued() {
+	if sc.Issued != nil {
+		convertDialog(sc.env, sc.win, sc.session, sc.Issued, nil)
+	}
+}
+
+// SavePDFDialog asks where to save the bill's PDF.
+func (sc *IssueScreen) SavePDFDialog() {
+	if sc.Issued != nil {
+		savePDFDialog(sc.env, sc.win, sc.Issued)
+	}
+}
+
+// importDialog issues a settlement file in the format of `ebill issue`.
+func (sc *IssueScreen) importDialog() {
+	dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		defer r.Close()
+		sc.ImportFile(r.URI().Path())
+	}, sc.win)
+}
+
+// ImportFile issues the settlement in a JSON file, after the cashier
+// confirms what it bills. The signed-in user is the payee.
+func (sc *IssueScreen) ImportFile(path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		showError(sc.env, sc.win, bill.Errorf(bill.EInvalid, "无法读取结算文件 %s：%v", path, err))
+		return
+	}
+	s, err := bill.ParseSettlement(data)
+	if err != nil {
+		showError(sc.env, sc.win, err)
+		return
+	}
+	s.Payee, s.Author = bill.Text(sc.session.Name), bill.Text(sc.session.Name)
+	k := bill.InferKind(s)
+	msg := fmt.Sprintf("业务流水号 %s\n交款人 %s\n%s票据，金额 ¥%s\n\n确认开具？", s.BusNo, s.Payer, k.Name(), s.TotalAmt)
+	dialog.ShowConfirm("导入结算文件", msg, func(ok bool) {
+		if ok {
+			sc.issue(k, s)
+		}
+	}, sc.win)
+}

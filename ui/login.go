@@ -1,0 +1,143 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// Sign-in lockout at the station: after MaxLoginFailures wrong passwords
+// in a row the login is refused for LoginLockout, online or not.
+const (
+	MaxLoginFailures = 5
+	LoginLockout     = 15 * time.Minute
+)
+
+// LoginScreen signs a user in: at the server when it answers, else with the
+// credentials cached at the station (bcrypt hashes from the last sync).
+type LoginScreen struct {
+	env      *Env
+	Login    *widget.Entry
+	Password *widget.Entry
+	Message  *widget.Label
+	Button   *widget.Button
+	onDone   func(*Session)
+	busy     bool
+}
+
+// NewLoginScreen builds the screen; done receives the signed-in user.
+func NewLoginScreen(env *Env, done func(*Session)) *LoginScreen {
+	sc := &LoginScreen{env: env, Login: widget.NewEntry(), Password: widget.NewPasswordEntry(), Message: widget.NewLabel(""), onDone: done}
+	sc.Login.SetPlaceHolder("登录名")
+	sc.Password.SetPlaceHolder("密码")
+	sc.Login.OnSubmitted = func(string) {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(sc.Login); c != nil {
+			c.Focus(sc.Password)
+		}
+	}
+	sc.Password.OnSubmitted = func(string) { sc.Submit() }
+	sc.Button = widget.NewButton("登录", sc.Submit)
+	sc.Button.Importance = widget.HighImportance
+	sc.Message.Wrapping = fyne.TextWrapWord
+	return sc
+}
+
+// Content is the screen.
+func (sc *LoginScreen) Content() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("医疗电子票据 · 收费开票", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	place := widget.NewLabel("")
+	if st, err := sc.env.Store.Station(bg()); err == nil {
+		place.SetText("开票点：" + st.PlaceCode + " " + st.PlaceName + "    " + st.UnitName)
+	}
+	form := widget.NewForm(widget.NewFormItem("登录名", sc.Login), widget.NewFormItem("密码", sc.Password))
+	box := container.NewVBox(title, place, form, sc.Button, sc.Message)
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 260), box))
+}
+
+// Submit signs in (in the background).
+func (sc *LoginScreen) Submit() {
+	if sc.busy {
+		return
+	}
+	login, password := sc.Login.Text, sc.Password.Text
+	if login == "" || password == "" {
+		sc.Message.SetText("请输入登录名和密码。")
+		return
+	}
+	sc.busy = true
+	sc.Message.SetText("正在登录…")
+	Go(sc.env.Bridge, func(ctx context.Context) (*Session, error) {
+		return SignIn(ctx, sc.env, login, password)
+	}, func(s *Session, err error) {
+		sc.busy = false
+		sc.Password.SetText("")
+		if err != nil {
+			sc.Message.SetText(bill.ErrorMessage(err))
+			return
+		}
+		sc.Message.SetText("")
+		sc.onDone(s)
+	})
+}
+
+// SignIn checks a user's password: at the server when it answers, else
+// against the station's cached hash; failures count toward the lockout.
+func SignIn(ctx context.Context, env *Env, login, password string) (*Session, error) {
+	st := env.Store
+	lock, err := st.LoginLockOf(ctx, login)
+	if err != nil {
+		return nil, err
+	}
+	if lock.Locked(env.now()) {
+		return nil, bill.Errorf(bill.EUnauthorized, "密码错误次数过多，账号在本机已锁定至 %s；请稍后再试或联系安全管理员。",
+			lock.LockedUntil.In(bill.Beijing).Format("15:04"))
+	}
+	fail := func(msg string) (*Session, error) {
+		l, err := st.RecordLoginFailure(ctx, login, env.now(), MaxLoginFailures, LoginLockout)
+		if err != nil {
+			return nil, err
+		}
+		if l.Locked(env.now()) {
+			return nil, bill.Errorf(bill.EUnauthorized, "密码连续错误 %d 次，账号在本机锁定 %d 分钟。", MaxLoginFailures, int(LoginLockout.Minutes()))
+		}
+		return nil, bill.Errorf(bill.EUnauthorized, "%s（还可再试 %d 次）", msg, MaxLoginFailures-l.Failures)
+	}
+	if env.Client != nil {
+		cctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+		resp, err := env.Client.Login(cctx, login, password)
+		cancel()
+		switch {
+		case err == nil:
+			if err := st.ClearLoginFailures(ctx, login); err != nil {
+				return nil, err
+			}
+			return &Session{Login: resp.Login, Name: resp.Name, Roles: resp.Roles, Token: resp.Token}, nil
+		case bill.ErrorCode(err) == bill.EUnauthorized:
+			if msg := bill.ErrorMessage(err); msg != "登录名或密码不正确。" {
+				return nil, err // locked or disabled at the server: say so as it does
+			}
+			return fail("登录名或密码不正确")
+		}
+		env.Log.Info("server unreachable; signing in offline", "err", err)
+	}
+	u, err := st.OfflineUserByLogin(ctx, login)
+	if err != nil || u == nil {
+		return fail("登录名或密码不正确（离线登录只认本机已同步的账号）")
+	}
+	if u.Disabled {
+		return nil, bill.Errorf(bill.EUnauthorized, "账号已停用，请联系安全管理员。")
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
+		return fail("登录名或密码不正确")
+	}
+	if err := st.ClearLoginFailures(ctx, login); err != nil {
+		return nil, err
+	}
+	return &Session{Login: u.Login, Name: u.Name, Roles: u.Roles, Offline: env.Client != nil}, nil
+}

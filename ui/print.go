@@ -1,0 +1,246 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
+	"github.com/ebill/ebill/printing"
+)
+
+// billInfo gathers a bill's print: check code, QR link, pay channel names.
+func billInfo(ctx context.Context, s *localstore.Store, b *localstore.StoredBill) (printing.BillInfo, error) {
+	if b.Bill == nil || b.Signature == nil {
+		full, err := s.Bill(ctx, b.BillCode, b.BillNo)
+		if err != nil {
+			return printing.BillInfo{}, err
+		}
+		b = full
+	}
+	info := printing.BillInfo{Bill: b.Bill, CheckCode: b.CheckCode, PayChannelNames: map[string]string{}}
+	base, err := s.VerifyBaseURL(ctx)
+	if err != nil {
+		return info, err
+	}
+	if base != "" {
+		info.VerifyURL = b.VerifyRef().URL(base)
+	}
+	chans, err := s.PayChannels(ctx)
+	for _, c := range chans {
+		info.PayChannelNames[c.Code] = c.Name
+	}
+	return info, err
+}
+
+func openPrinter(ctx context.Context, s *localstore.Store, name string) (printing.Printer, error) {
+	if name == "" {
+		def, err := s.DefaultPrinter(ctx)
+		if err != nil {
+			return nil, err
+		}
+		name = def
+	}
+	if name == "" {
+		return nil, bill.Errorf(bill.EInvalid, "还没有设置默认打印机；请在“个人设置与消息”中选择打印机。")
+	}
+	return printing.OpenPrinter(name)
+}
+
+// printFace prints a bill's e-bill face on the default printer, in the
+// background.
+func printFace(env *Env, win fyne.Window, b *localstore.StoredBill) {
+	Go(env.Bridge, func(ctx context.Context) (string, error) {
+		p, err := openPrinter(ctx, env.Store, "")
+		if err != nil {
+			return "", err
+		}
+		info, err := billInfo(ctx, env.Store, b)
+		if err != nil {
+			return "", err
+		}
+		return p.Print(ctx, printing.Face(info, env.Font), env.Font)
+	}, func(job string, err error) {
+		if err != nil {
+			showError(env, win, err)
+			return
+		}
+		notifyPrinted(env, win, "已发送打印："+job)
+	})
+}
+
+func notifyPrinted(env *Env, win fyne.Window, msg string) {
+	if env.Printed != nil {
+		env.Printed(msg)
+	}
+	dialog.ShowInformation("打印", msg, win)
+}
+
+// savePDFDialog asks where to save the bill's PDF.
+func savePDFDialog(env *Env, win fyne.Window, b *localstore.StoredBill) {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		path := w.URI().Path()
+		w.Close()
+		SavePDF(env, win, b, path)
+	}, win)
+	d.SetFileName(fmt.Sprintf("%s-%s.pdf", b.BillCode, b.BillNoText()))
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf"}))
+	d.Show()
+}
+
+// SavePDF writes the bill's PDF (the one a patient takes home) to path.
+func SavePDF(env *Env, win fyne.Window, b *localstore.StoredBill, path string) {
+	Go(env.Bridge, func(ctx context.Context) (string, error) {
+		info, err := billInfo(ctx, env.Store, b)
+		if err != nil {
+			return "", err
+		}
+		data, err := printing.PDF(printing.Face(info, env.Font), env.Font, printing.PDFOptions{Created: info.Bill.IssuedTime()})
+		if err != nil {
+			return "", err
+		}
+		if err := printing.WriteFileAtomic(path, data); err != nil {
+			return "", bill.Errorf(bill.EUnavailable, "无法保存 %s：%v", path, err)
+		}
+		return path, nil
+	}, func(path string, err error) {
+		if err != nil {
+			showError(env, win, err)
+			return
+		}
+		notifyPrinted(env, win, "已保存 "+filepath.Base(path))
+	})
+}
+
+// convertDialog prints a bill on pre-printed paper: the cashier confirms
+// the paper number physically in the printer first. done, if set, runs
+// after a successful conversion.
+func convertDialog(env *Env, win fyne.Window, s *Session, b *localstore.StoredBill, done func()) {
+	positions, err := env.Store.PaperPositions(bg())
+	if err != nil {
+		showError(env, win, err)
+		return
+	}
+	var codes []string
+	for _, p := range positions {
+		if p.Next > 0 {
+			codes = append(codes, p.Code)
+		}
+	}
+	if len(codes) == 0 {
+		showError(env, win, bill.Errorf(bill.ENoStock, "本机没有可用的纸质票据；请先做纸质票据入库。"))
+		return
+	}
+	code := widget.NewSelect(codes, nil)
+	number := widget.NewEntry()
+	hint := widget.NewLabel("")
+	code.OnChanged = func(c string) {
+		for _, p := range positions {
+			if p.Code == c {
+				number.SetText(bill.FormatBillNo(p.Next))
+				hint.SetText(fmt.Sprintf("系统当前号码 %s，剩余 %d 张。请核对打印机中纸张上印的号码。", bill.FormatBillNo(p.Next), p.Remaining))
+			}
+		}
+	}
+	code.SetSelectedIndex(0)
+	items := []*widget.FormItem{widget.NewFormItem("纸质票据代码", code), widget.NewFormItem("打印机中的号码", number), widget.NewFormItem("", hint)}
+	dialog.ShowForm("换开纸质票据 "+b.BillCode+" "+b.BillNoText(), "打印", "取消", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		no, err := bill.ParseBillNo(strings.TrimSpace(number.Text))
+		if err != nil {
+			showError(env, win, err)
+			return
+		}
+		ConvertToPaper(env, win, s, b, code.Selected, no, done)
+	}, win)
+}
+
+// ConvertToPaper checks, prints on the paper template with the printer's
+// calibration, then records the paper number — a failed print records
+// nothing, and no write waits on the printer.
+func ConvertToPaper(env *Env, win fyne.Window, s *Session, b *localstore.StoredBill, paperCode string, paperNo int64, done func()) {
+	Go(env.Bridge, func(ctx context.Context) (string, error) {
+		st := env.Store
+		if err := st.CheckConvert(ctx, b.BillCode, b.BillNo, paperCode, paperNo); err != nil {
+			return "", err
+		}
+		job, err := printPaper(ctx, env, b, paperCode)
+		if err != nil {
+			return "", err
+		}
+		if _, err := st.ConvertToPaper(ctx, b.BillCode, b.BillNo, paperCode, paperNo, s.Name); err != nil {
+			return "", bill.Errorf(bill.ErrorCode(err), "纸质票据 %s %s 已打印，但登记失败：%s。请收回这张纸并作废该号码后重新换开。",
+				paperCode, bill.FormatBillNo(paperNo), bill.ErrorMessage(err))
+		}
+		return job, nil
+	}, func(job string, err error) {
+		if err != nil {
+			showError(env, win, err)
+			return
+		}
+		notifyPrinted(env, win, fmt.Sprintf("已换开纸质票据 %s %s（%s）", paperCode, bill.FormatBillNo(paperNo), job))
+		if done != nil {
+			done()
+		}
+	})
+}
+
+// printPaper lays the bill out on its paper template, moved by the
+// printer's calibration, and prints it.
+func printPaper(ctx context.Context, env *Env, b *localstore.StoredBill, paperCode string) (string, error) {
+	p, err := openPrinter(ctx, env.Store, "")
+	if err != nil {
+		return "", err
+	}
+	info, err := billInfo(ctx, env.Store, b)
+	if err != nil {
+		return "", err
+	}
+	name, err := env.Store.PaperTemplate(ctx, paperCode)
+	if err != nil {
+		return "", err
+	}
+	var tpl *printing.Template
+	if name != "" {
+		tpl, err = printing.LoadTemplate(name)
+	} else {
+		tpl, err = printing.ForKind(info.Bill.Kind)
+	}
+	if err != nil {
+		return "", err
+	}
+	off, err := env.Store.PrinterOffset(ctx, p.Name())
+	if err != nil {
+		return "", err
+	}
+	return p.Print(ctx, tpl.Layout(info, env.Font, printing.Offset{X: off.X, Y: off.Y}), env.Font)
+}
+
+// preview renders a bill's face for the screen.
+func preview(env *Env, b *localstore.StoredBill) (fyne.CanvasObject, error) {
+	info, err := billInfo(bg(), env.Store, b)
+	if err != nil {
+		return nil, err
+	}
+	img, err := printing.Image(printing.Face(info, env.Font), 0, env.Font, 96)
+	if err != nil {
+		return nil, err
+	}
+	c := canvas.NewImageFromImage(img)
+	c.FillMode = canvas.ImageFillContain
+	c.SetMinSize(fyne.NewSize(720, 450))
+	return c, nil
+}
