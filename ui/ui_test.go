@@ -193,7 +193,7 @@ func TestIssueWithKeysOnly(t *testing.T) {
 	f.key(fyne.KeyReturn)
 	f.typeText("41")
 	f.key(fyne.KeyReturn)
-	f.key(fyne.KeyReturn) // the visit date: today
+	f.key(fyne.KeyReturn)          // the visit date: today
 	test.FocusNext(f.win.Canvas()) // Tab past the insurance type
 	f.mustFocus(sc.InsuranceNo, "the insurance number")
 	f.key(fyne.KeyReturn)
