@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.Version=$(VERSION)
 DEMO    ?= demo-data
 export LANG := C.UTF-8
 
-.PHONY: all run test unit fuzz bench build lint deps deps-test cups screenshots clean
+.PHONY: all run test unit fuzz bench build build-windows lint deps deps-test cups screenshots clean
 
 all: build
 
@@ -48,11 +48,21 @@ build: deps
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill ./cmd/ebill
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill-server ./cmd/ebill-server
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill-desk ./cmd/ebill-desk
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill.exe ./cmd/ebill
 
-## screenshots: the pictures in docs/, rendered by the code (an e-bill, its detail list, a red bill).
+## screenshots: the pictures in docs/, rendered by the code (an e-bill, its detail list, a red bill, the desktop's screens).
 screenshots: deps-test build
 	@scripts/screenshots.sh bin
+	EBILL_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestScreenshots$$' ./ui
+
+## build-windows: ebill-desk.exe (Fyne, cgo through mingw-w64) and ebill.exe for Windows PCs.
+build-windows:
+	@scripts/deps.sh windows
+	@mkdir -p bin
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc $(GO) build -trimpath \
+		-ldflags "-H windowsgui $(LDFLAGS)" -o bin/ebill-desk.exe ./cmd/ebill-desk
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill.exe ./cmd/ebill
 
 lint: deps
 	$(GO) vet ./...

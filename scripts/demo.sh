@@ -25,6 +25,9 @@ if [ ! -f "$data/server/ledger.db" ]; then
 	say $srv stock receive --kind einvoice --code 350602$year --from 1 --to 500000
 	say $srv stock receive --kind paper --code 35062601 --from 1 --to 10000
 	say $srv point add P01 --name 门诊收费一号窗口
+	say $srv item import --file examples/charge-items.csv
+	echo "ebill1234" | say $srv user add lin --name 林小燕 --roles cashier
+	say $srv message post --title 欢迎使用 --body "这是演示环境：登录名 lin，密码 ebill1234。"
 fi
 
 $srv serve --addr "$addr" > "$data/server.log" 2>&1 &
@@ -59,5 +62,13 @@ say $srv bill list
 echo
 echo "服务器运行中：https://$addr（证书指纹 $fingerprint），日志在 $data/server.log。"
 echo "电子票据和纸质票据的打印结果（PDF）在 $data/prints/。"
-echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。按 Ctrl+C 停止服务器。"
-wait $server_pid || true
+echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。"
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$bin/ebill-desk" ]; then
+	echo "正在打开收费桌面程序：登录名 lin，密码 ebill1234。关闭窗口即停止演示。"
+	"$bin/ebill-desk" --data "$data/station" --sync 2> "$data/desk.log" || true
+else
+	echo "本机没有图形显示（DISPLAY 未设置），未打开桌面程序；在有显示器的机器上运行："
+	echo "  $bin/ebill-desk --data $data/station --sync     （登录名 lin，密码 ebill1234）"
+	echo "按 Ctrl+C 停止服务器。"
+	wait $server_pid || true
+fi

@@ -48,6 +48,7 @@ type IssueScreen struct {
 	place                                            string
 	busy                                             bool
 	content                                          fyne.CanvasObject
+	form                                             *fyne.Container
 	afterIssue                                       func()
 	autoDept                                         string
 
@@ -145,8 +146,9 @@ func (sc *IssueScreen) build() {
 	actions := container.NewHBox(sc.IssueButton, widget.NewButton("清空（Esc）", sc.Clear),
 		widget.NewButton("导入结算文件…", sc.importDialog))
 	result := container.NewVBox(sc.Result, sc.ResultDetail, container.NewHBox(sc.PrintButton, sc.PaperButton, sc.PDFButton))
-	sc.content = container.NewVScroll(container.NewVBox(head, widget.NewSeparator(), items, widget.NewSeparator(), money,
-		actions, widget.NewSeparator(), result))
+	sc.form = container.NewVBox(head, widget.NewSeparator(), items, widget.NewSeparator(), money,
+		actions, widget.NewSeparator(), result)
+	sc.content = container.NewVScroll(sc.form)
 }
 
 func layoutSpacer() fyne.CanvasObject { return widget.NewLabel("") }
@@ -356,21 +358,32 @@ func (sc *IssueScreen) showLines() {
 		qty.SetText(l.Qty.String())
 		qty.keys = sc.keys
 		qty.onEnter = func() { sc.win.Canvas().Focus(sc.Search) }
+		amount := widget.NewLabel("小计 " + l.Amount().String())
 		qty.OnChanged = func(s string) {
 			if err := sc.SetQuantity(i, s); err != nil {
 				sc.ToAllocate.SetText("数量格式不正确：" + s)
+				return
 			}
+			amount.SetText("小计 " + sc.lines[i].Amount().String())
 		}
 		remove := widget.NewButton("删除", func() {
 			sc.lines = append(sc.lines[:i], sc.lines[i+1:]...)
 			sc.showLines()
 			sc.recompute()
 		})
-		name := fmt.Sprintf("%s %s %s", l.Item.Name, l.Item.Spec, l.Item.Unit)
-		sc.linesBox.Add(container.NewBorder(nil, nil, widget.NewLabel(fmt.Sprintf("%d. %s  单价 %s", i+1, name, l.Item.Price)),
-			remove, container.NewGridWithColumns(2, qty, widget.NewLabel(""))))
+		name := fmt.Sprintf("%d. %s %s  单价 %s 元/%s", i+1, l.Item.Name, l.Item.Spec, l.Item.Price, l.Item.Unit)
+		right := container.NewHBox(widget.NewLabel("数量"), container.NewGridWrap(fyne.NewSize(110, qty.MinSize().Height), qty), amount, remove)
+		sc.linesBox.Add(container.NewBorder(nil, nil, widget.NewLabel(name), right))
 	}
-	sc.linesBox.Refresh()
+	sc.relayout()
+}
+
+// relayout recomputes the form's layout after rows were added or removed.
+func (sc *IssueScreen) relayout() {
+	if sc.form != nil {
+		sc.form.Refresh()
+		sc.content.Refresh()
+	}
 }
 
 func (sc *IssueScreen) addPayRow() {
@@ -393,7 +406,7 @@ func (sc *IssueScreen) addPayRow() {
 	pw.amount.OnChanged = func(string) { sc.recompute() }
 	sc.pays = append(sc.pays, pw)
 	sc.paysBox.Add(container.NewGridWithColumns(2, pw.channel, pw.amount))
-	sc.paysBox.Refresh()
+	sc.relayout()
 }
 
 func payChannelName(code string) string {
@@ -518,6 +531,7 @@ func (sc *IssueScreen) issue(k bill.Kind, s *bill.Settlement) {
 		}
 		sc.ResultDetail.SetText(detail + "\nF5 打印电子票据，F6 换开纸质票据，F7 保存 PDF，Esc 开始下一位。")
 		sc.setResultButtons(true)
+		sc.relayout()
 		if sc.afterIssue != nil {
 			sc.afterIssue()
 		}

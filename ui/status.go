@@ -30,6 +30,7 @@ type StatusBar struct {
 	Messages *canvas.Text
 	// LimitLevel is "ok", "amber" or "red" (for tests and for the issue screen).
 	LimitLevel string
+	box        *fyne.Container
 }
 
 func statusText() *canvas.Text {
@@ -47,8 +48,8 @@ func NewStatusBar(env *Env) *StatusBar {
 // Content lays the bar out.
 func (b *StatusBar) Content() fyne.CanvasObject {
 	sep := func() fyne.CanvasObject { return widget.NewSeparator() }
-	return container.NewVBox(widget.NewSeparator(), container.NewHBox(b.Online, sep(), b.Pending, sep(), b.Limit, sep(),
-		b.Stock, sep(), b.Paper, sep(), b.Messages))
+	b.box = container.NewHBox(b.Online, sep(), b.Pending, sep(), b.Limit, sep(), b.Stock, sep(), b.Paper, sep(), b.Messages)
+	return container.NewVBox(widget.NewSeparator(), b.box)
 }
 
 type statusData struct {
@@ -170,6 +171,9 @@ func (b *StatusBar) show(d statusData) {
 	}
 	for _, t := range []*canvas.Text{b.Online, b.Pending, b.Limit, b.Stock, b.Paper, b.Messages} {
 		t.Refresh()
+	}
+	if b.box != nil {
+		b.box.Refresh()
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ebill/ebill/bill"
@@ -488,5 +489,84 @@ func TestSignInLockout(t *testing.T) {
 	}
 	if _, err := SignIn(ctx, f.env, "nobody", testPassword); err == nil {
 		t.Fatal("an unknown user signed in")
+	}
+}
+
+func TestQueryExcelAndClosing(t *testing.T) {
+	f := newFixture(t)
+	f.env.Now = time.Now // the store stamps bills with the real time
+	d := f.signIn()
+	ctx := context.Background()
+	orig := f.issueExample() // payee 林小燕 in the example
+	for _, name := range []string{"inpatient", "registration"} {
+		data, _ := os.ReadFile("../examples/" + name + ".json")
+		s, _ := bill.ParseSettlement(data)
+		if _, err := f.store.Issue(ctx, bill.InferKind(s), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.store.Reverse(ctx, orig.BillCode, orig.BillNo, "退费", "林小燕"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.BlankVoid(ctx, "35062601", 1, 2, "走纸", "林小燕"); err != nil {
+		t.Fatal(err)
+	}
+	d.Show("query")
+	q := d.Query
+	if q.Total != 4 || !strings.Contains(q.Summary.Text, "共 4 张") {
+		t.Fatalf("today: %d bills, %q", q.Total, q.Summary.Text)
+	}
+	q.State.SetSelected("红字")
+	q.Search(0)
+	if q.Total != 1 || q.cell(0, 7) != "红字" || q.cell(0, 6) != "-123.45" {
+		t.Fatalf("red bills: %d, %q %q", q.Total, q.cell(0, 7), q.cell(0, 6))
+	}
+	q.State.SetSelected("全部")
+	q.From.SetText("2026/11/25")
+	q.Search(0)
+	if !strings.Contains(q.Summary.Text, "yyyy-MM-dd") {
+		t.Fatalf("a bad date: %q", q.Summary.Text)
+	}
+	q.From.SetText(f.env.now().In(bill.Beijing).Format("2006-01-02"))
+	path := filepath.Join(f.dir, "list.xlsx")
+	q.ExportExcel(path)
+	f.env.Bridge.Wait()
+	x, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows("票据")
+	x.Close()
+	if len(rows) != 5 || rows[0][2] != "票据代码" || rows[4][6] != "张三" {
+		t.Fatalf("excel rows %v", rows)
+	}
+
+	// The daily closing of the cashier: 3 blue bills, 1 red, the net, the channels, the voids.
+	c, err := ComputeClosing(ctx, f.store, "林小燕", f.env.now().In(bill.Beijing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blue int
+	var blueAmount bill.Money
+	for _, tl := range c.ByKind {
+		blue += tl.Count
+		blueAmount += tl.Amount
+	}
+	if blue != 3 || c.Red.Count != 1 || c.Red.Amount != -12345 || c.Net != blueAmount-12345 || len(c.PaperVoids) != 2 {
+		t.Fatalf("closing %+v (blue %d, %s)", c, blue, blueAmount)
+	}
+	var channels bill.Money
+	for _, v := range c.ByChannel {
+		channels += v
+	}
+	if channels != c.Net {
+		t.Fatalf("channels add up to %s, net %s", channels, c.Net)
+	}
+	pdf := filepath.Join(f.dir, "closing.pdf")
+	d.Closing.Last = c
+	d.Closing.SavePDF(pdf)
+	f.env.Bridge.Wait()
+	if info, err := os.Stat(pdf); err != nil || info.Size() < 5000 {
+		t.Fatalf("closing PDF: %v", err)
 	}
 }
