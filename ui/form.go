@@ -182,7 +182,7 @@ var insuranceNames = map[string]string{"01": "职工基本医疗保险", "02": "
 // newBusNo is the BusNo of a bill typed at the desk: the point, the time
 // and a sequence, so a double F9 finds the first bill instead of a second.
 func newBusNo(place string, now time.Time, seq int) string {
-	return fmt.Sprintf("%s%s%03d", place, now.In(bill.Beijing).Format("060102150405"), seq%1000)
+	return fmt.Sprintf("%s%s%04d", place, now.In(bill.Beijing).Format("060102150405"), seq%10000)
 }
 
 // parseMoneyField reads a yuan amount typed by a cashier; empty is zero.

@@ -49,6 +49,8 @@ type IssueScreen struct {
 	busy                                             bool
 	content                                          fyne.CanvasObject
 	form                                             *fyne.Container
+	rows                                             []*lineRow
+	filling                                          bool
 	afterIssue                                       func()
 	autoDept                                         string
 
@@ -235,9 +237,11 @@ func (sc *IssueScreen) Clear() {
 	}
 	sc.BusNo.SetText(newBusNo(sc.place, now, sc.busSeq))
 	sc.lines, sc.found, sc.selected = nil, nil, 0
-	sc.pays = nil
-	sc.paysBox.Objects = nil
-	sc.addPayRow()
+	// Keep the first pay row (reset to its default channel), drop the others.
+	sc.pays = sc.pays[:1]
+	sc.paysBox.Objects = sc.paysBox.Objects[:1]
+	sc.pays[0].channel.SetSelectedIndex(0)
+	sc.pays[0].amount.SetText("")
 	sc.Result.Text, sc.ResultDetail.Text = "", ""
 	sc.Result.Refresh()
 	sc.ResultDetail.Refresh()
@@ -351,29 +355,54 @@ func (sc *IssueScreen) SetQuantity(i int, text string) error {
 	return nil
 }
 
-func (sc *IssueScreen) showLines() {
-	sc.linesBox.Objects = nil
-	for i, l := range sc.lines {
-		qty := newField("数量")
-		qty.SetText(l.Qty.String())
-		qty.keys = sc.keys
-		qty.onEnter = func() { sc.win.Canvas().Focus(sc.Search) }
-		amount := widget.NewLabel("小计 " + l.Amount().String())
-		qty.OnChanged = func(s string) {
-			if err := sc.SetQuantity(i, s); err != nil {
+// lineRow is the widgets of one line; rows are kept and reused from bill to
+// bill, so a day at the window does not pile up widgets.
+type lineRow struct {
+	name, amount *widget.Label
+	qty          *field
+	box          *fyne.Container
+}
+
+func (sc *IssueScreen) lineRow(i int) *lineRow {
+	for len(sc.rows) <= i {
+		j := len(sc.rows)
+		r := &lineRow{name: widget.NewLabel(""), amount: widget.NewLabel(""), qty: newField("数量")}
+		r.qty.keys = sc.keys
+		r.qty.onEnter = func() { sc.win.Canvas().Focus(sc.Search) }
+		r.qty.OnChanged = func(s string) {
+			if sc.filling || j >= len(sc.lines) {
+				return
+			}
+			if err := sc.SetQuantity(j, s); err != nil {
 				sc.ToAllocate.SetText("数量格式不正确：" + s)
 				return
 			}
-			amount.SetText("小计 " + sc.lines[i].Amount().String())
+			r.amount.SetText("小计 " + sc.lines[j].Amount().String())
 		}
 		remove := widget.NewButton("删除", func() {
-			sc.lines = append(sc.lines[:i], sc.lines[i+1:]...)
-			sc.showLines()
-			sc.recompute()
+			if j < len(sc.lines) {
+				sc.lines = append(sc.lines[:j], sc.lines[j+1:]...)
+				sc.showLines()
+				sc.recompute()
+			}
 		})
-		name := fmt.Sprintf("%d. %s %s  单价 %s 元/%s", i+1, l.Item.Name, l.Item.Spec, l.Item.Price, l.Item.Unit)
-		right := container.NewHBox(widget.NewLabel("数量"), container.NewGridWrap(fyne.NewSize(110, qty.MinSize().Height), qty), amount, remove)
-		sc.linesBox.Add(container.NewBorder(nil, nil, widget.NewLabel(name), right))
+		right := container.NewHBox(widget.NewLabel("数量"), container.NewGridWrap(fyne.NewSize(110, r.qty.MinSize().Height), r.qty), r.amount, remove)
+		r.box = container.NewBorder(nil, nil, r.name, right)
+		sc.rows = append(sc.rows, r)
+	}
+	return sc.rows[i]
+}
+
+func (sc *IssueScreen) showLines() {
+	sc.filling = true
+	defer func() { sc.filling = false }()
+	sc.linesBox.Objects = sc.linesBox.Objects[:0]
+	for i, l := range sc.lines {
+		r := sc.lineRow(i)
+		r.name.SetText(fmt.Sprintf("%d. %s %s  单价 %s 元/%s", i+1, l.Item.Name, l.Item.Spec, l.Item.Price, l.Item.Unit))
+		r.qty.SetText(l.Qty.String())
+		r.amount.SetText("小计 " + l.Amount().String())
+		sc.linesBox.Objects = append(sc.linesBox.Objects, r.box)
 	}
 	sc.relayout()
 }

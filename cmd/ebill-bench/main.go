@@ -30,7 +30,9 @@ func main() {
 	example := flag.String("example", "examples/outpatient.json", "settlement to issue")
 	upload := flag.Int("upload", 0, "also measure uploading this many bills into the server (0: skip)")
 	pg := flag.String("pg", os.Getenv("EBILL_TEST_PG"), "PostgreSQL DSN for the upload bench (default $EBILL_TEST_PG; empty: SQLite only)")
-	only := flag.String("only", "", "issue | upload | pdf: run one bench")
+	only := flag.String("only", "", "issue | upload | pdf | desk: run one bench")
+	deskN := flag.Int("desk", 1000, "bills issued through the desktop's issue screen (0: skip the desktop bench)")
+	deskBin := flag.String("desk-bin", "bin/ebill-desk", "the ebill-desk program for the cold-start measure")
 	pdfN := flag.Int("pdf", 200, "PDFs per round for the PDF bench (0: skip)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
@@ -40,6 +42,17 @@ func main() {
 			pprof.StartCPUProfile(f)
 			defer pprof.StopCPUProfile()
 		}
+	}
+	if *deskN > 0 && (*only == "" || *only == "desk") {
+		bin := *deskBin
+		if _, err := os.Stat(bin); err != nil {
+			bin = ""
+		}
+		if err := benchDesk(*deskN, bin); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Println()
 	}
 	if *pdfN > 0 && (*only == "" || *only == "pdf") {
 		if err := benchPDF(*pdfN, *rounds, *example); err != nil {
