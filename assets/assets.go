@@ -22,3 +22,8 @@ const FontName = "WenQuanYi Micro Hei"
 //
 //go:embed templates/*.json
 var Templates embed.FS
+
+// Icon is the desktop program's icon (256 × 256 PNG).
+//
+//go:embed icon.png
+var Icon []byte

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/ebill/ebill/assets"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/printing"
 	ebsync "github.com/ebill/ebill/sync"
@@ -70,6 +71,7 @@ func run(ctx context.Context, dataDir string, runSync bool, log *slog.Logger) er
 		go runSyncLoop(ctx, store, log)
 	}
 	a := app.NewWithID("cn.ebill.desk")
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	d := ui.Open(ctx, a, env)
 	go func() {
 		<-ctx.Done()
