@@ -10,14 +10,13 @@ import (
 // the screen whichever field has the focus.
 type field struct {
 	widget.Entry
-	keys      func(*fyne.KeyEvent) bool // the screen's keys; true when handled
-	onEnter   func()                    // instead of moving to the next field
-	onFocus   func(bool)
-	onUpDown  func(up bool)
-	mask      func(string) string // shown instead of the text when the field does not have the focus
-	real      string
-	masked    bool
-	nextFocus func()
+	keys     func(*fyne.KeyEvent) bool // the screen's keys; true when handled
+	onEnter  func()                    // instead of moving to the next field
+	onFocus  func(bool)
+	onUpDown func(up bool)
+	mask     func(string) string // shown instead of the text when the field does not have the focus
+	real     string
+	masked   bool
 }
 
 func newField(placeholder string) *field {
