@@ -99,8 +99,41 @@ func (sc *EnrollScreen) Content() fyne.CanvasObject {
 	intro.Wrapping = fyne.TextWrapWord
 	btn := widget.NewButton("注册本机", sc.Submit)
 	btn.Importance = widget.HighImportance
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(640, 360), container.NewVBox(
-		widget.NewLabelWithStyle("开票点注册", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}), intro, form, btn, sc.Message)))
+	open := widget.NewButton("打开已有数据目录…", func() {
+		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
+			if err == nil && u != nil {
+				sc.OpenDir(u.Path())
+			}
+		}, sc.win)
+	})
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(640, 400), container.NewVBox(
+		widget.NewLabelWithStyle("开票点注册", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}), intro, form,
+		container.NewGridWithColumns(2, btn, open), sc.Message)))
+}
+
+// OpenDir switches to the station data in dir (a PC whose data directory
+// is not the default one), if it holds an initialised station.
+func (sc *EnrollScreen) OpenDir(dir string) {
+	ctx := bg()
+	st, err := localstore.Open(ctx, dir, localstore.WithLogger(sc.env.Log))
+	if err != nil {
+		sc.Message.SetText(bill.ErrorMessage(err))
+		return
+	}
+	if _, err := st.Station(ctx); err != nil {
+		st.Close()
+		sc.Message.SetText("目录 " + dir + " 中没有开票点数据；请选择正确的目录，或注册本机。")
+		return
+	}
+	old := sc.env.Store
+	sc.env.Store, sc.env.DataDir, sc.env.Client = st, dir, nil
+	if c, err := ebsync.ClientFor(ctx, st); err == nil {
+		sc.env.Client = c
+	}
+	if old != nil {
+		old.Close()
+	}
+	sc.done()
 }
 
 // Submit enrolls (in the background).

@@ -53,7 +53,7 @@ func NewClosingScreen(env *Env, win fyne.Window, s *Session) *ClosingScreen {
 	sc.Day.SetText(env.now().In(bill.Beijing).Format("2006-01-02"))
 	sc.Day.onEnter = sc.Refresh
 	sc.content = container.NewBorder(container.NewHBox(widget.NewLabel("日期"), sc.Day, widget.NewButton("统计", sc.Refresh),
-		widget.NewButton("导出 PDF…", sc.pdfDialog)), nil, nil, nil, container.NewVScroll(sc.Text))
+		widget.NewButton("打印", sc.Print), widget.NewButton("导出 PDF…", sc.pdfDialog)), nil, nil, nil, container.NewVScroll(sc.Text))
 	return sc
 }
 
@@ -183,6 +183,27 @@ func (c *Closing) Document(f *printing.Font, printedAt time.Time) *printing.Docu
 	lines := []string{"收款人：" + c.Payee, "日期：" + c.Day.Format("2006-01-02"),
 		"打印时间：" + printedAt.In(bill.Beijing).Format("2006-01-02 15:04:05")}
 	return printing.Report("收费员日结单", lines, c.Tables(), f)
+}
+
+// Print sends the last closing computed to the default printer.
+func (sc *ClosingScreen) Print() {
+	c := sc.Last
+	if c == nil {
+		return
+	}
+	Go(sc.env.Bridge, func(ctx context.Context) (string, error) {
+		p, err := openPrinter(ctx, sc.env.Store, "")
+		if err != nil {
+			return "", err
+		}
+		return p.Print(ctx, c.Document(sc.env.Font, sc.env.now()), sc.env.Font)
+	}, func(job string, err error) {
+		if err != nil {
+			showError(sc.env, sc.win, err)
+			return
+		}
+		notifyPrinted(sc.env, sc.win, "已打印日结单（"+job+"）")
+	})
 }
 
 func (sc *ClosingScreen) pdfDialog() {

@@ -359,15 +359,29 @@ func (sc *IssueScreen) SetQuantity(i int, text string) error {
 // bill, so a day at the window does not pile up widgets.
 type lineRow struct {
 	name, amount *widget.Label
-	qty          *field
+	qty, price   *field
 	box          *fyne.Container
 }
 
 func (sc *IssueScreen) lineRow(i int) *lineRow {
 	for len(sc.rows) <= i {
 		j := len(sc.rows)
-		r := &lineRow{name: widget.NewLabel(""), amount: widget.NewLabel(""), qty: newField("数量")}
-		r.qty.keys = sc.keys
+		r := &lineRow{name: widget.NewLabel(""), amount: widget.NewLabel(""), qty: newField("数量"), price: newField("单价")}
+		r.qty.keys, r.price.keys = sc.keys, sc.keys
+		r.price.onEnter = func() { sc.win.Canvas().Focus(sc.Search) }
+		r.price.OnChanged = func(s string) {
+			if sc.filling || j >= len(sc.lines) {
+				return
+			}
+			p, err := bill.ParseMoney4(strings.TrimSpace(s))
+			if err != nil || p < 0 {
+				sc.ToAllocate.SetText("单价格式不正确：" + s)
+				return
+			}
+			sc.lines[j].Item.Price = p
+			r.amount.SetText("小计 " + sc.lines[j].Amount().String())
+			sc.recompute()
+		}
 		r.qty.onEnter = func() { sc.win.Canvas().Focus(sc.Search) }
 		r.qty.OnChanged = func(s string) {
 			if sc.filling || j >= len(sc.lines) {
@@ -386,7 +400,9 @@ func (sc *IssueScreen) lineRow(i int) *lineRow {
 				sc.recompute()
 			}
 		})
-		right := container.NewHBox(widget.NewLabel("数量"), container.NewGridWrap(fyne.NewSize(110, r.qty.MinSize().Height), r.qty), r.amount, remove)
+		cell := fyne.NewSize(110, r.qty.MinSize().Height)
+		right := container.NewHBox(widget.NewLabel("数量"), container.NewGridWrap(cell, r.qty),
+			widget.NewLabel("单价"), container.NewGridWrap(cell, r.price), r.amount, remove)
 		r.box = container.NewBorder(nil, nil, r.name, right)
 		sc.rows = append(sc.rows, r)
 	}
@@ -399,8 +415,9 @@ func (sc *IssueScreen) showLines() {
 	sc.linesBox.Objects = sc.linesBox.Objects[:0]
 	for i, l := range sc.lines {
 		r := sc.lineRow(i)
-		r.name.SetText(fmt.Sprintf("%d. %s %s  单价 %s 元/%s", i+1, l.Item.Name, l.Item.Spec, l.Item.Price, l.Item.Unit))
+		r.name.SetText(fmt.Sprintf("%d. %s %s（%s）", i+1, l.Item.Name, l.Item.Spec, l.Item.Unit))
 		r.qty.SetText(l.Qty.String())
+		r.price.SetText(l.Item.Price.String())
 		r.amount.SetText("小计 " + l.Amount().String())
 		sc.linesBox.Objects = append(sc.linesBox.Objects, r.box)
 	}

@@ -570,3 +570,46 @@ func TestQueryExcelAndClosing(t *testing.T) {
 		t.Fatalf("closing PDF: %v", err)
 	}
 }
+
+func TestLinePriceCanBeChanged(t *testing.T) {
+	f := newFixture(t)
+	sc := f.signIn().Issue
+	f.win.Canvas().Focus(sc.Search)
+	f.typeText("xcg")
+	f.key(fyne.KeyReturn)
+	sc.rows[0].price.SetText("30.50")
+	if !strings.Contains(sc.TotalText(), "¥30.50") || sc.rows[0].amount.Text != "小计 30.50" {
+		t.Fatalf("after a price change: %q, %q", sc.TotalText(), sc.rows[0].amount.Text)
+	}
+	sc.rows[0].price.SetText("abc")
+	if !strings.Contains(sc.ToAllocate.Text, "单价格式不正确") || !strings.Contains(sc.TotalText(), "¥30.50") {
+		t.Fatalf("a bad price: %q, %q", sc.ToAllocate.Text, sc.TotalText())
+	}
+}
+
+func TestFirstRunOpensAnExistingDataDirectory(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	empty, err := localstore.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := *f.env
+	env.Store = empty
+	opened := false
+	sc := NewEnrollScreen(&env, f.win, func() { opened = true })
+	f.win.SetContent(sc.Content())
+	sc.OpenDir(t.TempDir()) // no station there
+	if opened || !strings.Contains(sc.Message.Text, "没有开票点数据") {
+		t.Fatalf("an empty directory: opened %v, %q", opened, sc.Message.Text)
+	}
+	f.store.Close()
+	sc.OpenDir(f.dir)
+	if !opened || env.DataDir != f.dir {
+		t.Fatalf("the station's directory: opened %v, data %s, %q", opened, env.DataDir, sc.Message.Text)
+	}
+	if st, err := env.Store.Station(ctx); err != nil || st.PlaceCode != "P01" {
+		t.Fatalf("station after opening: %+v %v", st, err)
+	}
+	env.Store.Close()
+}
