@@ -1,7 +1,9 @@
 package printing
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
 
 	qr "github.com/piglig/go-qr"
 )
@@ -34,4 +36,20 @@ func qrRuns(q QR, fn func(x, y, w, h float64)) error {
 		}
 	}
 	return nil
+}
+
+// QRPNG renders a QR code of content as a PNG of about px pixels square,
+// with its quiet zone: the billQRCode of the HIS interface.
+func QRPNG(content string, px int) ([]byte, error) {
+	const size = 30.0 // mm
+	doc := &Document{Width: size, Height: size, Pages: []*Page{{Items: []Item{QR{X: 0, Y: 0, Size: size, Content: content}}}}}
+	img, err := Image(doc, 0, nil, float64(px)/size*25.4)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -26,6 +26,8 @@ type API struct {
 	now   func() time.Time
 	mux   *http.ServeMux
 	m     *metrics
+	// medical is the HIS interface's services (SetPublicURL sets the QR target).
+	medical map[string]MedicalService
 }
 
 // NewAPI returns the HTTP handler of the server.
@@ -40,7 +42,28 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 	a.mux.HandleFunc("POST "+wire.PathBills, a.station(a.upload))
 	a.mux.HandleFunc("GET "+wire.PathPull, a.station(a.pull))
 	a.mux.HandleFunc("POST "+wire.PathStatus, a.station(a.status))
+	a.medical = store.MedicalServices("")
+	a.mux.HandleFunc("POST "+MedicalPathPrefix+"{serviceId}", a.medicalCall)
 	return a
+}
+
+// SetPublicURL sets the address patients' phones reach this server at:
+// the target of the QR codes in the HIS interface's answers.
+func (a *API) SetPublicURL(u string) { a.medical = a.store.MedicalServices(strings.TrimRight(u, "/")) }
+
+// medicalCall serves the Bosssoft-compatible medical API: always HTTP 200
+// with a signed envelope, as HIS clients in the field expect.
+func (a *API) medicalCall(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxMedicalBodyBytes+1))
+	if err != nil {
+		body = make([]byte, MaxMedicalBodyBytes+1) // over the limit: answered as such
+	}
+	resp, err := a.store.HandleMedical(r.Context(), r.PathValue("serviceId"), body, a.medical)
+	if err != nil {
+		a.log.Error("medical call", "err", err)
+		resp = &MedicalResponse{Data: medicalInternalData()}
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {

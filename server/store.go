@@ -44,10 +44,11 @@ var (
 
 // Store is the server's database.
 type Store struct {
-	db      *sql.DB
-	dialect string
-	log     *slog.Logger
-	now     func() time.Time
+	db         *sql.DB
+	dialect    string
+	log        *slog.Logger
+	now        func() time.Time
+	issueLocks pointLocks
 }
 
 // StoreOption changes how OpenStore sets up a Store.

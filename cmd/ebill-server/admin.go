@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/cmd/internal/textout"
 	"github.com/ebill/ebill/server"
 )
@@ -573,4 +574,71 @@ func stockKindName(kind string) string {
 
 func pointKindName(kind string) string {
 	return map[string]string{server.PointStation: "收费电脑", server.PointServer: "服务器开票"}[kind]
+}
+
+func cmdHISApp(ctx context.Context, a *app, args []string) error {
+	return sub(a, "his-app", args, map[string]func([]string) error{
+		"add": func(args []string) error {
+			fs := a.flags("his-app add", "--appid 应用账号 --key 密钥 --points 开票点1,开票点2 [--name 名称] [--sign-order appid,data,noise,key,version]")
+			appid := fs.String("appid", "", "应用账号（HIS 厂商配置的 appid）")
+			key := fs.String("key", "", "签名密钥，至少16个字符；也可用环境变量 EBILL_HIS_KEY")
+			points := fs.String("points", "", "该应用可开票的开票点（服务器开票点），逗号分隔")
+			name := fs.String("name", "", "名称，例如 某某HIS")
+			order := fs.String("sign-order", strings.Join(server.DefaultSignOrder, ","), "签名串的字段顺序")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			if *key == "" {
+				*key = os.Getenv("EBILL_HIS_KEY")
+			}
+			if err := cli.Required("appid", *appid, "key", *key, "points", *points); err != nil {
+				return err
+			}
+			app := server.HISApp{AppID: *appid, Name: *name, Points: splitList(*points), SignOrder: splitList(*order)}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.AddHISApp(ctx, app, *key); err != nil {
+					return err
+				}
+				return a.Report(map[string]any{"appid": app.AppID, "points": app.Points},
+					"已登记应用 %s，可为开票点 %s 开票。接口地址：https://服务器地址%s{服务名}\n", app.AppID, strings.Join(app.Points, "、"), server.MedicalPathPrefix)
+			})
+		},
+		"list": func(args []string) error {
+			fs := a.flags("his-app list", "")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				apps, err := s.HISApps(ctx)
+				if err != nil {
+					return err
+				}
+				if a.JSON {
+					a.PrintJSON(apps)
+					return nil
+				}
+				for _, ap := range apps {
+					state := ""
+					if ap.Disabled {
+						state = "（已停用）"
+					}
+					a.Printf("%s  %s  开票点：%s  签名顺序：%s%s\n", ap.AppID, ap.Name, strings.Join(ap.Points, ","), strings.Join(ap.SignOrder, ","), state)
+				}
+				if len(apps) == 0 {
+					a.Printf("尚未登记任何应用：ebill-server his-app add --appid … --key … --points …\n")
+				}
+				return nil
+			})
+		},
+	})
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -62,6 +62,7 @@ var commands = []command{
 	{"conflict", "list [--point P]：上传冲突记录", cmdConflict},
 	{"tls", "fingerprint：显示自签名证书指纹（收费电脑注册时核对）", cmdTLS},
 	{"backup", "--to 文件：不停机备份 SQLite 数据库", cmdBackup},
+	{"his-app", "add --appid A --key K --points P1,P2 | list：登记 HIS/体检系统等调用医疗票据接口的应用", cmdHISApp},
 	{"user", "add 登录名 --name 姓名 --roles 角色,… （密码从环境变量 EBILL_PASSWORD 或标准输入读取）| list", cmdUser},
 	{"audit", "list [--after N] | verify：审计记录", cmdAudit},
 	{"version", "显示版本", cmdVersion},
@@ -147,6 +148,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	keyFile := fs.String("tls-key", "", "TLS 私钥文件（PEM）")
 	hosts := fs.String("host", "", "写入自签名证书的服务器域名或 IP，多个用逗号分隔")
 	insecure := fs.Bool("insecure-http", false, "不加密的 HTTP（仅用于测试，或前面已有 HTTPS 反向代理）")
+	publicURL := fs.String("public-url", "", "患者手机访问本服务器的地址（票据二维码指向此处的查验页），例如 https://pj.医院域名.cn")
 	if _, err := a.parse(fs, args, false); err != nil {
 		return err
 	}
@@ -159,7 +161,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return bill.Errorf(bill.EInvalid, "无法监听 %s：%v", *addr, err)
 	}
-	srv := &http.Server{Handler: server.NewAPI(store, a.Log), ReadHeaderTimeout: 10 * time.Second,
+	api := server.NewAPI(store, a.Log)
+	api.SetPublicURL(*publicURL)
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	scheme, fingerprint := "http", ""
 	if !*insecure {

@@ -1,0 +1,263 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	gosync "sync"
+
+	"github.com/google/uuid"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/sync/wire"
+)
+
+// Server-side issuing, for points of kind server (the HIS calls): the
+// server acts as the point's station. It holds the point's key, takes the
+// next number from segments allocated to the point exactly as a station
+// does, seals the bill through the bill package and stores it through
+// Upload, which verifies it like any station's bill — one issuing path and
+// one set of checks in the whole system.
+
+// Issued is a bill issued at a server point.
+type Issued struct {
+	*LedgerBill
+	Duplicate bool // the BusNo was billed before with the same content: this is that bill
+}
+
+// pointLocks serialises issuing per point (the chain has one head).
+type pointLocks struct {
+	mu    gosync.Mutex
+	locks map[string]*gosync.Mutex
+}
+
+func (l *pointLocks) lock(point string) func() {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[string]*gosync.Mutex{}
+	}
+	m := l.locks[point]
+	if m == nil {
+		m = &gosync.Mutex{}
+		l.locks[point] = m
+	}
+	l.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// serverKey returns the signing key of a server point, creating it (and
+// enrolling the point with it) on first use.
+func (s *Store) serverKey(ctx context.Context, point string) (*bill.PrivateKey, error) {
+	p, err := s.Point(ctx, point)
+	if err != nil {
+		return nil, err
+	}
+	if p.Kind != PointServer {
+		return nil, bill.Errorf(bill.EUnauthorized, "开票点 %s 是收费电脑开票点，不能由服务器开票。", point)
+	}
+	var pem string
+	err = s.queryRow(ctx, "SELECT private_key FROM point_keys WHERE point_code = ?", point).Scan(&pem)
+	if err == nil {
+		return bill.ParsePrivateKeyPEM(pem)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	key, err := bill.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	priv, err := key.PEM()
+	if err != nil {
+		return nil, err
+	}
+	pub, err := key.Public().PEM()
+	if err != nil {
+		return nil, err
+	}
+	err = s.tx(ctx, func(t *dbtx) error {
+		if _, err := t.exec(ctx, "INSERT INTO point_keys (point_code, private_key) VALUES (?, ?)", point, priv); err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `UPDATE points SET public_key = ?, enrolled_at = ?, revoked_at = NULL, epoch = epoch + 1,
+			chain_seq = 0, chain_hash = ? WHERE code = ?`, pub, s.millis(), bill.GenesisHash, point); err != nil {
+			return err
+		}
+		return t.audit(ctx, "point.server_key", point, map[string]string{"publicKey": pub})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// IssueAt issues a bill of kind k at the server point for a settlement. A
+// settlement's BusNo already billed at the point with the same content
+// returns that bill (a retry); with other content it is an EConflict.
+func (s *Store) IssueAt(ctx context.Context, point string, k bill.Kind, in *bill.Settlement) (*Issued, error) {
+	st := in.Clone()
+	st.Normalize()
+	if err := st.Validate(k); err != nil {
+		return nil, err
+	}
+	key, err := s.serverKey(ctx, point)
+	if err != nil {
+		return nil, err
+	}
+	unlock := s.issueLocks.lock(point)
+	defer unlock()
+	canonical := st.Canonical()
+	if prior, err := s.billByBusNo(ctx, point, string(st.BusNo)); err != nil {
+		return nil, err
+	} else if prior != nil {
+		return s.priorIssue(prior, k, canonical)
+	}
+	return s.seal(ctx, point, key, k, st, nil)
+}
+
+// priorIssue answers a BusNo seen before: the same bill for the same content.
+func (s *Store) priorIssue(prior *LedgerBill, k bill.Kind, canonical []byte) (*Issued, error) {
+	if prior.Kind != k || string(prior.Bill.Settlement.Canonical()) != string(canonical) {
+		return nil, bill.Errorf(bill.EConflict, "业务流水号 %s 已开具票据 %s %s，但本次结算内容不同；请核对，或使用新的业务流水号。",
+			prior.BusNo, prior.BillCode, prior.BillNo)
+	}
+	return &Issued{LedgerBill: prior, Duplicate: true}, nil
+}
+
+// seal numbers, chains, signs and stores one bill at a server point; the
+// caller holds the point's lock.
+func (s *Store) seal(ctx context.Context, point string, key *bill.PrivateKey, k bill.Kind, st *bill.Settlement, red *bill.RedRef) (*Issued, error) {
+	codes, err := s.BillKinds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	code := codes[k]
+	if code == "" {
+		return nil, bill.Errorf(bill.EInvalid, "尚未设置%s票据使用的票据代码；请票据管理员执行 ebill-server kind set。", k.Name())
+	}
+	p, err := s.Point(ctx, point)
+	if err != nil {
+		return nil, err
+	}
+	no, err := s.nextNumber(ctx, p, code)
+	if err != nil {
+		return nil, err
+	}
+	unit, err := s.Unit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := &bill.Bill{ID: uuid.Must(uuid.NewV7()).String(), Kind: k, BillCode: code, BillNo: bill.FormatBillNo(no),
+		PlaceCode: point, IssuedAt: bill.FormatIssuedAt(s.now()), Seq: p.ChainSeq + 1, PrevHash: p.ChainHash,
+		UnitName: unit.Name, UnitCode: unit.CreditCode, Red: red, Settlement: *st}
+	sealed, err := bill.Seal(b, key)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.Upload(ctx, point, []wire.Bill{{ID: b.ID, Seq: b.Seq, BillCode: code, BillNo: no, CheckCode: sealed.CheckCode,
+		Content: sealed.Content, Hash: sealed.Hash, Signature: sealed.Signature}})
+	if err != nil {
+		return nil, err
+	}
+	if ack := resp.Acks[0]; ack.Status != wire.AckStored {
+		return nil, bill.Errorf(bill.EInternal, "服务器开票未能保存（%s：%s）", ack.Status, ack.Message)
+	}
+	lb, err := s.LedgerBill(ctx, code, no)
+	if err != nil {
+		return nil, err
+	}
+	return &Issued{LedgerBill: lb}, nil
+}
+
+// nextNumber is the point's next number of code: one past the highest bill
+// in the lowest segment of its enrollment that has room; a new segment is
+// allocated when none has.
+func (s *Store) nextNumber(ctx context.Context, p *Point, code string) (int64, error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		rows, err := s.query(ctx, `SELECT start_no, end_no FROM segments WHERE point_code = ? AND epoch = ? AND bill_code = ?
+			ORDER BY start_no`, p.Code, p.Epoch, code)
+		if err != nil {
+			return 0, err
+		}
+		var segs [][2]int64
+		for rows.Next() {
+			var a, b int64
+			if err := rows.Scan(&a, &b); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			segs = append(segs, [2]int64{a, b})
+		}
+		rows.Close()
+		for _, sg := range segs {
+			var max sql.NullInt64
+			if err := s.queryRow(ctx, "SELECT MAX(bill_no) FROM bills WHERE bill_code = ? AND bill_no BETWEEN ? AND ?",
+				code, sg[0], sg[1]).Scan(&max); err != nil {
+				return 0, err
+			}
+			next := sg[0]
+			if max.Valid {
+				next = max.Int64 + 1
+			}
+			if next <= sg[1] {
+				return next, nil
+			}
+		}
+		if _, err := s.Allocate(ctx, p.Code, code, "server-"+uuid.Must(uuid.NewV7()).String()); err != nil {
+			return 0, err
+		}
+	}
+	return 0, bill.Errorf(bill.ENoStock, "票据代码 %s 没有可用号码；请票据管理员入库号段。", code)
+}
+
+// billByBusNo finds the bill a point issued for a BusNo; nil when none.
+func (s *Store) billByBusNo(ctx context.Context, point, busNo string) (*LedgerBill, error) {
+	if strings.TrimSpace(busNo) == "" {
+		return nil, nil
+	}
+	var content []byte
+	lb, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content FROM bills WHERE point_code = ? AND bus_no = ? AND red_of IS NULL",
+		point, busNo), &content)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	lb.Bill, err = decodeBill(content)
+	return lb, err
+}
+
+// ReverseAt issues the red bill of a bill issued at a server point: once
+// (a second attempt is EAlreadyReversed, its message containing 已冲销).
+func (s *Store) ReverseAt(ctx context.Context, point, code string, no int64, reason, operator string) (*Issued, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, bill.FieldErrorf("reason", "冲红原因不能为空。")
+	}
+	key, err := s.serverKey(ctx, point)
+	if err != nil {
+		return nil, err
+	}
+	unlock := s.issueLocks.lock(point)
+	defer unlock()
+	orig, err := s.LedgerBill(ctx, code, no)
+	if err != nil {
+		return nil, err
+	}
+	if orig.RedOf != "" {
+		return nil, bill.Errorf(bill.EInvalid, "票据 %s %s 是红字票据，不能冲红。", code, orig.BillNo)
+	}
+	var red string
+	err = s.queryRow(ctx, "SELECT bill_code || ' ' || bill_no FROM bills WHERE red_of = ?", orig.ID).Scan(&red)
+	if err == nil {
+		return nil, bill.Errorf(bill.EAlreadyReversed, "票据 %s %s 已冲销（红字票据 %s），不能再次冲红。", code, orig.BillNo, red)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	st := bill.Reverse(orig.Bill.Settlement)
+	return s.seal(ctx, point, key, orig.Kind, &st, &bill.RedRef{OrigID: orig.ID, OrigBillCode: orig.BillCode,
+		OrigBillNo: orig.BillNo, Reason: reason, Operator: operator})
+}

@@ -1,0 +1,355 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// The Bosssoft-compatible medical API (domain.md §5) that HIS systems in
+// the field already speak: POST {base}/medical-web/api/medical/{serviceId}
+// with {appid, data, noise, version, sign}; data is the Base64 of the
+// business JSON; sign is the uppercase hex MD5 of
+// "appid=..&data=..&noise=..&key=..&version=.." in that order (the order
+// is set per caller). Responses are {data, noise, sign}, data being the
+// Base64 of {result, message}, message the Base64 of the business JSON on
+// success or of a Chinese error text on failure.
+
+// MedicalPathPrefix is the path under which every service id is served.
+const MedicalPathPrefix = "/medical-web/api/medical/"
+
+// DefaultSignOrder is the order of the fields in the signature string.
+var DefaultSignOrder = []string{"appid", "data", "noise", "key", "version"}
+
+// signFields are the names a sign order may use.
+var signFields = []string{"appid", "data", "noise", "key", "version", "region", "deptcode"}
+
+// Result codes of the medical API. S0000 is success; the others are ours,
+// documented in docs/his-integration.md.
+const (
+	ResultOK            = "S0000"
+	ResultBadRequest    = "E1001" // the envelope is not JSON or lacks a field
+	ResultUnknownApp    = "E1002" // appid unknown or disabled
+	ResultBadSign       = "E1003" // the signature does not match
+	ResultReplay        = "E1004" // a noise already used within the window
+	ResultTooLarge      = "E1005" // body over the limit
+	ResultBadBase64     = "E1006" // data is not Base64
+	ResultBadData       = "E1007" // the business JSON cannot be read
+	ResultUnknownSvc    = "E1008" // no such service id
+	ResultNotYourPoint  = "E1009" // the caller may not act for this billing point
+	ResultInvalid       = "E2001" // business rules refused the request
+	ResultReversed      = "E2002" // the bill is already reversed (message contains 已冲销)
+	ResultNotFound      = "E2003" // no such bill
+	ResultNoStock       = "E2004" // no numbers left / paper used up
+	ResultConflict      = "E2005" // the busNo was used with other content, or a state conflict
+	ResultLimit         = "E2006" // an offline or single-bill limit
+	ResultInternal      = "E9999" // our fault; retry later
+	MedicalNoiseWindow  = 24 * time.Hour
+	MaxMedicalBodyBytes = 8 << 20
+)
+
+// ResultMessages are the Chinese texts of the result codes.
+var ResultMessages = map[string]string{
+	ResultOK: "成功", ResultBadRequest: "请求格式错误", ResultUnknownApp: "应用账号不存在或已停用",
+	ResultBadSign: "签名错误", ResultReplay: "请求重复（noise 已使用）", ResultTooLarge: "请求过大",
+	ResultBadBase64: "data 不是合法的 Base64", ResultBadData: "业务数据格式错误", ResultUnknownSvc: "未知的服务",
+	ResultNotYourPoint: "无权为该开票点开票", ResultInvalid: "业务校验未通过", ResultReversed: "票据已冲销",
+	ResultNotFound: "未找到票据", ResultNoStock: "票号不足", ResultConflict: "业务冲突", ResultLimit: "超出开票限额",
+	ResultInternal: "系统内部错误，请稍后重试",
+}
+
+// MedicalRequest is the request envelope.
+type MedicalRequest struct {
+	AppID    string `json:"appid"`
+	Data     string `json:"data"`
+	Noise    string `json:"noise"`
+	Version  string `json:"version"`
+	Sign     string `json:"sign"`
+	Region   string `json:"region,omitempty"`
+	DeptCode string `json:"deptcode,omitempty"`
+}
+
+// MedicalResponse is the response envelope.
+type MedicalResponse struct {
+	Data  string `json:"data"`
+	Noise string `json:"noise"`
+	Sign  string `json:"sign"`
+}
+
+// MedicalResult is what a response's data decodes to.
+type MedicalResult struct {
+	Result  string `json:"result"`
+	Message string `json:"message"`
+}
+
+// MedicalSign computes the signature: the uppercase hex MD5 of
+// "name=value&..." over order, key being the caller's secret.
+func MedicalSign(order []string, values map[string]string) string {
+	var b strings.Builder
+	for i, name := range order {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(name)
+		b.WriteByte('=')
+		b.WriteString(values[name])
+	}
+	sum := md5.Sum([]byte(b.String()))
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+func (r *MedicalRequest) signValues(key string) map[string]string {
+	return map[string]string{"appid": r.AppID, "data": r.Data, "noise": r.Noise, "key": key, "version": r.Version,
+		"region": r.Region, "deptcode": r.DeptCode}
+}
+
+// HISApp is a registered caller of the medical API.
+type HISApp struct {
+	AppID     string   `json:"appid"`
+	Name      string   `json:"name"`
+	Points    []string `json:"points"`
+	SignOrder []string `json:"signOrder"`
+	Disabled  bool     `json:"disabled"`
+	secret    string
+}
+
+// Secret is the app's signing key.
+func (a *HISApp) Secret() string { return a.secret }
+
+// MayActFor reports whether the app may act for point.
+func (a *HISApp) MayActFor(point string) bool { return slices.Contains(a.Points, point) }
+
+// AddHISApp registers a caller with its secret and points. An existing
+// appid is updated (a new key, other points), audited either way.
+func (s *Store) AddHISApp(ctx context.Context, app HISApp, secret string) error {
+	app.AppID = strings.TrimSpace(app.AppID)
+	if app.AppID == "" || len(app.AppID) > 64 || strings.ContainsAny(app.AppID, " \t&=") {
+		return bill.Errorf(bill.EInvalid, "appid 不能为空、不能含空格和 & =，不超过64个字符。")
+	}
+	if len(secret) < 16 {
+		return bill.Errorf(bill.EInvalid, "密钥（--key）至少16个字符。")
+	}
+	if len(app.Points) == 0 {
+		return bill.Errorf(bill.EInvalid, "请用 --points 给出该应用可以开票的开票点。")
+	}
+	if len(app.SignOrder) == 0 {
+		app.SignOrder = DefaultSignOrder
+	}
+	for _, f := range app.SignOrder {
+		if !slices.Contains(signFields, f) {
+			return bill.Errorf(bill.EInvalid, "签名字段 %q 不认识，可用：%s", f, strings.Join(signFields, ","))
+		}
+	}
+	if !slices.Contains(app.SignOrder, "key") || !slices.Contains(app.SignOrder, "data") || !slices.Contains(app.SignOrder, "noise") {
+		return bill.Errorf(bill.EInvalid, "签名字段必须包含 data、noise 和 key。")
+	}
+	for _, p := range app.Points {
+		if _, err := s.Point(ctx, p); err != nil {
+			return err
+		}
+	}
+	return s.tx(ctx, func(t *dbtx) error {
+		if _, err := t.exec(ctx, `INSERT INTO his_apps (appid, secret, name, points, sign_order, disabled, created_at) VALUES (?,?,?,?,?,0,?)
+			ON CONFLICT (appid) DO UPDATE SET secret = excluded.secret, name = excluded.name, points = excluded.points,
+			sign_order = excluded.sign_order, disabled = 0`,
+			app.AppID, secret, app.Name, strings.Join(app.Points, ","), strings.Join(app.SignOrder, ","), s.millis()); err != nil {
+			return err
+		}
+		return t.audit(ctx, "his_app.set", app.AppID, map[string]any{"name": app.Name, "points": app.Points, "signOrder": app.SignOrder})
+	})
+}
+
+// HISApps lists the registered callers (without their secrets).
+func (s *Store) HISApps(ctx context.Context) ([]HISApp, error) {
+	rows, err := s.query(ctx, "SELECT appid, name, points, sign_order, disabled FROM his_apps ORDER BY appid")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []HISApp
+	for rows.Next() {
+		var a HISApp
+		var points, order string
+		var disabled int
+		if err := rows.Scan(&a.AppID, &a.Name, &points, &order, &disabled); err != nil {
+			return nil, err
+		}
+		a.Points, a.SignOrder, a.Disabled = strings.Split(points, ","), strings.Split(order, ","), disabled != 0
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// hisApp loads one caller with its secret; nil when unknown.
+func (s *Store) hisApp(ctx context.Context, appid string) (*HISApp, error) {
+	var a HISApp
+	var points, order string
+	var disabled int
+	err := s.queryRow(ctx, "SELECT appid, secret, name, points, sign_order, disabled FROM his_apps WHERE appid = ?", appid).
+		Scan(&a.AppID, &a.secret, &a.Name, &points, &order, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.Points, a.SignOrder, a.Disabled = strings.Split(points, ","), strings.Split(order, ","), disabled != 0
+	return &a, nil
+}
+
+// useNoise records a request's noise; false when it was seen within the
+// window (a replay). Noises older than the window are forgotten.
+func (s *Store) useNoise(ctx context.Context, appid, noise string) (bool, error) {
+	fresh := false
+	err := s.tx(ctx, func(t *dbtx) error {
+		now := s.millis()
+		if _, err := t.exec(ctx, "DELETE FROM his_noise WHERE seen_at < ?", now-MedicalNoiseWindow.Milliseconds()); err != nil {
+			return err
+		}
+		res, err := t.exec(ctx, "INSERT INTO his_noise (appid, noise, seen_at) VALUES (?,?,?) ON CONFLICT DO NOTHING", appid, noise, now)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		fresh = n == 1
+		return err
+	})
+	return fresh, err
+}
+
+// MedicalService handles one service id: the caller and the decoded
+// business JSON in, the business result (encoded as JSON) out.
+type MedicalService func(ctx context.Context, app *HISApp, data []byte) (any, error)
+
+// medicalFailure is a failure with its result code.
+type medicalFailure struct {
+	code string
+	msg  string
+}
+
+func (f *medicalFailure) Error() string { return f.code + " " + f.msg }
+
+func failMedical(code, format string, args ...any) error {
+	return &medicalFailure{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// resultOf maps an error to its result code and Chinese message.
+func resultOf(err error) (string, string) {
+	var mf *medicalFailure
+	if errors.As(err, &mf) {
+		return mf.code, mf.msg
+	}
+	msg := bill.ErrorMessage(err)
+	switch bill.ErrorCode(err) {
+	case bill.EInvalid:
+		return ResultInvalid, msg
+	case bill.EAlreadyReversed:
+		return ResultReversed, msg
+	case bill.ENotFound:
+		return ResultNotFound, msg
+	case bill.ENoStock:
+		return ResultNoStock, msg
+	case bill.EConflict:
+		return ResultConflict, msg
+	case bill.ELimit:
+		return ResultLimit, msg
+	case bill.EUnauthorized:
+		return ResultNotYourPoint, msg
+	}
+	return ResultInternal, ResultMessages[ResultInternal]
+}
+
+// HandleMedical runs one call of the medical API: the raw request body in,
+// the response envelope out (always answered with HTTP 200, as callers in
+// the field read the message only from a 200). A request that fails a
+// check stores nothing.
+func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte, services map[string]MedicalService) (*MedicalResponse, error) {
+	var req MedicalRequest
+	respond := func(app *HISApp, code, message string, payload any) (*MedicalResponse, error) {
+		res := MedicalResult{Result: code}
+		if code == ResultOK {
+			b, err := json.Marshal(payload)
+			if err != nil {
+				return nil, err
+			}
+			res.Message = base64.StdEncoding.EncodeToString(b)
+		} else {
+			res.Message = base64.StdEncoding.EncodeToString([]byte(message))
+		}
+		raw, err := json.Marshal(res)
+		if err != nil {
+			return nil, err
+		}
+		out := &MedicalResponse{Data: base64.StdEncoding.EncodeToString(raw), Noise: req.Noise}
+		if app != nil {
+			// The response is signed like the request, over its own data and
+			// noise, with the caller's appid and version.
+			v := (&MedicalRequest{AppID: req.AppID, Data: out.Data, Noise: out.Noise, Version: req.Version,
+				Region: req.Region, DeptCode: req.DeptCode}).signValues(app.secret)
+			out.Sign = MedicalSign(app.SignOrder, v)
+		}
+		return out, nil
+	}
+	if len(body) > MaxMedicalBodyBytes {
+		return respond(nil, ResultTooLarge, fmt.Sprintf("请求过大（%d 字节），上限 %d 字节", len(body), MaxMedicalBodyBytes), nil)
+	}
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	if err := json.Unmarshal(body, &req); err != nil || req.AppID == "" || req.Data == "" || req.Noise == "" || req.Sign == "" {
+		return respond(nil, ResultBadRequest, "请求格式错误：需要 JSON 对象，含 appid、data、noise、version、sign", nil)
+	}
+	app, err := s.hisApp(ctx, req.AppID)
+	if err != nil {
+		return nil, err
+	}
+	if app == nil || app.Disabled {
+		return respond(nil, ResultUnknownApp, "应用账号 "+req.AppID+" 不存在或已停用，请联系医院信息科", nil)
+	}
+	want := MedicalSign(app.SignOrder, req.signValues(app.secret))
+	if subtle.ConstantTimeCompare([]byte(strings.ToUpper(req.Sign)), []byte(want)) != 1 {
+		return respond(app, ResultBadSign, "签名错误：请核对密钥和签名字段顺序", nil)
+	}
+	svc, ok := services[serviceID]
+	if !ok {
+		return respond(app, ResultUnknownSvc, "未知的服务："+serviceID, nil)
+	}
+	data, err := base64.StdEncoding.DecodeString(req.Data)
+	if err != nil {
+		return respond(app, ResultBadBase64, "data 不是合法的 Base64："+err.Error(), nil)
+	}
+	fresh, err := s.useNoise(ctx, app.AppID, req.Noise)
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
+		return respond(app, ResultReplay, "请求重复：noise "+req.Noise+" 已使用过，每次请求须使用新的 noise", nil)
+	}
+	result, err := svc(ctx, app, data)
+	if err != nil {
+		code, msg := resultOf(err)
+		if code == ResultInternal {
+			s.log.Error("medical service failed", "service", serviceID, "appid", app.AppID, "err", err)
+		}
+		return respond(app, code, msg, nil)
+	}
+	return respond(app, ResultOK, "", result)
+}
+
+// medicalInternalData is the data of an unsigned E9999 answer, for faults
+// that happen before a caller could be identified.
+func medicalInternalData() string {
+	raw, _ := json.Marshal(MedicalResult{Result: ResultInternal,
+		Message: base64.StdEncoding.EncodeToString([]byte(ResultMessages[ResultInternal]))})
+	return base64.StdEncoding.EncodeToString(raw)
+}

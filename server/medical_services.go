@@ -1,0 +1,198 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/printing"
+)
+
+// MedicalServices are the service ids of the medical API this server
+// answers; publicURL is the address patients' phones reach the
+// verification page at (the QR code's target).
+func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
+	issue := func(k bill.Kind) MedicalService {
+		return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+			return s.medicalIssue(ctx, app, k, data, publicURL)
+		}
+	}
+	return map[string]MedicalService{
+		"invoiceEBillOutpatient": issue(bill.Outpatient),
+		"invEBillHospitalized":   issue(bill.Inpatient),
+		"invEBillRegistration":   issue(bill.Registration),
+		"invEBillCheckUp":        issue(bill.Exam),
+		"getEBillByBusNo": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+			return s.medicalByBusNo(ctx, app, data, publicURL)
+		},
+		"writeOffEBill": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+			return s.medicalWriteOff(ctx, app, data, publicURL)
+		},
+		"getEBillStatesByBillInfo": s.medicalState,
+	}
+}
+
+// MedicalTime writes a time as the protocol does: yyyyMMddHHmmssSSS, Beijing.
+func MedicalTime(t time.Time) string { return bill.FormatBusDateTime(t) }
+
+// decodeBusiness reads a request's business JSON into v, leniently (as
+// HIS clients send it); a malformed document is ResultBadData.
+func decodeBusiness(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return failMedical(ResultBadData, "业务数据不是合法的 JSON：%v", err)
+	}
+	return nil
+}
+
+// issuedFields are the response fields of an issued bill.
+type issuedFields struct {
+	BillBatchCode string `json:"billBatchCode"`
+	BillNo        string `json:"billNo"`
+	Random        string `json:"random"`
+	CreateTime    string `json:"createTime"`
+	BillBusDate   string `json:"billBusDate"`
+	BillQRCode    string `json:"billQRCode"`
+	PictureURL    string `json:"pictureUrl"`
+	PictureNetURL string `json:"pictureNetUrl"`
+}
+
+func (s *Store) issuedFields(ctx context.Context, lb *LedgerBill, publicURL string) (issuedFields, error) {
+	f := issuedFields{BillBatchCode: lb.BillCode, BillNo: lb.BillNo, Random: lb.CheckCode, CreateTime: MedicalTime(lb.IssuedAt),
+		BillBusDate: lb.IssuedAt.In(bill.Beijing).Format("20060102")}
+	if lb.Bill != nil {
+		if t, err := bill.ParseBusDateTime(string(lb.Bill.Settlement.BusDateTime)); err == nil {
+			f.BillBusDate = t.In(bill.Beijing).Format("20060102")
+		}
+	}
+	var sig []byte
+	if err := s.queryRow(ctx, "SELECT signature FROM bills WHERE id = ?", lb.ID).Scan(&sig); err != nil {
+		return f, err
+	}
+	if publicURL != "" && lb.Bill != nil {
+		url := bill.NewVerifyRef(lb.Bill, lb.CheckCode, sig).URL(publicURL)
+		png, err := printing.QRPNG(url, 240)
+		if err != nil {
+			return f, err
+		}
+		f.BillQRCode = base64.StdEncoding.EncodeToString(png)
+		f.PictureURL, f.PictureNetURL = url, url
+	}
+	return f, nil
+}
+
+func (s *Store) medicalIssue(ctx context.Context, app *HISApp, k bill.Kind, data []byte, publicURL string) (any, error) {
+	st, err := bill.ParseSettlement(data)
+	if err != nil {
+		return nil, failMedical(ResultBadData, "%s", bill.ErrorMessage(err))
+	}
+	place := strings.TrimSpace(string(st.PlaceCode))
+	if place == "" {
+		return nil, failMedical(ResultInvalid, "placeCode（开票点编码）不能为空")
+	}
+	if !app.MayActFor(place) {
+		return nil, failMedical(ResultNotYourPoint, "应用 %s 无权为开票点 %s 开票", app.AppID, place)
+	}
+	iss, err := s.IssueAt(ctx, place, k, st)
+	if err != nil {
+		return nil, err
+	}
+	return s.issuedFields(ctx, iss.LedgerBill, publicURL)
+}
+
+// medicalByBusNo answers "what became of this busNo" (a lost response).
+func (s *Store) medicalByBusNo(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+	var req struct {
+		BusNo     bill.Text `json:"busNo"`
+		PlaceCode bill.Text `json:"placeCode"`
+	}
+	if err := decodeBusiness(data, &req); err != nil {
+		return nil, err
+	}
+	points := app.Points
+	if req.PlaceCode != "" {
+		if !app.MayActFor(string(req.PlaceCode)) {
+			return nil, failMedical(ResultNotYourPoint, "应用 %s 无权查询开票点 %s", app.AppID, req.PlaceCode)
+		}
+		points = []string{string(req.PlaceCode)}
+	}
+	for _, p := range points {
+		lb, err := s.billByBusNo(ctx, p, string(req.BusNo))
+		if err != nil {
+			return nil, err
+		}
+		if lb != nil {
+			return s.issuedFields(ctx, lb, publicURL)
+		}
+	}
+	return nil, failMedical(ResultNotFound, "业务流水号 %s 没有开具过票据", req.BusNo)
+}
+
+// billFor loads a bill the app may see (one of its points).
+func (s *Store) billFor(ctx context.Context, app *HISApp, code string, no bill.Text) (*LedgerBill, error) {
+	n, err := bill.ParseBillNo(string(no))
+	if err != nil {
+		return nil, failMedical(ResultInvalid, "%s", bill.ErrorMessage(err))
+	}
+	lb, err := s.LedgerBill(ctx, code, n)
+	if err != nil {
+		return nil, err
+	}
+	if !app.MayActFor(lb.Point) {
+		return nil, failMedical(ResultNotFound, "未找到票据 %s %s", code, lb.BillNo)
+	}
+	return lb, nil
+}
+
+func (s *Store) medicalWriteOff(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+	var req struct {
+		BillBatchCode bill.Text `json:"billBatchCode"`
+		BillNo        bill.Text `json:"billNo"`
+		Reason        bill.Text `json:"reason"`
+		Operator      bill.Text `json:"operator"`
+	}
+	if err := decodeBusiness(data, &req); err != nil {
+		return nil, err
+	}
+	lb, err := s.billFor(ctx, app, string(req.BillBatchCode), req.BillNo)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := bill.ParseBillNo(string(req.BillNo))
+	red, err := s.ReverseAt(ctx, lb.Point, lb.BillCode, n, string(req.Reason), string(req.Operator))
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.issuedFields(ctx, red.LedgerBill, publicURL)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"eScarletBillBatchCode": f.BillBatchCode, "eScarletBillNo": f.BillNo, "eScarletRandom": f.Random,
+		"createTime": f.CreateTime, "billBusDate": f.BillBusDate, "billQRCode": f.BillQRCode, "pictureUrl": f.PictureURL,
+		"pictureNetUrl": f.PictureNetURL}, nil
+}
+
+func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any, error) {
+	var req struct {
+		BillBatchCode bill.Text `json:"billBatchCode"`
+		BillNo        bill.Text `json:"billNo"`
+	}
+	if err := decodeBusiness(data, &req); err != nil {
+		return nil, err
+	}
+	lb, err := s.billFor(ctx, app, string(req.BillBatchCode), req.BillNo)
+	if err != nil {
+		return nil, err
+	}
+	state, scarlet := "1", "0"
+	var red string
+	if err := s.queryRow(ctx, "SELECT id FROM bills WHERE red_of = ?", lb.ID).Scan(&red); err == nil {
+		state, scarlet = "2", "1"
+	}
+	if lb.RedOf != "" {
+		scarlet = "1"
+	}
+	return map[string]string{"billBatchCode": lb.BillCode, "billNo": lb.BillNo, "state": state, "isScarlet": scarlet}, nil
+}

@@ -1,0 +1,243 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
+)
+
+// TestMedicalSignGoldenVectors: the signature of fixed values, worked out
+// outside the code under test (Python's hashlib gave the hex digests).
+func TestMedicalSignGoldenVectors(t *testing.T) {
+	v := map[string]string{"appid": "ebillhis01", "data": "eyJhIjoxfQ==", "noise": "20261125093015123",
+		"key": "0123456789abcdef0123", "version": "1.0", "region": "350200", "deptcode": "01"}
+	if got := server.MedicalSign(server.DefaultSignOrder, v); got != "5BF950342ABACC3524945B0E6EAC6036" {
+		t.Fatalf("default order: %s", got)
+	}
+	order := append([]string{"region", "deptcode"}, server.DefaultSignOrder...)
+	if got := server.MedicalSign(order, v); got != "A092D0644B94507D7DF6D011301628A6" {
+		t.Fatalf("region and deptcode first: %s", got)
+	}
+}
+
+const (
+	hisAppID = "his-demo"
+	hisKey   = "k3y-0f-the-his-vendor"
+)
+
+// hisSign signs like a HIS client does, written here independently.
+func hisSign(appid, data, noise, key, version string) string {
+	sum := md5.Sum([]byte("appid=" + appid + "&data=" + data + "&noise=" + noise + "&key=" + key + "&version=" + version))
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+type hisClient struct {
+	t     *testing.T
+	url   string
+	appid string
+	key   string
+	n     int
+}
+
+// call sends one request; it returns the result code, the decoded message
+// (business JSON or error text) and whether the response's sign is right.
+func (c *hisClient) call(service string, business any, mutate ...func(map[string]string)) (string, []byte) {
+	c.t.Helper()
+	raw, _ := json.Marshal(business)
+	if s, ok := business.(string); ok {
+		raw = []byte(s)
+	}
+	c.n++
+	env := map[string]string{"appid": c.appid, "data": base64.StdEncoding.EncodeToString(raw),
+		"noise": "20261125" + strings.Repeat("0", 6) + string(rune('0'+c.n%10)) + string(rune('a'+c.n/10%26)) + "x", "version": "1.0"}
+	env["sign"] = hisSign(env["appid"], env["data"], env["noise"], c.key, env["version"])
+	for _, m := range mutate {
+		m(env)
+	}
+	body, _ := json.Marshal(env)
+	resp, err := http.Post(c.url+server.MedicalPathPrefix+service, "application/json", bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("%s: HTTP %d", service, resp.StatusCode)
+	}
+	var out server.MedicalResponse
+	data, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(data, &out); err != nil {
+		c.t.Fatalf("%s: %v\n%s", service, err, data)
+	}
+	if out.Sign != "" && out.Sign != hisSign(c.appid, out.Data, out.Noise, c.key, "1.0") {
+		c.t.Fatalf("%s: the response's sign is wrong", service)
+	}
+	var res server.MedicalResult
+	decoded, _ := base64.StdEncoding.DecodeString(out.Data)
+	if err := json.Unmarshal(decoded, &res); err != nil {
+		c.t.Fatalf("%s: data %q: %v", service, decoded, err)
+	}
+	msg, _ := base64.StdEncoding.DecodeString(res.Message)
+	return res.Result, msg
+}
+
+func outpatientForHIS(t *testing.T, busNo string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../examples/outpatient.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["busNo"], m["placeCode"] = busNo, "H01"
+	return m
+}
+
+func TestMedicalAPI(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+		setupUnit(t, s)
+		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
+		must(t, s.AddPoint(ctx, "H02", "另一院区", server.PointServer))
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Name: "演示 HIS", Points: []string{"H01"}}, hisKey))
+		api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		api.SetPublicURL("https://pj.example-hospital.cn")
+		ts := httptest.NewServer(api)
+		defer ts.Close()
+		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		count := func() int {
+			list, err := s.LedgerBills(ctx, server.LedgerFilter{Limit: 1000})
+			must(t, err)
+			return len(list)
+		}
+
+		// Issue; a retry with the same busNo returns the first bill.
+		code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "HIS0001"))
+		if code != server.ResultOK {
+			t.Fatalf("issue: %s %s", code, msg)
+		}
+		var first map[string]string
+		json.Unmarshal(msg, &first)
+		if first["billBatchCode"] != "35060126" || len(first["billNo"]) != 10 || len(first["random"]) != 6 ||
+			len(first["createTime"]) != 17 || first["billQRCode"] == "" || !strings.HasPrefix(first["pictureUrl"], "https://pj.example-hospital.cn/v?") {
+			t.Fatalf("issue response %v", first)
+		}
+		png, _ := base64.StdEncoding.DecodeString(first["billQRCode"])
+		if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+			t.Fatal("billQRCode is not a PNG")
+		}
+		code, msg = c.call("invoiceEBillOutpatient", outpatientForHIS(t, "HIS0001"))
+		var again map[string]string
+		json.Unmarshal(msg, &again)
+		if code != server.ResultOK || again["billNo"] != first["billNo"] || count() != 1 {
+			t.Fatalf("retry: %s %v, %d bills", code, again, count())
+		}
+		// The same busNo with other content is refused.
+		other := outpatientForHIS(t, "HIS0001")
+		other["payer"] = "李四"
+		if code, msg = c.call("invoiceEBillOutpatient", other); code != server.ResultConflict || count() != 1 {
+			t.Fatalf("same busNo, other content: %s %s", code, msg)
+		}
+		// A lost response: ask by busNo.
+		code, msg = c.call("getEBillByBusNo", map[string]string{"busNo": "HIS0001", "busDateTime": "20261125093015123"})
+		var found map[string]string
+		json.Unmarshal(msg, &found)
+		if code != server.ResultOK || found["billNo"] != first["billNo"] || found["random"] != first["random"] {
+			t.Fatalf("getEBillByBusNo: %s %s", code, msg)
+		}
+		if code, _ = c.call("getEBillByBusNo", map[string]string{"busNo": "NOPE"}); code != server.ResultNotFound {
+			t.Fatalf("unknown busNo: %s", code)
+		}
+		// Reverse once; the second time says 已冲销.
+		wo := map[string]string{"billBatchCode": first["billBatchCode"], "billNo": first["billNo"], "reason": "退费", "operator": "林小燕",
+			"busDateTime": "20261125103015123", "placeCode": "H01"}
+		code, msg = c.call("writeOffEBill", wo)
+		var red map[string]string
+		json.Unmarshal(msg, &red)
+		if code != server.ResultOK || red["eScarletBillNo"] == "" || count() != 2 {
+			t.Fatalf("writeOffEBill: %s %s", code, msg)
+		}
+		code, msg = c.call("writeOffEBill", wo)
+		if code != server.ResultReversed || !strings.Contains(string(msg), "已冲销") || count() != 2 {
+			t.Fatalf("second writeOffEBill: %s %s", code, msg)
+		}
+		code, msg = c.call("getEBillStatesByBillInfo", map[string]string{"billBatchCode": first["billBatchCode"], "billNo": first["billNo"]})
+		if code != server.ResultOK || !strings.Contains(string(msg), `"isScarlet":"1"`) || !strings.Contains(string(msg), `"state":"2"`) {
+			t.Fatalf("state: %s %s", code, msg)
+		}
+		// What the server issued verifies like a station's upload: the chain of H01 holds two bills.
+		p, err := s.Point(ctx, "H01")
+		must(t, err)
+		if p.ChainSeq != 2 {
+			t.Fatalf("H01 chain at %d", p.ChainSeq)
+		}
+
+		// Failures: each its own code, nothing stored.
+		before := count()
+		for _, tc := range []struct {
+			name, service string
+			business      any
+			mutate        func(map[string]string)
+			want          string
+		}{
+			{"wrong sign", "invoiceEBillOutpatient", outpatientForHIS(t, "HIS0002"), func(e map[string]string) { e["sign"] = strings.Repeat("0", 32) }, server.ResultBadSign},
+			{"unknown appid", "invoiceEBillOutpatient", outpatientForHIS(t, "HIS0002"), func(e map[string]string) { e["appid"] = "nobody" }, server.ResultUnknownApp},
+			{"unknown service", "makeMeRich", map[string]string{}, nil, server.ResultUnknownSvc},
+			{"bad base64", "invoiceEBillOutpatient", nil, func(e map[string]string) {
+				e["data"] = "%%%not base64%%%"
+				e["sign"] = hisSign(e["appid"], e["data"], e["noise"], hisKey, e["version"])
+			}, server.ResultBadBase64},
+			{"bad JSON", "invoiceEBillOutpatient", "{not json", nil, server.ResultBadData},
+			{"another point", "invoiceEBillOutpatient", func() map[string]any { m := outpatientForHIS(t, "HIS0003"); m["placeCode"] = "H02"; return m }(), nil, server.ResultNotYourPoint},
+			{"totals wrong", "invoiceEBillOutpatient", func() map[string]any { m := outpatientForHIS(t, "HIS0004"); m["totalAmt"] = "999.99"; return m }(), nil, server.ResultInvalid},
+		} {
+			var mut []func(map[string]string)
+			if tc.mutate != nil {
+				mut = append(mut, tc.mutate)
+			}
+			if code, msg := c.call(tc.service, tc.business, mut...); code != tc.want {
+				t.Errorf("%s: %s %s, want %s", tc.name, code, msg, tc.want)
+			}
+		}
+		// A replayed noise is refused.
+		replay := func(e map[string]string) {
+			e["noise"] = "fixed-noise-0001"
+			e["sign"] = hisSign(e["appid"], e["data"], e["noise"], hisKey, e["version"])
+		}
+		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "HIS0001"}, replay); code != server.ResultOK {
+			t.Fatalf("first use of a noise: %s", code)
+		}
+		if code, _ := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "HIS0005"), replay); code != server.ResultReplay {
+			t.Fatalf("replayed noise: %s", code)
+		}
+		if n := count(); n != before {
+			t.Fatalf("failures stored bills: %d → %d", before, n)
+		}
+		// A body over the limit.
+		big := bytes.Repeat([]byte("x"), server.MaxMedicalBodyBytes+10)
+		resp, err := http.Post(ts.URL+server.MedicalPathPrefix+"invoiceEBillOutpatient", "application/json", bytes.NewReader(big))
+		must(t, err)
+		var out server.MedicalResponse
+		json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		decoded, _ := base64.StdEncoding.DecodeString(out.Data)
+		if resp.StatusCode != 200 || !strings.Contains(string(decoded), server.ResultTooLarge) {
+			t.Fatalf("a body over the limit: %d %s", resp.StatusCode, decoded)
+		}
+		_ = bill.Outpatient
+	})
+}
