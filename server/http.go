@@ -44,6 +44,7 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 	a.mux.HandleFunc("POST "+wire.PathStatus, a.station(a.status))
 	a.medical = store.MedicalServices("")
 	a.mux.HandleFunc("POST "+MedicalPathPrefix+"{serviceId}", a.medicalCall)
+	a.mux.HandleFunc("GET "+bill.VerifyPath, a.verifyHTML)
 	return a
 }
 

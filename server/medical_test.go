@@ -241,3 +241,43 @@ func TestMedicalAPI(t *testing.T) {
 		_ = bill.Outpatient
 	})
 }
+
+func TestVerificationPage(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+		setupUnit(t, s)
+		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+		api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		ts := httptest.NewServer(api)
+		defer ts.Close()
+		api.SetPublicURL(ts.URL)
+		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		_, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "HIS0100"))
+		var issued map[string]string
+		json.Unmarshal(msg, &issued)
+		get := func(url string) string {
+			resp, err := http.Get(url)
+			must(t, err)
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return string(b)
+		}
+		page := get(issued["pictureUrl"]) // the QR code's link
+		if !strings.Contains(page, issued["billNo"]) || !strings.Contains(page, `id="state">正常`) || !strings.Contains(page, "张*") {
+			t.Fatalf("the QR link's page:\n%s", page)
+		}
+		wrong := strings.Replace(issued["pictureUrl"], "k="+issued["random"], "k=000000", 1)
+		if page := get(wrong); !strings.Contains(page, "查无此票") || strings.Contains(page, issued["billNo"]) {
+			t.Fatalf("a wrong check code shows:\n%s", page)
+		}
+		edited := strings.Replace(issued["pictureUrl"], "a=123.45", "a=1.00", 1)
+		if page := get(edited); !strings.Contains(page, "查无此票") {
+			t.Fatal("an edited amount was confirmed")
+		}
+		c.call("writeOffEBill", map[string]string{"billBatchCode": issued["billBatchCode"], "billNo": issued["billNo"], "reason": "退费"})
+		if page := get(issued["pictureUrl"]); !strings.Contains(page, `id="state">已冲红`) {
+			t.Fatalf("after reversal:\n%s", page)
+		}
+	})
+}
