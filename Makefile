@@ -35,6 +35,7 @@ unit:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseMoney$$' -fuzztime=10s ./bill
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSettlement$$' -fuzztime=10s ./bill
+	$(GO) test -run='^$$' -fuzz='^FuzzMedicalRequest$$' -fuzztime=10s ./server
 
 ## bench: e-bill PDFs per core beside fpdf's whole-font baseline; issuing beside a raw durable SQLite insert;
 ## upload beside a raw batched insert; each baseline measured in the same run.

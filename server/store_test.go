@@ -79,7 +79,7 @@ const (
 )
 
 // setupUnit gives the store a unit, bill kinds and e-bill stock.
-func setupUnit(t *testing.T, s *server.Store) {
+func setupUnit(t testing.TB, s *server.Store) {
 	t.Helper()
 	ctx := context.Background()
 	must(t, s.SetUnit(ctx, server.Unit{Name: "厦门市某区医院", CreditCode: "123502004266001233"}))
