@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ebill/ebill/bill"
@@ -41,8 +42,46 @@ type LedgerBill struct {
 // LedgerFilter selects bills for LedgerBills; zero fields select all.
 type LedgerFilter struct {
 	Point    string
+	Points   []string  // any of these points (with Point, both apply)
 	From, To time.Time // issue time, [From, To)
+	Red      string    // "": all; "blue": bills that are not red; "red": red bills only
 	Limit    int       // default 100, at most 1000
+	Offset   int
+}
+
+func (f LedgerFilter) where() (string, []any) {
+	q, args := " WHERE 1 = 1", []any{}
+	if f.Point != "" {
+		q, args = q+" AND point_code = ?", append(args, f.Point)
+	}
+	if len(f.Points) > 0 {
+		q += " AND point_code IN (" + strings.TrimSuffix(strings.Repeat("?,", len(f.Points)), ",") + ")"
+		for _, p := range f.Points {
+			args = append(args, p)
+		}
+	}
+	if !f.From.IsZero() {
+		q, args = q+" AND issued_at >= ?", append(args, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		q, args = q+" AND issued_at < ?", append(args, f.To.UnixMilli())
+	}
+	switch f.Red {
+	case "blue":
+		q += " AND red_of IS NULL"
+	case "red":
+		q += " AND red_of IS NOT NULL"
+	}
+	return q, args
+}
+
+// CountLedger counts the bills matching f and adds up their totals.
+func (s *Store) CountLedger(ctx context.Context, f LedgerFilter) (int, bill.Money, error) {
+	q, args := f.where()
+	var n int
+	var sum sql.NullInt64
+	err := s.queryRow(ctx, "SELECT COUNT(*), SUM(total) FROM bills"+q, args...).Scan(&n, &sum)
+	return n, bill.Money(sum.Int64), err
 }
 
 const (
@@ -72,21 +111,13 @@ func scanLedger(r interface{ Scan(...any) error }, extra ...any) (*LedgerBill, e
 
 // LedgerBills lists the bills the centre holds, newest first.
 func (s *Store) LedgerBills(ctx context.Context, f LedgerFilter) ([]*LedgerBill, error) {
-	q, args := ledgerCols+" WHERE 1 = 1", []any{}
-	if f.Point != "" {
-		q, args = q+" AND point_code = ?", append(args, f.Point)
-	}
-	if !f.From.IsZero() {
-		q, args = q+" AND issued_at >= ?", append(args, f.From.UnixMilli())
-	}
-	if !f.To.IsZero() {
-		q, args = q+" AND issued_at < ?", append(args, f.To.UnixMilli())
-	}
+	where, args := f.where()
+	q := ledgerCols + where
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.query(ctx, q+" ORDER BY issued_at DESC, seq DESC LIMIT ?", append(args, min(limit, 1000))...)
+	rows, err := s.query(ctx, q+" ORDER BY issued_at DESC, seq DESC LIMIT ? OFFSET ?", append(args, min(limit, 1000), max(f.Offset, 0))...)
 	if err != nil {
 		return nil, err
 	}

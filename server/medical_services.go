@@ -32,6 +32,11 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 			return s.medicalWriteOff(ctx, app, data, publicURL)
 		},
 		"getEBillStatesByBillInfo": s.medicalState,
+		"getBillByBusDate":         s.medicalByBusDate,
+		"checkTotalData":           s.medicalTotals("blue"),
+		"checkWriteOffData":        s.medicalTotals("red"),
+		"getEBillUnPrintList":      s.medicalUnprinted,
+		"getBillDetail":            s.medicalDetail,
 	}
 }
 

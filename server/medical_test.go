@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
@@ -278,6 +279,80 @@ func TestVerificationPage(t *testing.T) {
 		c.call("writeOffEBill", map[string]string{"billBatchCode": issued["billBatchCode"], "billNo": issued["billNo"], "reason": "退费"})
 		if page := get(issued["pictureUrl"]); !strings.Contains(page, `id="state">已冲红`) {
 			t.Fatalf("after reversal:\n%s", page)
+		}
+	})
+}
+
+func TestMedicalQueries(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+		setupUnit(t, s)
+		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+		ts := httptest.NewServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
+		defer ts.Close()
+		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		var issued []map[string]string
+		for _, bus := range []string{"Q1", "Q2", "Q3"} {
+			code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, bus))
+			var m map[string]string
+			json.Unmarshal(msg, &m)
+			if code != server.ResultOK {
+				t.Fatalf("issue %s: %s %s", bus, code, msg)
+			}
+			issued = append(issued, m)
+		}
+		if code, msg := c.call("writeOffEBill", map[string]string{"billBatchCode": issued[1]["billBatchCode"], "billNo": issued[1]["billNo"], "reason": "退费"}); code != server.ResultOK {
+			t.Fatalf("write-off: %s %s", code, msg)
+		}
+		today := time.Now().In(bill.Beijing).Format("20060102")
+		list := func(dataType, page string) (int, []map[string]any) {
+			code, msg := c.call("getBillByBusDate", map[string]string{"busBgnDate": today, "busEndDate": today, "placeCode": "H01",
+				"dataType": dataType, "pageNo": page, "pageSize": "2"})
+			if code != server.ResultOK {
+				t.Fatalf("getBillByBusDate %s: %s %s", dataType, code, msg)
+			}
+			var out struct {
+				Total    int              `json:"total"`
+				BillList []map[string]any `json:"billList"`
+			}
+			json.Unmarshal(msg, &out)
+			return out.Total, out.BillList
+		}
+		if total, rows := list("1", "1"); total != 3 || len(rows) != 2 {
+			t.Fatalf("normal bills, page 1: %d %v", total, rows)
+		}
+		if total, rows := list("1", "2"); total != 3 || len(rows) != 1 {
+			t.Fatalf("normal bills, page 2: %d %v", total, rows)
+		}
+		if total, rows := list("2", "1"); total != 1 || rows[0]["isScarlet"] != "1" || rows[0]["totalAmt"] != "-123.45" {
+			t.Fatalf("red bills: %d %v", total, rows)
+		}
+		if code, _ := c.call("getBillByBusDate", map[string]string{"busBgnDate": today, "busEndDate": today, "pageSize": "500"}); code != server.ResultInvalid {
+			t.Fatalf("pageSize 500: %s", code)
+		}
+		totals := func(service string) map[string]string {
+			code, msg := c.call(service, map[string]string{"placeCode": "H01", "busDate": today})
+			var m map[string]string
+			json.Unmarshal(msg, &m)
+			if code != server.ResultOK {
+				t.Fatalf("%s: %s %s", service, code, msg)
+			}
+			return m
+		}
+		if m := totals("checkTotalData"); m["allTotalNum"] != "3" || m["allTotalAmt"] != "370.35" {
+			t.Fatalf("checkTotalData %v", m)
+		}
+		if m := totals("checkWriteOffData"); m["allTotalNum"] != "1" || m["allTotalAmt"] != "-123.45" {
+			t.Fatalf("checkWriteOffData %v", m)
+		}
+		code, msg := c.call("getEBillUnPrintList", map[string]string{"cardNo": "M0012345678"})
+		if code != server.ResultOK || !strings.Contains(string(msg), `"total":2`) || strings.Contains(string(msg), issued[1]["billNo"]) {
+			t.Fatalf("kiosk list: %s %s", code, msg)
+		}
+		code, msg = c.call("getBillDetail", map[string]string{"billBatchCode": issued[0]["billBatchCode"], "billNo": issued[0]["billNo"]})
+		if code != server.ResultOK || !strings.Contains(string(msg), `"payer":"张三"`) || !strings.Contains(string(msg), `"state":"1"`) {
+			t.Fatalf("detail: %s %s", code, msg)
 		}
 	})
 }

@@ -1,0 +1,259 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// The medical API's queries: bills in a period (paged), daily totals for
+// reconciliation, and the kiosk calls.
+
+// parseMedicalDate reads the dates HIS clients send: yyyyMMddHHmmssSSS,
+// yyyyMMddHHmmss, yyyyMMdd or yyyy-MM-dd[ HH:mm:ss], Beijing time.
+func parseMedicalDate(field, s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"20060102150405.000", "20060102150405", "20060102", "2006-01-02 15:04:05", "2006-01-02"} {
+		v := s
+		if layout == "20060102150405.000" && len(s) == 17 {
+			v = s[:14] + "." + s[14:]
+		}
+		if t, err := time.ParseInLocation(layout, v, bill.Beijing); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, failMedical(ResultInvalid, "%s 日期 %q 格式不正确，应为 yyyyMMddHHmmssSSS 或 yyyyMMdd", field, s)
+}
+
+// dayRange is [start of the day, start of the next) for a date.
+func dayRange(field, s string) (time.Time, time.Time, error) {
+	t, err := parseMedicalDate(field, s)
+	if err != nil {
+		return t, t, err
+	}
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, bill.Beijing)
+	return day, day.AddDate(0, 0, 1), nil
+}
+
+// placesOf is the points a query covers: the one asked for (if the caller
+// may see it) or all of the caller's.
+func placesOf(app *HISApp, place bill.Text) ([]string, error) {
+	if place == "" {
+		return app.Points, nil
+	}
+	if !app.MayActFor(string(place)) {
+		return nil, failMedical(ResultNotYourPoint, "应用 %s 无权查询开票点 %s", app.AppID, place)
+	}
+	return []string{string(place)}, nil
+}
+
+// billListItem is one bill of a list answer.
+type billListItem struct {
+	BillBatchCode string `json:"billBatchCode"`
+	BillNo        string `json:"billNo"`
+	Random        string `json:"random"`
+	CreateTime    string `json:"createTime"`
+	BusNo         string `json:"busNo"`
+	Payer         string `json:"payer"`
+	TotalAmt      string `json:"totalAmt"`
+	PlaceCode     string `json:"placeCode"`
+	IsScarlet     string `json:"isScarlet"`
+	State         string `json:"state"`
+}
+
+func listItem(b *LedgerBill, reversed bool) billListItem {
+	it := billListItem{BillBatchCode: b.BillCode, BillNo: b.BillNo, Random: b.CheckCode, CreateTime: MedicalTime(b.IssuedAt),
+		BusNo: b.BusNo, Payer: b.Payer, TotalAmt: b.Total.String(), PlaceCode: b.Point, IsScarlet: "0", State: "1"}
+	if b.RedOf != "" {
+		it.IsScarlet = "1"
+	}
+	if reversed {
+		it.State = "2"
+	}
+	return it
+}
+
+func (s *Store) isReversed(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, "SELECT COUNT(*) FROM bills WHERE red_of = ?", id).Scan(&n)
+	return n > 0, err
+}
+
+// medicalByBusDate is getBillByBusDate: dataType 1 normal, 2 red, 3 paper,
+// 4 paper red, 5 blank paper; pageSize at most 200. Server points hold no
+// paper stock yet, so the paper types list nothing.
+func (s *Store) medicalByBusDate(ctx context.Context, app *HISApp, data []byte) (any, error) {
+	var req struct {
+		BusBgnDate, BusEndDate, PlaceCode, DataType, PageNo, PageSize bill.Text
+	}
+	if err := decodeBusiness(data, &req); err != nil {
+		return nil, err
+	}
+	from, err := parseMedicalDate("busBgnDate", string(req.BusBgnDate))
+	if err != nil {
+		return nil, err
+	}
+	to, err := parseMedicalDate("busEndDate", string(req.BusEndDate))
+	if err != nil {
+		return nil, err
+	}
+	if len(req.BusEndDate) <= 10 { // a date: the whole day
+		to = to.AddDate(0, 0, 1)
+	}
+	page, _ := strconv.Atoi(string(req.PageNo))
+	size, _ := strconv.Atoi(string(req.PageSize))
+	if page < 1 {
+		page = 1
+	}
+	if size < 1 || size > 200 {
+		return nil, failMedical(ResultInvalid, "pageSize 应在 1 至 200 之间，收到 %q", req.PageSize)
+	}
+	places, err := placesOf(app, req.PlaceCode)
+	if err != nil {
+		return nil, err
+	}
+	f := LedgerFilter{Points: places, From: from, To: to, Limit: size, Offset: (page - 1) * size}
+	switch req.DataType {
+	case "", "1":
+		f.Red = "blue"
+	case "2":
+		f.Red = "red"
+	case "3", "4", "5":
+		return map[string]any{"total": 0, "pageNo": page, "pageSize": size, "billList": []billListItem{}}, nil
+	default:
+		return nil, failMedical(ResultInvalid, "dataType 应为 1 至 5，收到 %q", req.DataType)
+	}
+	total, _, err := s.CountLedger(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.LedgerBills(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	list := []billListItem{}
+	for _, b := range rows {
+		rev, err := s.isReversed(ctx, b.ID)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, listItem(b, rev))
+	}
+	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": list}, nil
+}
+
+// medicalTotals is checkTotalData (blue bills) and checkWriteOffData (red
+// bills): the day's count and amount for reconciliation.
+func (s *Store) medicalTotals(red string) MedicalService {
+	return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		var req struct{ PlaceCode, BusDate bill.Text }
+		if err := decodeBusiness(data, &req); err != nil {
+			return nil, err
+		}
+		from, to, err := dayRange("busDate", string(req.BusDate))
+		if err != nil {
+			return nil, err
+		}
+		places, err := placesOf(app, req.PlaceCode)
+		if err != nil {
+			return nil, err
+		}
+		n, sum, err := s.CountLedger(ctx, LedgerFilter{Points: places, From: from, To: to, Red: red})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"allTotalNum": strconv.Itoa(n), "allTotalAmt": sum.String()}, nil
+	}
+}
+
+// medicalUnprinted is getEBillUnPrintList: a patient's bills (by card)
+// without a paper copy, in a period (default the last 30 days), paged.
+func (s *Store) medicalUnprinted(ctx context.Context, app *HISApp, data []byte) (any, error) {
+	var req struct {
+		CardType, CardNo, BusBgnDate, BusEndDate, PageNo, PageSize bill.Text
+	}
+	if err := decodeBusiness(data, &req); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(string(req.CardNo)) == "" {
+		return nil, failMedical(ResultInvalid, "cardNo（卡号）不能为空")
+	}
+	to := s.now()
+	from := to.AddDate(0, 0, -30)
+	var err error
+	if req.BusBgnDate != "" {
+		if from, err = parseMedicalDate("busBgnDate", string(req.BusBgnDate)); err != nil {
+			return nil, err
+		}
+	}
+	if req.BusEndDate != "" {
+		if to, err = parseMedicalDate("busEndDate", string(req.BusEndDate)); err != nil {
+			return nil, err
+		}
+		if len(req.BusEndDate) <= 10 {
+			to = to.AddDate(0, 0, 1)
+		}
+	}
+	size, _ := strconv.Atoi(string(req.PageSize))
+	page, _ := strconv.Atoi(string(req.PageNo))
+	size, page = min(max(size, 1), 200), max(page, 1)
+	if req.PageSize == "" {
+		size = 20
+	}
+	var matched []billListItem
+	for off := 0; ; off += 1000 {
+		rows, err := s.LedgerBills(ctx, LedgerFilter{Points: app.Points, From: from, To: to, Red: "blue", Limit: 1000, Offset: off})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			full, err := s.LedgerBill(ctx, r.BillCode, mustBillNo(r.BillNo))
+			if err != nil {
+				return nil, err
+			}
+			st := full.Bill.Settlement
+			if string(st.CardNo) != string(req.CardNo) || (req.CardType != "" && st.CardType != req.CardType) {
+				continue
+			}
+			if rev, err := s.isReversed(ctx, r.ID); err != nil || rev {
+				continue
+			}
+			matched = append(matched, listItem(r, false))
+		}
+		if len(rows) < 1000 {
+			break
+		}
+	}
+	total := len(matched)
+	start := min((page-1)*size, total)
+	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": matched[start:min(start+size, total)]}, nil
+}
+
+func mustBillNo(s string) int64 {
+	n, _ := bill.ParseBillNo(s)
+	return n
+}
+
+// medicalDetail is getBillDetail: one bill in full (its settlement as
+// issued, with the header fields).
+func (s *Store) medicalDetail(ctx context.Context, app *HISApp, data []byte) (any, error) {
+	var req struct{ BillBatchCode, BillNo bill.Text }
+	if err := decodeBusiness(data, &req); err != nil {
+		return nil, err
+	}
+	lb, err := s.billFor(ctx, app, string(req.BillBatchCode), req.BillNo)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := s.isReversed(ctx, lb.ID)
+	if err != nil {
+		return nil, err
+	}
+	item := listItem(lb, rev)
+	return map[string]any{"billBatchCode": item.BillBatchCode, "billNo": item.BillNo, "random": item.Random,
+		"createTime": item.CreateTime, "state": item.State, "isScarlet": item.IsScarlet, "placeCode": lb.Point,
+		"unitName": lb.Bill.UnitName, "kind": string(lb.Kind), "settlement": lb.Bill.Settlement}, nil
+}
