@@ -93,6 +93,7 @@ func (s *Store) medicalIssue(ctx context.Context, app *HISApp, k bill.Kind, data
 	if err != nil {
 		return nil, failMedical(ResultBadData, "%s", bill.ErrorMessage(err))
 	}
+	platformFields(data, st)
 	place := strings.TrimSpace(string(st.PlaceCode))
 	if place == "" {
 		return nil, failMedical(ResultInvalid, "placeCode（开票点编码）不能为空")
@@ -200,4 +201,26 @@ func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any
 		scarlet = "1"
 	}
 	return map[string]string{"billBatchCode": lb.BillCode, "billNo": lb.BillNo, "state": state, "isScarlet": scarlet}, nil
+}
+
+// platformFields accepts the field names of other platform versions: some
+// send the patient category as category/categoryCode rather than
+// patientCategory/patientCategoryCode.
+func platformFields(data []byte, st *bill.Settlement) {
+	if st.PatientCategory != "" && st.PatientCategoryCode != "" {
+		return
+	}
+	var alt struct {
+		Category     bill.Text `json:"category"`
+		CategoryCode bill.Text `json:"categoryCode"`
+	}
+	if json.Unmarshal(data, &alt) != nil {
+		return
+	}
+	if st.PatientCategory == "" {
+		st.PatientCategory = alt.Category
+	}
+	if st.PatientCategoryCode == "" {
+		st.PatientCategoryCode = alt.CategoryCode
+	}
 }

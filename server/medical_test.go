@@ -356,3 +356,31 @@ func TestMedicalQueries(t *testing.T) {
 		}
 	})
 }
+
+func TestMedicalPlatformFieldNames(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+		setupUnit(t, s)
+		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+		ts := httptest.NewServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
+		defer ts.Close()
+		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		m := outpatientForHIS(t, "V2-0001")
+		delete(m, "patientCategory")
+		delete(m, "patientCategoryCode")
+		m["category"], m["categoryCode"] = "内科门诊", "0301"
+		code, msg := c.call("invoiceEBillOutpatient", m)
+		if code != server.ResultOK {
+			t.Fatalf("category instead of patientCategory: %s %s", code, msg)
+		}
+		var r map[string]string
+		json.Unmarshal(msg, &r)
+		n, _ := bill.ParseBillNo(r["billNo"])
+		lb, err := s.LedgerBill(ctx, r["billBatchCode"], n)
+		must(t, err)
+		if lb.Bill.Settlement.PatientCategory != "内科门诊" || lb.Bill.Settlement.PatientCategoryCode != "0301" {
+			t.Fatalf("stored %q %q", lb.Bill.Settlement.PatientCategory, lb.Bill.Settlement.PatientCategoryCode)
+		}
+	})
+}
