@@ -258,6 +258,11 @@ func (s *Store) ReverseAt(ctx context.Context, point, code string, no int64, rea
 		return nil, err
 	}
 	st := bill.Reverse(orig.Bill.Settlement)
-	return s.seal(ctx, point, key, orig.Kind, &st, &bill.RedRef{OrigID: orig.ID, OrigBillCode: orig.BillCode,
+	redBill, err := s.seal(ctx, point, key, orig.Kind, &st, &bill.RedRef{OrigID: orig.ID, OrigBillCode: orig.BillCode,
 		OrigBillNo: orig.BillNo, Reason: reason, Operator: operator})
+	if err != nil {
+		return nil, err
+	}
+	// A live paper copy of the original is voided with the reversal.
+	return redBill, s.voidLivePaper(ctx, orig.ID, "冲红："+reason)
 }

@@ -20,7 +20,7 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 			return s.medicalIssue(ctx, app, k, data, publicURL)
 		}
 	}
-	return map[string]MedicalService{
+	services := map[string]MedicalService{
 		"invoiceEBillOutpatient": issue(bill.Outpatient),
 		"invEBillHospitalized":   issue(bill.Inpatient),
 		"invEBillRegistration":   issue(bill.Registration),
@@ -38,6 +38,10 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 		"getEBillUnPrintList":      s.medicalUnprinted,
 		"getBillDetail":            s.medicalDetail,
 	}
+	for id, svc := range s.paperServices(publicURL) {
+		services[id] = svc
+	}
+	return services
 }
 
 // MedicalTime writes a time as the protocol does: yyyyMMddHHmmssSSS, Beijing.

@@ -384,3 +384,93 @@ func TestMedicalPlatformFieldNames(t *testing.T) {
 		}
 	})
 }
+
+func TestMedicalPaper(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+		setupUnit(t, s)
+		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+		_, err := s.ReceiveStock(ctx, server.StockPaper, bill.Segment{Code: "35062601", Start: 1, End: 1000})
+		must(t, err)
+		r, err := s.AssignPaper(ctx, "H01", "35062601", 100)
+		must(t, err)
+		if r.Start != 1 || r.End != 100 {
+			t.Fatalf("assigned %+v", r)
+		}
+		ts := httptest.NewServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
+		defer ts.Close()
+		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		ok := func(service string, req map[string]string) map[string]string {
+			t.Helper()
+			code, msg := c.call(service, req)
+			if code != server.ResultOK {
+				t.Fatalf("%s %v: %s %s", service, req, code, msg)
+			}
+			var m map[string]string
+			json.Unmarshal(msg, &m)
+			return m
+		}
+		fails := func(service string, req map[string]string, want, text string) {
+			t.Helper()
+			if code, msg := c.call(service, req); code != want || !strings.Contains(string(msg), text) {
+				t.Fatalf("%s %v: %s %s, want %s with %q", service, req, code, msg, want, text)
+			}
+		}
+		current := func() string {
+			return ok("getPaperBillNo", map[string]string{"placeCode": "H01", "pBillBatchCode": "35062601"})["pBillNo"]
+		}
+		if code, msg := c.call("getValidBillBatchCode", map[string]string{"placeCode": "H01"}); code != server.ResultOK ||
+			!strings.Contains(string(msg), `"pBillNo":"0000000001"`) {
+			t.Fatalf("paper codes: %s %s", code, msg)
+		}
+		var a, b map[string]string
+		for i, bus := range []string{"P1", "P2"} {
+			_, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, bus))
+			m := map[string]string{}
+			json.Unmarshal(msg, &m)
+			if i == 0 {
+				a = m
+			} else {
+				b = m
+			}
+		}
+		turn := func(m map[string]string, no string) map[string]string {
+			return map[string]string{"billBatchCode": m["billBatchCode"], "billNo": m["billNo"], "pBillBatchCode": "35062601",
+				"pBillNo": no, "placeCode": "H01", "operator": "林小燕"}
+		}
+		fails("turnPaper", turn(a, "2"), server.ResultConflict, "不一致")
+		ok("turnPaper", turn(a, "1"))
+		if current() != "0000000002" {
+			t.Fatalf("after a conversion the current number is %s", current())
+		}
+		fails("turnPaper", turn(a, "2"), server.ResultConflict, "已换开")
+		ok("reTurnPaper", turn(a, "2"))
+		if _, err := s.PaperBill(ctx, "H01", "35062601", 1); bill.ErrorCode(err) != bill.ENotFound {
+			t.Fatalf("paper 1 after the reprint: %v", err)
+		}
+		ok("invalidBlankBillNo", map[string]string{"pBillBatchCode": "35062601", "pBillNoStart": "3", "pBillNoEnd": "4",
+			"placeCode": "H01", "author": "林小燕", "reason": "走纸"})
+		if current() != "0000000005" {
+			t.Fatalf("after blank void the current number is %s", current())
+		}
+		ok("turnPaper", turn(b, "5"))
+		red := ok("invalidPaper", map[string]string{"pBillBatchCode": "35062601", "pBillNo": "5", "placeCode": "H01",
+			"author": "林小燕", "reason": "患者退费"})
+		if red["eScarletBillNo"] == "" {
+			t.Fatalf("invalidPaper gave %v", red)
+		}
+		if st := ok("getEBillStatesByBillInfo", map[string]string{"billBatchCode": b["billBatchCode"], "billNo": b["billNo"]}); st["state"] != "2" {
+			t.Fatalf("the e-bill of a voided paper: %v", st)
+		}
+		if _, err := s.PaperBill(ctx, "H01", "35062601", 5); bill.ErrorCode(err) != bill.ENotFound {
+			t.Fatalf("paper 5 after invalidPaper: %v", err)
+		}
+		// Reversing a bill voids its live paper copy.
+		ok("writeOffEBill", map[string]string{"billBatchCode": a["billBatchCode"], "billNo": a["billNo"], "reason": "退费"})
+		if _, err := s.PaperBill(ctx, "H01", "35062601", 2); bill.ErrorCode(err) != bill.ENotFound {
+			t.Fatalf("paper 2 after the write-off: %v", err)
+		}
+		fails("turnPaper", turn(a, "6"), server.ResultReversed, "已冲销")
+	})
+}

@@ -642,3 +642,55 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+func cmdPaper(ctx context.Context, a *app, args []string) error {
+	return sub(a, "paper", args, map[string]func([]string) error{
+		"assign": func(args []string) error {
+			fs := a.flags("paper assign", "--point 开票点 --code 纸质票据代码 --count 张数")
+			point := fs.String("point", "", "服务器开票点（HIS 开票）")
+			code := fs.String("code", "", "纸质票据代码")
+			count := fs.Int64("count", 0, "分配张数")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			if err := cli.Required("point", *point, "code", *code); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				r, err := s.AssignPaper(ctx, *point, *code, *count)
+				if err != nil {
+					return err
+				}
+				return a.Report(r, "已把纸质票据 %s %s–%s 分配给开票点 %s。\n", r.Code, bill.FormatBillNo(r.Start), bill.FormatBillNo(r.End), r.Point)
+			})
+		},
+		"list": func(args []string) error {
+			fs := a.flags("paper list", "--point 开票点")
+			point := fs.String("point", "", "开票点")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			if err := cli.Required("point", *point); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				ranges, err := s.PaperRanges(ctx, *point)
+				if err != nil {
+					return err
+				}
+				if a.JSON {
+					a.PrintJSON(ranges)
+					return nil
+				}
+				for _, r := range ranges {
+					cur := "已用完"
+					if r.Current > 0 {
+						cur = "当前号码 " + bill.FormatBillNo(r.Current)
+					}
+					a.Printf("%s  %s–%s  %s\n", r.Code, bill.FormatBillNo(r.Start), bill.FormatBillNo(r.End), cur)
+				}
+				return nil
+			})
+		},
+	})
+}

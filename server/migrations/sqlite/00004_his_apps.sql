@@ -28,7 +28,37 @@ CREATE TABLE point_keys (
     private_key TEXT NOT NULL
 ) STRICT;
 
+-- Pre-printed paper given to server points (from the paper stock), and
+-- what became of each paper number: printed with an e-bill, voided, or
+-- voided blank.
+CREATE TABLE point_paper (
+    id          TEXT PRIMARY KEY,
+    point_code  TEXT    NOT NULL REFERENCES points (code),
+    paper_code  TEXT    NOT NULL,
+    start_no    INTEGER NOT NULL,
+    end_no      INTEGER NOT NULL,
+    stock_id    TEXT    NOT NULL REFERENCES stock (id),
+    assigned_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX point_paper_point ON point_paper (point_code, paper_code, start_no);
+
+CREATE TABLE paper_usage (
+    paper_code TEXT    NOT NULL,
+    paper_no   INTEGER NOT NULL,
+    point_code TEXT    NOT NULL REFERENCES points (code),
+    status     TEXT    NOT NULL CHECK (status IN ('printed', 'voided', 'blank_void')),
+    bill_id    TEXT REFERENCES bills (id),
+    reason     TEXT    NOT NULL DEFAULT '',
+    operator   TEXT    NOT NULL DEFAULT '',
+    used_at    INTEGER NOT NULL,
+    voided_at  INTEGER,
+    PRIMARY KEY (paper_code, paper_no)
+) STRICT;
+CREATE UNIQUE INDEX paper_usage_live ON paper_usage (bill_id) WHERE status = 'printed';
+
 -- +goose Down
+DROP TABLE paper_usage;
+DROP TABLE point_paper;
 DROP TABLE point_keys;
 DROP TABLE his_noise;
 DROP TABLE his_apps;
