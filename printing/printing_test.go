@@ -598,3 +598,15 @@ func ink(t testing.TB, path string) inkStats {
 	}
 	return st
 }
+
+func TestQRPNGDecodes(t *testing.T) {
+	url := "https://pj.example-hospital.cn/v?a=123.45&c=35060126&d=20261125&k=a1b2c3&n=0000000001&s=0a1b2c3d"
+	png, err := QRPNG(url, 240)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.TrimSpace(string(run(t, nil, "zbarimg", "--raw", "-q", writeTemp(t, "qr.png", png))))
+	if got != url {
+		t.Fatalf("QR PNG reads %q", got)
+	}
+}

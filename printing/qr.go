@@ -3,6 +3,8 @@ package printing
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/color"
 	"image/png"
 
 	qr "github.com/piglig/go-qr"
@@ -38,17 +40,35 @@ func qrRuns(q QR, fn func(x, y, w, h float64)) error {
 	return nil
 }
 
-// QRPNG renders a QR code of content as a PNG of about px pixels square,
-// with its quiet zone: the billQRCode of the HIS interface.
+// QRPNG renders a QR code of content as a black-and-white PNG of about px
+// pixels square (whole pixels per module), with its quiet zone: the
+// billQRCode of the HIS interface. It is drawn module by module, not through
+// the layout renderer, so it costs a fraction of a millisecond.
 func QRPNG(content string, px int) ([]byte, error) {
-	const size = 30.0 // mm
-	doc := &Document{Width: size, Height: size, Pages: []*Page{{Items: []Item{QR{X: 0, Y: 0, Size: size, Content: content}}}}}
-	img, err := Image(doc, 0, nil, float64(px)/size*25.4)
+	code, err := qr.EncodeText(content, qr.Medium)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("printing: QR code: %w", err)
+	}
+	n := code.Size()
+	side := n + 2*qrQuiet
+	scale := max(px/side, 1)
+	img := image.NewPaletted(image.Rect(0, 0, side*scale, side*scale), color.Palette{color.White, color.Black})
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			if !code.Module(x, y) {
+				continue
+			}
+			for dy := 0; dy < scale; dy++ {
+				row := img.Pix[((qrQuiet+y)*scale+dy)*img.Stride:]
+				for dx := 0; dx < scale; dx++ {
+					row[(qrQuiet+x)*scale+dx] = 1
+				}
+			}
+		}
 	}
 	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&b, img); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

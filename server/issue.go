@@ -23,7 +23,8 @@ import (
 // Issued is a bill issued at a server point.
 type Issued struct {
 	*LedgerBill
-	Duplicate bool // the BusNo was billed before with the same content: this is that bill
+	Signature []byte // when known without a query
+	Duplicate bool   // the BusNo was billed before with the same content: this is that bill
 }
 
 // pointLocks serialises issuing per point (the chain has one head).
@@ -102,19 +103,14 @@ func (s *Store) IssueAt(ctx context.Context, point string, k bill.Kind, in *bill
 	if err := st.Validate(k); err != nil {
 		return nil, err
 	}
-	key, err := s.serverKey(ctx, point)
+	p, err := s.Point(ctx, point)
 	if err != nil {
 		return nil, err
 	}
-	unlock := s.issueLocks.lock(point)
-	defer unlock()
-	canonical := st.Canonical()
-	if prior, err := s.billByBusNo(ctx, point, string(st.BusNo)); err != nil {
-		return nil, err
-	} else if prior != nil {
-		return s.priorIssue(prior, k, canonical)
+	if p.Kind != PointServer {
+		return nil, bill.Errorf(bill.EUnauthorized, "开票点 %s 是收费电脑开票点，不能由服务器开票。", point)
 	}
-	return s.seal(ctx, point, key, k, st, nil)
+	return s.submit(ctx, point, k, st)
 }
 
 // priorIssue answers a BusNo seen before: the same bill for the same content.
@@ -236,12 +232,12 @@ func (s *Store) ReverseAt(ctx context.Context, point, code string, no int64, rea
 	if strings.TrimSpace(reason) == "" {
 		return nil, bill.FieldErrorf("reason", "冲红原因不能为空。")
 	}
+	unlock := s.issueLocks.lock(point)
+	defer unlock()
 	key, err := s.serverKey(ctx, point)
 	if err != nil {
 		return nil, err
 	}
-	unlock := s.issueLocks.lock(point)
-	defer unlock()
 	orig, err := s.LedgerBill(ctx, code, no)
 	if err != nil {
 		return nil, err

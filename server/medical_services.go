@@ -68,7 +68,7 @@ type issuedFields struct {
 	PictureNetURL string `json:"pictureNetUrl"`
 }
 
-func (s *Store) issuedFields(ctx context.Context, lb *LedgerBill, publicURL string) (issuedFields, error) {
+func (s *Store) issuedFields(ctx context.Context, lb *LedgerBill, publicURL string, signature ...[]byte) (issuedFields, error) {
 	f := issuedFields{BillBatchCode: lb.BillCode, BillNo: lb.BillNo, Random: lb.CheckCode, CreateTime: MedicalTime(lb.IssuedAt),
 		BillBusDate: lb.IssuedAt.In(bill.Beijing).Format("20060102")}
 	if lb.Bill != nil {
@@ -76,11 +76,13 @@ func (s *Store) issuedFields(ctx context.Context, lb *LedgerBill, publicURL stri
 			f.BillBusDate = t.In(bill.Beijing).Format("20060102")
 		}
 	}
-	var sig []byte
-	if err := s.queryRow(ctx, "SELECT signature FROM bills WHERE id = ?", lb.ID).Scan(&sig); err != nil {
-		return f, err
-	}
 	if publicURL != "" && lb.Bill != nil {
+		var sig []byte
+		if len(signature) > 0 && signature[0] != nil {
+			sig = signature[0]
+		} else if err := s.queryRow(ctx, "SELECT signature FROM bills WHERE id = ?", lb.ID).Scan(&sig); err != nil {
+			return f, err
+		}
 		url := bill.NewVerifyRef(lb.Bill, lb.CheckCode, sig).URL(publicURL)
 		png, err := printing.QRPNG(url, 240)
 		if err != nil {
@@ -109,7 +111,7 @@ func (s *Store) medicalIssue(ctx context.Context, app *HISApp, k bill.Kind, data
 	if err != nil {
 		return nil, err
 	}
-	return s.issuedFields(ctx, iss.LedgerBill, publicURL)
+	return s.issuedFields(ctx, iss.LedgerBill, publicURL, iss.Signature)
 }
 
 // medicalByBusNo answers "what became of this busNo" (a lost response).

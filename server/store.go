@@ -49,6 +49,7 @@ type Store struct {
 	log        *slog.Logger
 	now        func() time.Time
 	issueLocks pointLocks
+	iss        issuers
 }
 
 // StoreOption changes how OpenStore sets up a Store.
@@ -105,7 +106,10 @@ func OpenStore(ctx context.Context, dsn, dataDir string, opts ...StoreOption) (*
 func (s *Store) Dialect() string { return s.dialect }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stopIssuers()
+	return s.db.Close()
+}
 
 //go:embed migrations
 var migrations embed.FS

@@ -30,7 +30,9 @@ func main() {
 	example := flag.String("example", "examples/outpatient.json", "settlement to issue")
 	upload := flag.Int("upload", 0, "also measure uploading this many bills into the server (0: skip)")
 	pg := flag.String("pg", os.Getenv("EBILL_TEST_PG"), "PostgreSQL DSN for the upload bench (default $EBILL_TEST_PG; empty: SQLite only)")
-	only := flag.String("only", "", "issue | upload | pdf | desk: run one bench")
+	only := flag.String("only", "", "issue | upload | pdf | desk | his: run one bench")
+	hisClients := flag.Int("his", 32, "concurrent HIS clients for the medical API bench (0: skip)")
+	hisTime := flag.Duration("his-time", 15*time.Second, "how long the HIS bench runs")
 	deskN := flag.Int("desk", 1000, "bills issued through the desktop's issue screen (0: skip the desktop bench)")
 	deskBin := flag.String("desk-bin", "bin/ebill-desk", "the ebill-desk program for the cold-start measure")
 	pdfN := flag.Int("pdf", 200, "PDFs per round for the PDF bench (0: skip)")
@@ -49,6 +51,23 @@ func main() {
 			bin = ""
 		}
 		if err := benchDesk(*deskN, bin); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Println()
+	}
+	if *hisClients > 0 && (*only == "" || *only == "his") {
+		dir := *dir
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "ebill-bench-his-")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		if err := benchHIS(*hisClients, *hisTime, dir+"/s", *example, *pg); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

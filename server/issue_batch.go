@@ -1,0 +1,291 @@
+package server
+
+import (
+	"context"
+	"encoding/hex"
+	gosync "sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/sync/wire"
+)
+
+// Group commit for server-side issuing: the HIS calls of one point wait in
+// a queue; one goroutine per point takes all that are waiting (up to a
+// batch), numbers, chains and seals them, and stores them with one Upload —
+// one verification pass and one commit for many bills, in chain order.
+
+type issueReq struct {
+	kind      bill.Kind
+	st        *bill.Settlement
+	canonical []byte
+	done      chan issueRes
+}
+
+type issueRes struct {
+	iss *Issued
+	err error
+}
+
+type issuers struct {
+	mu     gosync.Mutex
+	queues map[string]chan *issueReq
+	quit   chan struct{}
+}
+
+// queue returns the point's queue, starting its goroutine on first use.
+func (s *Store) queue(point string) chan *issueReq {
+	s.iss.mu.Lock()
+	defer s.iss.mu.Unlock()
+	if s.iss.queues == nil {
+		s.iss.queues, s.iss.quit = map[string]chan *issueReq{}, make(chan struct{})
+	}
+	q := s.iss.queues[point]
+	if q == nil {
+		q = make(chan *issueReq, 4*wire.MaxBatch)
+		s.iss.queues[point] = q
+		go s.runIssuer(point, q, s.iss.quit)
+	}
+	return q
+}
+
+func (s *Store) stopIssuers() {
+	s.iss.mu.Lock()
+	defer s.iss.mu.Unlock()
+	if s.iss.quit != nil {
+		close(s.iss.quit)
+		s.iss.quit, s.iss.queues = nil, nil
+	}
+}
+
+func (s *Store) runIssuer(point string, q chan *issueReq, quit chan struct{}) {
+	for {
+		var first *issueReq
+		select {
+		case <-quit:
+			return
+		case first = <-q:
+		}
+		batch := []*issueReq{first}
+	drain:
+		for len(batch) < wire.MaxBatch {
+			select {
+			case r := <-q:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.issueBatch(point, batch)
+	}
+}
+
+// submit queues a validated settlement and waits for its bill.
+func (s *Store) submit(ctx context.Context, point string, k bill.Kind, st *bill.Settlement) (*Issued, error) {
+	r := &issueReq{kind: k, st: st, canonical: st.Canonical(), done: make(chan issueRes, 1)}
+	select {
+	case s.queue(point) <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case res := <-r.done:
+		return res.iss, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err() // the bill may still be issued: getEBillByBusNo finds it
+	}
+}
+
+// numbers hands out a point's free numbers of one bill code in order,
+// allocating a segment when those it holds run out.
+type numbers struct {
+	s    *Store
+	p    *Point
+	code string
+	segs [][2]int64 // free ranges, in order
+}
+
+func (n *numbers) next(ctx context.Context) (int64, error) {
+	for attempt := 0; ; attempt++ {
+		for len(n.segs) > 0 && n.segs[0][0] > n.segs[0][1] {
+			n.segs = n.segs[1:]
+		}
+		if len(n.segs) > 0 {
+			no := n.segs[0][0]
+			n.segs[0][0]++
+			return no, nil
+		}
+		if attempt > 0 {
+			return 0, bill.Errorf(bill.ENoStock, "票据代码 %s 没有可用号码；请票据管理员入库号段。", n.code)
+		}
+		seg, err := n.s.Allocate(ctx, n.p.Code, n.code, "server-"+uuid.Must(uuid.NewV7()).String())
+		if err != nil {
+			return 0, err
+		}
+		n.segs = append(n.segs, [2]int64{seg.Start, seg.End})
+	}
+}
+
+// freeNumbers lists the free part of each segment of the point's enrollment.
+func (s *Store) freeNumbers(ctx context.Context, p *Point, code string) (*numbers, error) {
+	rows, err := s.query(ctx, `SELECT start_no, end_no FROM segments WHERE point_code = ? AND epoch = ? AND bill_code = ?
+		ORDER BY start_no`, p.Code, p.Epoch, code)
+	if err != nil {
+		return nil, err
+	}
+	n := &numbers{s: s, p: p, code: code}
+	for rows.Next() {
+		var a, b int64
+		if err := rows.Scan(&a, &b); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		n.segs = append(n.segs, [2]int64{a, b})
+	}
+	rows.Close()
+	for i := range n.segs {
+		var max *int64
+		if err := s.queryRow(ctx, "SELECT MAX(bill_no) FROM bills WHERE bill_code = ? AND bill_no BETWEEN ? AND ?",
+			code, n.segs[i][0], n.segs[i][1]).Scan(&max); err != nil {
+			return nil, err
+		}
+		if max != nil {
+			n.segs[i][0] = *max + 1
+		}
+	}
+	return n, nil
+}
+
+// issueBatch issues a batch of one point's requests with one Upload.
+func (s *Store) issueBatch(point string, batch []*issueReq) {
+	ctx := WithActor(context.Background(), Actor{Who: "his", From: "server"})
+	answer := func(r *issueReq, iss *Issued, err error) { r.done <- issueRes{iss, err} }
+	failAll := func(rs []*issueReq, err error) {
+		for _, r := range rs {
+			answer(r, nil, err)
+		}
+	}
+	unlock := s.issueLocks.lock(point)
+	defer unlock()
+	key, err := s.serverKey(ctx, point)
+	if err != nil {
+		failAll(batch, err)
+		return
+	}
+	// BusNo idempotency: against the ledger, and within the batch.
+	type pending struct {
+		req  *issueReq
+		also []*issueReq // the same BusNo and content, later in the batch
+	}
+	var todo []*pending
+	byBus := map[string]*pending{}
+	for _, r := range batch {
+		bus := string(r.st.BusNo)
+		if first, ok := byBus[bus]; ok {
+			if first.req.kind == r.kind && string(first.req.canonical) == string(r.canonical) {
+				first.also = append(first.also, r)
+			} else {
+				answer(r, nil, bill.Errorf(bill.EConflict, "业务流水号 %s 正在以不同内容开票；请核对，或使用新的业务流水号。", bus))
+			}
+			continue
+		}
+		prior, err := s.billByBusNo(ctx, point, bus)
+		if err != nil {
+			answer(r, nil, err)
+			continue
+		}
+		if prior != nil {
+			iss, err := s.priorIssue(prior, r.kind, r.canonical)
+			answer(r, iss, err)
+			continue
+		}
+		p := &pending{req: r}
+		byBus[bus] = p
+		todo = append(todo, p)
+	}
+	if len(todo) == 0 {
+		return
+	}
+	codes, err := s.BillKinds(ctx)
+	if err != nil {
+		failAll(batch, err)
+		return
+	}
+	unit, err := s.Unit(ctx)
+	if err != nil {
+		failAll(batch, err)
+		return
+	}
+	p, err := s.Point(ctx, point)
+	if err != nil {
+		failAll(batch, err)
+		return
+	}
+	sources := map[string]*numbers{}
+	seq, prev := p.ChainSeq, p.ChainHash
+	now := s.now()
+	var ready []*pending
+	var bills []wire.Bill
+	var sealed []*bill.Sealed
+	for _, pd := range todo {
+		code := codes[pd.req.kind]
+		if code == "" {
+			err := bill.Errorf(bill.EInvalid, "尚未设置%s票据使用的票据代码；请票据管理员执行 ebill-server kind set。", pd.req.kind.Name())
+			answer(pd.req, nil, err)
+			failAll(pd.also, err)
+			continue
+		}
+		src := sources[code]
+		if src == nil {
+			if src, err = s.freeNumbers(ctx, p, code); err != nil {
+				answer(pd.req, nil, err)
+				failAll(pd.also, err)
+				continue
+			}
+			sources[code] = src
+		}
+		no, err := src.next(ctx)
+		if err != nil {
+			answer(pd.req, nil, err)
+			failAll(pd.also, err)
+			continue
+		}
+		b := &bill.Bill{ID: uuid.Must(uuid.NewV7()).String(), Kind: pd.req.kind, BillCode: code, BillNo: bill.FormatBillNo(no),
+			PlaceCode: point, IssuedAt: bill.FormatIssuedAt(now), Seq: seq + 1, PrevHash: prev,
+			UnitName: unit.Name, UnitCode: unit.CreditCode, Settlement: *pd.req.st}
+		sl, err := bill.SealWith(b, pd.req.canonical, key)
+		if err != nil {
+			answer(pd.req, nil, err)
+			failAll(pd.also, err)
+			continue
+		}
+		seq, prev = b.Seq, hex.EncodeToString(sl.Hash)
+		ready, sealed = append(ready, pd), append(sealed, sl)
+		bills = append(bills, wire.Bill{ID: b.ID, Seq: b.Seq, BillCode: code, BillNo: no, CheckCode: sl.CheckCode,
+			Content: sl.Content, Hash: sl.Hash, Signature: sl.Signature})
+	}
+	if len(bills) == 0 {
+		return
+	}
+	resp, err := s.Upload(ctx, point, bills)
+	for i, pd := range ready {
+		all := append([]*issueReq{pd.req}, pd.also...)
+		switch {
+		case err != nil:
+			failAll(all, err)
+		case resp.Acks[i].Status != wire.AckStored:
+			failAll(all, bill.Errorf(bill.EInternal, "服务器开票未能保存（%s：%s）", resp.Acks[i].Status, resp.Acks[i].Message))
+		default:
+			sl := sealed[i]
+			lb := &LedgerBill{ID: sl.Bill.ID, Point: point, Seq: sl.Bill.Seq, BillCode: sl.Bill.BillCode, BillNo: sl.Bill.BillNo,
+				CheckCode: sl.CheckCode, Kind: sl.Bill.Kind, BusNo: string(sl.Bill.Settlement.BusNo), Payer: string(sl.Bill.Settlement.Payer),
+				Total: sl.Bill.Total(), IssuedAt: sl.Bill.IssuedTime(), ReceivedAt: time.Now().UTC(), Bill: &sl.Bill}
+			answer(pd.req, &Issued{LedgerBill: lb, Signature: sl.Signature}, nil)
+			for _, r := range pd.also {
+				answer(r, &Issued{LedgerBill: lb, Signature: sl.Signature, Duplicate: true}, nil)
+			}
+		}
+	}
+}
