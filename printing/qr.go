@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"sync"
 
 	qr "github.com/piglig/go-qr"
 )
@@ -67,9 +68,24 @@ func QRPNG(content string, px int) ([]byte, error) {
 		}
 	}
 	var b bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: pngBuffers}
 	if err := enc.Encode(&b, img); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
 }
+
+// pngBuffers lets PNG encoders reuse their buffers and zlib writer (a new
+// one allocates about a megabyte).
+var pngBuffers = &pngPool{}
+
+type pngPool struct{ p sync.Pool }
+
+func (p *pngPool) Get() *png.EncoderBuffer {
+	if b, ok := p.p.Get().(*png.EncoderBuffer); ok {
+		return b
+	}
+	return nil
+}
+
+func (p *pngPool) Put(b *png.EncoderBuffer) { p.p.Put(b) }

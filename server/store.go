@@ -78,6 +78,10 @@ func OpenStore(ctx context.Context, dsn, dataDir string, opts ...StoreOption) (*
 			cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 			s.db = stdlib.OpenDB(*cfg)
 			s.db.SetMaxOpenConns(16)
+			// Keep them open: database/sql keeps 2 idle connections by
+			// default, and a new PostgreSQL connection costs a backend fork.
+			s.db.SetMaxIdleConns(16)
+			s.db.SetConnMaxIdleTime(5 * time.Minute)
 			err = s.db.PingContext(ctx)
 		}
 	} else {
