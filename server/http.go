@@ -27,7 +27,9 @@ type API struct {
 	mux   *http.ServeMux
 	m     *metrics
 	// medical is the HIS interface's services (SetPublicURL sets the QR target).
-	medical map[string]MedicalService
+	medical   map[string]MedicalService
+	publicURL string
+	sender    Sender
 }
 
 // NewAPI returns the HTTP handler of the server.
@@ -45,12 +47,22 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 	a.medical = store.MedicalServices("")
 	a.mux.HandleFunc("POST "+MedicalPathPrefix+"{serviceId}", a.medicalCall)
 	a.mux.HandleFunc("GET "+bill.VerifyPath, a.verifyHTML)
+	a.mux.HandleFunc("POST /api/mobile/v1/code", a.mobileCode)
+	a.mux.HandleFunc("POST /api/mobile/v1/session", a.mobileSessionOpen)
+	a.mux.HandleFunc("GET /api/mobile/v1/bills", a.mobileBills)
+	a.mux.HandleFunc("GET /api/mobile/v1/bills/{code}/{no}", a.mobilePDF)
 	return a
 }
 
 // SetPublicURL sets the address patients' phones reach this server at:
 // the target of the QR codes in the HIS interface's answers.
-func (a *API) SetPublicURL(u string) { a.medical = a.store.MedicalServices(strings.TrimRight(u, "/")) }
+func (a *API) SetPublicURL(u string) {
+	a.publicURL = strings.TrimRight(u, "/")
+	a.medical = a.store.MedicalServices(a.publicURL)
+}
+
+// SetSender sets how one-time codes reach patients' phones.
+func (a *API) SetSender(s Sender) { a.sender = s }
 
 // medicalCall serves the Bosssoft-compatible medical API: always HTTP 200
 // with a signed envelope, as HIS clients in the field expect.

@@ -204,28 +204,40 @@ func (s *Store) medicalUnprinted(ctx context.Context, app *HISApp, data []byte) 
 		size = 20
 	}
 	var matched []billListItem
-	for off := 0; ; off += 1000 {
-		rows, err := s.LedgerBills(ctx, LedgerFilter{Points: app.Points, From: from, To: to, Red: "blue", Limit: 1000, Offset: off})
+	q := ledgerSelect + ", card_no, content FROM bills WHERE card_no = ? AND issued_at >= ? AND issued_at < ? AND red_of IS NULL" +
+		" AND point_code IN (" + placeholders(len(app.Points)) + ") ORDER BY issued_at DESC LIMIT 1000"
+	args := []any{string(req.CardNo), from.UnixMilli(), to.UnixMilli()}
+	for _, p := range app.Points {
+		args = append(args, p)
+	}
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var found []*LedgerBill
+	for rows.Next() {
+		var card string
+		var content []byte
+		lb, err := scanLedger(rows, &card, &content)
 		if err != nil {
+			rows.Close()
 			return nil, err
 		}
-		for _, r := range rows {
-			full, err := s.LedgerBill(ctx, r.BillCode, mustBillNo(r.BillNo))
-			if err != nil {
-				return nil, err
-			}
-			st := full.Bill.Settlement
-			if string(st.CardNo) != string(req.CardNo) || (req.CardType != "" && st.CardType != req.CardType) {
-				continue
-			}
-			if rev, err := s.isReversed(ctx, r.ID); err != nil || rev {
-				continue
-			}
-			matched = append(matched, listItem(r, false))
+		if lb.Bill, err = decodeBill(content); err != nil {
+			rows.Close()
+			return nil, err
 		}
-		if len(rows) < 1000 {
-			break
+		found = append(found, lb)
+	}
+	rows.Close()
+	for _, lb := range found {
+		if req.CardType != "" && lb.Bill.Settlement.CardType != req.CardType {
+			continue
 		}
+		if rev, err := s.isReversed(ctx, lb.ID); err != nil || rev {
+			continue
+		}
+		matched = append(matched, listItem(lb, false))
 	}
 	total := len(matched)
 	start := min((page-1)*size, total)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -150,6 +151,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	hosts := fs.String("host", "", "写入自签名证书的服务器域名或 IP，多个用逗号分隔")
 	insecure := fs.Bool("insecure-http", false, "不加密的 HTTP（仅用于测试，或前面已有 HTTPS 反向代理）")
 	publicURL := fs.String("public-url", "", "患者手机访问本服务器的地址（票据二维码指向此处的查验页），例如 https://pj.医院域名.cn")
+	smsLog := fs.String("sms-log", "", "未接短信网关时，患者验证码写入此文件（默认 数据目录/sms-outbox.log）")
 	if _, err := a.parse(fs, args, false); err != nil {
 		return err
 	}
@@ -164,6 +166,10 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	api := server.NewAPI(store, a.Log)
 	api.SetPublicURL(*publicURL)
+	if *smsLog == "" {
+		*smsLog = filepath.Join(a.dataDir, "sms-outbox.log")
+	}
+	api.SetSender(&server.LogSender{Path: *smsLog})
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	scheme, fingerprint := "http", ""

@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ebill/ebill/server"
+)
+
+func TestMobileAPI(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+		setupUnit(t, s)
+		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+		api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		smsLog := filepath.Join(t.TempDir(), "sms.log")
+		api.SetSender(&server.LogSender{Path: smsLog})
+		ts := httptest.NewServer(api)
+		defer ts.Close()
+		api.SetPublicURL(ts.URL)
+		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		for _, bus := range []string{"M1", "M2"} {
+			if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, bus)); code != server.ResultOK {
+				t.Fatalf("issue: %s %s", code, msg)
+			}
+		}
+		post := func(path string, body any) (int, map[string]any) {
+			b, _ := json.Marshal(body)
+			resp, err := http.Post(ts.URL+path, "application/json", bytes.NewReader(b))
+			must(t, err)
+			defer resp.Body.Close()
+			var out map[string]any
+			json.NewDecoder(resp.Body).Decode(&out)
+			return resp.StatusCode, out
+		}
+		get := func(path, token string) (*http.Response, []byte) {
+			req, _ := http.NewRequest("GET", ts.URL+path, nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			must(t, err)
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp, b
+		}
+		// A wrong name gets the same answer, and no message is sent.
+		if status, out := post("/api/mobile/v1/code", map[string]string{"cardNo": "M0012345678", "name": "李四"}); status != 200 || out["sent"] != true {
+			t.Fatalf("wrong name: %d %v", status, out)
+		}
+		if _, err := os.Stat(smsLog); err == nil {
+			t.Fatal("a code was sent for a name that does not match")
+		}
+		if status, _ := post("/api/mobile/v1/code", map[string]string{"cardNo": "M0012345678", "name": "张三"}); status != 200 {
+			t.Fatalf("code: %d", status)
+		}
+		sent, err := os.ReadFile(smsLog)
+		must(t, err)
+		m := regexp.MustCompile(`"phone":"13800000000","text":"[^"]*验证码 (\d{6})`).FindSubmatch(sent)
+		if m == nil {
+			t.Fatalf("sms log: %s", sent)
+		}
+		if status, _ := post("/api/mobile/v1/code", map[string]string{"cardNo": "M0012345678", "name": "张三"}); status == 200 {
+			t.Fatal("a second code within a minute was sent")
+		}
+		if status, _ := post("/api/mobile/v1/session", map[string]string{"cardNo": "M0012345678", "name": "张三", "code": "000000"}); status == 200 && string(m[1]) != "000000" {
+			t.Fatal("a wrong code opened a session")
+		}
+		status, out := post("/api/mobile/v1/session", map[string]string{"cardNo": "M0012345678", "name": "张三", "code": string(m[1])})
+		token, _ := out["token"].(string)
+		if status != 200 || token == "" {
+			t.Fatalf("session: %d %v", status, out)
+		}
+		if status, _ := post("/api/mobile/v1/session", map[string]string{"cardNo": "M0012345678", "name": "张三", "code": string(m[1])}); status == 200 {
+			t.Fatal("a code was used twice")
+		}
+		resp, body := get("/api/mobile/v1/bills", token)
+		var list struct {
+			Bills []map[string]string `json:"bills"`
+		}
+		json.Unmarshal(body, &list)
+		if resp.StatusCode != 200 || len(list.Bills) != 2 || list.Bills[0]["state"] != "正常" {
+			t.Fatalf("bills: %d %s", resp.StatusCode, body)
+		}
+		resp, pdf := get("/api/mobile/v1/bills/"+list.Bills[0]["billBatchCode"]+"/"+list.Bills[0]["billNo"]+".pdf", token)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(pdf, []byte("%PDF")) {
+			t.Fatalf("pdf: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if resp, _ := get("/api/mobile/v1/bills", ""); resp.StatusCode == 200 {
+			t.Fatal("bills without a session")
+		}
+		if resp, _ := get("/api/mobile/v1/bills/35060126/0000000001.pdf", "forged"); resp.StatusCode == 200 {
+			t.Fatal("a PDF with a forged token")
+		}
+		_ = strings.TrimSpace
+	})
+}
