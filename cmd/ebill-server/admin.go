@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -690,6 +692,49 @@ func cmdPaper(ctx context.Context, a *app, args []string) error {
 					a.Printf("%s  %s–%s  %s\n", r.Code, bill.FormatBillNo(r.Start), bill.FormatBillNo(r.End), cur)
 				}
 				return nil
+			})
+		},
+	})
+}
+
+func cmdReport(ctx context.Context, a *app, args []string) error {
+	return sub(a, "report", args, map[string]func([]string) error{
+		"health": func(args []string) error {
+			fs := a.flags("report health", "--date yyyy-MM-dd [--out 文件] [--push 地址]")
+			date := fs.String("date", time.Now().In(bill.Beijing).AddDate(0, 0, -1).Format("2006-01-02"), "报表日期（默认昨天）")
+			out := fs.String("out", "", "写入文件，供手工上报")
+			push := fs.String("push", "", "报送到此地址（HTTP POST JSON），成功后记为已报送")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			day, err := time.ParseInLocation("2006-01-02", *date, bill.Beijing)
+			if err != nil {
+				return bill.FieldErrorf("date", "日期应为 yyyy-MM-dd")
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if *push != "" {
+					sent, err := s.PushHealthReport(ctx, &http.Client{Timeout: 30 * time.Second}, *push, day)
+					if err != nil {
+						return err
+					}
+					if !sent {
+						return a.Report(map[string]any{"date": *date, "sent": false}, "%s 的报表此前已报送，未重复报送。\n", *date)
+					}
+					return a.Report(map[string]any{"date": *date, "sent": true}, "%s 的报表已报送到 %s。\n", *date, *push)
+				}
+				rep, err := s.BuildHealthReport(ctx, day)
+				if err != nil {
+					return err
+				}
+				data, _ := json.MarshalIndent(rep, "", "  ")
+				if *out == "" {
+					a.Stdout.Write(append(data, '\n'))
+					return nil
+				}
+				if err := os.WriteFile(*out, append(data, '\n'), 0o644); err != nil {
+					return bill.Errorf(bill.EUnavailable, "无法写入 %s：%v", *out, err)
+				}
+				return a.Report(map[string]any{"date": *date, "file": *out}, "已生成 %s 的卫健委报表：%s（%d 行）。\n", *date, *out, len(rep.Rows))
 			})
 		},
 	})

@@ -64,6 +64,7 @@ var commands = []command{
 	{"tls", "fingerprint：显示自签名证书指纹（收费电脑注册时核对）", cmdTLS},
 	{"backup", "--to 文件：不停机备份 SQLite 数据库", cmdBackup},
 	{"paper", "assign --point 开票点 --code 代码 --count 张数 | list --point 开票点：服务器开票点的纸质票据", cmdPaper},
+	{"report", "health --date 日期 [--out 文件 | --push 地址]：卫健委日报", cmdReport},
 	{"his-app", "add --appid A --key K --points P1,P2 | list：登记 HIS/体检系统等调用医疗票据接口的应用", cmdHISApp},
 	{"user", "add 登录名 --name 姓名 --roles 角色,… （密码从环境变量 EBILL_PASSWORD 或标准输入读取）| list", cmdUser},
 	{"audit", "list [--after N] | verify：审计记录", cmdAudit},
@@ -151,6 +152,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	hosts := fs.String("host", "", "写入自签名证书的服务器域名或 IP，多个用逗号分隔")
 	insecure := fs.Bool("insecure-http", false, "不加密的 HTTP（仅用于测试，或前面已有 HTTPS 反向代理）")
 	publicURL := fs.String("public-url", "", "患者手机访问本服务器的地址（票据二维码指向此处的查验页），例如 https://pj.医院域名.cn")
+	healthURL := fs.String("health-url", "", "卫健委日报的报送地址；设置后每天 1 点后自动报送前一天的报表（失败会重试）")
 	smsLog := fs.String("sms-log", "", "未接短信网关时，患者验证码写入此文件（默认 数据目录/sms-outbox.log）")
 	if _, err := a.parse(fs, args, false); err != nil {
 		return err
@@ -170,6 +172,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		*smsLog = filepath.Join(a.dataDir, "sms-outbox.log")
 	}
 	api.SetSender(&server.LogSender{Path: *smsLog})
+	if *healthURL != "" {
+		go store.RunHealthPush(ctx, *healthURL, 10*time.Minute)
+	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	scheme, fingerprint := "http", ""
