@@ -37,6 +37,7 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 		"checkWriteOffData":        s.medicalTotals("red"),
 		"getEBillUnPrintList":      s.medicalUnprinted,
 		"getBillDetail":            s.medicalDetail,
+		"invEBillCheckUpBatch":     s.medicalExamBatch,
 	}
 	for id, svc := range s.paperServices(publicURL) {
 		services[id] = svc

@@ -474,3 +474,55 @@ func TestMedicalPaper(t *testing.T) {
 		fails("turnPaper", turn(a, "6"), server.ResultReversed, "已冲销")
 	})
 }
+
+func TestMedicalExamBatch(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+		setupUnit(t, s)
+		must(t, s.AddPoint(ctx, "H01", "体检开票", server.PointServer))
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+		ts := httptest.NewServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
+		defer ts.Close()
+		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		raw, err := os.ReadFile("../examples/exam.json")
+		must(t, err)
+		person := func(i int, name string) map[string]any {
+			var m map[string]any
+			json.Unmarshal(raw, &m)
+			m["busNo"], m["payer"], m["placeCode"] = "TJB-"+string(rune('A'+i)), name, "H01"
+			delete(m, "idCardNo")
+			return m
+		}
+		count := func() int {
+			list, err := s.LedgerBills(ctx, server.LedgerFilter{Limit: 1000})
+			must(t, err)
+			return len(list)
+		}
+		bad := person(1, "李四")
+		bad["totalAmt"] = "1.00"
+		code, msg := c.call("invEBillCheckUpBatch", map[string]any{"placeCode": "H01", "batchNo": "ACME-2026",
+			"items": []any{person(0, "张三"), bad, person(2, "王五")}})
+		if code != server.ResultInvalid || !strings.Contains(string(msg), "第 2 人（李四）") || count() != 0 {
+			t.Fatalf("a batch with one bad person: %s %s, %d bills", code, msg, count())
+		}
+		code, msg = c.call("invEBillCheckUpBatch", map[string]any{"placeCode": "H01", "batchNo": "ACME-2026",
+			"items": []any{person(0, "张三"), person(1, "李四"), person(2, "王五")}})
+		var rep struct {
+			Count    int    `json:"count"`
+			TotalAmt string `json:"totalAmt"`
+			Bills    []map[string]string
+		}
+		json.Unmarshal(msg, &rep)
+		if code != server.ResultOK || rep.Count != 3 || rep.TotalAmt != "1680.00" || count() != 3 {
+			t.Fatalf("one bill per person: %s %s", code, msg)
+		}
+		// One bill to the unit for another batch.
+		people := []any{person(3, "赵六"), person(4, "钱七")}
+		code, msg = c.call("invEBillCheckUpBatch", map[string]any{"placeCode": "H01", "batchNo": "ACME-UNIT", "mode": "unit",
+			"unit": map[string]string{"payer": "厦门海湾科技有限公司"}, "items": people})
+		json.Unmarshal(msg, &rep)
+		if code != server.ResultOK || rep.Count != 1 || rep.TotalAmt != "1120.00" || rep.Bills[0]["payer"] != "厦门海湾科技有限公司" || count() != 4 {
+			t.Fatalf("one bill to the unit: %s %s", code, msg)
+		}
+	})
+}
