@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"sync"
 
@@ -53,7 +52,10 @@ func QRPNG(content string, px int) ([]byte, error) {
 	n := code.Size()
 	side := n + 2*qrQuiet
 	scale := max(px/side, 1)
-	img := image.NewPaletted(image.Rect(0, 0, side*scale, side*scale), color.Palette{color.White, color.Black})
+	img := image.NewGray(image.Rect(0, 0, side*scale, side*scale)) // grey: the PNG encoder's fast path
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
 	for y := 0; y < n; y++ {
 		for x := 0; x < n; x++ {
 			if !code.Module(x, y) {
@@ -62,7 +64,7 @@ func QRPNG(content string, px int) ([]byte, error) {
 			for dy := 0; dy < scale; dy++ {
 				row := img.Pix[((qrQuiet+y)*scale+dy)*img.Stride:]
 				for dx := 0; dx < scale; dx++ {
-					row[(qrQuiet+x)*scale+dx] = 1
+					row[(qrQuiet+x)*scale+dx] = 0
 				}
 			}
 		}
