@@ -122,7 +122,7 @@ func (s *Store) medicalByBusDate(ctx context.Context, app *HISApp, data []byte) 
 	case "2":
 		f.Red = "red"
 	case "3", "4", "5":
-		return map[string]any{"total": 0, "pageNo": page, "pageSize": size, "billList": []billListItem{}}, nil
+		return s.paperList(ctx, places, from, to, string(req.DataType), page, size)
 	default:
 		return nil, failMedical(ResultInvalid, "dataType 应为 1 至 5，收到 %q", req.DataType)
 	}
@@ -143,6 +143,44 @@ func (s *Store) medicalByBusDate(ctx context.Context, app *HISApp, data []byte) 
 		list = append(list, listItem(b, rev))
 	}
 	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": list}, nil
+}
+
+// paperList answers getBillByBusDate for paper: 3 paper copies printed
+// (live), 4 paper copies voided, 5 blank-voided numbers, by when the paper
+// was used.
+func (s *Store) paperList(ctx context.Context, places []string, from, to time.Time, dataType string, page, size int) (any, error) {
+	status := map[string]string{"3": "printed", "4": "voided", "5": "blank_void"}[dataType]
+	where := " WHERE u.status = ? AND u.used_at >= ? AND u.used_at < ? AND u.point_code IN (" + placeholders(len(places)) + ")"
+	args := []any{status, from.UnixMilli(), to.UnixMilli()}
+	for _, p := range places {
+		args = append(args, p)
+	}
+	var total int
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM paper_usage u"+where, args...).Scan(&total); err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT u.paper_code, u.paper_no, u.point_code, u.used_at, u.reason, COALESCE(b.bill_code, ''), COALESCE(b.bill_no, 0),
+		COALESCE(b.total, 0) FROM paper_usage u LEFT JOIN bills b ON b.id = u.bill_id`+where+
+		" ORDER BY u.paper_code, u.paper_no LIMIT ? OFFSET ?", append(args, size, (page-1)*size)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	list := []map[string]string{}
+	for rows.Next() {
+		var code, point, reason, billCode string
+		var no, used, billNo, total int64
+		if err := rows.Scan(&code, &no, &point, &used, &reason, &billCode, &billNo, &total); err != nil {
+			return nil, err
+		}
+		item := map[string]string{"pBillBatchCode": code, "pBillNo": bill.FormatBillNo(no), "placeCode": point,
+			"createTime": MedicalTime(time.UnixMilli(used)), "reason": reason}
+		if billCode != "" {
+			item["billBatchCode"], item["billNo"], item["totalAmt"] = billCode, bill.FormatBillNo(billNo), bill.Money(total).String()
+		}
+		list = append(list, item)
+	}
+	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": list}, rows.Err()
 }
 
 // medicalTotals is checkTotalData (blue bills) and checkWriteOffData (red

@@ -472,6 +472,15 @@ func TestMedicalPaper(t *testing.T) {
 			t.Fatalf("paper 2 after the write-off: %v", err)
 		}
 		fails("turnPaper", turn(a, "6"), server.ResultReversed, "已冲销")
+		// Paper in the period lists: 3 live copies, 4 voided copies, 5 blank voids.
+		today := time.Now().In(bill.Beijing).Format("20060102")
+		for dataType, want := range map[string]string{"3": `"total":0`, "4": `"total":3`, "5": `"total":2`} {
+			code, msg := c.call("getBillByBusDate", map[string]string{"busBgnDate": today, "busEndDate": today, "placeCode": "H01",
+				"dataType": dataType, "pageNo": "1", "pageSize": "50"})
+			if code != server.ResultOK || !strings.Contains(string(msg), want) {
+				t.Errorf("paper dataType %s: %s %s, want %s", dataType, code, msg, want)
+			}
+		}
 	})
 }
 
