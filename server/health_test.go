@@ -1,10 +1,7 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -17,13 +14,7 @@ import (
 
 func TestHealthReport(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
-		setupUnit(t, s)
-		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
-		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-		ts := httptest.NewServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
-		defer ts.Close()
-		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		ctx, _, _, c := hisServer(t, s)
 		var first map[string]string
 		for _, bus := range []string{"R1", "R2"} {
 			_, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, bus))

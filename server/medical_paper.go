@@ -136,13 +136,12 @@ func (s *Store) medicalInvalidPaper(ctx context.Context, app *HISApp, data []byt
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.issuedFields(ctx, red.LedgerBill, publicURL)
+	out, err := s.redFields(ctx, red, publicURL)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{"eScarletBillBatchCode": f.BillBatchCode, "eScarletBillNo": f.BillNo, "eScarletRandom": f.Random,
-		"createTime": f.CreateTime, "billQRCode": f.BillQRCode, "pictureUrl": f.PictureURL, "pictureNetUrl": f.PictureNetURL,
-		"pBillBatchCode": string(req.PBillBatchCode), "pBillNo": bill.FormatBillNo(pno)}, nil
+	out["pBillBatchCode"], out["pBillNo"] = string(req.PBillBatchCode), bill.FormatBillNo(pno)
+	return out, nil
 }
 
 func (s *Store) medicalBlankVoid(ctx context.Context, app *HISApp, data []byte) (any, error) {

@@ -178,7 +178,12 @@ func (s *Store) medicalWriteOff(ctx context.Context, app *HISApp, data []byte, p
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.issuedFields(ctx, red.LedgerBill, publicURL)
+	return s.redFields(ctx, red, publicURL)
+}
+
+// redFields are the response fields of a red bill (writeOffEBill, invalidPaper).
+func (s *Store) redFields(ctx context.Context, red *Issued, publicURL string) (map[string]string, error) {
+	f, err := s.issuedFields(ctx, red.LedgerBill, publicURL, red.Signature)
 	if err != nil {
 		return nil, err
 	}

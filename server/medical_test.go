@@ -94,6 +94,21 @@ func (c *hisClient) call(service string, business any, mutate ...func(map[string
 	return res.Result, msg
 }
 
+// hisServer is a store set up for the HIS interface — a unit with stock, a
+// server point H01, the app his-demo — behind the real handler.
+func hisServer(t *testing.T, s *server.Store) (context.Context, *server.API, *httptest.Server, *hisClient) {
+	t.Helper()
+	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+	setupUnit(t, s)
+	must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
+	must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+	api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(api)
+	t.Cleanup(ts.Close)
+	api.SetPublicURL(ts.URL)
+	return ctx, api, ts, &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+}
+
 func outpatientForHIS(t *testing.T, busNo string) map[string]any {
 	t.Helper()
 	raw, err := os.ReadFile("../examples/outpatient.json")
@@ -285,13 +300,7 @@ func TestVerificationPage(t *testing.T) {
 
 func TestMedicalQueries(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
-		setupUnit(t, s)
-		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
-		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-		ts := httptest.NewServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
-		defer ts.Close()
-		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		_, _, _, c := hisServer(t, s)
 		var issued []map[string]string
 		for _, bus := range []string{"Q1", "Q2", "Q3"} {
 			code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, bus))
@@ -359,13 +368,7 @@ func TestMedicalQueries(t *testing.T) {
 
 func TestMedicalPlatformFieldNames(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
-		setupUnit(t, s)
-		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
-		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-		ts := httptest.NewServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
-		defer ts.Close()
-		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		ctx, _, _, c := hisServer(t, s)
 		m := outpatientForHIS(t, "V2-0001")
 		delete(m, "patientCategory")
 		delete(m, "patientCategoryCode")
