@@ -49,8 +49,25 @@ func (l *pointLocks) lock(point string) func() {
 }
 
 // serverKey returns the signing key of a server point, creating it (and
-// enrolling the point with it) on first use.
+// enrolling the point with it) on first use. Keys are kept once loaded: a
+// server point's key never changes.
 func (s *Store) serverKey(ctx context.Context, point string) (*bill.PrivateKey, error) {
+	if k, ok := s.keys.Load(point); ok {
+		return k.(*bill.PrivateKey), nil
+	}
+	s.keyMu.Lock() // two first calls must not both create a key
+	defer s.keyMu.Unlock()
+	if k, ok := s.keys.Load(point); ok {
+		return k.(*bill.PrivateKey), nil
+	}
+	k, err := s.loadServerKey(ctx, point)
+	if err == nil {
+		s.keys.Store(point, k)
+	}
+	return k, err
+}
+
+func (s *Store) loadServerKey(ctx context.Context, point string) (*bill.PrivateKey, error) {
 	p, err := s.Point(ctx, point)
 	if err != nil {
 		return nil, err
@@ -103,12 +120,10 @@ func (s *Store) IssueAt(ctx context.Context, point string, k bill.Kind, in *bill
 	if err := st.Validate(k); err != nil {
 		return nil, err
 	}
-	p, err := s.Point(ctx, point)
-	if err != nil {
-		return nil, err
-	}
-	if p.Kind != PointServer {
-		return nil, bill.Errorf(bill.EUnauthorized, "开票点 %s 是收费电脑开票点，不能由服务器开票。", point)
+	if _, known := s.keys.Load(point); !known { // a point with a key is a server point
+		if _, err := s.serverKey(ctx, point); err != nil {
+			return nil, err
+		}
 	}
 	return s.submit(ctx, point, k, st)
 }
@@ -224,6 +239,36 @@ func (s *Store) billByBusNo(ctx context.Context, point, busNo string) (*LedgerBi
 	}
 	lb.Bill, err = decodeBill(content)
 	return lb, err
+}
+
+// billsByBusNo finds the bills a point issued for any of busNos.
+func (s *Store) billsByBusNo(ctx context.Context, point string, busNos []string) (map[string]*LedgerBill, error) {
+	out := map[string]*LedgerBill{}
+	if len(busNos) == 0 {
+		return out, nil
+	}
+	args := []any{point}
+	for _, b := range busNos {
+		args = append(args, b)
+	}
+	rows, err := s.query(ctx, ledgerSelect+", content FROM bills WHERE point_code = ? AND red_of IS NULL AND bus_no IN ("+
+		placeholders(len(busNos))+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var content []byte
+		lb, err := scanLedger(rows, &content)
+		if err != nil {
+			return nil, err
+		}
+		if lb.Bill, err = decodeBill(content); err != nil {
+			return nil, err
+		}
+		out[lb.BusNo] = lb
+	}
+	return out, rows.Err()
 }
 
 // ReverseAt issues the red bill of a bill issued at a server point: once

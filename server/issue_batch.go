@@ -181,6 +181,15 @@ func (s *Store) issueBatch(point string, batch []*issueReq) {
 	}
 	var todo []*pending
 	byBus := map[string]*pending{}
+	var buses []string
+	for _, r := range batch {
+		buses = append(buses, string(r.st.BusNo))
+	}
+	priors, err := s.billsByBusNo(ctx, point, buses)
+	if err != nil {
+		failAll(batch, err)
+		return
+	}
 	for _, r := range batch {
 		bus := string(r.st.BusNo)
 		if first, ok := byBus[bus]; ok {
@@ -191,12 +200,7 @@ func (s *Store) issueBatch(point string, batch []*issueReq) {
 			}
 			continue
 		}
-		prior, err := s.billByBusNo(ctx, point, bus)
-		if err != nil {
-			answer(r, nil, err)
-			continue
-		}
-		if prior != nil {
+		if prior := priors[bus]; prior != nil {
 			iss, err := s.priorIssue(prior, r.kind, r.canonical)
 			answer(r, iss, err)
 			continue

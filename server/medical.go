@@ -160,7 +160,7 @@ func (s *Store) AddHISApp(ctx context.Context, app HISApp, secret string) error 
 			return err
 		}
 	}
-	return s.tx(ctx, func(t *dbtx) error {
+	err := s.tx(ctx, func(t *dbtx) error {
 		if _, err := t.exec(ctx, `INSERT INTO his_apps (appid, secret, name, points, sign_order, disabled, created_at) VALUES (?,?,?,?,?,0,?)
 			ON CONFLICT (appid) DO UPDATE SET secret = excluded.secret, name = excluded.name, points = excluded.points,
 			sign_order = excluded.sign_order, disabled = 0`,
@@ -169,6 +169,8 @@ func (s *Store) AddHISApp(ctx context.Context, app HISApp, secret string) error 
 		}
 		return t.audit(ctx, "his_app.set", app.AppID, map[string]any{"name": app.Name, "points": app.Points, "signOrder": app.SignOrder})
 	})
+	s.apps.Delete(app.AppID)
+	return err
 }
 
 // HISApps lists the registered callers (without their secrets).
@@ -192,8 +194,28 @@ func (s *Store) HISApps(ctx context.Context) ([]HISApp, error) {
 	return out, rows.Err()
 }
 
-// hisApp loads one caller with its secret; nil when unknown.
+// hisApp returns one caller with its secret (nil when unknown), from a
+// cache of a few seconds: every call of the API asks for it.
 func (s *Store) hisApp(ctx context.Context, appid string) (*HISApp, error) {
+	if c, ok := s.apps.Load(appid); ok && time.Since(c.(*cachedApp).at) < hisAppCacheTTL {
+		return c.(*cachedApp).app, nil
+	}
+	a, err := s.loadHISApp(ctx, appid)
+	if err == nil {
+		s.apps.Store(appid, &cachedApp{app: a, at: time.Now()})
+	}
+	return a, err
+}
+
+// hisAppCacheTTL is how long a caller's row is trusted without reading it again.
+const hisAppCacheTTL = 5 * time.Second
+
+type cachedApp struct {
+	app *HISApp
+	at  time.Time
+}
+
+func (s *Store) loadHISApp(ctx context.Context, appid string) (*HISApp, error) {
 	var a HISApp
 	var points, order string
 	var disabled int

@@ -538,3 +538,47 @@ func TestMedicalExamBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestServerIssuingConcurrently: many HIS calls at once on a point never
+// used before — one key, no number twice, one unbroken chain.
+func TestServerIssuingConcurrently(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx, _, _, _ := hisServer(t, s)
+		raw, err := os.ReadFile("../examples/outpatient.json")
+		must(t, err)
+		const n = 40
+		errs := make(chan error, n)
+		nos := make(chan string, n)
+		for i := 0; i < n; i++ {
+			go func(i int) {
+				st, err := bill.ParseSettlement(raw)
+				if err != nil {
+					errs <- err
+					return
+				}
+				st.BusNo, st.PlaceCode = bill.Text("CONC-"+string(rune('A'+i%26))+string(rune('a'+i/26))), "H01"
+				iss, err := s.IssueAt(ctx, "H01", bill.Outpatient, st)
+				if err == nil {
+					nos <- iss.BillNo
+				}
+				errs <- err
+			}(i)
+		}
+		seen := map[string]bool{}
+		for i := 0; i < n; i++ {
+			must(t, <-errs)
+		}
+		close(nos)
+		for no := range nos {
+			if seen[no] {
+				t.Fatalf("number %s twice", no)
+			}
+			seen[no] = true
+		}
+		p, err := s.Point(ctx, "H01")
+		must(t, err)
+		if len(seen) != n || p.ChainSeq != n {
+			t.Fatalf("%d numbers, chain at %d", len(seen), p.ChainSeq)
+		}
+	})
+}

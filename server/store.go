@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,9 @@ type Store struct {
 	now        func() time.Time
 	issueLocks pointLocks
 	iss        issuers
+	keys       gosync.Map // point → *bill.PrivateKey of server points
+	keyMu      gosync.Mutex
+	apps       gosync.Map // appid → *cachedApp
 }
 
 // StoreOption changes how OpenStore sets up a Store.
