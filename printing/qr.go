@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"sync"
 
@@ -52,10 +53,14 @@ func QRPNG(content string, px int) ([]byte, error) {
 	n := code.Size()
 	side := n + 2*qrQuiet
 	scale := max(px/side, 1)
-	img := image.NewGray(image.Rect(0, 0, side*scale, side*scale)) // grey: the PNG encoder's fast path
-	for i := range img.Pix {
-		img.Pix[i] = 0xff
+	// An 8-bit palette (more than 16 entries, 2 used): the PNG encoder then
+	// copies rows as they are and skips the per-row filter search.
+	palette := make(color.Palette, 17)
+	for i := range palette {
+		palette[i] = color.White
 	}
+	palette[1] = color.Black
+	img := image.NewPaletted(image.Rect(0, 0, side*scale, side*scale), palette)
 	for y := 0; y < n; y++ {
 		for x := 0; x < n; x++ {
 			if !code.Module(x, y) {
@@ -64,7 +69,7 @@ func QRPNG(content string, px int) ([]byte, error) {
 			for dy := 0; dy < scale; dy++ {
 				row := img.Pix[((qrQuiet+y)*scale+dy)*img.Stride:]
 				for dx := 0; dx < scale; dx++ {
-					row[(qrQuiet+x)*scale+dx] = 0
+					row[(qrQuiet+x)*scale+dx] = 1
 				}
 			}
 		}
