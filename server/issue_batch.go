@@ -161,7 +161,15 @@ func (s *Store) freeNumbers(ctx context.Context, p *Point, code string) (*number
 // issueBatch issues a batch of one point's requests with one Upload.
 func (s *Store) issueBatch(point string, batch []*issueReq) {
 	ctx := WithActor(context.Background(), Actor{Who: "his", From: "server"})
-	answer := func(r *issueReq, iss *Issued, err error) { r.done <- issueRes{iss, err} }
+	// Each request is answered exactly once; its channel holds one answer,
+	// so an answer never blocks the point's goroutine, even if the caller
+	// has gone away.
+	answer := func(r *issueReq, iss *Issued, err error) {
+		select {
+		case r.done <- issueRes{iss, err}:
+		default:
+		}
+	}
 	failAll := func(rs []*issueReq, err error) {
 		for _, r := range rs {
 			answer(r, nil, err)
@@ -212,19 +220,26 @@ func (s *Store) issueBatch(point string, batch []*issueReq) {
 	if len(todo) == 0 {
 		return
 	}
+	// From here on only the pending requests are still unanswered.
+	failPending := func(err error) {
+		for _, pd := range todo {
+			answer(pd.req, nil, err)
+			failAll(pd.also, err)
+		}
+	}
 	codes, err := s.BillKinds(ctx)
 	if err != nil {
-		failAll(batch, err)
+		failPending(err)
 		return
 	}
 	unit, err := s.Unit(ctx)
 	if err != nil {
-		failAll(batch, err)
+		failPending(err)
 		return
 	}
 	p, err := s.Point(ctx, point)
 	if err != nil {
-		failAll(batch, err)
+		failPending(err)
 		return
 	}
 	sources := map[string]*numbers{}
