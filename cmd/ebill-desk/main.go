@@ -87,7 +87,15 @@ func run(ctx context.Context, dataDir string, runSync bool, log *slog.Logger) er
 		}
 	})
 	d.Win.ShowAndRun()
-	env.Bridge.Wait()
+	// Let background work (a bill being stored, a print being sent) finish,
+	// but do not hang on a printer that never answers.
+	done := make(chan struct{})
+	go func() { env.Bridge.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		log.Warn("background work still running at exit")
+	}
 	return nil
 }
 
