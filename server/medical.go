@@ -235,12 +235,18 @@ func (s *Store) loadHISApp(ctx context.Context, appid string) (*HISApp, error) {
 // window (a replay). Noises older than the window are forgotten.
 func (s *Store) useNoise(ctx context.Context, appid, noise string) (bool, error) {
 	fresh := false
+	now := s.millis()
+	cutoff := now - MedicalNoiseWindow.Milliseconds()
+	prune := s.noisePruned.Load() < now-time.Minute.Milliseconds()
 	err := s.tx(ctx, func(t *dbtx) error {
-		now := s.millis()
-		if _, err := t.exec(ctx, "DELETE FROM his_noise WHERE seen_at < ?", now-MedicalNoiseWindow.Milliseconds()); err != nil {
-			return err
+		if prune { // old noises are forgotten once a minute, not on every call
+			if _, err := t.exec(ctx, "DELETE FROM his_noise WHERE seen_at < ?", cutoff); err != nil {
+				return err
+			}
 		}
-		res, err := t.exec(ctx, "INSERT INTO his_noise (appid, noise, seen_at) VALUES (?,?,?) ON CONFLICT DO NOTHING", appid, noise, now)
+		// A noise seen before the window is fresh again; one seen within it is a replay.
+		res, err := t.exec(ctx, `INSERT INTO his_noise (appid, noise, seen_at) VALUES (?,?,?)
+			ON CONFLICT (appid, noise) DO UPDATE SET seen_at = excluded.seen_at WHERE his_noise.seen_at < ?`, appid, noise, now, cutoff)
 		if err != nil {
 			return err
 		}
@@ -248,6 +254,9 @@ func (s *Store) useNoise(ctx context.Context, appid, noise string) (bool, error)
 		fresh = n == 1
 		return err
 	})
+	if err == nil && prune {
+		s.noisePruned.Store(now)
+	}
 	return fresh, err
 }
 

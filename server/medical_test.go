@@ -582,3 +582,38 @@ func TestServerIssuingConcurrently(t *testing.T) {
 		}
 	})
 }
+
+// TestNoiseWindow: a noise is refused within the window and fresh again after it.
+func TestNoiseWindow(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)}
+	s, err := server.OpenStore(context.Background(), "", t.TempDir(), server.WithStoreClock(clk.now))
+	must(t, err)
+	defer s.Close()
+	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+	setupUnit(t, s)
+	must(t, s.AddPoint(ctx, "H01", "HIS", server.PointServer))
+	must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+	services := s.MedicalServices("")
+	call := func() string {
+		data := base64.StdEncoding.EncodeToString([]byte(`{"busNo":"NONE"}`))
+		body, _ := json.Marshal(map[string]string{"appid": hisAppID, "data": data, "noise": "same-noise", "version": "1.0",
+			"sign": hisSign(hisAppID, data, "same-noise", hisKey, "1.0")})
+		resp, err := s.HandleMedical(ctx, "getEBillByBusNo", body, services)
+		must(t, err)
+		raw, _ := base64.StdEncoding.DecodeString(resp.Data)
+		var r server.MedicalResult
+		json.Unmarshal(raw, &r)
+		return r.Result
+	}
+	if got := call(); got != server.ResultNotFound {
+		t.Fatalf("first use: %s", got)
+	}
+	clk.t = clk.t.Add(23 * time.Hour)
+	if got := call(); got != server.ResultReplay {
+		t.Fatalf("within the window: %s", got)
+	}
+	clk.t = clk.t.Add(2 * time.Hour)
+	if got := call(); got != server.ResultNotFound {
+		t.Fatalf("after the window: %s", got)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,15 +46,16 @@ var (
 
 // Store is the server's database.
 type Store struct {
-	db         *sql.DB
-	dialect    string
-	log        *slog.Logger
-	now        func() time.Time
-	issueLocks pointLocks
-	iss        issuers
-	keys       gosync.Map // point → *bill.PrivateKey of server points
-	keyMu      gosync.Mutex
-	apps       gosync.Map // appid → *cachedApp
+	db          *sql.DB
+	dialect     string
+	log         *slog.Logger
+	now         func() time.Time
+	issueLocks  pointLocks
+	iss         issuers
+	keys        gosync.Map // point → *bill.PrivateKey of server points
+	keyMu       gosync.Mutex
+	apps        gosync.Map   // appid → *cachedApp
+	noisePruned atomic.Int64 // when old noises were last deleted (ms)
 }
 
 // StoreOption changes how OpenStore sets up a Store.
