@@ -106,3 +106,23 @@ func TestMobileAPI(t *testing.T) {
 		_ = strings.TrimSpace
 	})
 }
+
+// TestCardNumbersBackfilled: bills stored before migration 00005 get their
+// card number from their signed content when it runs.
+func TestCardNumbersBackfilled(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		_, _, _, c := hisServer(t, s)
+		if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "CARD-1")); code != server.ResultOK {
+			t.Fatalf("issue: %s %s", code, msg)
+		}
+		ctx := context.Background()
+		must(t, s.MigrateTo(ctx, 4)) // as before 00005: no card_no column
+		must(t, s.MigrateTo(ctx, 5))
+		var card string
+		must(t, s.DB().QueryRowContext(ctx, "SELECT card_no FROM bills WHERE bus_no = 'CARD-1'").Scan(&card))
+		if card != "M0012345678" {
+			t.Fatalf("card_no after the migration: %q", card)
+		}
+		must(t, s.MigrateTo(ctx, -1))
+	})
+}

@@ -126,7 +126,10 @@ var migrations embed.FS
 
 // Migrate brings the schema up to date with goose; on PostgreSQL a session
 // lock keeps two servers starting at once from migrating twice.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.MigrateTo(ctx, -1) }
+
+// MigrateTo moves the schema up or down to version (-1: the latest).
+func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 	dir, err := fs.Sub(migrations, "migrations/"+s.dialect)
 	if err != nil {
 		return err
@@ -145,7 +148,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("server: migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("server: migrate: %w", err)
+	}
+	switch {
+	case version < 0:
+		_, err = p.Up(ctx)
+	case version > current:
+		_, err = p.UpTo(ctx, version)
+	case version < current:
+		_, err = p.DownTo(ctx, version)
+	}
+	if err != nil {
 		return fmt.Errorf("server: migrate: %w", err)
 	}
 	return nil

@@ -3,6 +3,9 @@
 -- for the kiosk and the patients' mobile API; and the one-time codes and
 -- sessions of the mobile API.
 ALTER TABLE bills ADD COLUMN card_no TEXT;
+-- Bills stored before this migration get theirs from their signed content.
+UPDATE bills SET card_no = NULLIF(TRIM(json_extract(CAST(content AS TEXT), '$.settlement.cardNo')), '')
+WHERE card_no IS NULL;
 CREATE INDEX bills_card ON bills (card_no, issued_at);
 
 CREATE TABLE mobile_codes (
