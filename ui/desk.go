@@ -178,13 +178,13 @@ func (d *Desk) show(key string) {
 // Current is the key of the screen shown.
 func (d *Desk) Current() string { return d.current }
 
-// installKeys: F1–F7 switch screens from anywhere, when no field took them.
+// installKeys: F1–F4 and F8 switch screens from anywhere, when no field took them (F5–F7 act on the bill just issued).
 func (d *Desk) installKeys() {
 	d.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if d.current == "issue" && d.Issue.keys(ev) {
 			return
 		}
-		keys := map[fyne.KeyName]string{fyne.KeyF1: "issue", fyne.KeyF2: "reverse", fyne.KeyF3: "paper", fyne.KeyF4: "query", fyne.KeyF6: "stock"}
+		keys := map[fyne.KeyName]string{fyne.KeyF1: "issue", fyne.KeyF2: "reverse", fyne.KeyF3: "paper", fyne.KeyF4: "query", fyne.KeyF8: "stock"}
 		if k, ok := keys[ev.Name]; ok {
 			d.Show(k)
 		}
