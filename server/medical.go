@@ -173,6 +173,23 @@ func (s *Store) AddHISApp(ctx context.Context, app HISApp, secret string) error 
 	return err
 }
 
+// DisableHISApp stops a caller: its calls get E1002 from now on (AddHISApp
+// with a new key enables it again).
+func (s *Store) DisableHISApp(ctx context.Context, appid string) error {
+	err := s.tx(ctx, func(t *dbtx) error {
+		res, err := t.exec(ctx, "UPDATE his_apps SET disabled = 1 WHERE appid = ?", appid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return bill.Errorf(bill.ENotFound, "没有应用 %s。", appid)
+		}
+		return t.audit(ctx, "his_app.disable", appid, nil)
+	})
+	s.apps.Delete(appid)
+	return err
+}
+
 // HISApps lists the registered callers (without their secrets).
 func (s *Store) HISApps(ctx context.Context) ([]HISApp, error) {
 	rows, err := s.query(ctx, "SELECT appid, name, points, sign_order, disabled FROM his_apps ORDER BY appid")

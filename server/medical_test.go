@@ -617,3 +617,23 @@ func TestNoiseWindow(t *testing.T) {
 		t.Fatalf("after the window: %s", got)
 	}
 }
+
+func TestDisabledHISApp(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx, _, _, c := hisServer(t, s)
+		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "X"}); code != server.ResultNotFound {
+			t.Fatalf("before: %s", code)
+		}
+		must(t, s.DisableHISApp(ctx, hisAppID))
+		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "X"}); code != server.ResultUnknownApp {
+			t.Fatalf("after disable: %s", code)
+		}
+		if err := s.DisableHISApp(ctx, "nobody"); bill.ErrorCode(err) != bill.ENotFound {
+			t.Fatalf("unknown app: %v", err)
+		}
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "X"}); code != server.ResultNotFound {
+			t.Fatalf("enabled again: %s", code)
+		}
+	})
+}

@@ -605,6 +605,19 @@ func cmdHISApp(ctx context.Context, a *app, args []string) error {
 					"已登记应用 %s，可为开票点 %s 开票。接口地址：https://服务器地址%s{服务名}\n", app.AppID, strings.Join(app.Points, "、"), server.MedicalPathPrefix)
 			})
 		},
+		"disable": func(args []string) error {
+			fs := a.flags("his-app disable", "应用账号")
+			appid, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.DisableHISApp(ctx, appid); err != nil {
+					return err
+				}
+				return a.Report(map[string]any{"appid": appid, "disabled": true}, "应用 %s 已停用，其调用将被拒绝（E1002）。\n", appid)
+			})
+		},
 		"list": func(args []string) error {
 			fs := a.flags("his-app list", "")
 			if _, err := a.parse(fs, args, false); err != nil {
