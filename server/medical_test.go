@@ -254,7 +254,6 @@ func TestMedicalAPI(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(decoded), server.ResultTooLarge) {
 			t.Fatalf("a body over the limit: %d %s", resp.StatusCode, decoded)
 		}
-		_ = bill.Outpatient
 	})
 }
 

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/ebill/ebill/server"
@@ -103,7 +102,6 @@ func TestMobileAPI(t *testing.T) {
 		if resp, _ := get("/api/mobile/v1/bills/35060126/0000000001.pdf", "forged"); resp.StatusCode == 200 {
 			t.Fatal("a PDF with a forged token")
 		}
-		_ = strings.TrimSpace
 	})
 }
 
