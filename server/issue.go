@@ -7,10 +7,7 @@ import (
 	"strings"
 	gosync "sync"
 
-	"github.com/google/uuid"
-
 	"github.com/ebill/ebill/bill"
-	"github.com/ebill/ebill/sync/wire"
 )
 
 // Server-side issuing, for points of kind server (the HIS calls): the
@@ -140,87 +137,14 @@ func (s *Store) priorIssue(prior *LedgerBill, k bill.Kind, canonical []byte) (*I
 // seal numbers, chains, signs and stores one bill at a server point; the
 // caller holds the point's lock.
 func (s *Store) seal(ctx context.Context, point string, key *bill.PrivateKey, k bill.Kind, st *bill.Settlement, red *bill.RedRef) (*Issued, error) {
-	codes, err := s.BillKinds(ctx)
+	issued, errs, err := s.sealAndStore(ctx, point, key, []toSeal{{kind: k, st: st, red: red}})
 	if err != nil {
 		return nil, err
 	}
-	code := codes[k]
-	if code == "" {
-		return nil, bill.Errorf(bill.EInvalid, "尚未设置%s票据使用的票据代码；请票据管理员执行 ebill-server kind set。", k.Name())
+	if errs[0] != nil {
+		return nil, errs[0]
 	}
-	p, err := s.Point(ctx, point)
-	if err != nil {
-		return nil, err
-	}
-	no, err := s.nextNumber(ctx, p, code)
-	if err != nil {
-		return nil, err
-	}
-	unit, err := s.Unit(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b := &bill.Bill{ID: uuid.Must(uuid.NewV7()).String(), Kind: k, BillCode: code, BillNo: bill.FormatBillNo(no),
-		PlaceCode: point, IssuedAt: bill.FormatIssuedAt(s.now()), Seq: p.ChainSeq + 1, PrevHash: p.ChainHash,
-		UnitName: unit.Name, UnitCode: unit.CreditCode, Red: red, Settlement: *st}
-	sealed, err := bill.Seal(b, key)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.Upload(ctx, point, []wire.Bill{{ID: b.ID, Seq: b.Seq, BillCode: code, BillNo: no, CheckCode: sealed.CheckCode,
-		Content: sealed.Content, Hash: sealed.Hash, Signature: sealed.Signature}})
-	if err != nil {
-		return nil, err
-	}
-	if ack := resp.Acks[0]; ack.Status != wire.AckStored {
-		return nil, bill.Errorf(bill.EInternal, "服务器开票未能保存（%s：%s）", ack.Status, ack.Message)
-	}
-	lb, err := s.LedgerBill(ctx, code, no)
-	if err != nil {
-		return nil, err
-	}
-	return &Issued{LedgerBill: lb}, nil
-}
-
-// nextNumber is the point's next number of code: one past the highest bill
-// in the lowest segment of its enrollment that has room; a new segment is
-// allocated when none has.
-func (s *Store) nextNumber(ctx context.Context, p *Point, code string) (int64, error) {
-	for attempt := 0; attempt < 2; attempt++ {
-		rows, err := s.query(ctx, `SELECT start_no, end_no FROM segments WHERE point_code = ? AND epoch = ? AND bill_code = ?
-			ORDER BY start_no`, p.Code, p.Epoch, code)
-		if err != nil {
-			return 0, err
-		}
-		var segs [][2]int64
-		for rows.Next() {
-			var a, b int64
-			if err := rows.Scan(&a, &b); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			segs = append(segs, [2]int64{a, b})
-		}
-		rows.Close()
-		for _, sg := range segs {
-			var max sql.NullInt64
-			if err := s.queryRow(ctx, "SELECT MAX(bill_no) FROM bills WHERE bill_code = ? AND bill_no BETWEEN ? AND ?",
-				code, sg[0], sg[1]).Scan(&max); err != nil {
-				return 0, err
-			}
-			next := sg[0]
-			if max.Valid {
-				next = max.Int64 + 1
-			}
-			if next <= sg[1] {
-				return next, nil
-			}
-		}
-		if _, err := s.Allocate(ctx, p.Code, code, "server-"+uuid.Must(uuid.NewV7()).String()); err != nil {
-			return 0, err
-		}
-	}
-	return 0, bill.Errorf(bill.ENoStock, "票据代码 %s 没有可用号码；请票据管理员入库号段。", code)
+	return issued[0], nil
 }
 
 // billByBusNo finds the bill a point issued for a BusNo; nil when none.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	gosync "sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -227,84 +226,120 @@ func (s *Store) issueBatch(point string, batch []*issueReq) {
 			failAll(pd.also, err)
 		}
 	}
-	codes, err := s.BillKinds(ctx)
+	items := make([]toSeal, len(todo))
+	for i, pd := range todo {
+		items[i] = toSeal{kind: pd.req.kind, st: pd.req.st, canonical: pd.req.canonical}
+	}
+	issued, errs, err := s.sealAndStore(ctx, point, key, items)
 	if err != nil {
 		failPending(err)
 		return
+	}
+	for i, pd := range todo {
+		if errs[i] != nil {
+			answer(pd.req, nil, errs[i])
+			failAll(pd.also, errs[i])
+			continue
+		}
+		answer(pd.req, issued[i], nil)
+		for _, r := range pd.also {
+			dup := *issued[i]
+			dup.Duplicate = true
+			answer(r, &dup, nil)
+		}
+	}
+}
+
+// toSeal is one bill to number, chain, sign and store at a server point.
+type toSeal struct {
+	kind      bill.Kind
+	st        *bill.Settlement
+	canonical []byte
+	red       *bill.RedRef
+}
+
+// sealAndStore numbers, chains and signs bills at a server point, in order,
+// and stores them with one Upload — one verification pass, one commit.
+// errs[i] is why item i was left out (no bill code, no number); err, when
+// set, means none was stored. The caller holds the point's lock.
+func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.PrivateKey, items []toSeal) ([]*Issued, []error, error) {
+	codes, err := s.BillKinds(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	unit, err := s.Unit(ctx)
 	if err != nil {
-		failPending(err)
-		return
+		return nil, nil, err
 	}
 	p, err := s.Point(ctx, point)
 	if err != nil {
-		failPending(err)
-		return
+		return nil, nil, err
 	}
+	issued, errs := make([]*Issued, len(items)), make([]error, len(items))
 	sources := map[string]*numbers{}
 	seq, prev := p.ChainSeq, p.ChainHash
 	now := s.now()
-	var ready []*pending
+	var stored []int // indexes of the items in bills
 	var bills []wire.Bill
 	var sealed []*bill.Sealed
-	for _, pd := range todo {
-		code := codes[pd.req.kind]
+	for i, it := range items {
+		code := codes[it.kind]
 		if code == "" {
-			err := bill.Errorf(bill.EInvalid, "尚未设置%s票据使用的票据代码；请票据管理员执行 ebill-server kind set。", pd.req.kind.Name())
-			answer(pd.req, nil, err)
-			failAll(pd.also, err)
+			errs[i] = bill.Errorf(bill.EInvalid, "尚未设置%s票据使用的票据代码；请票据管理员执行 ebill-server kind set。", it.kind.Name())
 			continue
 		}
 		src := sources[code]
 		if src == nil {
 			if src, err = s.freeNumbers(ctx, p, code); err != nil {
-				answer(pd.req, nil, err)
-				failAll(pd.also, err)
+				errs[i] = err
 				continue
 			}
 			sources[code] = src
 		}
 		no, err := src.next(ctx)
 		if err != nil {
-			answer(pd.req, nil, err)
-			failAll(pd.also, err)
+			errs[i] = err
 			continue
 		}
-		b := &bill.Bill{ID: uuid.Must(uuid.NewV7()).String(), Kind: pd.req.kind, BillCode: code, BillNo: bill.FormatBillNo(no),
+		b := &bill.Bill{ID: uuid.Must(uuid.NewV7()).String(), Kind: it.kind, BillCode: code, BillNo: bill.FormatBillNo(no),
 			PlaceCode: point, IssuedAt: bill.FormatIssuedAt(now), Seq: seq + 1, PrevHash: prev,
-			UnitName: unit.Name, UnitCode: unit.CreditCode, Settlement: *pd.req.st}
-		sl, err := bill.SealWith(b, pd.req.canonical, key)
+			UnitName: unit.Name, UnitCode: unit.CreditCode, Red: it.red, Settlement: *it.st}
+		canonical := it.canonical
+		if canonical == nil {
+			canonical = it.st.Canonical()
+		}
+		sl, err := bill.SealWith(b, canonical, key)
 		if err != nil {
-			answer(pd.req, nil, err)
-			failAll(pd.also, err)
+			errs[i] = err
 			continue
 		}
 		seq, prev = b.Seq, hex.EncodeToString(sl.Hash)
-		ready, sealed = append(ready, pd), append(sealed, sl)
+		stored, sealed = append(stored, i), append(sealed, sl)
 		bills = append(bills, wire.Bill{ID: b.ID, Seq: b.Seq, BillCode: code, BillNo: no, CheckCode: sl.CheckCode,
 			Content: sl.Content, Hash: sl.Hash, Signature: sl.Signature})
 	}
 	if len(bills) == 0 {
-		return
+		return issued, errs, nil
 	}
 	resp, err := s.Upload(ctx, point, bills)
-	for i, pd := range ready {
-		all := append([]*issueReq{pd.req}, pd.also...)
-		switch {
-		case err != nil:
-			failAll(all, err)
-		case resp.Acks[i].Status != wire.AckStored:
-			failAll(all, bill.Errorf(bill.EInternal, "服务器开票未能保存（%s：%s）", resp.Acks[i].Status, resp.Acks[i].Message))
-		default:
-			sl := sealed[i]
-			lb := &LedgerBill{ID: sl.Bill.ID, Point: point, Seq: sl.Bill.Seq, BillCode: sl.Bill.BillCode, BillNo: sl.Bill.BillNo,
-				CheckCode: sl.CheckCode, Kind: sl.Bill.Kind, BusNo: string(sl.Bill.Settlement.BusNo), Payer: string(sl.Bill.Settlement.Payer),
-				Total: sl.Bill.Total(), IssuedAt: sl.Bill.IssuedTime(), ReceivedAt: time.Now().UTC(), Bill: &sl.Bill}
-			answer(pd.req, &Issued{LedgerBill: lb, Signature: sl.Signature}, nil)
-			for _, r := range pd.also {
-				answer(r, &Issued{LedgerBill: lb, Signature: sl.Signature, Duplicate: true}, nil)
-			}
-		}
+	if err != nil {
+		return nil, nil, err
 	}
+	for j, i := range stored {
+		if ack := resp.Acks[j]; ack.Status != wire.AckStored {
+			errs[i] = bill.Errorf(bill.EInternal, "服务器开票未能保存（%s：%s）", ack.Status, ack.Message)
+			continue
+		}
+		sl := sealed[j]
+		lb := &LedgerBill{ID: sl.Bill.ID, Point: point, Seq: sl.Bill.Seq, BillCode: sl.Bill.BillCode, BillNo: sl.Bill.BillNo,
+			CheckCode: sl.CheckCode, Kind: sl.Bill.Kind, Payer: string(sl.Bill.Settlement.Payer),
+			Total: sl.Bill.Total(), IssuedAt: sl.Bill.IssuedTime(), ReceivedAt: now.UTC(), Bill: &sl.Bill}
+		if r := sl.Bill.Red; r != nil {
+			lb.RedOf, lb.RedOfBill = r.OrigID, r.OrigBillCode+" "+r.OrigBillNo
+		} else {
+			lb.BusNo = string(sl.Bill.Settlement.BusNo)
+		}
+		issued[i] = &Issued{LedgerBill: lb, Signature: sl.Signature}
+	}
+	return issued, errs, nil
 }

@@ -205,8 +205,11 @@ func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any
 		return nil, err
 	}
 	state, scarlet := "1", "0"
-	var red string
-	if err := s.queryRow(ctx, "SELECT id FROM bills WHERE red_of = ?", lb.ID).Scan(&red); err == nil {
+	reversed, err := s.isReversed(ctx, lb.ID)
+	if err != nil {
+		return nil, err
+	}
+	if reversed {
 		state, scarlet = "2", "1"
 	}
 	if lb.RedOf != "" {

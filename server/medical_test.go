@@ -125,16 +125,9 @@ func outpatientForHIS(t *testing.T, busNo string) map[string]any {
 
 func TestMedicalAPI(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
-		setupUnit(t, s)
-		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
+		ctx, api, ts, c := hisServer(t, s)
 		must(t, s.AddPoint(ctx, "H02", "另一院区", server.PointServer))
-		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Name: "演示 HIS", Points: []string{"H01"}}, hisKey))
-		api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		api.SetPublicURL("https://pj.example-hospital.cn")
-		ts := httptest.NewServer(api)
-		defer ts.Close()
-		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
 		count := func() int {
 			list, err := s.LedgerBills(ctx, server.LedgerFilter{Limit: 1000})
 			must(t, err)
@@ -259,15 +252,7 @@ func TestMedicalAPI(t *testing.T) {
 
 func TestVerificationPage(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
-		setupUnit(t, s)
-		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
-		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-		api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		ts := httptest.NewServer(api)
-		defer ts.Close()
-		api.SetPublicURL(ts.URL)
-		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		_, _, _, c := hisServer(t, s)
 		_, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "HIS0100"))
 		var issued map[string]string
 		json.Unmarshal(msg, &issued)
@@ -389,10 +374,7 @@ func TestMedicalPlatformFieldNames(t *testing.T) {
 
 func TestMedicalPaper(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
-		setupUnit(t, s)
-		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
-		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
+		ctx, _, _, c := hisServer(t, s)
 		_, err := s.ReceiveStock(ctx, server.StockPaper, bill.Segment{Code: "35062601", Start: 1, End: 1000})
 		must(t, err)
 		r, err := s.AssignPaper(ctx, "H01", "35062601", 100)
@@ -400,9 +382,6 @@ func TestMedicalPaper(t *testing.T) {
 		if r.Start != 1 || r.End != 100 {
 			t.Fatalf("assigned %+v", r)
 		}
-		ts := httptest.NewServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
-		defer ts.Close()
-		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
 		ok := func(service string, req map[string]string) map[string]string {
 			t.Helper()
 			code, msg := c.call(service, req)
@@ -488,13 +467,7 @@ func TestMedicalPaper(t *testing.T) {
 
 func TestMedicalExamBatch(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
-		setupUnit(t, s)
-		must(t, s.AddPoint(ctx, "H01", "体检开票", server.PointServer))
-		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-		ts := httptest.NewServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
-		defer ts.Close()
-		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		ctx, _, _, c := hisServer(t, s)
 		raw, err := os.ReadFile("../examples/exam.json")
 		must(t, err)
 		person := func(i int, name string) map[string]any {

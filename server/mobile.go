@@ -185,36 +185,32 @@ func (s *Store) MobileBills(ctx context.Context, token string) ([]MobileBill, er
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []MobileBill{}
+	var found []*LedgerBill
 	for rows.Next() {
 		var content []byte
 		lb, err := scanLedger(rows, &content)
 		if err != nil {
+			rows.Close()
 			return nil, err
 		}
-		b, err := decodeBill(content)
+		if lb.Bill, err = decodeBill(content); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		found = append(found, lb)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := []MobileBill{}
+	for _, lb := range found {
+		state, err := s.stateOf(ctx, lb)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, MobileBill{BillCode: lb.BillCode, BillNo: lb.BillNo, CheckCode: lb.CheckCode, Kind: lb.Kind.Name(),
-			Total: lb.Total.String(), IssuedAt: MedicalTime(lb.IssuedAt), State: "正常", Unit: b.UnitName})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		var redOf sql.NullString
-		n, _ := bill.ParseBillNo(out[i].BillNo)
-		if err := s.queryRow(ctx, "SELECT red_of FROM bills WHERE bill_code = ? AND bill_no = ?", out[i].BillCode, n).Scan(&redOf); err == nil && redOf.Valid {
-			out[i].State = "红字"
-			continue
-		}
-		var reversed int
-		if err := s.queryRow(ctx, `SELECT COUNT(*) FROM bills r JOIN bills o ON r.red_of = o.id WHERE o.bill_code = ? AND o.bill_no = ?`,
-			out[i].BillCode, n).Scan(&reversed); err == nil && reversed > 0 {
-			out[i].State = "已冲红"
-		}
+			Total: lb.Total.String(), IssuedAt: MedicalTime(lb.IssuedAt), State: state, Unit: lb.Bill.UnitName})
 	}
 	return out, nil
 }

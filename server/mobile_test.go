@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,17 +16,9 @@ import (
 
 func TestMobileAPI(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
-		setupUnit(t, s)
-		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
-		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-		api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		_, api, ts, c := hisServer(t, s)
 		smsLog := filepath.Join(t.TempDir(), "sms.log")
 		api.SetSender(&server.LogSender{Path: smsLog})
-		ts := httptest.NewServer(api)
-		defer ts.Close()
-		api.SetPublicURL(ts.URL)
-		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
 		for _, bus := range []string{"M1", "M2"} {
 			if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, bus)); code != server.ResultOK {
 				t.Fatalf("issue: %s %s", code, msg)

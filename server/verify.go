@@ -58,15 +58,36 @@ func (s *Store) VerifyBill(ctx context.Context, ref bill.VerifyRef) (*VerifyResu
 	}
 	r := &VerifyResult{Found: true, BillCode: lb.BillCode, BillNo: lb.BillNo, CheckCode: lb.CheckCode, Kind: lb.Kind.Name(),
 		Payer: maskName(lb.Payer), Total: lb.Total.String(), IssuedAt: lb.IssuedAt.In(bill.Beijing).Format("2006-01-02 15:04"),
-		Unit: lb.Bill.UnitName, State: "正常"}
-	var red string
-	if err := s.queryRow(ctx, "SELECT bill_code || ' ' || bill_no FROM bills WHERE red_of = ?", lb.ID).Scan(&red); err == nil {
-		r.State, r.Message = "已冲红", "该票据已被红字票据冲销，不能再用于报销。"
+		Unit: lb.Bill.UnitName}
+	if r.State, err = s.stateOf(ctx, lb); err != nil {
+		return nil, err
 	}
-	if lb.RedOf != "" {
-		r.State, r.Message = "红字", "这是红字（冲销）票据，冲销原票据 "+lb.RedOfBill+"。"
+	switch r.State {
+	case stateReversed:
+		r.Message = "该票据已被红字票据冲销，不能再用于报销。"
+	case stateRed:
+		r.Message = "这是红字（冲销）票据，冲销原票据 " + lb.RedOfBill + "。"
 	}
 	return r, nil
+}
+
+// The states of a bill as patients see them.
+const (
+	stateNormal   = "正常"
+	stateReversed = "已冲红"
+	stateRed      = "红字"
+)
+
+// stateOf is a bill's state: a red bill, a bill reversed by one, or normal.
+func (s *Store) stateOf(ctx context.Context, lb *LedgerBill) (string, error) {
+	if lb.RedOf != "" {
+		return stateRed, nil
+	}
+	reversed, err := s.isReversed(ctx, lb.ID)
+	if err != nil || !reversed {
+		return stateNormal, err
+	}
+	return stateReversed, nil
 }
 
 // maskName shows a payer's family name only: 张三 → 张*, 欧阳娜娜 → 欧***.

@@ -3,9 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
@@ -39,15 +36,7 @@ func TestVerificationPageInChromium(t *testing.T) {
 		t.Skip("starts a browser")
 	}
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
-		setupUnit(t, s)
-		must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
-		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-		api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		ts := httptest.NewServer(api)
-		defer ts.Close()
-		api.SetPublicURL(ts.URL)
-		c := &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+		_, _, _, c := hisServer(t, s)
 		_, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "BROWSER-1"))
 		var issued map[string]string
 		json.Unmarshal(msg, &issued)
