@@ -151,7 +151,7 @@ func (sc *EnrollScreen) Submit() {
 			sc.Message.SetText(bill.ErrorMessage(err))
 			return
 		}
-		dialog.ShowInformation("注册成功", "本机已注册为开票点 "+st.PlaceCode+" "+st.PlaceName+"。\n请确认同步服务已安装并运行（ebill sync install）。", sc.win)
+		inform("注册成功", "本机已注册为开票点 "+st.PlaceCode+" "+st.PlaceName+"。\n请确认同步服务已安装并运行（ebill sync install）。", sc.win)
 		sc.done()
 	})
 }

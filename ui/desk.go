@@ -202,9 +202,24 @@ func showError(env *Env, win fyne.Window, err error) {
 		env.Log.Error("desk", "err", err)
 		msg += "（详情已记入日志，请联系信息科）"
 	}
-	d := dialog.NewInformation("无法完成", msg, win)
-	d.Show()
+	inform("无法完成", msg, win)
 	lastError = msg
+}
+
+// confirm asks a yes-or-no question with Chinese buttons (Fyne's own follow
+// the system's language, and a cashier's PC may not be set to Chinese).
+func confirm(title, msg string, then func(bool), win fyne.Window) {
+	d := dialog.NewConfirm(title, msg, then, win)
+	d.SetConfirmText("确认")
+	d.SetDismissText("取消")
+	d.Show()
+}
+
+// inform shows a message with a Chinese button.
+func inform(title, msg string, win fyne.Window) {
+	d := dialog.NewInformation(title, msg, win)
+	d.SetDismissText("知道了")
+	d.Show()
 }
 
 // lastError is the message of the last error shown (for tests).

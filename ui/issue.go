@@ -632,7 +632,7 @@ func (sc *IssueScreen) ImportFile(path string) {
 	s.Payee, s.Author = bill.Text(sc.session.Name), bill.Text(sc.session.Name)
 	k := bill.InferKind(s)
 	msg := fmt.Sprintf("业务流水号 %s\n交款人 %s\n%s票据，金额 ¥%s\n\n确认开具？", s.BusNo, s.Payer, k.Name(), s.TotalAmt)
-	dialog.ShowConfirm("导入结算文件", msg, func(ok bool) {
+	confirm("导入结算文件", msg, func(ok bool) {
 		if ok {
 			sc.issue(k, s)
 		}

@@ -8,12 +8,12 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/printing"
+	"github.com/ebill/ebill/printing/stationprint"
 )
 
 // PaperScreen is 纸质票据: the paper number in the printer, conversion,
@@ -152,7 +152,7 @@ func (sc *PaperScreen) ReprintConfirm() {
 	}
 	msg := fmt.Sprintf("作废纸质票据 %s %s，并把电子票据 %s %s 打印到打印机中的 %s？\n原因：%s",
 		b.PaperCode, bill.FormatBillNo(b.PaperNo), b.BillCode, b.BillNoText(), bill.FormatBillNo(no), reason)
-	dialog.ShowConfirm("作废重打", msg, func(ok bool) {
+	confirm("作废重打", msg, func(ok bool) {
 		if ok {
 			sc.Reprint(b, no, reason)
 		}
@@ -194,7 +194,7 @@ func (sc *PaperScreen) VoidConfirm() {
 		showError(sc.env, sc.win, err)
 		return
 	}
-	dialog.ShowConfirm("作废纸质票据", fmt.Sprintf("作废纸质票据 %s %s？电子票据仍然有效。\n原因：%s", code, bill.FormatBillNo(no), reason),
+	confirm("作废纸质票据", fmt.Sprintf("作废纸质票据 %s %s？电子票据仍然有效。\n原因：%s", code, bill.FormatBillNo(no), reason),
 		func(ok bool) {
 			if !ok {
 				return
@@ -227,7 +227,7 @@ func (sc *PaperScreen) BlankVoidConfirm() {
 		showError(sc.env, sc.win, err)
 		return
 	}
-	dialog.ShowConfirm("空白作废", fmt.Sprintf("空白作废纸质票据 %s %s 至 %s，共 %d 张？\n原因：%s", code, bill.FormatBillNo(from),
+	confirm("空白作废", fmt.Sprintf("空白作废纸质票据 %s %s 至 %s，共 %d 张？\n原因：%s", code, bill.FormatBillNo(from),
 		bill.FormatBillNo(to), to-from+1, reason), func(ok bool) {
 		if !ok {
 			return
@@ -252,7 +252,7 @@ func (sc *PaperScreen) TestPage() {
 		if err != nil {
 			return "", err
 		}
-		off, err := env.Store.PrinterOffset(ctx, p.Name())
+		off, err := stationprint.Offset(ctx, env.Store, p.Name())
 		if err != nil {
 			return "", err
 		}
@@ -260,7 +260,7 @@ func (sc *PaperScreen) TestPage() {
 		if err != nil {
 			return "", err
 		}
-		return p.Print(ctx, printing.CalibrationPage(tpl.Width, tpl.Height, p.Name(), printing.Offset{X: off.X, Y: off.Y}, env.Font), env.Font)
+		return p.Print(ctx, printing.CalibrationPage(tpl.Width, tpl.Height, p.Name(), off, env.Font), env.Font)
 	}, func(job string, err error) {
 		if err != nil {
 			showError(env, sc.win, err)
@@ -287,12 +287,16 @@ func (sc *PaperScreen) Calibrate() {
 		showError(sc.env, sc.win, err)
 		return
 	}
-	old, _ := sc.env.Store.PrinterOffset(ctx, name)
-	next := printing.Calibrate(printing.Offset{X: old.X, Y: old.Y}, x, y)
+	old, err := stationprint.Offset(ctx, sc.env.Store, name)
+	if err != nil {
+		showError(sc.env, sc.win, err)
+		return
+	}
+	next := printing.Calibrate(old, x, y)
 	if err := sc.env.Store.SetPrinterOffset(ctx, name, localstore.PrinterOffset{X: next.X, Y: next.Y}); err != nil {
 		showError(sc.env, sc.win, err)
 		return
 	}
 	sc.Refresh()
-	sc.Calibration.SetText(sc.Calibration.Text + "\n" + printing.Advice(printing.Offset{X: old.X, Y: old.Y}, next) + "。请再打印一张校准页核对。")
+	sc.Calibration.SetText(sc.Calibration.Text + "\n" + printing.Advice(old, next) + "。请再打印一张校准页核对。")
 }

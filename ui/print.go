@@ -15,31 +15,8 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/printing"
+	"github.com/ebill/ebill/printing/stationprint"
 )
-
-// billInfo gathers a bill's print: check code, QR link, pay channel names.
-func billInfo(ctx context.Context, s *localstore.Store, b *localstore.StoredBill) (printing.BillInfo, error) {
-	if b.Bill == nil || b.Signature == nil {
-		full, err := s.Bill(ctx, b.BillCode, b.BillNo)
-		if err != nil {
-			return printing.BillInfo{}, err
-		}
-		b = full
-	}
-	info := printing.BillInfo{Bill: b.Bill, CheckCode: b.CheckCode, PayChannelNames: map[string]string{}}
-	base, err := s.VerifyBaseURL(ctx)
-	if err != nil {
-		return info, err
-	}
-	if base != "" {
-		info.VerifyURL = b.VerifyRef().URL(base)
-	}
-	chans, err := s.PayChannels(ctx)
-	for _, c := range chans {
-		info.PayChannelNames[c.Code] = c.Name
-	}
-	return info, err
-}
 
 func openPrinter(ctx context.Context, s *localstore.Store, name string) (printing.Printer, error) {
 	if name == "" {
@@ -63,7 +40,7 @@ func printFace(env *Env, win fyne.Window, b *localstore.StoredBill) {
 		if err != nil {
 			return "", err
 		}
-		info, err := billInfo(ctx, env.Store, b)
+		info, err := stationprint.BillInfo(ctx, env.Store, b)
 		if err != nil {
 			return "", err
 		}
@@ -81,7 +58,7 @@ func notifyPrinted(env *Env, win fyne.Window, msg string) {
 	if env.Printed != nil {
 		env.Printed(msg)
 	}
-	dialog.ShowInformation("打印", msg, win)
+	inform("打印", msg, win)
 }
 
 // savePDFDialog asks where to save the bill's PDF.
@@ -102,7 +79,7 @@ func savePDFDialog(env *Env, win fyne.Window, b *localstore.StoredBill) {
 // SavePDF writes the bill's PDF (the one a patient takes home) to path.
 func SavePDF(env *Env, win fyne.Window, b *localstore.StoredBill, path string) {
 	Go(env.Bridge, func(ctx context.Context) (string, error) {
-		info, err := billInfo(ctx, env.Store, b)
+		info, err := stationprint.BillInfo(ctx, env.Store, b)
 		if err != nil {
 			return "", err
 		}
@@ -205,33 +182,16 @@ func printPaper(ctx context.Context, env *Env, b *localstore.StoredBill, paperCo
 	if err != nil {
 		return "", err
 	}
-	info, err := billInfo(ctx, env.Store, b)
+	doc, err := stationprint.PaperLayout(ctx, env.Store, b, paperCode, "", p, env.Font)
 	if err != nil {
 		return "", err
 	}
-	name, err := env.Store.PaperTemplate(ctx, paperCode)
-	if err != nil {
-		return "", err
-	}
-	var tpl *printing.Template
-	if name != "" {
-		tpl, err = printing.LoadTemplate(name)
-	} else {
-		tpl, err = printing.ForKind(info.Bill.Kind)
-	}
-	if err != nil {
-		return "", err
-	}
-	off, err := env.Store.PrinterOffset(ctx, p.Name())
-	if err != nil {
-		return "", err
-	}
-	return p.Print(ctx, tpl.Layout(info, env.Font, printing.Offset{X: off.X, Y: off.Y}), env.Font)
+	return p.Print(ctx, doc, env.Font)
 }
 
 // preview renders a bill's face for the screen.
 func preview(env *Env, b *localstore.StoredBill) (fyne.CanvasObject, error) {
-	info, err := billInfo(bg(), env.Store, b)
+	info, err := stationprint.BillInfo(bg(), env.Store, b)
 	if err != nil {
 		return nil, err
 	}

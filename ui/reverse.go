@@ -172,7 +172,7 @@ func (sc *ReverseScreen) Confirm() {
 		return
 	}
 	msg := fmt.Sprintf("开具红字票据，整张冲销 %s %s（交款人 %s，金额 ¥%s）？\n原因：%s", b.BillCode, b.BillNoText(), b.Payer, b.Total, reason)
-	dialog.ShowConfirm("确认冲红", msg, func(ok bool) {
+	confirm("确认冲红", msg, func(ok bool) {
 		if ok {
 			sc.Reverse(reason)
 		}

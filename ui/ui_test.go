@@ -357,17 +357,17 @@ func TestReverseFlow(t *testing.T) {
 	if n := len(f.bills()); n != 1 || !strings.Contains(LastError(), "冲红原因") {
 		t.Fatalf("no reason: %d bills, %q", n, LastError())
 	}
-	f.tapButton("OK")
+	f.tapButton("知道了")
 	f.win.Canvas().Focus(sc.Reason)
 	f.typeText("患者退费")
 	f.key(fyne.KeyReturn) // asks to confirm
-	f.tapButton("No")     // a cancelled dialog changes nothing
+	f.tapButton("取消")     // a cancelled dialog changes nothing
 	f.env.Bridge.Wait()
 	if n := len(f.bills()); n != 1 {
 		t.Fatalf("cancelled: %d bills", n)
 	}
 	sc.Confirm()
-	f.tapButton("Yes")
+	f.tapButton("确认")
 	f.env.Bridge.Wait()
 	list := f.bills()
 	if len(list) != 2 || sc.Reversed == nil || list[0].RedOf != orig.ID || list[0].Total != -orig.Total {
@@ -412,7 +412,7 @@ func TestPaperFlow(t *testing.T) {
 	sc.PaperNo.SetText("2")
 	sc.Reason.SetText("卡纸")
 	sc.ReprintConfirm()
-	f.tapButton("Yes")
+	f.tapButton("确认")
 	f.env.Bridge.Wait()
 	b, _ = f.store.Bill(context.Background(), orig.BillCode, orig.BillNo)
 	old, _ := f.store.PaperUsage(context.Background(), "35062601", 1)
@@ -422,7 +422,7 @@ func TestPaperFlow(t *testing.T) {
 	// A reprint with the wrong paper number in the printer is refused and changes nothing.
 	sc.PaperNo.SetText("9")
 	sc.ReprintConfirm()
-	f.tapButton("Yes")
+	f.tapButton("确认")
 	f.env.Bridge.Wait()
 	if b, _ = f.store.Bill(context.Background(), orig.BillCode, orig.BillNo); b.PaperNo != 2 || !strings.Contains(LastError(), "不一致") {
 		t.Fatalf("wrong paper number: now %d, %q", b.PaperNo, LastError())

@@ -12,28 +12,8 @@ import (
 	"github.com/ebill/ebill/cmd/internal/textout"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/printing"
+	"github.com/ebill/ebill/printing/stationprint"
 )
-
-// billInfo gathers what a bill's print shows besides its content: the
-// check code, the QR link and the pay channel names of the master data.
-func billInfo(ctx context.Context, s *localstore.Store, b *localstore.StoredBill) (printing.BillInfo, error) {
-	info := printing.BillInfo{Bill: b.Bill, CheckCode: b.CheckCode, PayChannelNames: map[string]string{}}
-	base, err := s.VerifyBaseURL(ctx)
-	if err != nil {
-		return info, err
-	}
-	if base != "" {
-		info.VerifyURL = b.VerifyRef().URL(base)
-	}
-	channels, err := s.PayChannels(ctx)
-	if err != nil {
-		return info, err
-	}
-	for _, c := range channels {
-		info.PayChannelNames[c.Code] = c.Name
-	}
-	return info, nil
-}
 
 func loadFont() (*printing.Font, error) {
 	f, err := printing.DefaultFont()
@@ -56,11 +36,6 @@ func openPrinter(ctx context.Context, s *localstore.Store, name string) (printin
 		name = def
 	}
 	return printing.OpenPrinter(name)
-}
-
-func printerOffset(ctx context.Context, s *localstore.Store, name string) (printing.Offset, error) {
-	off, err := s.PrinterOffset(ctx, name)
-	return printing.Offset{X: off.X, Y: off.Y}, err
 }
 
 func cmdPrint(ctx context.Context, a *app, args []string) error {
@@ -90,7 +65,7 @@ func cmdPrint(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		info, err := billInfo(ctx, s, b)
+		info, err := stationprint.BillInfo(ctx, s, b)
 		if err != nil {
 			return err
 		}
@@ -140,7 +115,7 @@ func (a *app) exportPDF(ctx context.Context, s *localstore.Store, code string, n
 		}
 		out = filepath.Join(out, name)
 	}
-	info, err := billInfo(ctx, s, b)
+	info, err := stationprint.BillInfo(ctx, s, b)
 	if err != nil {
 		return err
 	}
@@ -199,37 +174,15 @@ func (pp paperPrint) prepare(ctx context.Context, s *localstore.Store, code stri
 	if err != nil {
 		return nil, err
 	}
-	if paperCode == "" {
-		paperCode = b.PaperCode
-	}
-	name := *pp.template
-	if name == "" && paperCode != "" {
-		if name, err = s.PaperTemplate(ctx, paperCode); err != nil {
-			return nil, err
-		}
-	}
-	var tpl *printing.Template
-	if name != "" {
-		tpl, err = printing.LoadTemplate(name)
-	} else {
-		tpl, err = printing.ForKind(b.Kind)
-	}
-	if err != nil {
-		return nil, err
-	}
-	info, err := billInfo(ctx, s, b)
-	if err != nil {
-		return nil, err
-	}
-	off, err := printerOffset(ctx, s, p.Name())
-	if err != nil {
-		return nil, err
-	}
 	f, err := loadFont()
 	if err != nil {
 		return nil, err
 	}
-	return &preparedPaper{printer: p, doc: tpl.Layout(info, f, off), font: f}, nil
+	doc, err := stationprint.PaperLayout(ctx, s, b, paperCode, *pp.template, p, f)
+	if err != nil {
+		return nil, err
+	}
+	return &preparedPaper{printer: p, doc: doc, font: f}, nil
 }
 
 // print sends the paper print; nil when there is nothing to print.
@@ -373,7 +326,7 @@ func cmdPrinterCalibrate(ctx context.Context, a *app, args []string) error {
 			}
 			name = def
 		}
-		old, err := printerOffset(ctx, s, name)
+		old, err := stationprint.Offset(ctx, s, name)
 		if err != nil {
 			return err
 		}
@@ -405,7 +358,7 @@ func cmdPrinterCalibrate(ctx context.Context, a *app, args []string) error {
 		if err := s.SetPrinterOffset(ctx, name, localstore.PrinterOffset{X: next.X, Y: next.Y}); err != nil {
 			return err
 		}
-		stored, err := printerOffset(ctx, s, name)
+		stored, err := stationprint.Offset(ctx, s, name)
 		if err != nil {
 			return err
 		}
@@ -432,7 +385,7 @@ func cmdPrinterTestPage(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		off, err := printerOffset(ctx, s, p.Name())
+		off, err := stationprint.Offset(ctx, s, p.Name())
 		if err != nil {
 			return err
 		}
