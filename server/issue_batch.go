@@ -259,7 +259,8 @@ type toSeal struct {
 }
 
 // sealAndStore numbers, chains and signs bills at a server point, in order,
-// and stores them with one Upload — one verification pass, one commit.
+// and stores them through the upload's ledger rules (storeChecked) in one
+// commit.
 // errs[i] is why item i was left out (no bill code, no number); err, when
 // set, means none was stored. The caller holds the point's lock.
 func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.PrivateKey, items []toSeal) ([]*Issued, []error, error) {
@@ -321,7 +322,11 @@ func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.Privat
 	if len(bills) == 0 {
 		return issued, errs, nil
 	}
-	resp, err := s.Upload(ctx, point, bills)
+	checked := make([]checkedBill, len(sealed))
+	for j, sl := range sealed {
+		checked[j] = checkedBill{b: &sl.Bill}
+	}
+	resp, err := s.storeChecked(ctx, p, bills, checked)
 	if err != nil {
 		return nil, nil, err
 	}

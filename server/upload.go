@@ -42,9 +42,19 @@ func (s *Store) Upload(ctx context.Context, point string, bills []wire.Bill) (*w
 	if err != nil {
 		return nil, err
 	}
-	checked := verifyAll(pub, p.Code, bills)
+	return s.storeChecked(ctx, p, bills, verifyAll(pub, p.Code, bills))
+}
+
+// storeChecked decides and stores bills whose content is already checked:
+// by verifyAll for a station's upload, or, for a server point, by having
+// just been sealed in this process from a validated settlement (verifying
+// the server's own fresh signature again would prove nothing). Either way
+// the ledger's rules — chain, numbers, duplicates, reversals — are applied
+// here, in one transaction.
+func (s *Store) storeChecked(ctx context.Context, p *Point, bills []wire.Bill, checked []checkedBill) (*wire.UploadResponse, error) {
+	point := p.Code
 	var resp *wire.UploadResponse
-	err = s.tx(ctx, func(t *dbtx) error {
+	err := s.tx(ctx, func(t *dbtx) error {
 		u, err := s.newUploadBatch(ctx, t, p.Code, bills)
 		if err != nil {
 			return err
