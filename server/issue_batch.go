@@ -127,35 +127,68 @@ func (n *numbers) next(ctx context.Context) (int64, error) {
 	}
 }
 
-// freeNumbers lists the free part of each segment of the point's enrollment.
-func (s *Store) freeNumbers(ctx context.Context, p *Point, code string) (*numbers, error) {
-	rows, err := s.query(ctx, `SELECT start_no, end_no FROM segments WHERE point_code = ? AND epoch = ? AND bill_code = ?
-		ORDER BY start_no`, p.Code, p.Epoch, code)
+// putBack returns the number next just gave, unused.
+func (n *numbers) putBack(no int64) {
+	if len(n.segs) > 0 && n.segs[0][0] == no+1 {
+		n.segs[0][0] = no
+		return
+	}
+	n.segs = append([][2]int64{{no, no}}, n.segs...)
+}
+
+// pointNumbers are a server point's free numbers, per bill code, for one
+// enrollment epoch. They live between batches so that a batch does not read
+// every segment the point was ever given; they are touched only under the
+// point's issue lock, and dropped whenever a batch fails (the numbers it
+// took may not have been used, and must be handed out again).
+type pointNumbers struct {
+	epoch  int64
+	byCode map[string]*numbers
+}
+
+// numbersFor returns the point's free numbers of a bill code, reading them
+// from the ledger when they are not held: one query over the point's
+// segments, each with the highest number used in it (an index lookup).
+func (s *Store) numbersFor(ctx context.Context, p *Point, code string) (*numbers, error) {
+	pn, _ := s.nums.Load(p.Code)
+	if pn == nil || pn.(*pointNumbers).epoch != p.Epoch {
+		pn = &pointNumbers{epoch: p.Epoch, byCode: map[string]*numbers{}}
+		s.nums.Store(p.Code, pn)
+	}
+	held := pn.(*pointNumbers).byCode
+	if n := held[code]; n != nil {
+		return n, nil
+	}
+	rows, err := s.query(ctx, `SELECT s.start_no, s.end_no,
+			(SELECT MAX(b.bill_no) FROM bills b WHERE b.bill_code = s.bill_code AND b.bill_no BETWEEN s.start_no AND s.end_no)
+		FROM segments s WHERE s.point_code = ? AND s.epoch = ? AND s.bill_code = ? ORDER BY s.start_no`, p.Code, p.Epoch, code)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
 	n := &numbers{s: s, p: p, code: code}
 	for rows.Next() {
 		var a, b int64
-		if err := rows.Scan(&a, &b); err != nil {
-			rows.Close()
+		var used *int64
+		if err := rows.Scan(&a, &b, &used); err != nil {
 			return nil, err
 		}
-		n.segs = append(n.segs, [2]int64{a, b})
-	}
-	rows.Close()
-	for i := range n.segs {
-		var max *int64
-		if err := s.queryRow(ctx, "SELECT MAX(bill_no) FROM bills WHERE bill_code = ? AND bill_no BETWEEN ? AND ?",
-			code, n.segs[i][0], n.segs[i][1]).Scan(&max); err != nil {
-			return nil, err
+		if used != nil {
+			a = *used + 1
 		}
-		if max != nil {
-			n.segs[i][0] = *max + 1
+		if a <= b {
+			n.segs = append(n.segs, [2]int64{a, b})
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	held[code] = n
 	return n, nil
 }
+
+// forgetNumbers drops what is held of a point's free numbers.
+func (s *Store) forgetNumbers(point string) { s.nums.Delete(point) }
 
 // issueBatch issues a batch of one point's requests with one Upload.
 func (s *Store) issueBatch(point string, batch []*issueReq) {
@@ -277,7 +310,6 @@ func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.Privat
 		return nil, nil, err
 	}
 	issued, errs := make([]*Issued, len(items)), make([]error, len(items))
-	sources := map[string]*numbers{}
 	seq, prev := p.ChainSeq, p.ChainHash
 	now := s.now()
 	var stored []int // indexes of the items in bills
@@ -289,13 +321,10 @@ func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.Privat
 			errs[i] = bill.Errorf(bill.EInvalid, "尚未设置%s票据使用的票据代码；请票据管理员执行 ebill-server kind set。", it.kind.Name())
 			continue
 		}
-		src := sources[code]
-		if src == nil {
-			if src, err = s.freeNumbers(ctx, p, code); err != nil {
-				errs[i] = err
-				continue
-			}
-			sources[code] = src
+		src, err := s.numbersFor(ctx, p, code)
+		if err != nil {
+			errs[i] = err
+			continue
 		}
 		no, err := src.next(ctx)
 		if err != nil {
@@ -311,6 +340,7 @@ func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.Privat
 		}
 		sl, err := bill.SealWith(b, canonical, key)
 		if err != nil {
+			src.putBack(no)
 			errs[i] = err
 			continue
 		}
@@ -328,10 +358,12 @@ func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.Privat
 	}
 	resp, err := s.storeChecked(ctx, p, bills, checked)
 	if err != nil {
+		s.forgetNumbers(point)
 		return nil, nil, err
 	}
 	for j, i := range stored {
 		if ack := resp.Acks[j]; ack.Status != wire.AckStored {
+			s.forgetNumbers(point)
 			errs[i] = bill.Errorf(bill.EInternal, "服务器开票未能保存（%s：%s）", ack.Status, ack.Message)
 			continue
 		}

@@ -7,11 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -608,4 +610,62 @@ func TestDisabledHISApp(t *testing.T) {
 			t.Fatalf("enabled again: %s", code)
 		}
 	})
+}
+
+// TestServerNumbersAcrossSegmentsAndRestart: a server point's numbers run on
+// without a gap across many small segments, and, after the server restarts
+// (nothing held in memory), from where the ledger stands.
+func TestServerNumbersAcrossSegmentsAndRestart(t *testing.T) {
+	pg := pgDSN(t)
+	for _, db := range []struct{ name, dsn, dir string }{{"sqlite", "", t.TempDir()}, {"postgres", pg, ""}} {
+		t.Run(db.name, func(t *testing.T) {
+			if db.name == "postgres" && pg == "" {
+				t.Skip("EBILL_TEST_PG not set")
+			}
+			open := func() *server.Store {
+				s, err := server.OpenStore(context.Background(), db.dsn, db.dir)
+				must(t, err)
+				return s
+			}
+			s := open()
+			ctx, _, _, _ := hisServer(t, s)
+			p, err := s.Point(ctx, "H01")
+			must(t, err)
+			settings := p.Settings
+			settings.SegmentSize = 3
+			must(t, s.SetPointSettings(ctx, "H01", settings))
+			raw, err := os.ReadFile("../examples/outpatient.json")
+			must(t, err)
+			var nos []int64
+			issue := func(s *server.Store, bus string) {
+				st, err := bill.ParseSettlement(raw)
+				must(t, err)
+				st.BusNo, st.PlaceCode = bill.Text(bus), "H01"
+				iss, err := s.IssueAt(ctx, "H01", bill.Outpatient, st)
+				must(t, err)
+				no, err := strconv.ParseInt(iss.BillNo, 10, 64)
+				must(t, err)
+				nos = append(nos, no)
+			}
+			for i := range 10 {
+				issue(s, fmt.Sprintf("SEG-%02d", i))
+			}
+			s.Close()
+			s = open()
+			defer s.Close()
+			for i := 10; i < 14; i++ {
+				issue(s, fmt.Sprintf("SEG-%02d", i))
+			}
+			for i := 1; i < len(nos); i++ {
+				if nos[i] != nos[i-1]+1 {
+					t.Fatalf("numbers %v: a gap or a repeat at %d", nos, i)
+				}
+			}
+			segs, err := s.Segments(ctx, "H01")
+			must(t, err)
+			if len(segs) != 5 {
+				t.Fatalf("%d segments of 3 for 14 bills, want 5", len(segs))
+			}
+		})
+	}
 }

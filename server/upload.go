@@ -179,7 +179,14 @@ func (s *Store) newUploadBatch(ctx context.Context, t *dbtx, point string, bills
 		}
 		rows.Close()
 	}
-	rows, err := t.query(ctx, "SELECT bill_code, start_no, end_no FROM segments WHERE point_code = ? AND epoch = ?", point, p.Epoch)
+	// Only the segments that may hold this batch's numbers: a point is given
+	// a new segment every thousand bills or so, and keeps them all.
+	lo, hi := bills[0].BillNo, bills[0].BillNo
+	for i := range bills {
+		lo, hi = min(lo, bills[i].BillNo), max(hi, bills[i].BillNo)
+	}
+	rows, err := t.query(ctx, "SELECT bill_code, start_no, end_no FROM segments WHERE point_code = ? AND epoch = ? AND end_no >= ? AND start_no <= ?",
+		point, p.Epoch, lo, hi)
 	if err != nil {
 		return nil, err
 	}
