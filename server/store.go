@@ -54,7 +54,7 @@ type Store struct {
 	iss         issuers
 	keys        gosync.Map // point → *bill.PrivateKey of server points
 	keyMu       gosync.Mutex
-	nums        gosync.Map // point → *pointNumbers: a server point's free numbers, kept between batches
+	nums        gosync.Map   // point → *pointNumbers: a server point's free numbers, kept between batches
 	apps        gosync.Map   // appid → *cachedApp
 	noisePruned atomic.Int64 // when old noises were last deleted (ms)
 }
