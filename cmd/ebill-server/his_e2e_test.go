@@ -23,7 +23,8 @@ import (
 // administrator's commands and drives the medical API as a HIS does:
 // issue, retry, a lost response, double reversal, paper with its void,
 // paging, the verification page; then the server is killed with SIGKILL
-// and restarted, and the bills are all there.
+// and restarted, the bills are all there, and every other service id of
+// the protocol answers as it should.
 func TestHISEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server")
@@ -45,6 +46,7 @@ func TestHISEndToEnd(t *testing.T) {
 	}
 	admin("unit", "set", "--name", "厦门市海沧区第一医院", "--credit-code", "123502004266001233")
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060126", "--from", "1", "--to", "100000")
+	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "1", "--to", "100000")
 	admin("stock", "receive", "--kind", "paper", "--code", "35062601", "--from", "1", "--to", "1000")
 	admin("point", "add", "H01", "--name", "HIS门诊开票", "--kind", "server")
 	admin("his-app", "add", "--appid", "HIS01", "--points", "H01", "--name", "演示HIS")
@@ -94,8 +96,8 @@ func TestHISEndToEnd(t *testing.T) {
 		}
 		return res.Result, out
 	}
-	settlement := func(bus string) map[string]any {
-		raw, err := os.ReadFile("../../examples/outpatient.json")
+	example := func(file, bus string) map[string]any {
+		raw, err := os.ReadFile("../../examples/" + file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,6 +106,7 @@ func TestHISEndToEnd(t *testing.T) {
 		m["busNo"], m["placeCode"] = bus, "H01"
 		return m
 	}
+	settlement := func(bus string) map[string]any { return example("outpatient.json", bus) }
 	code, first := call("invoiceEBillOutpatient", settlement("E2E-1"))
 	if code != "S0000" || first["billNo"] == nil {
 		t.Fatalf("issue: %s %v", code, first)
@@ -130,8 +133,12 @@ func TestHISEndToEnd(t *testing.T) {
 		"author": "林小燕", "reason": "打印错误"}); code != "S0000" || m["eScarletBillNo"] == nil {
 		t.Fatalf("invalidPaper: %s %v", code, m)
 	}
+	var third map[string]any
 	for i := 3; i <= 5; i++ {
-		call("invoiceEBillOutpatient", settlement(fmt.Sprintf("E2E-%d", i)))
+		_, m := call("invoiceEBillOutpatient", settlement(fmt.Sprintf("E2E-%d", i)))
+		if i == 3 {
+			third = m
+		}
 	}
 	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102") // business dates are Beijing dates
 	page := func(no string) (float64, int) {
@@ -160,6 +167,77 @@ func TestHISEndToEnd(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(page2), "查无此票") {
 		t.Fatal("a wrong check code was verified")
+	}
+
+	// Every other service id, against the restarted process.
+	ok := func(service string, req any) map[string]any {
+		t.Helper()
+		code, m := call(service, req)
+		if code != "S0000" {
+			t.Fatalf("%s %v: %s %v", service, req, code, m)
+		}
+		return m
+	}
+	for service, want := range map[string]struct{ file, code string }{
+		"invEBillHospitalized": {"inpatient.json", "35060226"},
+		"invEBillRegistration": {"registration.json", "35060126"},
+		"invEBillCheckUp":      {"exam.json", "35060126"},
+	} {
+		m := ok(service, example(want.file, "E2E-"+service))
+		if m["billBatchCode"] != want.code || len(fmt.Sprint(m["billNo"])) != 10 || len(fmt.Sprint(m["billQRCode"])) < 100 {
+			t.Fatalf("%s: %v", service, m)
+		}
+	}
+	if st := ok("getEBillStatesByBillInfo", map[string]any{"billBatchCode": first["billBatchCode"], "billNo": first["billNo"]}); st["state"] != "2" {
+		t.Fatalf("state of the reversed bill: %v", st)
+	}
+	// 8 blue bills (5 outpatient, one of each other kind), 2 red (a write-off and a paper void).
+	if m := ok("checkTotalData", map[string]string{"placeCode": "H01", "busDate": today}); m["allTotalNum"] != "8" {
+		t.Fatalf("checkTotalData: %v", m)
+	}
+	if m := ok("checkWriteOffData", map[string]string{"placeCode": "H01", "busDate": today}); m["allTotalNum"] != "2" {
+		t.Fatalf("checkWriteOffData: %v", m)
+	}
+	unprinted := fmt.Sprint(ok("getEBillUnPrintList", map[string]string{"cardNo": "M0012345678"}))
+	if !strings.Contains(unprinted, fmt.Sprint(third["billNo"])) || strings.Contains(unprinted, fmt.Sprint(first["billNo"])) {
+		t.Fatalf("kiosk list: %s", unprinted)
+	}
+	d := ok("getBillDetail", map[string]any{"billBatchCode": third["billBatchCode"], "billNo": third["billNo"]})
+	if st, _ := d["settlement"].(map[string]any); st["payer"] != "张三" || d["state"] != "1" {
+		t.Fatalf("detail: %v", d)
+	}
+	if m := fmt.Sprint(ok("getValidBillBatchCode", map[string]string{"placeCode": "H01"})); !strings.Contains(m, "35062601") {
+		t.Fatalf("paper codes: %s", m)
+	}
+	paperNo := func() string {
+		return fmt.Sprint(ok("getPaperBillNo", map[string]string{"placeCode": "H01", "pBillBatchCode": "35062601"})["pBillNo"])
+	}
+	if no := paperNo(); no != "0000000002" {
+		t.Fatalf("paper in the printer: %s", no)
+	}
+	turn := func(no string) map[string]any {
+		return map[string]any{"billBatchCode": third["billBatchCode"], "billNo": third["billNo"], "pBillBatchCode": "35062601",
+			"pBillNo": no, "placeCode": "H01", "operator": "林小燕"}
+	}
+	ok("turnPaper", turn("2"))
+	ok("reTurnPaper", turn("3"))
+	ok("invalidBlankBillNo", map[string]string{"pBillBatchCode": "35062601", "pBillNoStart": "4", "pBillNoEnd": "5",
+		"placeCode": "H01", "author": "林小燕", "reason": "走纸"})
+	if no := paperNo(); no != "0000000006" {
+		t.Fatalf("paper in the printer after a reprint and two blank voids: %s", no)
+	}
+	person := func(bus, name string) map[string]any {
+		m := example("exam.json", bus)
+		m["payer"] = name
+		delete(m, "idCardNo")
+		return m
+	}
+	if m := ok("invEBillCheckUpBatch", map[string]any{"placeCode": "H01", "batchNo": "E2E-ACME",
+		"items": []any{person("E2E-TJ1", "张三"), person("E2E-TJ2", "李四")}}); m["count"] != float64(2) {
+		t.Fatalf("exam batch: %v", m)
+	}
+	if total, _ := page("1"); total != 10 {
+		t.Fatalf("%v blue bills at the end, want 10", total)
 	}
 	admin("audit", "verify") // the audit chain holds after the kill (exits non-zero otherwise)
 }
