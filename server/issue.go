@@ -214,10 +214,12 @@ func (s *Store) ReverseAt(ctx context.Context, point, code string, no int64, rea
 	if orig.RedOf != "" {
 		return nil, bill.Errorf(bill.EInvalid, "票据 %s %s 是红字票据，不能冲红。", code, orig.BillNo)
 	}
-	var red string
-	err = s.queryRow(ctx, "SELECT bill_code || ' ' || bill_no FROM bills WHERE red_of = ?", orig.ID).Scan(&red)
+	var redCode string
+	var redNo int64
+	err = s.queryRow(ctx, "SELECT bill_code, bill_no FROM bills WHERE red_of = ?", orig.ID).Scan(&redCode, &redNo)
 	if err == nil {
-		return nil, bill.Errorf(bill.EAlreadyReversed, "票据 %s %s 已冲销（红字票据 %s），不能再次冲红。", code, orig.BillNo, red)
+		return nil, bill.Errorf(bill.EAlreadyReversed, "票据 %s %s 已冲销（红字票据 %s %s），不能再次冲红。",
+			code, orig.BillNo, redCode, bill.FormatBillNo(redNo))
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
