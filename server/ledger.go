@@ -43,10 +43,14 @@ type LedgerBill struct {
 type LedgerFilter struct {
 	Point    string
 	Points   []string  // any of these points (with Point, both apply)
-	From, To time.Time // issue time, [From, To)
-	Red      string    // "": all; "blue": bills that are not red; "red": red bills only
-	Limit    int       // default 100, at most 1000
-	Offset   int
+	From, To time.Time // issue time (business time with ByBusiness), [From, To)
+	// ByBusiness makes From and To select by business time: a blue bill's
+	// busDateTime, a red bill's issue time (see businessTime).
+	ByBusiness bool
+	BusType    string // only bills of this business type (busType), when set
+	Red        string // "": all; "blue": bills that are not red; "red": red bills only
+	Limit      int    // default 100, at most 1000
+	Offset     int
 }
 
 func (f LedgerFilter) where() (string, []any) {
@@ -60,11 +64,18 @@ func (f LedgerFilter) where() (string, []any) {
 			args = append(args, p)
 		}
 	}
+	at := "issued_at"
+	if f.ByBusiness {
+		at = "bus_at"
+	}
 	if !f.From.IsZero() {
-		q, args = q+" AND issued_at >= ?", append(args, f.From.UnixMilli())
+		q, args = q+" AND "+at+" >= ?", append(args, f.From.UnixMilli())
 	}
 	if !f.To.IsZero() {
-		q, args = q+" AND issued_at < ?", append(args, f.To.UnixMilli())
+		q, args = q+" AND "+at+" < ?", append(args, f.To.UnixMilli())
+	}
+	if f.BusType != "" {
+		q, args = q+" AND bus_type = ?", append(args, f.BusType)
 	}
 	switch f.Red {
 	case "blue":

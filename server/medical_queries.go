@@ -82,9 +82,9 @@ func (s *Store) isReversed(ctx context.Context, id string) (bool, error) {
 	return n > 0, err
 }
 
-// medicalByBusDate is getBillByBusDate: dataType 1 normal, 2 red, 3 paper,
-// 4 paper red, 5 blank paper; pageSize at most 200. Server points hold no
-// paper stock yet, so the paper types list nothing.
+// medicalByBusDate is getBillByBusDate: dataType 1 normal, 2 red (by
+// business time, as HIS counts), 3 paper, 4 paper red, 5 blank paper (by
+// when the paper was used); pageSize at most 200.
 func (s *Store) medicalByBusDate(ctx context.Context, app *HISApp, data []byte) (any, error) {
 	var req struct {
 		BusBgnDate, BusEndDate, PlaceCode, DataType, PageNo, PageSize bill.Text
@@ -115,7 +115,7 @@ func (s *Store) medicalByBusDate(ctx context.Context, app *HISApp, data []byte) 
 	if err != nil {
 		return nil, err
 	}
-	f := LedgerFilter{Points: places, From: from, To: to, Limit: size, Offset: (page - 1) * size}
+	f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: true, Limit: size, Offset: (page - 1) * size}
 	switch req.DataType {
 	case "", "1":
 		f.Red = "blue"
@@ -184,10 +184,11 @@ func (s *Store) paperList(ctx context.Context, places []string, from, to time.Ti
 }
 
 // medicalTotals is checkTotalData (blue bills) and checkWriteOffData (red
-// bills): the day's count and amount for reconciliation.
+// bills): the count and amount of a business day (and business type, when
+// busType is given) for reconciliation.
 func (s *Store) medicalTotals(red string) MedicalService {
 	return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
-		var req struct{ PlaceCode, BusDate bill.Text }
+		var req struct{ PlaceCode, BusDate, BusType bill.Text }
 		if err := decodeBusiness(data, &req); err != nil {
 			return nil, err
 		}
@@ -199,7 +200,8 @@ func (s *Store) medicalTotals(red string) MedicalService {
 		if err != nil {
 			return nil, err
 		}
-		n, sum, err := s.CountLedger(ctx, LedgerFilter{Points: places, From: from, To: to, Red: red})
+		n, sum, err := s.CountLedger(ctx, LedgerFilter{Points: places, From: from, To: to, ByBusiness: true,
+			BusType: strings.TrimSpace(string(req.BusType)), Red: red})
 		if err != nil {
 			return nil, err
 		}

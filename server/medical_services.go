@@ -73,9 +73,7 @@ func (s *Store) issuedFields(ctx context.Context, lb *LedgerBill, publicURL stri
 	f := issuedFields{BillBatchCode: lb.BillCode, BillNo: lb.BillNo, Random: lb.CheckCode, CreateTime: MedicalTime(lb.IssuedAt),
 		BillBusDate: lb.IssuedAt.In(bill.Beijing).Format("20060102")}
 	if lb.Bill != nil {
-		if t, err := bill.ParseBusDateTime(string(lb.Bill.Settlement.BusDateTime)); err == nil {
-			f.BillBusDate = t.In(bill.Beijing).Format("20060102")
-		}
+		f.BillBusDate = businessTime(lb.Bill).In(bill.Beijing).Format("20060102")
 	}
 	if publicURL != "" && lb.Bill != nil {
 		var sig []byte

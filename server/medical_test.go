@@ -284,25 +284,35 @@ func TestVerificationPage(t *testing.T) {
 	})
 }
 
+// TestMedicalQueries: the reconciliation calls count by business day, as
+// HIS does — three settlements made at 23:59:59 yesterday whose bills are
+// issued today belong to yesterday; a refund (red bill) belongs to the
+// day it is made.
 func TestMedicalQueries(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
 		_, _, _, c := hisServer(t, s)
+		now := time.Now().In(bill.Beijing)
+		today, yesterday := now.Format("20060102"), now.AddDate(0, 0, -1).Format("20060102")
 		var issued []map[string]string
 		for _, bus := range []string{"Q1", "Q2", "Q3"} {
-			code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, bus))
-			var m map[string]string
-			json.Unmarshal(msg, &m)
-			if code != server.ResultOK {
+			m := outpatientForHIS(t, bus)
+			m["busDateTime"] = yesterday + "235959500"
+			code, msg := c.call("invoiceEBillOutpatient", m)
+			var out map[string]string
+			json.Unmarshal(msg, &out)
+			if code != server.ResultOK || out["billBusDate"] != yesterday {
 				t.Fatalf("issue %s: %s %s", bus, code, msg)
 			}
-			issued = append(issued, m)
+			issued = append(issued, out)
 		}
-		if code, msg := c.call("writeOffEBill", map[string]string{"billBatchCode": issued[1]["billBatchCode"], "billNo": issued[1]["billNo"], "reason": "退费"}); code != server.ResultOK {
+		code, msg := c.call("writeOffEBill", map[string]string{"billBatchCode": issued[1]["billBatchCode"], "billNo": issued[1]["billNo"], "reason": "退费"})
+		var red map[string]string
+		json.Unmarshal(msg, &red)
+		if code != server.ResultOK || red["billBusDate"] != today {
 			t.Fatalf("write-off: %s %s", code, msg)
 		}
-		today := time.Now().In(bill.Beijing).Format("20060102")
-		list := func(dataType, page string) (int, []map[string]any) {
-			code, msg := c.call("getBillByBusDate", map[string]string{"busBgnDate": today, "busEndDate": today, "placeCode": "H01",
+		list := func(day, dataType, page string) (int, []map[string]any) {
+			code, msg := c.call("getBillByBusDate", map[string]string{"busBgnDate": day, "busEndDate": day, "placeCode": "H01",
 				"dataType": dataType, "pageNo": page, "pageSize": "2"})
 			if code != server.ResultOK {
 				t.Fatalf("getBillByBusDate %s: %s %s", dataType, code, msg)
@@ -314,20 +324,26 @@ func TestMedicalQueries(t *testing.T) {
 			json.Unmarshal(msg, &out)
 			return out.Total, out.BillList
 		}
-		if total, rows := list("1", "1"); total != 3 || len(rows) != 2 {
+		if total, rows := list(yesterday, "1", "1"); total != 3 || len(rows) != 2 {
 			t.Fatalf("normal bills, page 1: %d %v", total, rows)
 		}
-		if total, rows := list("1", "2"); total != 3 || len(rows) != 1 {
+		if total, rows := list(yesterday, "1", "2"); total != 3 || len(rows) != 1 {
 			t.Fatalf("normal bills, page 2: %d %v", total, rows)
 		}
-		if total, rows := list("2", "1"); total != 1 || rows[0]["isScarlet"] != "1" || rows[0]["totalAmt"] != "-123.45" {
+		if total, rows := list(today, "1", "1"); total != 0 {
+			t.Fatalf("normal bills of today, their issue day: %d %v", total, rows)
+		}
+		if total, rows := list(today, "2", "1"); total != 1 || rows[0]["isScarlet"] != "1" || rows[0]["totalAmt"] != "-123.45" {
 			t.Fatalf("red bills: %d %v", total, rows)
+		}
+		if total, _ := list(yesterday, "2", "1"); total != 0 {
+			t.Fatalf("%d red bills yesterday", total)
 		}
 		if code, _ := c.call("getBillByBusDate", map[string]string{"busBgnDate": today, "busEndDate": today, "pageSize": "500"}); code != server.ResultInvalid {
 			t.Fatalf("pageSize 500: %s", code)
 		}
-		totals := func(service string) map[string]string {
-			code, msg := c.call(service, map[string]string{"placeCode": "H01", "busDate": today})
+		totals := func(service, day, busType string) map[string]string {
+			code, msg := c.call(service, map[string]string{"placeCode": "H01", "busDate": day, "busType": busType})
 			var m map[string]string
 			json.Unmarshal(msg, &m)
 			if code != server.ResultOK {
@@ -335,13 +351,19 @@ func TestMedicalQueries(t *testing.T) {
 			}
 			return m
 		}
-		if m := totals("checkTotalData"); m["allTotalNum"] != "3" || m["allTotalAmt"] != "370.35" {
-			t.Fatalf("checkTotalData %v", m)
+		for _, tc := range []struct{ service, day, busType, num, amt string }{
+			{"checkTotalData", yesterday, "", "3", "370.35"},
+			{"checkTotalData", yesterday, "02", "3", "370.35"},
+			{"checkTotalData", yesterday, "01", "0", "0.00"},
+			{"checkTotalData", today, "", "0", "0.00"},
+			{"checkWriteOffData", today, "", "1", "-123.45"},
+			{"checkWriteOffData", yesterday, "", "0", "0.00"},
+		} {
+			if m := totals(tc.service, tc.day, tc.busType); m["allTotalNum"] != tc.num || m["allTotalAmt"] != tc.amt {
+				t.Errorf("%s %s busType %q: %v, want %s bills, %s", tc.service, tc.day, tc.busType, m, tc.num, tc.amt)
+			}
 		}
-		if m := totals("checkWriteOffData"); m["allTotalNum"] != "1" || m["allTotalAmt"] != "-123.45" {
-			t.Fatalf("checkWriteOffData %v", m)
-		}
-		code, msg := c.call("getEBillUnPrintList", map[string]string{"cardNo": "M0012345678"})
+		code, msg = c.call("getEBillUnPrintList", map[string]string{"cardNo": "M0012345678"})
 		if code != server.ResultOK || !strings.Contains(string(msg), `"total":2`) || strings.Contains(string(msg), issued[1]["billNo"]) {
 			t.Fatalf("kiosk list: %s %s", code, msg)
 		}
@@ -668,4 +690,45 @@ func TestServerNumbersAcrossSegmentsAndRestart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBusinessDatesBackfilled: bills stored before migration 7 get their
+// business time and type from their signed content when it runs (a red
+// bill: its own issue time).
+func TestBusinessDatesBackfilled(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		_, _, _, c := hisServer(t, s)
+		ctx := context.Background()
+		m := outpatientForHIS(t, "BUS-1")
+		m["busDateTime"] = "20261001235959999"
+		code, msg := c.call("invoiceEBillOutpatient", m)
+		var blue map[string]string
+		json.Unmarshal(msg, &blue)
+		if code != server.ResultOK {
+			t.Fatalf("issue: %s %s", code, msg)
+		}
+		if code, msg := c.call("writeOffEBill", map[string]string{"billBatchCode": blue["billBatchCode"], "billNo": blue["billNo"], "reason": "退费"}); code != server.ResultOK {
+			t.Fatalf("write-off: %s %s", code, msg)
+		}
+		must(t, s.MigrateTo(ctx, 6)) // as before migration 7: no business columns
+		must(t, s.MigrateTo(ctx, -1))
+		got := map[bool][2]any{}
+		rows, err := s.DB().QueryContext(ctx, "SELECT red_of IS NOT NULL, bus_at, bus_type, issued_at FROM bills")
+		must(t, err)
+		for rows.Next() {
+			var red bool
+			var at, issued int64
+			var typ string
+			must(t, rows.Scan(&red, &at, &typ, &issued))
+			if red && at != issued {
+				t.Errorf("red bill: business time %d, issued %d", at, issued)
+			}
+			got[red] = [2]any{time.UnixMilli(at).In(bill.Beijing).Format("20060102150405.000"), typ}
+		}
+		must(t, rows.Err())
+		rows.Close()
+		if got[false] != [2]any{"20261001235959.999", "02"} {
+			t.Fatalf("blue bill after the migration: %v", got[false])
+		}
+	})
 }
