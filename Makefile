@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.Version=$(VERSION)
 DEMO    ?= demo-data
 export LANG := C.UTF-8
 
-.PHONY: all run test unit fuzz bench build build-windows lint deps deps-test cups screenshots clean
+.PHONY: all run test unit fuzz bench build build-windows lint deps deps-test cups screenshots his-samples clean
 
 all: build
 
@@ -56,6 +56,10 @@ build: deps
 screenshots: deps-test build
 	@scripts/screenshots.sh bin
 	EBILL_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestScreenshots$$' ./ui
+
+## his-samples: docs/his-samples.md, every HIS service's request and response, from a real call (the end-to-end test).
+his-samples: deps
+	EBILL_HIS_SAMPLES=$(CURDIR)/docs/his-samples.md $(GO) test -count=1 -run '^TestHISEndToEnd$$' ./cmd/ebill-server
 
 ## build-windows: ebill-desk.exe (Fyne, cgo through mingw-w64) and ebill.exe for Windows PCs.
 build-windows:

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -66,6 +67,8 @@ func TestHISEndToEnd(t *testing.T) {
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	n := 0
+	samples := newHISSamples(os.Getenv("EBILL_HIS_SAMPLES"))
+	defer samples.write(t)
 	call := func(service string, business any) (string, map[string]any) {
 		t.Helper()
 		n++
@@ -94,6 +97,7 @@ func TestHISEndToEnd(t *testing.T) {
 		if json.Unmarshal(msg, &out) != nil {
 			out["text"] = string(msg)
 		}
+		samples.add(service, raw, res.Result, msg)
 		return res.Result, out
 	}
 	example := func(file, bus string) map[string]any {
@@ -102,7 +106,11 @@ func TestHISEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		var m map[string]any
-		json.Unmarshal(raw, &m)
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber() // amounts and the 19-digit patientNo go out as written
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
 		m["busNo"], m["placeCode"] = bus, "H01"
 		return m
 	}
@@ -118,10 +126,12 @@ func TestHISEndToEnd(t *testing.T) {
 		t.Fatalf("lost response: %s %v", code, found)
 	}
 	wo := map[string]any{"billBatchCode": first["billBatchCode"], "billNo": first["billNo"], "reason": "退费", "operator": "林小燕"}
-	if code, red := call("writeOffEBill", wo); code != "S0000" || red["eScarletBillNo"] == nil {
+	code, red := call("writeOffEBill", wo)
+	if code != "S0000" || len(fmt.Sprint(red["eScarletBillNo"])) != 10 {
 		t.Fatalf("write-off: %s %v", code, red)
 	}
-	if code, msg := call("writeOffEBill", wo); code != "E2002" || !strings.Contains(fmt.Sprint(msg["text"]), "已冲销") {
+	if code, msg := call("writeOffEBill", wo); code != "E2002" || !strings.Contains(fmt.Sprint(msg["text"]), "已冲销") ||
+		!strings.Contains(fmt.Sprint(msg["text"]), fmt.Sprint(red["eScarletBillNo"])) {
 		t.Fatalf("second write-off: %s %v", code, msg)
 	}
 	_, second := call("invoiceEBillOutpatient", settlement("E2E-2"))
@@ -140,9 +150,12 @@ func TestHISEndToEnd(t *testing.T) {
 			third = m
 		}
 	}
-	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102") // business dates are Beijing dates
+	// Blue bills count on their business day (the examples' busDateTime),
+	// red bills on the day they are made (a Beijing date).
+	const busDay = "20261125"
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102")
 	page := func(no string) (float64, int) {
-		_, m := call("getBillByBusDate", map[string]string{"busBgnDate": today, "busEndDate": today, "placeCode": "H01",
+		_, m := call("getBillByBusDate", map[string]string{"busBgnDate": busDay, "busEndDate": busDay, "placeCode": "H01",
 			"dataType": "1", "pageNo": no, "pageSize": "2"})
 		list, _ := m["billList"].([]any)
 		total, _ := m["total"].(float64)
@@ -178,21 +191,21 @@ func TestHISEndToEnd(t *testing.T) {
 		}
 		return m
 	}
-	for service, want := range map[string]struct{ file, code string }{
-		"invEBillHospitalized": {"inpatient.json", "35060226"},
-		"invEBillRegistration": {"registration.json", "35060126"},
-		"invEBillCheckUp":      {"exam.json", "35060126"},
+	for _, want := range []struct{ service, file, code string }{
+		{"invEBillHospitalized", "inpatient.json", "35060226"},
+		{"invEBillRegistration", "registration.json", "35060126"},
+		{"invEBillCheckUp", "exam.json", "35060126"},
 	} {
-		m := ok(service, example(want.file, "E2E-"+service))
+		m := ok(want.service, example(want.file, "E2E-"+want.service))
 		if m["billBatchCode"] != want.code || len(fmt.Sprint(m["billNo"])) != 10 || len(fmt.Sprint(m["billQRCode"])) < 100 {
-			t.Fatalf("%s: %v", service, m)
+			t.Fatalf("%s: %v", want.service, m)
 		}
 	}
 	if st := ok("getEBillStatesByBillInfo", map[string]any{"billBatchCode": first["billBatchCode"], "billNo": first["billNo"]}); st["state"] != "2" {
 		t.Fatalf("state of the reversed bill: %v", st)
 	}
 	// 8 blue bills (5 outpatient, one of each other kind), 2 red (a write-off and a paper void).
-	if m := ok("checkTotalData", map[string]string{"placeCode": "H01", "busDate": today}); m["allTotalNum"] != "8" {
+	if m := ok("checkTotalData", map[string]string{"placeCode": "H01", "busDate": busDay}); m["allTotalNum"] != "8" {
 		t.Fatalf("checkTotalData: %v", m)
 	}
 	if m := ok("checkWriteOffData", map[string]string{"placeCode": "H01", "busDate": today}); m["allTotalNum"] != "2" {
@@ -240,4 +253,69 @@ func TestHISEndToEnd(t *testing.T) {
 		t.Fatalf("%v blue bills at the end, want 10", total)
 	}
 	admin("audit", "verify") // the audit chain holds after the kill (exits non-zero otherwise)
+}
+
+// hisSamples records the first call of each service id (and of each
+// failure code) as it went over the wire, for the appendix of
+// docs/his-integration.md: `make his-samples` runs the test with
+// EBILL_HIS_SAMPLES set to the appendix's file.
+type hisSamples struct {
+	path  string
+	seen  map[string]bool
+	order []string
+	text  map[string]string
+}
+
+func newHISSamples(path string) *hisSamples {
+	return &hisSamples{path: path, seen: map[string]bool{}, text: map[string]string{}}
+}
+
+func (h *hisSamples) add(service string, request []byte, result string, message []byte) {
+	key := service
+	if result != "S0000" {
+		key += " " + result
+	}
+	if h.path == "" || h.seen[key] {
+		return
+	}
+	h.seen[key] = true
+	h.order = append(h.order, key)
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n\n业务请求（`data` 解码后）：\n\n```json\n%s\n```\n\n", key, sampleJSON(request))
+	if result == "S0000" {
+		fmt.Fprintf(&b, "返回 `result` 为 `S0000`，`message` 解码后：\n\n```json\n%s\n```\n\n", sampleJSON(message))
+	} else {
+		fmt.Fprintf(&b, "返回 `result` 为 `%s`，`message` 解码后：\n\n```\n%s\n```\n\n", result, message)
+	}
+	h.text[key] = b.String()
+}
+
+// sampleJSON indents a JSON document as it was sent (field order and
+// number spelling kept) and shortens the QR code's Base64.
+func sampleJSON(raw []byte) string {
+	var b bytes.Buffer
+	if json.Indent(&b, raw, "", "  ") != nil {
+		return string(raw)
+	}
+	out := qrBase64.ReplaceAllString(b.String(), `"billQRCode": "$1…（二维码 PNG 的 Base64，此处省略）"`)
+	return strings.ReplaceAll(out, `\u0026`, "&")
+}
+
+var qrBase64 = regexp.MustCompile(`"billQRCode": "([A-Za-z0-9+/]{24})[A-Za-z0-9+/=]*"`)
+
+func (h *hisSamples) write(t *testing.T) {
+	if h.path == "" || t.Failed() {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("<!-- 由 make his-samples 从一次真实调用生成（cmd/ebill-server/his_e2e_test.go），请勿手工修改。 -->\n")
+	b.WriteString("# 附录 A：各服务的请求与返回示例\n\n")
+	b.WriteString("以下是测试服务器上一次真实调用的业务 JSON（请求的 `data`、返回的 `message` 都已 Base64 解码）。" +
+		"信封、签名见《HIS 接口对接说明》第 2 节。票据号码、校验码、时间等以实际返回为准。\n\n")
+	for _, key := range h.order {
+		b.WriteString(h.text[key])
+	}
+	if err := os.WriteFile(h.path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
