@@ -248,29 +248,6 @@ func (s *Store) loadHISApp(ctx context.Context, appid string) (*HISApp, error) {
 	return &a, nil
 }
 
-// useNoise records a request's noise; false when it was seen within the
-// window (a replay). Noises older than the window are forgotten. The record
-// is one statement (an upsert is atomic on its own), not a transaction.
-func (s *Store) useNoise(ctx context.Context, appid, noise string) (bool, error) {
-	now := s.millis()
-	cutoff := now - MedicalNoiseWindow.Milliseconds()
-	if last := s.noisePruned.Load(); last < now-time.Minute.Milliseconds() && s.noisePruned.CompareAndSwap(last, now) {
-		// Old noises are forgotten once a minute, not on every call.
-		if _, err := s.db.ExecContext(ctx, s.rebind("DELETE FROM his_noise WHERE seen_at < ?"), cutoff); err != nil {
-			s.noisePruned.Store(last)
-			return false, translate(err)
-		}
-	}
-	// A noise seen before the window is fresh again; one seen within it is a replay.
-	res, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO his_noise (appid, noise, seen_at) VALUES (?,?,?)
-		ON CONFLICT (appid, noise) DO UPDATE SET seen_at = excluded.seen_at WHERE his_noise.seen_at < ?`), appid, noise, now, cutoff)
-	if err != nil {
-		return false, translate(err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, translate(err)
-}
-
 // MedicalService handles one service id: the caller and the decoded
 // business JSON in, the business result (encoded as JSON) out.
 type MedicalService func(ctx context.Context, app *HISApp, data []byte) (any, error)

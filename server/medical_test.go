@@ -614,6 +614,54 @@ func TestNoiseWindow(t *testing.T) {
 	}
 }
 
+// TestNoiseReplayedConcurrently: of many requests sent at once with one
+// noise, exactly one is answered and the rest are refused as replays (they
+// land in the same recording batch or in the next); requests with their
+// own noises all pass.
+func TestNoiseReplayedConcurrently(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		hisServer(t, s)
+		services := s.MedicalServices("")
+		call := func(noise string) string {
+			data := base64.StdEncoding.EncodeToString([]byte(`{"busNo":"NONE"}`))
+			body, _ := json.Marshal(map[string]string{"appid": hisAppID, "data": data, "noise": noise, "version": "1.0",
+				"sign": hisSign(hisAppID, data, noise, hisKey, "1.0")})
+			resp, err := s.HandleMedical(context.Background(), "getEBillByBusNo", body, services)
+			if err != nil {
+				return err.Error()
+			}
+			raw, _ := base64.StdEncoding.DecodeString(resp.Data)
+			var r server.MedicalResult
+			json.Unmarshal(raw, &r)
+			return r.Result
+		}
+		const n = 32
+		for _, same := range []bool{true, false} {
+			results := make(chan string, n)
+			for i := range n {
+				go func() {
+					noise := "concurrent-noise"
+					if !same {
+						noise = fmt.Sprintf("own-noise-%d", i)
+					}
+					results <- call(noise)
+				}()
+			}
+			count := map[string]int{}
+			for range n {
+				count[<-results]++
+			}
+			want := map[string]int{server.ResultNotFound: 1, server.ResultReplay: n - 1}
+			if !same {
+				want = map[string]int{server.ResultNotFound: n}
+			}
+			if len(count) != len(want) || count[server.ResultNotFound] != want[server.ResultNotFound] {
+				t.Fatalf("same noise %v: %v, want %v", same, count, want)
+			}
+		}
+	})
+}
+
 func TestDisabledHISApp(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
 		ctx, _, _, c := hisServer(t, s)

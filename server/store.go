@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,17 +45,17 @@ var (
 
 // Store is the server's database.
 type Store struct {
-	db          *sql.DB
-	dialect     string
-	log         *slog.Logger
-	now         func() time.Time
-	issueLocks  pointLocks
-	iss         issuers
-	keys        gosync.Map // point → *bill.PrivateKey of server points
-	keyMu       gosync.Mutex
-	nums        gosync.Map   // point → *pointNumbers: a server point's free numbers, kept between batches
-	apps        gosync.Map   // appid → *cachedApp
-	noisePruned atomic.Int64 // when old noises were last deleted (ms)
+	db         *sql.DB
+	dialect    string
+	log        *slog.Logger
+	now        func() time.Time
+	issueLocks pointLocks
+	iss        issuers
+	keys       gosync.Map // point → *bill.PrivateKey of server points
+	keyMu      gosync.Mutex
+	nums       gosync.Map // point → *pointNumbers: a server point's free numbers, kept between batches
+	apps       gosync.Map // appid → *cachedApp
+	noises     noiseRecorder
 }
 
 // StoreOption changes how OpenStore sets up a Store.
@@ -119,6 +118,7 @@ func (s *Store) Dialect() string { return s.dialect }
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stopIssuers()
+	s.stopNoises()
 	return s.db.Close()
 }
 
