@@ -159,18 +159,12 @@ func (sc *PaperScreen) ReprintConfirm() {
 	}, sc.win)
 }
 
-// Reprint: check, print, record (as paper conversion).
+// Reprint: check, print, record (stationprint.Reprint).
 func (sc *PaperScreen) Reprint(b *localstore.StoredBill, no int64, reason string) {
 	env := sc.env
 	Go(env.Bridge, func(ctx context.Context) (string, error) {
-		if err := env.Store.CheckReprint(ctx, b.BillCode, b.BillNo, no, reason); err != nil {
-			return "", err
-		}
-		job, err := printPaper(ctx, env, b, b.PaperCode)
-		if err != nil {
-			return "", err
-		}
-		_, err = env.Store.Reprint(ctx, b.BillCode, b.BillNo, no, reason, sc.session.Name)
+		_, job, err := stationprint.Reprint(ctx, env.Store, b.BillCode, b.BillNo, no, reason, sc.session.Name,
+			func(ctx context.Context) (string, error) { return printPaper(ctx, env, b, b.PaperCode) })
 		return job, err
 	}, func(job string, err error) {
 		if err != nil {

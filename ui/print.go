@@ -150,19 +150,9 @@ func convertDialog(env *Env, win fyne.Window, s *Session, b *localstore.StoredBi
 // nothing, and no write waits on the printer.
 func ConvertToPaper(env *Env, win fyne.Window, s *Session, b *localstore.StoredBill, paperCode string, paperNo int64, done func()) {
 	Go(env.Bridge, func(ctx context.Context) (string, error) {
-		st := env.Store
-		if err := st.CheckConvert(ctx, b.BillCode, b.BillNo, paperCode, paperNo); err != nil {
-			return "", err
-		}
-		job, err := printPaper(ctx, env, b, paperCode)
-		if err != nil {
-			return "", err
-		}
-		if _, err := st.ConvertToPaper(ctx, b.BillCode, b.BillNo, paperCode, paperNo, s.Name); err != nil {
-			return "", bill.Errorf(bill.ErrorCode(err), "纸质票据 %s %s 已打印，但登记失败：%s。请收回这张纸并作废该号码后重新换开。",
-				paperCode, bill.FormatBillNo(paperNo), bill.ErrorMessage(err))
-		}
-		return job, nil
+		_, job, err := stationprint.ConvertToPaper(ctx, env.Store, b.BillCode, b.BillNo, paperCode, paperNo, s.Name,
+			func(ctx context.Context) (string, error) { return printPaper(ctx, env, b, paperCode) })
+		return job, err
 	}, func(job string, err error) {
 		if err != nil {
 			showError(env, win, err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
+	"github.com/ebill/ebill/printing/stationprint"
 )
 
 var paperCommands = map[string]func(context.Context, *app, []string) error{
@@ -106,18 +107,11 @@ func cmdPaperConvert(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		// Check, print, then record: a failed print leaves nothing recorded
-		// and the paper blank in the printer; no write waits on the printer.
-		if err := s.CheckConvert(ctx, code, n, *paperCode, pn); err != nil {
-			return err
-		}
-		job, err := a.printPaper(ctx, s, pp, code, n, *paperCode)
+		use, job, err := stationprint.ConvertToPaper(ctx, s, code, n, *paperCode, pn, *operator, func(ctx context.Context) (string, error) {
+			return a.printPaper(ctx, s, pp, code, n, *paperCode)
+		})
 		if err != nil {
 			return err
-		}
-		use, err := s.ConvertToPaper(ctx, code, n, *paperCode, pn, *operator)
-		if err != nil {
-			return printedNotRecorded(*paperCode, pn, err)
 		}
 		return a.reportPaper(use, "已换开到", job)
 	})
@@ -145,20 +139,11 @@ func cmdPaperReprint(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := s.CheckReprint(ctx, code, n, pn, *reason); err != nil {
-			return err
-		}
-		b, err := s.Bill(ctx, code, n)
+		use, job, err := stationprint.Reprint(ctx, s, code, n, pn, *reason, *operator, func(ctx context.Context) (string, error) {
+			return a.printPaper(ctx, s, pp, code, n, "")
+		})
 		if err != nil {
 			return err
-		}
-		job, err := a.printPaper(ctx, s, pp, code, n, "")
-		if err != nil {
-			return err
-		}
-		use, err := s.Reprint(ctx, code, n, pn, *reason, *operator)
-		if err != nil {
-			return printedNotRecorded(b.PaperCode, pn, err)
 		}
 		return a.reportPaper(use, "已作废原纸质票据，并重新打印到", job)
 	})
@@ -271,10 +256,6 @@ func (a *app) printPaper(ctx context.Context, s *localstore.Store, pp paperPrint
 
 // printedNotRecorded explains the rare case of a paper printed whose record
 // then failed (another program took the number meanwhile).
-func printedNotRecorded(paperCode string, paperNo int64, err error) error {
-	return bill.Errorf(bill.ErrorCode(err), "纸质票据 %s %s 已打印，但登记失败：%s。请收回这张纸，用 ebill paper blank-void 作废该号码后重新换开。",
-		paperCode, bill.FormatBillNo(paperNo), bill.ErrorMessage(err))
-}
 
 // withStore opens the station database for fn and closes it after.
 func (a *app) withStore(ctx context.Context, fn func(*localstore.Store) error) error {
