@@ -39,7 +39,8 @@ fuzz:
 
 ## bench: e-bill PDFs per core beside fpdf's whole-font baseline; issuing beside a raw durable SQLite insert;
 ## upload beside a raw batched insert; each baseline measured in the same run.
-bench: deps build
+bench: build
+	@scripts/deps.sh bench
 	EBILL_TEST_PG=$${EBILL_TEST_PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} \
 		$(GO) run ./cmd/ebill-bench -n 500 -rounds 8 -upload 50000
 	$(GO) test -run='^$$' -bench=. -benchmem ./bill
