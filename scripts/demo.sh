@@ -4,7 +4,8 @@
 # over pinned TLS; the example settlements issued at the station (offline,
 # from the segments the server allocated), a retried BusNo, a red bill and a
 # paper conversion; then the station's bills, status and chain check, and
-# the segments the server allocated. The server keeps running until Ctrl+C.
+# the segments the server allocated; and one bill issued through the HIS
+# interface, as a hospital's HIS would. The server keeps running until Ctrl+C.
 set -euo pipefail
 bin=${1:-bin}
 data=${2:-demo-data}
@@ -25,12 +26,14 @@ if [ ! -f "$data/server/ledger.db" ]; then
 	say $srv stock receive --kind einvoice --code 350602$year --from 1 --to 500000
 	say $srv stock receive --kind paper --code 35062601 --from 1 --to 10000
 	say $srv point add P01 --name 门诊收费一号窗口
+	say $srv point add H01 --name HIS门诊开票 --kind server
+	say $srv his-app add --appid DEMO-HIS --key demo-his-key-0123456789 --points H01 --name 演示HIS
 	say $srv item import --file examples/charge-items.csv
 	echo "ebill1234" | say $srv user add lin --name 林小燕 --roles cashier
 	say $srv message post --title 欢迎使用 --body "这是演示环境：登录名 lin，密码 ebill1234。"
 fi
 
-$srv serve --addr "$addr" > "$data/server.log" 2>&1 &
+$srv serve --addr "$addr" --public-url "https://$addr" > "$data/server.log" 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
@@ -57,10 +60,15 @@ say $sta list
 say $sta verify
 say $sta sync once
 say $sta status
+# The HIS interface: an outpatient bill issued at the server point H01 as a HIS
+# would (signed envelope); the same busNo on a later run returns the same bill.
+say $srv his-app call --url "https://$addr" --fingerprint "$fingerprint" --appid DEMO-HIS --key demo-his-key-0123456789 \
+	--service invoiceEBillOutpatient --file examples/outpatient.json --set placeCode=H01 --set busNo=HIS-MZ0001
 say $srv segment list
 say $srv bill list
 echo
 echo "服务器运行中：https://$addr（证书指纹 $fingerprint），日志在 $data/server.log。"
+echo "HIS 接口：https://$addr/medical-web/api/medical/{服务名}，appid DEMO-HIS，密钥 demo-his-key-0123456789，开票点 H01（docs/his-integration.md）。"
 echo "电子票据和纸质票据的打印结果（PDF）在 $data/prints/。"
 echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$bin/ebill-desk" ]; then

@@ -6,10 +6,6 @@ package sync
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,25 +40,10 @@ func NewClient(baseURL, fingerprint string, key *bill.PrivateKey, point string) 
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if fingerprint != "" {
-		tr.TLSClientConfig = &tls.Config{
-			MinVersion:         tls.VersionTLS12,
-			InsecureSkipVerify: true, // replaced by the pin below
-			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-				if len(raw) == 0 {
-					return errors.New("no certificate")
-				}
-				sum := sha256.Sum256(raw[0])
-				if !wire.SameFingerprint(hex.EncodeToString(sum[:]), fingerprint) {
-					return errFingerprint
-				}
-				return nil
-			},
-		}
+		tr.TLSClientConfig = wire.PinnedTLS(fingerprint)
 	}
 	return &Client{base: u.String(), http: &http.Client{Transport: tr, Timeout: 60 * time.Second}, key: key, point: point, now: time.Now}, nil
 }
-
-var errFingerprint = errors.New("server certificate does not match the pinned fingerprint")
 
 // Enroll registers this client's key with a one-time code.
 func (c *Client) Enroll(ctx context.Context, code string) (*wire.EnrollResponse, error) {
@@ -139,7 +120,7 @@ func (c *Client) doAs(ctx context.Context, method, path string, in, out any, sig
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if errors.Is(err, errFingerprint) || strings.Contains(err.Error(), errFingerprint.Error()) {
+		if errors.Is(err, wire.ErrFingerprint) || strings.Contains(err.Error(), wire.ErrFingerprint.Error()) {
 			return bill.Errorf(bill.EUnauthorized, "服务器证书指纹与登记的不一致，已拒绝连接；请向信息科核对服务器地址和证书指纹。")
 		}
 		return bill.Errorf(bill.EUnavailable, "无法连接服务器 %s：%v；请检查网络，稍后会自动重试。", c.base, err)

@@ -65,7 +65,7 @@ var commands = []command{
 	{"backup", "--to 文件：不停机备份 SQLite 数据库", cmdBackup},
 	{"paper", "assign --point 开票点 --code 代码 --count 张数 | list --point 开票点：服务器开票点的纸质票据", cmdPaper},
 	{"report", "health --date 日期 [--out 文件 | --push 地址]：卫健委日报", cmdReport},
-	{"his-app", "add --appid A --key K --points P1,P2 | disable A | list：登记、停用调用医疗票据接口的应用（HIS、体检系统、自助机）", cmdHISApp},
+	{"his-app", "add --appid A --key K --points P1,P2 | disable A | list | call --url U --appid A --service S --file F：登记、停用调用医疗票据接口的应用（HIS、体检系统、自助机），联调时模拟一次调用", cmdHISApp},
 	{"user", "add 登录名 --name 姓名 --roles 角色,… （密码从环境变量 EBILL_PASSWORD 或标准输入读取）| list", cmdUser},
 	{"audit", "list [--after N] | verify：审计记录", cmdAudit},
 	{"version", "显示版本", cmdVersion},
