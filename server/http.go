@@ -67,16 +67,32 @@ func (a *API) SetSender(s Sender) { a.sender = s }
 // medicalCall serves the Bosssoft-compatible medical API: always HTTP 200
 // with a signed envelope, as HIS clients in the field expect.
 func (a *API) medicalCall(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	service := r.PathValue("serviceId")
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxMedicalBodyBytes+1))
 	if err != nil {
 		body = make([]byte, MaxMedicalBodyBytes+1) // over the limit: answered as such
 	}
-	resp, err := a.store.HandleMedical(r.Context(), r.PathValue("serviceId"), body, a.medical)
+	resp, err := a.store.HandleMedical(r.Context(), service, body, a.medical)
 	if err != nil {
-		a.log.Error("medical call", "err", err)
-		resp = &MedicalResponse{Data: medicalInternalData()}
+		a.log.Error("medical call", "service", service, "err", err)
+		resp = &MedicalResponse{Data: medicalInternalData(), Result: ResultInternal}
 	}
 	writeJSON(w, http.StatusOK, resp)
+	// One line per call with its outcome, for the IT desk ("HIS says it
+	// failed at 10:32"); metrics by service and result code.
+	if _, known := a.medical[service]; !known {
+		service = "unknown" // a caller's made-up names must not become metric labels
+	}
+	took := time.Since(start)
+	a.m.his.WithLabelValues(service, resp.Result).Inc()
+	a.m.hisTime.WithLabelValues(service).Observe(took.Seconds())
+	attrs := []any{"service", service, "appid", resp.AppID, "result", resp.Result, "ms", took.Milliseconds(), "remote", r.RemoteAddr}
+	if resp.Result != ResultOK {
+		a.log.Warn("his call failed", append(attrs, "message", resp.Failure)...)
+	} else {
+		a.log.Info("his call", attrs...)
+	}
 }
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -86,6 +86,11 @@ type MedicalResponse struct {
 	Data  string `json:"data"`
 	Noise string `json:"noise"`
 	Sign  string `json:"sign"`
+
+	// What the envelope says, for the server's log and metrics.
+	AppID   string `json:"-"`
+	Result  string `json:"-"`
+	Failure string `json:"-"` // the Chinese message of a failure
 }
 
 // MedicalResult is what a response's data decodes to.
@@ -311,7 +316,11 @@ func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte
 		if err != nil {
 			return nil, err
 		}
-		out := &MedicalResponse{Data: base64.StdEncoding.EncodeToString(raw), Noise: req.Noise}
+		out := &MedicalResponse{Data: base64.StdEncoding.EncodeToString(raw), Noise: req.Noise, Result: code}
+		if code != ResultOK {
+			out.Failure = message
+		}
+		out.AppID = req.AppID // as the caller claims, for the log
 		if app != nil {
 			// The response is signed like the request, over its own data and
 			// noise, with the caller's appid and version.

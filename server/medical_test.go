@@ -662,6 +662,37 @@ func TestNoiseReplayedConcurrently(t *testing.T) {
 	})
 }
 
+// TestHISMetrics: /metrics counts HIS calls by service id and result code;
+// a made-up service id is counted as "unknown", not as a label of its own.
+func TestHISMetrics(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		_, _, ts, c := hisServer(t, s)
+		c.call("invoiceEBillOutpatient", outpatientForHIS(t, "M1"))
+		c.call("invoiceEBillOutpatient", outpatientForHIS(t, "M2"))
+		c.call("getEBillByBusNo", map[string]string{"busNo": "NONE"})
+		c.call("getEBillByBusNo", map[string]string{"busNo": "M1"}, func(env map[string]string) { env["sign"] = "WRONG" })
+		c.call("noSuchService-x1", map[string]string{})
+		resp, err := http.Get(ts.URL + "/metrics")
+		must(t, err)
+		text, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			`ebill_his_calls_total{result="S0000",service="invoiceEBillOutpatient"} 2`,
+			`ebill_his_calls_total{result="E2003",service="getEBillByBusNo"} 1`,
+			`ebill_his_calls_total{result="E1003",service="getEBillByBusNo"} 1`,
+			`ebill_his_calls_total{result="E1008",service="unknown"} 1`,
+			`ebill_his_call_seconds_count{service="invoiceEBillOutpatient"} 2`,
+		} {
+			if !strings.Contains(string(text), want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+		if strings.Contains(string(text), "noSuchService") {
+			t.Error("a made-up service id became a metric label")
+		}
+	})
+}
+
 func TestDisabledHISApp(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
 		ctx, _, _, c := hisServer(t, s)

@@ -19,6 +19,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	acks     *prometheus.CounterVec
+	his      *prometheus.CounterVec
+	hisTime  *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
@@ -30,8 +32,12 @@ func newMetrics() *metrics {
 			Help: "HTTP request duration by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
 		acks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ebill_upload_bills_total",
 			Help: "Uploaded bills by verdict (stored, duplicate, conflict, rejected)."}, []string{"status"}),
+		his: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ebill_his_calls_total",
+			Help: "Calls of the HIS (medical) API by service id and result code (S0000 success, E… failures)."}, []string{"service", "result"}),
+		hisTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ebill_his_call_seconds",
+			Help: "Duration of HIS (medical) API calls by service id.", Buckets: prometheus.DefBuckets}, []string{"service"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.acks,
+	m.registry.MustRegister(m.requests, m.duration, m.acks, m.his, m.hisTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
