@@ -45,7 +45,7 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 	a.mux.HandleFunc("GET "+wire.PathPull, a.station(a.pull))
 	a.mux.HandleFunc("POST "+wire.PathStatus, a.station(a.status))
 	a.medical = store.MedicalServices("")
-	a.mux.HandleFunc("POST "+MedicalPathPrefix+"{serviceId}", a.medicalCall)
+	a.mux.HandleFunc(medicalRoute, a.medicalCall)
 	a.mux.HandleFunc("GET "+bill.VerifyPath, a.verifyHTML)
 	a.mux.HandleFunc("POST /api/mobile/v1/code", a.mobileCode)
 	a.mux.HandleFunc("POST /api/mobile/v1/session", a.mobileSessionOpen)
@@ -63,6 +63,8 @@ func (a *API) SetPublicURL(u string) {
 
 // SetSender sets how one-time codes reach patients' phones.
 func (a *API) SetSender(s Sender) { a.sender = s }
+
+const medicalRoute = "POST " + MedicalPathPrefix + "{serviceId}"
 
 // medicalCall serves the Bosssoft-compatible medical API: always HTTP 200
 // with a signed envelope, as HIS clients in the field expect.
@@ -103,6 +105,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, route := a.mux.Handler(r)
 	a.mux.ServeHTTP(rec, r)
 	a.m.observe(route, rec.status, time.Since(start))
+	if route == medicalRoute {
+		return // medicalCall logs its own line, with the result code
+	}
 	a.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 		"ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr, "point", rec.point)
 }
