@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -202,18 +204,31 @@ func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any
 	if err != nil {
 		return nil, err
 	}
-	state, scarlet := "1", "0"
-	reversed, err := s.isReversed(ctx, lb.ID)
-	if err != nil {
+	out := map[string]string{"billBatchCode": lb.BillCode, "billNo": lb.BillNo, "random": lb.CheckCode,
+		"state": "1", "isScarlet": "0", "isPrtPaper": "0"}
+	if lb.RedOf != "" {
+		out["isScarlet"] = "1"
+	}
+	// The red bill that reversed it, named as writeOffEBill names it.
+	var redCode, redCheck string
+	var redNo int64
+	switch err := s.queryRow(ctx, "SELECT bill_code, bill_no, check_code FROM bills WHERE red_of = ?", lb.ID).Scan(&redCode, &redNo, &redCheck); {
+	case err == nil:
+		out["state"], out["isScarlet"] = "2", "1"
+		out["eScarletBillBatchCode"], out["eScarletBillNo"], out["eScarletRandom"] = redCode, bill.FormatBillNo(redNo), redCheck
+	case !errors.Is(err, sql.ErrNoRows):
 		return nil, err
 	}
-	if reversed {
-		state, scarlet = "2", "1"
+	// Its live paper copy, if it was converted.
+	var paperCode string
+	var paperNo int64
+	switch err := s.queryRow(ctx, "SELECT paper_code, paper_no FROM paper_usage WHERE bill_id = ? AND status = 'printed'", lb.ID).Scan(&paperCode, &paperNo); {
+	case err == nil:
+		out["isPrtPaper"], out["pBillBatchCode"], out["pBillNo"] = "1", paperCode, bill.FormatBillNo(paperNo)
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
 	}
-	if lb.RedOf != "" {
-		scarlet = "1"
-	}
-	return map[string]string{"billBatchCode": lb.BillCode, "billNo": lb.BillNo, "state": state, "isScarlet": scarlet}, nil
+	return out, nil
 }
 
 // platformFields accepts the field names of other platform versions: some

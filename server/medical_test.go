@@ -460,12 +460,17 @@ func TestMedicalPaper(t *testing.T) {
 			t.Fatalf("after blank void the current number is %s", current())
 		}
 		ok("turnPaper", turn(b, "5"))
+		if st := ok("getEBillStatesByBillInfo", map[string]string{"billBatchCode": b["billBatchCode"], "billNo": b["billNo"]}); st["state"] != "1" ||
+			st["isPrtPaper"] != "1" || st["pBillBatchCode"] != "35062601" || st["pBillNo"] != "0000000005" || st["eScarletBillNo"] != "" {
+			t.Fatalf("the state of a bill on paper: %v", st)
+		}
 		red := ok("invalidPaper", map[string]string{"pBillBatchCode": "35062601", "pBillNo": "5", "placeCode": "H01",
 			"author": "林小燕", "reason": "患者退费"})
 		if red["eScarletBillNo"] == "" {
 			t.Fatalf("invalidPaper gave %v", red)
 		}
-		if st := ok("getEBillStatesByBillInfo", map[string]string{"billBatchCode": b["billBatchCode"], "billNo": b["billNo"]}); st["state"] != "2" {
+		if st := ok("getEBillStatesByBillInfo", map[string]string{"billBatchCode": b["billBatchCode"], "billNo": b["billNo"]}); st["state"] != "2" ||
+			st["isScarlet"] != "1" || st["eScarletBillNo"] != red["eScarletBillNo"] || st["eScarletRandom"] != red["eScarletRandom"] || st["isPrtPaper"] != "0" {
 			t.Fatalf("the e-bill of a voided paper: %v", st)
 		}
 		if _, err := s.PaperBill(ctx, "H01", "35062601", 5); bill.ErrorCode(err) != bill.ENotFound {
