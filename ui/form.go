@@ -40,14 +40,15 @@ type formInput struct {
 	HospitalNo, InDate, OutDate, CheckUpNo string
 	InsuranceType, InsuranceNo             string
 	Lines                                  []formLine
-	FundPay, AccountPay                    bill.Money
+	FundPay, AccountPay, OtherFundPay      bill.Money // the insurance's part
+	SelfPayAmt, SelfConceitedAmt, OwnPay   bill.Money // how the patient's part splits (shown on the bill)
 	Pays                                   []payRow
 	Payee                                  string
 	Now                                    time.Time
 }
 
 // InsurancePayChannel is the pay channel that carries the insurance part
-// (统筹 + 个人账户) of a settlement, as HIS systems in the field send it.
+// (统筹 + 个人账户 + 其他支付) of a settlement, as HIS systems in the field send it.
 const InsurancePayChannel = "11"
 
 var busTypes = map[bill.Kind]string{bill.Outpatient: "02", bill.Inpatient: "01", bill.Registration: "06", bill.Exam: "02"}
@@ -91,13 +92,17 @@ func (in *formInput) details() *bill.Settlement {
 func (in *formInput) totals() formTotals {
 	s := in.details()
 	t := formTotals{Categories: s.ChargeDetail, Total: s.TotalAmt}
-	t.SelfCash = t.Total - in.FundPay - in.AccountPay
+	t.SelfCash = t.Total - in.insured()
 	t.ToAllocate = t.SelfCash
 	for _, p := range in.Pays {
 		t.ToAllocate -= p.Amount
 	}
 	return t
 }
+
+// insured is what the insurance pays: pooled fund, personal account and
+// other funds; the patient pays the rest in cash (or by card, WeChat…).
+func (in *formInput) insured() bill.Money { return in.FundPay + in.AccountPay + in.OtherFundPay }
 
 // settlement builds the settlement the store validates and issues.
 func (in *formInput) settlement() (*bill.Settlement, error) {
@@ -111,13 +116,26 @@ func (in *formInput) settlement() (*bill.Settlement, error) {
 	}
 	s := in.details()
 	t := in.totals()
+	for _, m := range []struct {
+		name  string
+		field string
+		v     bill.Money
+	}{{"医保统筹", "fundPay", in.FundPay}, {"个人账户", "accountPay", in.AccountPay}, {"其他支付", "otherfundPay", in.OtherFundPay},
+		{"个人自付", "selfPayAmt", in.SelfPayAmt}, {"个人自负", "selfConceitedAmt", in.SelfConceitedAmt}, {"个人自费", "ownPay", in.OwnPay}} {
+		if m.v < 0 {
+			return nil, bill.FieldErrorf(m.field, "%s不能为负数：%s 元。", m.name, m.v)
+		}
+		if m.v > t.Total {
+			return nil, bill.FieldErrorf(m.field, "%s %s 元超过了总金额 %s 元。", m.name, m.v, t.Total)
+		}
+	}
 	if t.SelfCash < 0 {
-		return nil, bill.FieldErrorf("fundPay", "医保统筹和个人账户支付合计 %s 元超过了总金额 %s 元。", in.FundPay+in.AccountPay, t.Total)
+		return nil, bill.FieldErrorf("fundPay", "医保统筹、个人账户和其他支付合计 %s 元超过了总金额 %s 元。", in.insured(), t.Total)
 	}
 	// Pay channels: the insurance part, then the cashier's rows; one row
 	// left blank takes what is left.
-	if in.FundPay+in.AccountPay > 0 {
-		s.PayChannelDetail = append(s.PayChannelDetail, bill.PayChannel{Code: InsurancePayChannel, Value: in.FundPay + in.AccountPay})
+	if in.insured() > 0 {
+		s.PayChannelDetail = append(s.PayChannelDetail, bill.PayChannel{Code: InsurancePayChannel, Value: in.insured()})
 	}
 	left := t.SelfCash
 	blank := -1
@@ -161,7 +179,8 @@ func (in *formInput) settlement() (*bill.Settlement, error) {
 	s.PatientCategory = bill.Text(in.Department)
 	s.MedCareTypeCode, s.MedicalInsuranceID = bill.Text(in.InsuranceType), bill.Text(in.InsuranceNo)
 	s.MedicalCareType = bill.Text(insuranceNames[in.InsuranceType])
-	s.FundPay, s.AccountPay, s.SelfCashPay = in.FundPay, in.AccountPay, t.SelfCash
+	s.FundPay, s.AccountPay, s.OtherFundPay, s.SelfCashPay = in.FundPay, in.AccountPay, in.OtherFundPay, t.SelfCash
+	s.SelfPayAmt, s.SelfConceitedAmt, s.OwnPay, s.ReimbursementAmt = in.SelfPayAmt, in.SelfConceitedAmt, in.OwnPay, in.insured()
 	switch in.Kind {
 	case bill.Outpatient, bill.Registration:
 		s.ConsultationDate = bill.Text(in.VisitDate)

@@ -30,6 +30,7 @@ type IssueScreen struct {
 	BusNo, Department, Payer, IDCard, PatientNo      *field
 	Sex, Age, VisitDate, HospitalNo, InDate, OutDate *field
 	CheckUpNo, InsuranceNo, FundPay, AccountPay      *field
+	OtherFundPay, SelfPay, SelfConceited, OwnPay     *field // the rest of the insurance split
 	PayerType, InsuranceType                         *widget.Select
 	Search                                           *field
 	Results                                          *widget.Label
@@ -93,7 +94,8 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	sc.HospitalNo, sc.InDate, sc.OutDate = mk("住院号"), mk("入院日期 yyyyMMdd"), mk("出院日期 yyyyMMdd")
 	sc.CheckUpNo, sc.InsuranceNo = mk("体检号"), mk("医保编号")
 	sc.InsuranceType = widget.NewSelect([]string{"07 全自费", "01 职工医保", "02 居民医保", "06 全公费", "99 其他"}, nil)
-	sc.FundPay, sc.AccountPay = mk("0.00"), mk("0.00")
+	sc.FundPay, sc.AccountPay, sc.OtherFundPay = mk("0.00"), mk("0.00"), mk("0.00")
+	sc.SelfPay, sc.SelfConceited, sc.OwnPay = mk("0.00"), mk("0.00"), mk("0.00")
 	sc.Search = mk("项目检索：编码、名称或拼音首字母（如 qmsp），回车添加")
 	sc.Search.OnChanged = func(q string) { sc.search(q) }
 	sc.Search.onEnter = sc.addSelected
@@ -142,7 +144,9 @@ func (sc *IssueScreen) build() {
 	items := container.NewVBox(widget.NewLabelWithStyle("收费项目", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		sc.Search, sc.Results, sc.linesBox, sc.Totals)
 	money := container.NewVBox(sc.Total,
-		container.NewGridWithColumns(3, labeled("医保统筹", sc.FundPay), labeled("个人账户", sc.AccountPay), sc.SelfCash),
+		container.NewGridWithColumns(3, labeled("医保统筹", sc.FundPay), labeled("个人账户", sc.AccountPay), labeled("其他支付", sc.OtherFundPay)),
+		container.NewGridWithColumns(3, labeled("个人自付", sc.SelfPay), labeled("个人自负", sc.SelfConceited), labeled("个人自费", sc.OwnPay)),
+		sc.SelfCash,
 		widget.NewLabel("个人现金支付方式："), sc.paysBox,
 		container.NewHBox(widget.NewButton("增加支付方式", func() { sc.addPayRow(); sc.recompute() }), sc.ToAllocate))
 	actions := container.NewHBox(sc.IssueButton, widget.NewButton("清空（Esc）", sc.Clear),
@@ -220,7 +224,8 @@ func (sc *IssueScreen) Clear() {
 		return
 	}
 	for _, f := range []*field{sc.Payer, sc.IDCard, sc.PatientNo, sc.Sex, sc.Age, sc.HospitalNo, sc.InDate, sc.OutDate,
-		sc.CheckUpNo, sc.InsuranceNo, sc.FundPay, sc.AccountPay, sc.Search, sc.Department} {
+		sc.CheckUpNo, sc.InsuranceNo, sc.FundPay, sc.AccountPay, sc.OtherFundPay, sc.SelfPay, sc.SelfConceited, sc.OwnPay,
+		sc.Search, sc.Department} {
 		f.SetValue("")
 	}
 	sc.Kind.SetSelected(bill.Outpatient.Name())
@@ -476,8 +481,15 @@ func (sc *IssueScreen) input() (*formInput, error) {
 	if in.FundPay, err = parseMoneyField("医保统筹", sc.FundPay.Text); err != nil {
 		return in, err
 	}
-	if in.AccountPay, err = parseMoneyField("个人账户", sc.AccountPay.Text); err != nil {
-		return in, err
+	for _, m := range []struct {
+		name string
+		f    *field
+		to   *bill.Money
+	}{{"个人账户", sc.AccountPay, &in.AccountPay}, {"其他支付", sc.OtherFundPay, &in.OtherFundPay},
+		{"个人自付", sc.SelfPay, &in.SelfPayAmt}, {"个人自负", sc.SelfConceited, &in.SelfConceitedAmt}, {"个人自费", sc.OwnPay, &in.OwnPay}} {
+		if *m.to, err = parseMoneyField(m.name, m.f.Text); err != nil {
+			return in, err
+		}
 	}
 	for _, p := range sc.pays {
 		row := payRow{Blank: strings.TrimSpace(p.amount.Text) == ""}
