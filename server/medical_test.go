@@ -277,9 +277,23 @@ func TestVerificationPage(t *testing.T) {
 		if page := get(edited); !strings.Contains(page, "查无此票") {
 			t.Fatal("an edited amount was confirmed")
 		}
+		// Converted to paper: still valid, and the page names the paper to reimburse with.
+		ctx := context.Background()
+		_, err := s.ReceiveStock(ctx, server.StockPaper, bill.Segment{Code: "35062601", Start: 1, End: 100})
+		must(t, err)
+		_, err = s.AssignPaper(ctx, "H01", "35062601", 10)
+		must(t, err)
+		if code, msg := c.call("turnPaper", map[string]string{"billBatchCode": issued["billBatchCode"], "billNo": issued["billNo"],
+			"pBillBatchCode": "35062601", "pBillNo": "1", "placeCode": "H01", "operator": "林小燕"}); code != server.ResultOK {
+			t.Fatalf("turnPaper: %s %s", code, msg)
+		}
+		if page := get(issued["pictureUrl"]); !strings.Contains(page, `class="state ok" id="state">正常（已换开纸质票据）`) ||
+			!strings.Contains(page, `id="paper">35062601 0000000001`) || !strings.Contains(page, "请凭纸质票据报销") {
+			t.Fatalf("on paper:\n%s", page)
+		}
 		c.call("writeOffEBill", map[string]string{"billBatchCode": issued["billBatchCode"], "billNo": issued["billNo"], "reason": "退费"})
-		if page := get(issued["pictureUrl"]); !strings.Contains(page, `id="state">已冲红`) {
-			t.Fatalf("after reversal:\n%s", page)
+		if page := get(issued["pictureUrl"]); !strings.Contains(page, `class="state bad" id="state">已冲红`) || strings.Contains(page, `id="paper"`) {
+			t.Fatalf("after reversal (which voids the paper):\n%s", page)
 		}
 	})
 }

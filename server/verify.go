@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"html/template"
 	"net/http"
 	"strings"
@@ -25,6 +27,8 @@ type VerifyResult struct {
 	IssuedAt  string
 	Unit      string
 	State     string // 正常, 已冲红, 红字
+	Paper     string // the live paper copy, "35062601 0000000005", when the bill was converted
+	Valid     bool   // a normal bill (on paper or not): shown in green
 	Message   string
 }
 
@@ -67,6 +71,18 @@ func (s *Store) VerifyBill(ctx context.Context, ref bill.VerifyRef) (*VerifyResu
 		r.Message = "该票据已被红字票据冲销，不能再用于报销。"
 	case stateRed:
 		r.Message = "这是红字（冲销）票据，冲销原票据 " + lb.RedOfBill + "。"
+	}
+	r.Valid = r.State == stateNormal
+	// A bill converted to paper is reimbursed with the paper, not twice.
+	var paperCode string
+	var paperNo int64
+	switch err := s.queryRow(ctx, "SELECT paper_code, paper_no FROM paper_usage WHERE bill_id = ? AND status = 'printed'", lb.ID).Scan(&paperCode, &paperNo); {
+	case err == nil:
+		r.Paper = paperCode + " " + bill.FormatBillNo(paperNo)
+		r.State = stateNormal + "（已换开纸质票据）"
+		r.Message = "该电子票据已换开为纸质票据 " + r.Paper + "，请凭纸质票据报销，电子票据不再重复报销。"
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
 	}
 	return r, nil
 }
@@ -111,10 +127,11 @@ dl{display:grid;grid-template-columns:6em 1fr;gap:8px;margin:0}dt{color:#666}dd{
 form input{width:100%;box-sizing:border-box;padding:10px;margin:6px 0;font-size:16px}
 button{width:100%;padding:12px;font-size:16px;background:#c62828;color:#fff;border:0;border-radius:6px}
 </style></head><body><header>医疗电子票据查验</header><main>
-{{if .Found}}<div class="card"><div class="state {{if eq .State "正常"}}ok{{else}}bad{{end}}" id="state">{{.State}}</div>
+{{if .Found}}<div class="card"><div class="state {{if .Valid}}ok{{else}}bad{{end}}" id="state">{{.State}}</div>
 <dl><dt>票据代码</dt><dd id="billCode">{{.BillCode}}</dd><dt>票据号码</dt><dd id="billNo">{{.BillNo}}</dd>
 <dt>校验码</dt><dd>{{.CheckCode}}</dd><dt>票据种类</dt><dd>{{.Kind}}</dd><dt>交款人</dt><dd>{{.Payer}}</dd>
-<dt>金额</dt><dd>¥{{.Total}}</dd><dt>开票时间</dt><dd>{{.IssuedAt}}</dd><dt>开票单位</dt><dd>{{.Unit}}</dd></dl>
+<dt>金额</dt><dd>¥{{.Total}}</dd><dt>开票时间</dt><dd>{{.IssuedAt}}</dd><dt>开票单位</dt><dd>{{.Unit}}</dd>
+{{if .Paper}}<dt>纸质票据</dt><dd id="paper">{{.Paper}}</dd>{{end}}</dl>
 {{if .Message}}<p>{{.Message}}</p>{{end}}</div>
 {{else}}<div class="card"><div class="state bad" id="state">查无此票</div><p>{{.Message}}</p>
 <form method="get" action="/v"><input name="c" placeholder="票据代码（8位）"><input name="n" placeholder="票据号码（10位）">
