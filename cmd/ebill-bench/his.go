@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -10,9 +11,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -21,49 +24,47 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/sync/wire"
 )
 
+const benchAppID, benchKey = "bench-his", "bench-key-0123456789"
+
+var benchPoints = []string{"H01", "H02", "H03", "H04"}
+
 // benchHIS: clients concurrent HIS clients issue outpatient bills through
-// the medical API (signed envelopes over HTTP, load generator on the same
-// machine) for the given time, against a server store on PostgreSQL (or
-// SQLite when no DSN is given).
-func benchHIS(clients int, dur time.Duration, dir, example, pgDSN string) error {
-	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:bench", From: "local"})
+// the medical API (signed envelopes, load generator on the same machine)
+// for the given time, against a server store on PostgreSQL (or SQLite when
+// no DSN is given). With serverBin, the server is that program in its own
+// process, set up with its administration commands and called over TLS,
+// as a HIS calls it; without, the API runs in this process over plain HTTP.
+func benchHIS(clients int, dur time.Duration, dir, example, pgDSN, serverBin string) error {
 	dsn, cleanup, err := freshSchema(pgDSN)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	store, err := server.OpenStore(ctx, dsn, dir+"-his", server.WithStoreLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := store.SetUnit(ctx, server.Unit{Name: "演示医院", CreditCode: "123502004266001233"}); err != nil {
-		return err
-	}
-	if err := store.SetBillKind(ctx, bill.Outpatient, "35060126"); err != nil {
-		return err
-	}
-	if _, err := store.ReceiveStock(ctx, server.StockEInvoice, bill.Segment{Code: "35060126", Start: 1, End: 50_000_000}); err != nil {
-		return err
-	}
-	points := []string{}
-	for i := 1; i <= 4; i++ {
-		p := fmt.Sprintf("H%02d", i)
-		if err := store.AddPoint(ctx, p, "HIS 开票点", server.PointServer); err != nil {
+	var url string
+	var transport *http.Transport
+	how := "in process, HTTP"
+	if serverBin != "" {
+		var stop func()
+		url, transport, stop, err = startServerProcess(serverBin, dsn, dir+"-proc")
+		if err != nil {
 			return err
 		}
-		points = append(points, p)
+		defer stop()
+		how = "server process, TLS"
+	} else {
+		var stop func()
+		url, stop, err = startServerInProcess(dsn, dir+"-his")
+		if err != nil {
+			return err
+		}
+		defer stop()
+		transport = &http.Transport{}
 	}
-	const appid, key = "bench-his", "bench-key-0123456789"
-	if err := store.AddHISApp(ctx, server.HISApp{AppID: appid, Points: points}, key); err != nil {
-		return err
-	}
-	api := server.NewAPI(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	api.SetPublicURL("https://pj.example-hospital.cn")
-	ts := httptest.NewServer(api)
-	defer ts.Close()
+	transport.MaxIdleConnsPerHost = clients
+	httpc := &http.Client{Transport: transport}
 	raw, err := os.ReadFile(example)
 	if err != nil {
 		return err
@@ -72,7 +73,6 @@ func benchHIS(clients int, dur time.Duration, dir, example, pgDSN string) error 
 	if err := json.Unmarshal(raw, &base); err != nil {
 		return err
 	}
-	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	var seq atomic.Int64
 	call := func(point string) (time.Duration, error) {
 		n := seq.Add(1)
@@ -84,11 +84,11 @@ func benchHIS(clients int, dur time.Duration, dir, example, pgDSN string) error 
 		business, _ := json.Marshal(m)
 		data := base64.StdEncoding.EncodeToString(business)
 		noise := fmt.Sprintf("%d-%d", time.Now().UnixNano(), n)
-		sum := md5.Sum([]byte("appid=" + appid + "&data=" + data + "&noise=" + noise + "&key=" + key + "&version=1.0"))
-		body, _ := json.Marshal(map[string]string{"appid": appid, "data": data, "noise": noise, "version": "1.0",
+		sum := md5.Sum([]byte("appid=" + benchAppID + "&data=" + data + "&noise=" + noise + "&key=" + benchKey + "&version=1.0"))
+		body, _ := json.Marshal(map[string]string{"appid": benchAppID, "data": data, "noise": noise, "version": "1.0",
 			"sign": strings.ToUpper(hex.EncodeToString(sum[:]))})
 		start := time.Now()
-		resp, err := httpc.Post(ts.URL+server.MedicalPathPrefix+"invoiceEBillOutpatient", "application/json", bytes.NewReader(body))
+		resp, err := httpc.Post(url+server.MedicalPathPrefix+"invoiceEBillOutpatient", "application/json", bytes.NewReader(body))
 		if err != nil {
 			return 0, err
 		}
@@ -118,7 +118,7 @@ func benchHIS(clients int, dur time.Duration, dir, example, pgDSN string) error 
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			point := points[c%len(points)]
+			point := benchPoints[c%len(benchPoints)]
 			for time.Now().Before(deadline) {
 				d, err := call(point)
 				mu.Lock()
@@ -145,10 +145,125 @@ func benchHIS(clients int, dur time.Duration, dir, example, pgDSN string) error 
 		db = "postgres"
 	}
 	rate := float64(len(lat)) / elapsed.Seconds()
-	fmt.Printf("HIS interface: %d concurrent clients issuing outpatient bills through the medical API (%s, %d server points, %s)\n",
-		clients, db, len(points), dur)
+	fmt.Printf("HIS interface: %d concurrent clients issuing outpatient bills through the medical API (%s, %s, %d server points, %s)\n",
+		clients, how, db, len(benchPoints), dur)
 	fmt.Printf("%-10s %10s %10s %10s %10s\n", "bills", "bills/s", "p50 ms", "p99 ms", "max ms")
 	fmt.Printf("%-10d %10.0f %10.1f %10.1f %10.1f\n", len(lat), rate, p(.5), p(.99), p(1))
 	fmt.Printf("bills/s: %.0f   target ≥ 1000: %s      p99: %.1f ms   target ≤ 100 ms: %s\n", rate, verdictOf(rate >= 1000), p(.99), verdictOf(p(.99) <= 100))
 	return nil
+}
+
+// startServerInProcess serves the API of a fresh store from this process.
+func startServerInProcess(dsn, dir string) (string, func(), error) {
+	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:bench", From: "local"})
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store, err := server.OpenStore(ctx, dsn, dir, server.WithStoreLogger(quiet))
+	if err != nil {
+		return "", nil, err
+	}
+	steps := []func() error{
+		func() error {
+			return store.SetUnit(ctx, server.Unit{Name: "演示医院", CreditCode: "123502004266001233"})
+		},
+		func() error { return store.SetBillKind(ctx, bill.Outpatient, "35060126") },
+		func() error {
+			_, err := store.ReceiveStock(ctx, server.StockEInvoice, bill.Segment{Code: "35060126", Start: 1, End: 50_000_000})
+			return err
+		},
+	}
+	for _, p := range benchPoints {
+		steps = append(steps, func() error { return store.AddPoint(ctx, p, "HIS 开票点", server.PointServer) })
+	}
+	steps = append(steps, func() error {
+		return store.AddHISApp(ctx, server.HISApp{AppID: benchAppID, Points: benchPoints}, benchKey)
+	})
+	for _, step := range steps {
+		if err := step(); err != nil {
+			store.Close()
+			return "", nil, err
+		}
+	}
+	api := server.NewAPI(store, quiet)
+	api.SetPublicURL("https://pj.example-hospital.cn")
+	ts := httptest.NewServer(api)
+	return ts.URL, func() { ts.Close(); store.Close() }, nil
+}
+
+// startServerProcess sets a server up with its own commands and starts it
+// (logging as in production, to a file), on a free port, over TLS with its
+// self-signed certificate pinned.
+func startServerProcess(bin, dsn, dir string) (string, *http.Transport, func(), error) {
+	admin := func(args ...string) ([]byte, error) {
+		cmd := exec.Command(bin, append([]string{"--data", dir, "--json"}, args...)...)
+		cmd.Env = append(os.Environ(), "EBILL_DB="+dsn, "EBILL_HIS_KEY="+benchKey)
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("ebill-server %s: %v %s", strings.Join(args, " "), err, exitStderr(err))
+		}
+		return out, nil
+	}
+	setup := [][]string{
+		{"unit", "set", "--name", "演示医院", "--credit-code", "123502004266001233"},
+		{"kind", "set", "--kind", "outpatient", "--code", "35060126"},
+		{"stock", "receive", "--kind", "einvoice", "--code", "35060126", "--from", "1", "--to", "50000000"},
+	}
+	for _, p := range benchPoints {
+		setup = append(setup, []string{"point", "add", p, "--name", "HIS开票点", "--kind", "server"})
+	}
+	setup = append(setup, []string{"his-app", "add", "--appid", benchAppID, "--points", strings.Join(benchPoints, ",")})
+	for _, args := range setup {
+		if _, err := admin(args...); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	out, err := admin("tls", "fingerprint")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	var tlsInfo struct{ Fingerprint string }
+	if err := json.Unmarshal(out, &tlsInfo); err != nil {
+		return "", nil, nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	logf, err := os.Create(dir + "/server.log")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	serve := exec.Command(bin, "--data", dir, "serve", "--addr", addr, "--public-url", "https://pj.example-hospital.cn")
+	serve.Env = append(os.Environ(), "EBILL_DB="+dsn)
+	serve.Stderr, serve.Stdout = logf, logf
+	if err := serve.Start(); err != nil {
+		return "", nil, nil, err
+	}
+	stop := func() { serve.Process.Kill(); serve.Wait(); logf.Close() }
+	for i := 0; ; i++ {
+		if b, _ := os.ReadFile(logf.Name()); bytes.Contains(b, []byte(`"ebill-server started"`)) {
+			break
+		}
+		if i == 100 {
+			stop()
+			return "", nil, nil, fmt.Errorf("ebill-server did not start; see %s", logf.Name())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = wire.PinnedTLS(tlsInfo.Fingerprint)
+	return "https://" + addr, tr, stop, nil
+}
+
+func exitStderr(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		s := bufio.NewScanner(bytes.NewReader(ee.Stderr))
+		var lines []string
+		for s.Scan() {
+			lines = append(lines, s.Text())
+		}
+		return strings.Join(lines, " ")
+	}
+	return ""
 }

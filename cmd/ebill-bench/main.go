@@ -35,6 +35,7 @@ func main() {
 	hisTime := flag.Duration("his-time", 15*time.Second, "how long the HIS bench runs")
 	deskN := flag.Int("desk", 1000, "bills issued through the desktop's issue screen (0: skip the desktop bench)")
 	deskBin := flag.String("desk-bin", "bin/ebill-desk", "the ebill-desk program for the cold-start measure")
+	serverBin := flag.String("server-bin", "bin/ebill-server", "the ebill-server program the HIS bench calls over TLS (missing or \"\": the API in this process)")
 	pdfN := flag.Int("pdf", 200, "PDFs per round for the PDF bench (0: skip)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
@@ -86,7 +87,11 @@ func main() {
 			defer os.RemoveAll(tmp)
 			dir = tmp
 		}
-		if err := benchHIS(*hisClients, *hisTime, dir+"/s", *example, *pg); err != nil {
+		bin := *serverBin
+		if _, err := os.Stat(bin); err != nil {
+			bin = "" // not built: the API in this process
+		}
+		if err := benchHIS(*hisClients, *hisTime, dir+"/s", *example, *pg, bin); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
