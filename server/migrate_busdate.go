@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -83,10 +84,17 @@ func backfillBusiness(ctx context.Context, tx *sql.Tx, dialect string) error {
 		if len(todo) == 0 {
 			return nil
 		}
-		for _, r := range todo {
-			if _, err := tx.ExecContext(ctx, rebind("UPDATE bills SET bus_at = ?, bus_type = ? WHERE id = ?"), r.at, r.busType, r.id); err != nil {
-				return err
-			}
+		// One statement per thousand bills: VALUES names its columns
+		// column1… in both SQLite and PostgreSQL.
+		values := make([]string, len(todo))
+		args := make([]any, 0, 3*len(todo))
+		for i, r := range todo {
+			values[i] = "(?, CAST(? AS BIGINT), ?)"
+			args = append(args, r.id, r.at, r.busType)
+		}
+		if _, err := tx.ExecContext(ctx, rebind(`UPDATE bills SET bus_at = v.column2, bus_type = v.column3
+			FROM (VALUES `+strings.Join(values, ",")+`) AS v WHERE bills.id = v.column1`), args...); err != nil {
+			return err
 		}
 	}
 }
