@@ -56,6 +56,8 @@ func (s *Store) useNoise(ctx context.Context, appid, noise string) (bool, error)
 	select {
 	case res := <-r.done:
 		return res.fresh, res.err
+	case <-nr.quit: // closed with the request still queued
+		return false, errStoreClosed
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
