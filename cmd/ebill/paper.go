@@ -254,9 +254,6 @@ func (a *app) printPaper(ctx context.Context, s *localstore.Store, pp paperPrint
 	return prepared.print(ctx)
 }
 
-// printedNotRecorded explains the rare case of a paper printed whose record
-// then failed (another program took the number meanwhile).
-
 // withStore opens the station database for fn and closes it after.
 func (a *app) withStore(ctx context.Context, fn func(*localstore.Store) error) error {
 	s, err := a.open(ctx)
