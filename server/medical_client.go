@@ -47,6 +47,7 @@ type MedicalAnswer struct {
 	Result  string `json:"result"`
 	Message []byte `json:"-"` // the business JSON on S0000, else the Chinese text
 	Signed  bool   `json:"signed"`
+	Bare    bool   `json:"-"` // the answer carried no sign (an unknown or disabled appid, a malformed request)
 }
 
 // Call sends business (the JSON of the call) to a service id.
@@ -96,5 +97,5 @@ func (c *MedicalClient) Call(ctx context.Context, service string, business []byt
 	}
 	want := MedicalSign(order, (&MedicalRequest{AppID: c.AppID, Data: env.Data, Noise: env.Noise, Version: version}).signValues(c.Key))
 	signed := env.Noise == req.Noise && subtle.ConstantTimeCompare([]byte(env.Sign), []byte(want)) == 1
-	return &MedicalAnswer{Result: res.Result, Message: msg, Signed: signed}, nil
+	return &MedicalAnswer{Result: res.Result, Message: msg, Signed: signed, Bare: env.Sign == ""}, nil
 }

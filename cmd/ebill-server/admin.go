@@ -727,7 +727,10 @@ func cmdHISCall(ctx context.Context, a *app, args []string) error {
 		a.PrintJSON(map[string]any{"service": *service, "result": ans.Result, "signed": ans.Signed, "message": msg})
 	} else {
 		sig := "响应签名正确"
-		if !ans.Signed {
+		switch {
+		case ans.Bare:
+			sig = "响应未签名：服务器不认识这个 appid，或请求格式不对"
+		case !ans.Signed:
 			sig = "响应签名不符（密钥或签名顺序与服务器登记的不一致，或响应被改动）"
 		}
 		a.Printf("%s → %s（%s）\n%s\n", *service, ans.Result, sig, readableJSON(ans.Message))
