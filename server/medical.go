@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -49,6 +51,7 @@ const (
 	ResultBadData       = "E1007" // the business JSON cannot be read
 	ResultUnknownSvc    = "E1008" // no such service id
 	ResultNotYourPoint  = "E1009" // the caller may not act for this billing point
+	ResultNotFromHere   = "E1010" // the caller's address is not one its app may call from
 	ResultInvalid       = "E2001" // business rules refused the request
 	ResultReversed      = "E2002" // the bill is already reversed (message contains 已冲销)
 	ResultNotFound      = "E2003" // no such bill
@@ -65,7 +68,7 @@ var ResultMessages = map[string]string{
 	ResultOK: "成功", ResultBadRequest: "请求格式错误", ResultUnknownApp: "应用账号不存在或已停用",
 	ResultBadSign: "签名错误", ResultReplay: "请求重复（noise 已使用）", ResultTooLarge: "请求过大",
 	ResultBadBase64: "data 不是合法的 Base64", ResultBadData: "业务数据格式错误", ResultUnknownSvc: "未知的服务",
-	ResultNotYourPoint: "无权为该开票点开票", ResultInvalid: "业务校验未通过", ResultReversed: "票据已冲销",
+	ResultNotYourPoint: "无权为该开票点开票", ResultNotFromHere: "来源地址不在该应用允许的范围内", ResultInvalid: "业务校验未通过", ResultReversed: "票据已冲销",
 	ResultNotFound: "未找到票据", ResultNoStock: "票号不足", ResultConflict: "业务冲突", ResultLimit: "超出开票限额",
 	ResultInternal: "系统内部错误，请稍后重试",
 }
@@ -126,8 +129,46 @@ type HISApp struct {
 	Name      string   `json:"name"`
 	Points    []string `json:"points"`
 	SignOrder []string `json:"signOrder"`
+	AllowFrom []string `json:"allowFrom,omitempty"` // IPs and CIDR ranges it may call from; none: anywhere
 	Disabled  bool     `json:"disabled"`
 	secret    string
+}
+
+// MayCallFrom reports whether a request from addr (host:port, or a bare
+// IP) may be this app's: its address is in one of the app's ranges, or the
+// app has none.
+func (a *HISApp) MayCallFrom(addr string) bool {
+	if len(a.AllowFrom) == 0 {
+		return true
+	}
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, r := range a.AllowFrom {
+		if p, err := parseAllow(r); err == nil && p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseAllow reads an allowed source: an IP (a range of one) or a CIDR range.
+func parseAllow(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()), nil
 }
 
 // Secret is the app's signing key.
@@ -165,14 +206,20 @@ func (s *Store) AddHISApp(ctx context.Context, app HISApp, secret string) error 
 			return err
 		}
 	}
+	for _, r := range app.AllowFrom {
+		if _, err := parseAllow(r); err != nil {
+			return bill.Errorf(bill.EInvalid, "来源地址 %q 不正确：应为 IP 地址（如 192.168.1.20）或网段（如 192.168.1.0/24）。", r)
+		}
+	}
 	err := s.tx(ctx, func(t *dbtx) error {
-		if _, err := t.exec(ctx, `INSERT INTO his_apps (appid, secret, name, points, sign_order, disabled, created_at) VALUES (?,?,?,?,?,0,?)
+		if _, err := t.exec(ctx, `INSERT INTO his_apps (appid, secret, name, points, sign_order, allow_from, disabled, created_at) VALUES (?,?,?,?,?,?,0,?)
 			ON CONFLICT (appid) DO UPDATE SET secret = excluded.secret, name = excluded.name, points = excluded.points,
-			sign_order = excluded.sign_order, disabled = 0`,
-			app.AppID, secret, app.Name, strings.Join(app.Points, ","), strings.Join(app.SignOrder, ","), s.millis()); err != nil {
+			sign_order = excluded.sign_order, allow_from = excluded.allow_from, disabled = 0`,
+			app.AppID, secret, app.Name, strings.Join(app.Points, ","), strings.Join(app.SignOrder, ","), strings.Join(app.AllowFrom, ","), s.millis()); err != nil {
 			return err
 		}
-		return t.audit(ctx, "his_app.set", app.AppID, map[string]any{"name": app.Name, "points": app.Points, "signOrder": app.SignOrder})
+		return t.audit(ctx, "his_app.set", app.AppID, map[string]any{"name": app.Name, "points": app.Points, "signOrder": app.SignOrder,
+			"allowFrom": app.AllowFrom})
 	})
 	s.apps.Delete(app.AppID)
 	return err
@@ -197,7 +244,7 @@ func (s *Store) DisableHISApp(ctx context.Context, appid string) error {
 
 // HISApps lists the registered callers (without their secrets).
 func (s *Store) HISApps(ctx context.Context) ([]HISApp, error) {
-	rows, err := s.query(ctx, "SELECT appid, name, points, sign_order, disabled FROM his_apps ORDER BY appid")
+	rows, err := s.query(ctx, "SELECT appid, name, points, sign_order, allow_from, disabled FROM his_apps ORDER BY appid")
 	if err != nil {
 		return nil, err
 	}
@@ -205,12 +252,12 @@ func (s *Store) HISApps(ctx context.Context) ([]HISApp, error) {
 	var out []HISApp
 	for rows.Next() {
 		var a HISApp
-		var points, order string
+		var points, order, allow string
 		var disabled int
-		if err := rows.Scan(&a.AppID, &a.Name, &points, &order, &disabled); err != nil {
+		if err := rows.Scan(&a.AppID, &a.Name, &points, &order, &allow, &disabled); err != nil {
 			return nil, err
 		}
-		a.Points, a.SignOrder, a.Disabled = strings.Split(points, ","), strings.Split(order, ","), disabled != 0
+		a.Points, a.SignOrder, a.AllowFrom, a.Disabled = strings.Split(points, ","), strings.Split(order, ","), splitNonEmpty(allow), disabled != 0
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -239,18 +286,25 @@ type cachedApp struct {
 
 func (s *Store) loadHISApp(ctx context.Context, appid string) (*HISApp, error) {
 	var a HISApp
-	var points, order string
+	var points, order, allow string
 	var disabled int
-	err := s.queryRow(ctx, "SELECT appid, secret, name, points, sign_order, disabled FROM his_apps WHERE appid = ?", appid).
-		Scan(&a.AppID, &a.secret, &a.Name, &points, &order, &disabled)
+	err := s.queryRow(ctx, "SELECT appid, secret, name, points, sign_order, allow_from, disabled FROM his_apps WHERE appid = ?", appid).
+		Scan(&a.AppID, &a.secret, &a.Name, &points, &order, &allow, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	a.Points, a.SignOrder, a.Disabled = strings.Split(points, ","), strings.Split(order, ","), disabled != 0
+	a.Points, a.SignOrder, a.AllowFrom, a.Disabled = strings.Split(points, ","), strings.Split(order, ","), splitNonEmpty(allow), disabled != 0
 	return &a, nil
+}
+
+func splitNonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // MedicalService handles one service id: the caller and the decoded
@@ -347,6 +401,10 @@ func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte
 	want := MedicalSign(app.SignOrder, req.signValues(app.secret))
 	if subtle.ConstantTimeCompare([]byte(strings.ToUpper(req.Sign)), []byte(want)) != 1 {
 		return respond(app, ResultBadSign, "签名错误：请核对密钥和签名字段顺序", nil)
+	}
+	if from := actorOf(ctx).From; !app.MayCallFrom(from) {
+		s.log.Warn("HIS call from an address its app may not call from", "appid", app.AppID, "from", from)
+		return respond(app, ResultNotFromHere, "来源地址 "+from+" 不在应用 "+app.AppID+" 允许的范围内，请联系医院信息科", nil)
 	}
 	svc, ok := services[serviceID]
 	if !ok {

@@ -732,6 +732,52 @@ func TestDisabledHISApp(t *testing.T) {
 	})
 }
 
+// TestHISAllowFrom: an app limited to some addresses is refused (E1010,
+// nothing stored) from any other; a bad range is refused when registered and
+// leaves the app as it was.
+func TestHISAllowFrom(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx, _, _, c := hisServer(t, s)
+		count := func() int {
+			list, err := s.LedgerBills(ctx, server.LedgerFilter{Limit: 10})
+			must(t, err)
+			return len(list)
+		}
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}, AllowFrom: []string{"10.1.2.3", "192.168.0.0/16"}}, hisKey))
+		if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "ALLOW-1")); code != server.ResultNotFromHere ||
+			!strings.Contains(string(msg), "127.0.0.1") || count() != 0 {
+			t.Fatalf("from 127.0.0.1: %s %s, %d bills", code, msg, count())
+		}
+		if err := s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}, AllowFrom: []string{"127.0.0.300"}}, hisKey); bill.ErrorCode(err) != bill.EInvalid {
+			t.Fatalf("a bad range: %v", err)
+		}
+		apps, err := s.HISApps(ctx)
+		must(t, err)
+		if len(apps) != 1 || strings.Join(apps[0].AllowFrom, ",") != "10.1.2.3,192.168.0.0/16" {
+			t.Fatalf("after a refused change: %+v", apps)
+		}
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}, AllowFrom: []string{"10.1.2.3", "127.0.0.0/8"}}, hisKey))
+		if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "ALLOW-1")); code != server.ResultOK || count() != 1 {
+			t.Fatalf("from an allowed range: %s %s", code, msg)
+		}
+	})
+}
+
+func TestMayCallFrom(t *testing.T) {
+	app := server.HISApp{AllowFrom: []string{"192.168.1.20", "10.8.0.0/16", "2001:db8::/32"}}
+	for addr, want := range map[string]bool{
+		"192.168.1.20:51234": true, "192.168.1.21:51234": false, "10.8.3.4:1": true, "10.9.0.1:1": false,
+		"[::ffff:192.168.1.20]:443": true, "[2001:db8::1]:443": true, "[2001:db9::1]:443": false, "local": false, "": false,
+	} {
+		if got := app.MayCallFrom(addr); got != want {
+			t.Errorf("%q: %v, want %v", addr, got, want)
+		}
+	}
+	if !(&server.HISApp{}).MayCallFrom("203.0.113.9:1") {
+		t.Error("an app without ranges is refused")
+	}
+}
+
 // TestServerNumbersAcrossSegmentsAndRestart: a server point's numbers run on
 // without a gap across many small segments, and, after the server restarts
 // (nothing held in memory), from where the ledger stands.

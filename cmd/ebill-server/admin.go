@@ -584,12 +584,13 @@ func pointKindName(kind string) string {
 func cmdHISApp(ctx context.Context, a *app, args []string) error {
 	return sub(a, "his-app", args, map[string]func([]string) error{
 		"add": func(args []string) error {
-			fs := a.flags("his-app add", "--appid 应用账号 --key 密钥 --points 开票点1,开票点2 [--name 名称] [--sign-order appid,data,noise,key,version]")
+			fs := a.flags("his-app add", "--appid 应用账号 --key 密钥 --points 开票点1,开票点2 [--name 名称] [--allow-from IP或网段,…] [--sign-order appid,data,noise,key,version]")
 			appid := fs.String("appid", "", "应用账号（HIS 厂商配置的 appid）")
 			key := fs.String("key", "", "签名密钥，至少16个字符；也可用环境变量 EBILL_HIS_KEY")
 			points := fs.String("points", "", "该应用可开票的开票点（服务器开票点），逗号分隔")
 			name := fs.String("name", "", "名称，例如 某某HIS")
 			order := fs.String("sign-order", strings.Join(server.DefaultSignOrder, ","), "签名串的字段顺序")
+			allow := fs.String("allow-from", "", "只接受来自这些地址的调用：IP 或网段，逗号分隔，例如 192.168.1.20,10.8.0.0/16；不填则不限")
 			if _, err := a.parse(fs, args, false); err != nil {
 				return err
 			}
@@ -599,7 +600,7 @@ func cmdHISApp(ctx context.Context, a *app, args []string) error {
 			if err := cli.Required("appid", *appid, "key", *key, "points", *points); err != nil {
 				return err
 			}
-			app := server.HISApp{AppID: *appid, Name: *name, Points: splitList(*points), SignOrder: splitList(*order)}
+			app := server.HISApp{AppID: *appid, Name: *name, Points: splitList(*points), SignOrder: splitList(*order), AllowFrom: splitList(*allow)}
 			return a.withStore(ctx, func(s *server.Store) error {
 				if err := s.AddHISApp(ctx, app, *key); err != nil {
 					return err
@@ -641,7 +642,12 @@ func cmdHISApp(ctx context.Context, a *app, args []string) error {
 					if ap.Disabled {
 						state = "（已停用）"
 					}
-					a.Printf("%s  %s  开票点：%s  签名顺序：%s%s\n", ap.AppID, ap.Name, strings.Join(ap.Points, ","), strings.Join(ap.SignOrder, ","), state)
+					from := "不限"
+					if len(ap.AllowFrom) > 0 {
+						from = strings.Join(ap.AllowFrom, ",")
+					}
+					a.Printf("%s  %s  开票点：%s  来源地址：%s  签名顺序：%s%s\n", ap.AppID, ap.Name, strings.Join(ap.Points, ","), from,
+						strings.Join(ap.SignOrder, ","), state)
 				}
 				if len(apps) == 0 {
 					a.Printf("尚未登记任何应用：ebill-server his-app add --appid … --key … --points …\n")

@@ -49,7 +49,7 @@ func TestHISEndToEnd(t *testing.T) {
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "1", "--to", "100000")
 	admin("stock", "receive", "--kind", "paper", "--code", "35062601", "--from", "1", "--to", "1000")
 	admin("point", "add", "H01", "--name", "HIS门诊开票", "--kind", "server")
-	admin("his-app", "add", "--appid", "HIS01", "--points", "H01", "--name", "演示HIS")
+	admin("his-app", "add", "--appid", "HIS01", "--points", "H01", "--name", "演示HIS", "--allow-from", "127.0.0.1,::1")
 	admin("paper", "assign", "--point", "H01", "--code", "35062601", "--count", "100")
 
 	addr := freeAddr(t)
