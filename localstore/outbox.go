@@ -196,3 +196,66 @@ func (s *Store) SyncRequestedAt(ctx context.Context) (time.Time, error) {
 	}
 	return fromMillis(at), err
 }
+
+// PaperReport is what became of one paper number, in the version the
+// station holds now: what the sync reports to the server.
+type PaperReport struct {
+	PaperCode, Status, BillID, Reason, Operator string
+	PaperNo, UsedAt, VoidedAt, Version          int64 // times in ms; VoidedAt 0 while printed
+}
+
+// PaperAnswer is the server's answer for one reported use.
+type PaperAnswer struct {
+	PaperCode string
+	PaperNo   int64
+	Version   int64
+	Stored    bool
+	Message   string // why not, when not stored
+}
+
+// PendingPaper lists up to limit paper uses the server has not acknowledged
+// in their current version, whose bills it already holds (a use reaches the
+// server after its bill). A use the server refused waits with its reason
+// until it changes again.
+func (s *Store) PendingPaper(ctx context.Context, limit int) ([]PaperReport, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT u.paper_code, u.paper_no, u.status, COALESCE(u.bill_id, ''), u.reason, u.operator,
+			u.used_at, COALESCE(u.voided_at, 0), u.version
+		FROM paper_usage u WHERE u.version > u.synced_version AND u.sync_error = ''
+			AND (u.bill_id IS NULL OR EXISTS (SELECT 1 FROM bills b JOIN acks a ON a.seq = b.seq WHERE b.id = u.bill_id))
+		ORDER BY u.used_at, u.paper_code, u.paper_no LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PaperReport
+	for rows.Next() {
+		var u PaperReport
+		if err := rows.Scan(&u.PaperCode, &u.PaperNo, &u.Status, &u.BillID, &u.Reason, &u.Operator, &u.UsedAt, &u.VoidedAt, &u.Version); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// MarkPaperSynced records the server's answers: an acknowledged version is
+// synced (a later change is pending again); a refused one keeps its reason
+// (PaperSyncErrors) and is not sent again until it changes.
+func (s *Store) MarkPaperSynced(ctx context.Context, answers []PaperAnswer) error {
+	return s.tx(ctx, func(tx *wtx) error {
+		for _, a := range answers {
+			var err error
+			if a.Stored {
+				_, err = tx.ExecContext(ctx, `UPDATE paper_usage SET synced_version = ? WHERE paper_code = ? AND paper_no = ? AND synced_version < ?`,
+					a.Version, a.PaperCode, a.PaperNo, a.Version)
+			} else {
+				_, err = tx.ExecContext(ctx, `UPDATE paper_usage SET sync_error = ? WHERE paper_code = ? AND paper_no = ? AND version = ?`,
+					a.Message, a.PaperCode, a.PaperNo, a.Version)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -42,6 +42,7 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 	a.mux.HandleFunc("POST "+wire.PathPassword, a.password)
 	a.mux.HandleFunc("POST "+wire.PathSegments, a.station(a.allocate))
 	a.mux.HandleFunc("POST "+wire.PathBills, a.station(a.upload))
+	a.mux.HandleFunc("POST "+wire.PathPaper, a.station(a.uploadPaper))
 	a.mux.HandleFunc("GET "+wire.PathPull, a.station(a.pull))
 	a.mux.HandleFunc("POST "+wire.PathStatus, a.station(a.status))
 	a.medical = store.MedicalServices("")
@@ -243,6 +244,20 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request, p *Point, body []by
 		return
 	}
 	a.m.countAcks(resp)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (a *API) uploadPaper(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {
+	var req wire.PaperUploadRequest
+	if err := decodeStrict(bytes.NewReader(body), &req); err != nil {
+		a.fail(w, err)
+		return
+	}
+	resp, err := a.store.UploadPaper(r.Context(), p.Code, req.Uses)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 

@@ -75,6 +75,13 @@ func (c *Client) Upload(ctx context.Context, bills []wire.Bill) (*wire.UploadRes
 	return &resp, err
 }
 
+// UploadPaper sends what became of paper numbers (after their bills).
+func (c *Client) UploadPaper(ctx context.Context, uses []wire.PaperUse) (*wire.PaperUploadResponse, error) {
+	var resp wire.PaperUploadResponse
+	err := c.do(ctx, http.MethodPost, wire.PathPaper, wire.PaperUploadRequest{Uses: uses}, &resp, true)
+	return &resp, err
+}
+
 // Pull fetches the station's settings, bill kinds and segments, and the
 // master data changed after version since.
 func (c *Client) Pull(ctx context.Context, since int64) (*wire.PullResponse, error) {

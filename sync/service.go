@@ -36,6 +36,7 @@ func NewService(ctx context.Context, store *localstore.Store, log *slog.Logger, 
 // Report says what one pass did.
 type Report struct {
 	Uploaded  int      // bills the server stored or already held
+	Paper     int      // paper uses (printed, voided, blank-voided numbers) the server recorded
 	Rejected  int      // bills the server refused or found in conflict (kept, flagged)
 	Allocated []string // segments received, "code start–end"
 	Pending   int      // bills still waiting after the pass
@@ -53,6 +54,9 @@ func (s *Service) Once(ctx context.Context) Report {
 		}
 	}
 	note(s.upload(ctx, &r))
+	if !isUnavailable(r.Err) {
+		note(s.uploadPaper(ctx, &r))
+	}
 	if !isUnavailable(r.Err) {
 		note(s.pull(ctx))
 		note(s.refill(ctx, &r))
@@ -126,6 +130,48 @@ func (s *Service) upload(ctx context.Context, r *Report) error {
 			return bill.Errorf(bill.EConflict, "服务器拒收链序号 %d 的票据：%s；已标记，请联系票据管理员处理。", refused.Seq, refused.Message)
 		}
 		if len(batch) < wire.MaxBatch {
+			return nil
+		}
+	}
+}
+
+// uploadPaper reports what became of paper numbers, after their bills. A
+// use the server refuses is kept with its reason and not sent again until
+// it changes; the others go on.
+func (s *Service) uploadPaper(ctx context.Context, r *Report) error {
+	for {
+		pending, err := s.store.PendingPaper(ctx, wire.MaxBatch)
+		if err != nil || len(pending) == 0 {
+			return err
+		}
+		uses := make([]wire.PaperUse, len(pending))
+		for i, p := range pending {
+			uses[i] = wire.PaperUse{PaperCode: p.PaperCode, PaperNo: p.PaperNo, Status: p.Status, BillID: p.BillID, Reason: p.Reason,
+				Operator: p.Operator, UsedAt: p.UsedAt, VoidedAt: p.VoidedAt, Version: p.Version}
+		}
+		resp, err := s.client.UploadPaper(ctx, uses)
+		if err != nil {
+			return err
+		}
+		answers := make([]localstore.PaperAnswer, len(resp.Acks))
+		var refused error
+		for i, a := range resp.Acks {
+			answers[i] = localstore.PaperAnswer{PaperCode: a.PaperCode, PaperNo: a.PaperNo, Version: a.Version,
+				Stored: a.Status == wire.AckStored, Message: a.Message}
+			if answers[i].Stored {
+				r.Paper++
+			} else if refused == nil {
+				s.log.Warn("paper use refused by the server", "paper", a.PaperCode, "no", a.PaperNo, "reason", a.Message)
+				refused = bill.Errorf(bill.EConflict, "服务器未接受纸质票据记录：%s；请联系票据管理员处理。", a.Message)
+			}
+		}
+		if err := s.store.MarkPaperSynced(ctx, answers); err != nil {
+			return err
+		}
+		if refused != nil {
+			return refused
+		}
+		if len(pending) < wire.MaxBatch {
 			return nil
 		}
 	}

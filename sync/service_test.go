@@ -189,3 +189,83 @@ func TestRunnerWakesOnRequest(t *testing.T) {
 		t.Fatal("runner did not stop")
 	}
 }
+
+// TestSyncReportsPaper: what became of the station's paper numbers reaches
+// the server after the bills — printed sheets (the verification page then
+// names the paper), a reprint, blank voids, a later void — each once; a use
+// the server refuses (the number is another point's) is kept with its
+// reason and not sent again.
+func TestSyncReportsPaper(t *testing.T) {
+	w := newWorld(t, 100)
+	ctx := context.Background()
+	_, err := w.station.IntakePaper(ctx, bill.Segment{Code: "35062601", Start: 1, End: 50})
+	must(t, err)
+	raw, err := os.ReadFile(filepath.Join("..", "examples", "registration.json"))
+	must(t, err)
+	var bills []*localstore.StoredBill
+	for i := range 3 {
+		set, _ := bill.ParseSettlement(raw)
+		set.BusNo = bill.Text(fmt.Sprintf("PAPER-%d", i))
+		res, err := w.station.Issue(ctx, bill.Registration, set)
+		must(t, err)
+		bills = append(bills, res.Bill)
+	}
+	_, err = w.station.ConvertToPaper(ctx, bills[0].BillCode, bills[0].BillNo, "35062601", 1, "林小燕")
+	must(t, err)
+	_, err = w.station.ConvertToPaper(ctx, bills[1].BillCode, bills[1].BillNo, "35062601", 2, "林小燕")
+	must(t, err)
+	_, err = w.station.BlankVoid(ctx, "35062601", 3, 4, "卡纸", "林小燕")
+	must(t, err)
+	_, err = w.station.Reprint(ctx, bills[1].BillCode, bills[1].BillNo, 5, "打印模糊", "林小燕")
+	must(t, err)
+	if pending, err := w.station.PendingPaper(ctx, 100); err != nil || len(pending) != 2 {
+		t.Fatalf("before the bills are on the server only the blank voids may go: %d, %v", len(pending), err)
+	}
+	paperOf := func(b *localstore.StoredBill) string {
+		t.Helper()
+		r, err := w.srv.VerifyBill(ctx, bill.VerifyRef{BillCode: b.BillCode, BillNo: b.BillNoText(), CheckCode: b.CheckCode})
+		must(t, err)
+		if !r.Found {
+			t.Fatalf("bill %s not found on the server", b.BillNoText())
+		}
+		return r.Paper
+	}
+
+	svc, err := ebsync.NewService(ctx, w.station, quiet, "test")
+	must(t, err)
+	if r := svc.Once(ctx); r.Err != nil || r.Uploaded != 3 || r.Paper != 5 {
+		t.Fatalf("first pass: %+v", r)
+	}
+	if p0, p1, p2 := paperOf(bills[0]), paperOf(bills[1]), paperOf(bills[2]); p0 != "35062601 0000000001" || p1 != "35062601 0000000005" || p2 != "" {
+		t.Fatalf("paper on the server: %q %q %q", p0, p1, p2)
+	}
+	var rows, voided, blank int
+	must(t, w.srv.DB().QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE status = 'voided'), COUNT(*) FILTER (WHERE status = 'blank_void')
+		FROM paper_usage WHERE point_code = 'P01'`).Scan(&rows, &voided, &blank))
+	if rows != 5 || voided != 1 || blank != 2 {
+		t.Fatalf("server paper rows: %d, %d voided, %d blank", rows, voided, blank)
+	}
+	if r := svc.Once(ctx); r.Err != nil || r.Paper != 0 {
+		t.Fatalf("a second pass sends nothing again: %+v", r)
+	}
+
+	// A later void goes up on its own.
+	must(t, w.station.VoidPaper(ctx, "35062601", 1, "患者退回", "林小燕"))
+	if r := svc.Once(ctx); r.Err != nil || r.Paper != 1 || paperOf(bills[0]) != "" {
+		t.Fatalf("after a void: %+v, paper %q", r, paperOf(bills[0]))
+	}
+
+	// Paper number 6 is already another point's on the server: refused, kept, not sent again.
+	must(t, w.srv.AddPoint(ctx, "H01", "HIS", server.PointServer))
+	_, err = w.srv.DB().ExecContext(ctx, `INSERT INTO paper_usage (paper_code, paper_no, point_code, status, reason, operator, used_at)
+		VALUES ('35062601', 6, 'H01', 'blank_void', '测试', '管理员', 0)`)
+	must(t, err)
+	_, err = w.station.ConvertToPaper(ctx, bills[2].BillCode, bills[2].BillNo, "35062601", 6, "林小燕")
+	must(t, err)
+	if r := svc.Once(ctx); r.Err == nil || !strings.Contains(bill.ErrorMessage(r.Err), "已由开票点 H01 使用") || r.Paper != 0 {
+		t.Fatalf("a paper number of another point: %+v", r)
+	}
+	if r := svc.Once(ctx); r.Err != nil || r.Paper != 0 {
+		t.Fatalf("the refused use is not sent again: %+v", r)
+	}
+}

@@ -26,6 +26,7 @@ const (
 	PathBills    = "/api/v1/bills"
 	PathPull     = "/api/v1/pull"
 	PathStatus   = "/api/v1/status"
+	PathPaper    = "/api/v1/paper"
 	PathLogin    = "/api/v1/login"
 	PathPassword = "/api/v1/password"
 )
@@ -193,6 +194,48 @@ type Bill struct {
 	Content   []byte `json:"content"`
 	Hash      []byte `json:"hash"`
 	Signature []byte `json:"signature"`
+}
+
+// PaperUse is what became of one pre-printed paper number at a station, as
+// it stands now: printed with a bill, voided after printing, or voided
+// blank. Version grows with every change at the station.
+type PaperUse struct {
+	PaperCode string `json:"paperCode"`
+	PaperNo   int64  `json:"paperNo"`
+	Status    string `json:"status"`           // printed, voided, blank_void
+	BillID    string `json:"billId,omitempty"` // none for a blank void
+	Reason    string `json:"reason,omitempty"`
+	Operator  string `json:"operator,omitempty"`
+	UsedAt    int64  `json:"usedAt"`             // ms since the epoch
+	VoidedAt  int64  `json:"voidedAt,omitempty"` // ms; 0 while printed
+	Version   int64  `json:"version"`
+}
+
+// Paper use statuses.
+const (
+	PaperPrinted   = "printed"
+	PaperVoided    = "voided"
+	PaperBlankVoid = "blank_void"
+)
+
+// PaperUploadRequest carries up to MaxBatch paper uses.
+type PaperUploadRequest struct {
+	Uses []PaperUse `json:"uses"`
+}
+
+// PaperAck is the server's answer for one paper use: stored, or a
+// conflict (recorded nowhere else: the station keeps it pending and says why).
+type PaperAck struct {
+	PaperCode string `json:"paperCode"`
+	PaperNo   int64  `json:"paperNo"`
+	Version   int64  `json:"version"`
+	Status    string `json:"status"` // AckStored or AckConflict
+	Message   string `json:"message,omitempty"`
+}
+
+// PaperUploadResponse answers a PaperUploadRequest, one ack per use, in order.
+type PaperUploadResponse struct {
+	Acks []PaperAck `json:"acks"`
 }
 
 // UploadRequest carries up to MaxBatch bills in chain order.
