@@ -253,6 +253,7 @@ type Status struct {
 	PendingAmount bill.Money
 	OldestPending time.Time     // zero when nothing is pending
 	Rejected      int           // bills the server refused; they need the administrator
+	PaperRefused  int           // paper uses the server did not accept (see the warning for why)
 	TimeLeft      time.Duration // until the offline time limit stops issuing; 0 when nothing is pending or no limit
 	Stock         []CodeStock
 	Paper         []PaperPosition
@@ -287,6 +288,13 @@ func (s *Store) Status(ctx context.Context) (*Status, error) {
 	}
 	if out.Rejected > 0 {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("有 %d 张票据被服务器拒收，请联系票据管理员处理。", out.Rejected))
+	}
+	var why sql.NullString
+	if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*), MIN(sync_error) FROM paper_usage WHERE sync_error != ''").Scan(&out.PaperRefused, &why); err != nil {
+		return nil, err
+	}
+	if out.PaperRefused > 0 {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("有 %d 条纸质票据记录未被服务器接受（如：%s），请联系票据管理员处理。", out.PaperRefused, why.String))
 	}
 	if out.Stock, err = s.Stock(ctx); err != nil {
 		return nil, err

@@ -268,4 +268,7 @@ func TestSyncReportsPaper(t *testing.T) {
 	if r := svc.Once(ctx); r.Err != nil || r.Paper != 0 {
 		t.Fatalf("the refused use is not sent again: %+v", r)
 	}
+	if st, err := w.station.Status(ctx); err != nil || st.PaperRefused != 1 || !strings.Contains(strings.Join(st.Warnings, ";"), "已由开票点 H01 使用") {
+		t.Fatalf("the station's status: %+v, %v", st, err)
+	}
 }
