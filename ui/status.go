@@ -123,6 +123,10 @@ func (b *StatusBar) show(d statusData) {
 		b.Pending.Text += fmt.Sprintf("，%d 张被拒收", st.Rejected)
 		b.Pending.Color = colorRed
 	}
+	if st.PaperRefused > 0 {
+		b.Pending.Text += fmt.Sprintf("，%d 条纸质票据记录被拒，请联系票据管理员", st.PaperRefused)
+		b.Pending.Color = colorRed
+	}
 	worst := 0.0
 	var worstName string
 	for _, u := range st.Usage {

@@ -678,3 +678,28 @@ func TestInsuranceSplit(t *testing.T) {
 		t.Fatalf("pay channels %+v", s.PayChannelDetail)
 	}
 }
+
+// TestStatusShowsRefusedPaper: a paper use the server refused is shown in
+// red in the status bar until the administrator sorts it out.
+func TestStatusShowsRefusedPaper(t *testing.T) {
+	f := newFixture(t)
+	d := f.signIn()
+	ctx := context.Background()
+	b := f.issueExample()
+	pos, err := f.store.CurrentPaper(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.ConvertToPaper(ctx, b.BillCode, b.BillNo, pos.Code, pos.Next, "林小燕"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.MarkPaperSynced(ctx, []localstore.PaperAnswer{{PaperCode: pos.Code, PaperNo: pos.Next, Version: 1,
+		Message: "纸质票据已由开票点 P02 使用"}}); err != nil {
+		t.Fatal(err)
+	}
+	d.Status.Refresh()
+	f.env.Bridge.Wait()
+	if !strings.Contains(d.Status.Pending.Text, "1 条纸质票据记录被拒") || d.Status.Pending.Color != colorRed {
+		t.Fatalf("status %q", d.Status.Pending.Text)
+	}
+}
