@@ -51,7 +51,8 @@ func cmdSyncOnce(ctx context.Context, a *app, _ []string) error {
 		}
 		r := svc.Once(ctx)
 		if a.JSON {
-			out := map[string]any{"uploaded": r.Uploaded, "rejected": r.Rejected, "allocated": nonNil(r.Allocated), "pending": r.Pending, "ok": r.Err == nil}
+			out := map[string]any{"uploaded": r.Uploaded, "rejected": r.Rejected, "paper": r.Paper, "allocated": nonNil(r.Allocated),
+				"pending": r.Pending, "ok": r.Err == nil}
 			if r.Err != nil {
 				out["error"] = bill.ErrorMessage(r.Err)
 				a.PrintJSON(out)
@@ -69,6 +70,9 @@ func printPass(a *app, r ebsync.Report) {
 	a.Printf("%s 已上传 %d 张，待上传 %d 张", time.Now().In(bill.Beijing).Format("15:04:05"), r.Uploaded, r.Pending)
 	if r.Rejected > 0 {
 		a.Printf("，被拒收 %d 张", r.Rejected)
+	}
+	if r.Paper > 0 {
+		a.Printf("，纸质票据记录 %d 条", r.Paper)
 	}
 	if r.Err != nil {
 		a.Printf("；%s", bill.ErrorMessage(r.Err))
@@ -133,7 +137,7 @@ func (p *program) loop(ctx context.Context) error {
 		if rep.Err != nil {
 			p.a.Log.Warn("sync pass", "uploaded", rep.Uploaded, "pending", rep.Pending, "err", bill.ErrorMessage(rep.Err))
 		} else {
-			p.a.Log.Info("sync pass", "uploaded", rep.Uploaded, "pending", rep.Pending, "allocated", rep.Allocated)
+			p.a.Log.Info("sync pass", "uploaded", rep.Uploaded, "paper", rep.Paper, "pending", rep.Pending, "allocated", rep.Allocated)
 		}
 	}}
 	return r.Run(ctx)
