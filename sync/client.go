@@ -76,11 +76,22 @@ func (c *Client) Upload(ctx context.Context, bills []wire.Bill) (*wire.UploadRes
 }
 
 // UploadPaper sends what became of paper numbers (after their bills).
+// ErrPaperUnsupported means the server is of a version without this API.
 func (c *Client) UploadPaper(ctx context.Context, uses []wire.PaperUse) (*wire.PaperUploadResponse, error) {
 	var resp wire.PaperUploadResponse
 	err := c.do(ctx, http.MethodPost, wire.PathPaper, wire.PaperUploadRequest{Uses: uses}, &resp, true)
+	if errors.Is(err, errNoSuchAPI) {
+		return nil, ErrPaperUnsupported
+	}
 	return &resp, err
 }
+
+// errNoSuchAPI is a 404 without the server's JSON error: no such path.
+var errNoSuchAPI = errors.New("no such API on the server")
+
+// ErrPaperUnsupported: the server predates paper reports; the station keeps
+// them pending and sends them once the server is upgraded.
+var ErrPaperUnsupported = errors.New("the server does not take paper reports yet")
 
 // Pull fetches the station's settings, bill kinds and segments, and the
 // master data changed after version since.
@@ -142,7 +153,11 @@ func (c *Client) doAs(ctx context.Context, method, path string, in, out any, sig
 		if json.Unmarshal(data, &e) == nil && e.Code != "" {
 			return &bill.Error{Code: e.Code, Message: e.Message}
 		}
-		return bill.Errorf(bill.EUnavailable, "服务器返回 %s，请稍后重试。", resp.Status)
+		unavailable := bill.Errorf(bill.EUnavailable, "服务器返回 %s，请稍后重试。", resp.Status)
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("%w: %w", errNoSuchAPI, unavailable)
+		}
+		return unavailable
 	}
 	if out == nil {
 		return nil

@@ -150,6 +150,10 @@ func (s *Service) uploadPaper(ctx context.Context, r *Report) error {
 				Operator: p.Operator, UsedAt: p.UsedAt, VoidedAt: p.VoidedAt, Version: p.Version}
 		}
 		resp, err := s.client.UploadPaper(ctx, uses)
+		if errors.Is(err, ErrPaperUnsupported) {
+			s.log.Info("the server does not take paper reports yet; they wait at the station")
+			return nil
+		}
 		if err != nil {
 			return err
 		}

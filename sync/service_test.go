@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -39,6 +40,13 @@ type world struct {
 
 func newWorld(t *testing.T, segmentSize int64) *world {
 	t.Helper()
+	return newWorldWith(t, segmentSize, nil)
+}
+
+// newWorldWith is newWorld with the server's handler wrapped (an older
+// server, a faulty proxy).
+func newWorldWith(t *testing.T, segmentSize int64, wrap func(http.Handler) http.Handler) *world {
+	t.Helper()
 	ctx := context.Background()
 	srv, err := server.OpenStore(ctx, "", t.TempDir(), server.WithStoreLogger(quiet))
 	must(t, err)
@@ -54,7 +62,11 @@ func newWorld(t *testing.T, segmentSize int64) *world {
 	must(t, srv.SetPointSettings(ctx, "P01", st))
 	code, _, err := srv.EnrollCode(ctx, "P01")
 	must(t, err)
-	api := httptest.NewTLSServer(server.NewAPI(srv, quiet))
+	var h http.Handler = server.NewAPI(srv, quiet)
+	if wrap != nil {
+		h = wrap(h)
+	}
+	api := httptest.NewTLSServer(h)
 	t.Cleanup(api.Close)
 	station, err := localstore.Open(ctx, t.TempDir())
 	must(t, err)
@@ -270,5 +282,36 @@ func TestSyncReportsPaper(t *testing.T) {
 	}
 	if st, err := w.station.Status(ctx); err != nil || st.PaperRefused != 1 || !strings.Contains(strings.Join(st.Warnings, ";"), "已由开票点 H01 使用") {
 		t.Fatalf("the station's status: %+v, %v", st, err)
+	}
+}
+
+// TestSyncWithAServerWithoutPaperReports: a station newer than its server
+// (no paper API yet) uploads, pulls and refills as before; its paper
+// reports wait for the server's upgrade.
+func TestSyncWithAServerWithoutPaperReports(t *testing.T) {
+	w := newWorldWith(t, 10, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == wire.PathPaper {
+				http.NotFound(rw, r)
+				return
+			}
+			h.ServeHTTP(rw, r)
+		})
+	})
+	ctx := context.Background()
+	_, err := w.station.IntakePaper(ctx, bill.Segment{Code: "35062601", Start: 1, End: 50})
+	must(t, err)
+	w.issue(t, 8, "OLD")
+	list, _, err := w.station.ListBills(ctx, localstore.Filter{Limit: 1})
+	must(t, err)
+	_, err = w.station.ConvertToPaper(ctx, list[0].BillCode, list[0].BillNo, "35062601", 1, "林小燕")
+	must(t, err)
+	svc, err := ebsync.NewService(ctx, w.station, quiet, "test")
+	must(t, err)
+	if r := svc.Once(ctx); r.Err != nil || r.Uploaded != 8 || r.Paper != 0 || len(r.Allocated) != 1 {
+		t.Fatalf("pass against an older server: %+v", r)
+	}
+	if pending, err := w.station.PendingPaper(ctx, 10); err != nil || len(pending) != 1 {
+		t.Fatalf("the paper report waits: %d, %v", len(pending), err)
 	}
 }
