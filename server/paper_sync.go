@@ -87,9 +87,9 @@ func (s *Store) storePaperUse(ctx context.Context, t *dbtx, point string, u wire
 			return fmt.Sprintf("%s 对应的电子票据属于开票点 %s", name, owner), nil
 		}
 	}
-	var holder, status string
-	err := t.queryRow(ctx, "SELECT point_code, status FROM paper_usage WHERE paper_code = ? AND paper_no = ?", u.PaperCode, u.PaperNo).
-		Scan(&holder, &status)
+	var holder, status, heldBill string
+	err := t.queryRow(ctx, "SELECT point_code, status, COALESCE(bill_id, '') FROM paper_usage WHERE paper_code = ? AND paper_no = ?", u.PaperCode, u.PaperNo).
+		Scan(&holder, &status, &heldBill)
 	var voidedAt any
 	if u.VoidedAt > 0 {
 		voidedAt = u.VoidedAt
@@ -117,6 +117,8 @@ func (s *Store) storePaperUse(ctx context.Context, t *dbtx, point string, u wire
 		return "", err
 	case holder != point:
 		return fmt.Sprintf("%s 已由开票点 %s 使用", name, holder), nil
+	case heldBill != u.BillID:
+		return name + " 在服务器上对应另一张电子票据", nil
 	case status != wire.PaperPrinted && status != u.Status:
 		return fmt.Sprintf("%s 在服务器上已作废，不能再改为“%s”", name, u.Status), nil
 	}

@@ -79,7 +79,8 @@ func TestUploadPaperRules(t *testing.T) {
 			use(1, wire.PaperPrinted, ab[1].ID, 3),       // number 1 was voided: it cannot come back
 			use(5, wire.PaperBlankVoid, ab[1].ID, 1),     // a blank void has no bill
 			use(6, wire.PaperPrinted, ab[0].ID, 1),       // the bill already has a live sheet (2)
-		); v != "ccccc" || live(ab[1].ID) != "" || live(ab[0].ID) != "35062601 2" {
+			use(2, wire.PaperPrinted, ab[1].ID, 2),       // sheet 2 carries another bill
+		); v != "cccccc" || live(ab[1].ID) != "" || live(ab[0].ID) != "35062601 2" {
 			t.Fatalf("conflicts: %s, live %q / %q", v, live(ab[1].ID), live(ab[0].ID))
 		}
 		// A number P02 used is not P01's.
