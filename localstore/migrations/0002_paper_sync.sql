@@ -13,3 +13,4 @@ BEGIN
 END;
 
 CREATE INDEX paper_usage_pending ON paper_usage (paper_code, paper_no) WHERE version > synced_version;
+CREATE INDEX paper_usage_refused ON paper_usage (paper_code, paper_no) WHERE sync_error != '';
