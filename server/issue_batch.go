@@ -61,24 +61,34 @@ func (s *Store) stopIssuers() {
 
 func (s *Store) runIssuer(point string, q chan *issueReq, quit chan struct{}) {
 	for {
-		var first *issueReq
-		select {
-		case <-quit:
+		batch, ok := nextBatch(q, quit, wire.MaxBatch)
+		if !ok {
 			return
-		case first = <-q:
-		}
-		batch := []*issueReq{first}
-	drain:
-		for len(batch) < wire.MaxBatch {
-			select {
-			case r := <-q:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
 		}
 		s.issueBatch(point, batch)
 	}
+}
+
+// nextBatch waits for the first request of q, then takes every other one
+// already waiting, up to max in all: a group commit takes what queued up
+// while the previous one was being written. It is false when quit closes.
+func nextBatch[T any](q chan T, quit chan struct{}, max int) ([]T, bool) {
+	var first T
+	select {
+	case <-quit:
+		return nil, false
+	case first = <-q:
+	}
+	batch := []T{first}
+	for len(batch) < max {
+		select {
+		case r := <-q:
+			batch = append(batch, r)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
 }
 
 // submit queues a validated settlement and waits for its bill.

@@ -72,21 +72,9 @@ func (s *Store) stopNoises() {
 func (s *Store) runNoises(q chan *noiseReq, quit chan struct{}) {
 	var pruned int64
 	for {
-		var first *noiseReq
-		select {
-		case <-quit:
+		batch, ok := nextBatch(q, quit, noiseBatch)
+		if !ok {
 			return
-		case first = <-q:
-		}
-		batch := []*noiseReq{first}
-	drain:
-		for len(batch) < noiseBatch {
-			select {
-			case r := <-q:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
 		}
 		now := s.millis()
 		cutoff := now - MedicalNoiseWindow.Milliseconds()
