@@ -94,6 +94,9 @@ func (s *Store) loadServerKey(ctx context.Context, point string) (*bill.PrivateK
 	}
 	err = s.tx(ctx, func(t *dbtx) error {
 		if _, err := t.exec(ctx, "INSERT INTO point_keys (point_code, private_key) VALUES (?, ?)", point, priv); err != nil {
+			if isUniqueViolation(err) {
+				return errKeyExists
+			}
 			return err
 		}
 		if _, err := t.exec(ctx, `UPDATE points SET public_key = ?, enrolled_at = ?, revoked_at = NULL, epoch = epoch + 1,
@@ -102,11 +105,20 @@ func (s *Store) loadServerKey(ctx context.Context, point string) (*bill.PrivateK
 		}
 		return t.audit(ctx, "point.server_key", point, map[string]string{"publicKey": pub})
 	})
+	if errors.Is(err, errKeyExists) {
+		// Another server made the point's key a moment ago: use that one.
+		if err := s.queryRow(ctx, "SELECT private_key FROM point_keys WHERE point_code = ?", point).Scan(&pem); err != nil {
+			return nil, err
+		}
+		return bill.ParsePrivateKeyPEM(pem)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return key, nil
 }
+
+var errKeyExists = errors.New("the point's key was made by another server")
 
 // IssueAt issues a bill of kind k at the server point for a settlement. A
 // settlement's BusNo already billed at the point with the same content

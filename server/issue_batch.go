@@ -147,13 +147,16 @@ func (n *numbers) putBack(no int64) {
 }
 
 // pointNumbers are a server point's free numbers, per bill code, for one
-// enrollment epoch. They live between batches so that a batch does not read
-// every segment the point was ever given; they are touched only under the
-// point's issue lock, and dropped whenever a batch fails (the numbers it
-// took may not have been used, and must be handed out again).
+// enrollment epoch and chain head. They live between batches so that a
+// batch does not read every segment the point was ever given; they are
+// touched only under the point's issue lock, dropped whenever a batch fails
+// (the numbers it took may not have been used, and must be handed out
+// again), and read again when the chain moved without this server (another
+// server issued for the point).
 type pointNumbers struct {
-	epoch  int64
-	byCode map[string]*numbers
+	epoch    int64
+	chainSeq int64 // the point's chain head they are good for: a bill stored by anyone else moves it
+	byCode   map[string]*numbers
 }
 
 // numbersFor returns the point's free numbers of a bill code, reading them
@@ -161,8 +164,8 @@ type pointNumbers struct {
 // segments, each with the highest number used in it (an index lookup).
 func (s *Store) numbersFor(ctx context.Context, p *Point, code string) (*numbers, error) {
 	pn, _ := s.nums.Load(p.Code)
-	if pn == nil || pn.(*pointNumbers).epoch != p.Epoch {
-		pn = &pointNumbers{epoch: p.Epoch, byCode: map[string]*numbers{}}
+	if pn == nil || pn.(*pointNumbers).epoch != p.Epoch || pn.(*pointNumbers).chainSeq != p.ChainSeq {
+		pn = &pointNumbers{epoch: p.Epoch, chainSeq: p.ChainSeq, byCode: map[string]*numbers{}}
 		s.nums.Store(p.Code, pn)
 	}
 	held := pn.(*pointNumbers).byCode
@@ -199,6 +202,14 @@ func (s *Store) numbersFor(ctx context.Context, p *Point, code string) (*numbers
 
 // forgetNumbers drops what is held of a point's free numbers.
 func (s *Store) forgetNumbers(point string) { s.nums.Delete(point) }
+
+// numbersStored moves what is held of a point's free numbers to the chain
+// head this server's batch just stored: still good for the next batch.
+func (s *Store) numbersStored(point string, chainSeq int64) {
+	if pn, ok := s.nums.Load(point); ok {
+		pn.(*pointNumbers).chainSeq = chainSeq
+	}
+}
 
 // issueBatch issues a batch of one point's requests with one Upload.
 func (s *Store) issueBatch(point string, batch []*issueReq) {
@@ -366,11 +377,12 @@ func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.Privat
 	for j, sl := range sealed {
 		checked[j] = checkedBill{b: &sl.Bill}
 	}
-	resp, err := s.storeChecked(ctx, p, bills, checked)
+	resp, err := s.storeChecked(ctx, p, bills, checked, false)
 	if err != nil {
 		s.forgetNumbers(point)
 		return nil, nil, err
 	}
+	s.numbersStored(point, resp.ChainSeq)
 	for j, i := range stored {
 		if ack := resp.Acks[j]; ack.Status != wire.AckStored {
 			s.forgetNumbers(point)

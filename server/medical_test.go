@@ -876,3 +876,80 @@ func TestBusinessDatesBackfilled(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoServersOneServerPoint: two servers on one PostgreSQL issuing for
+// the same server point at once never give a number twice or break the
+// chain; a batch that loses the race fails (and is retried with its busNo).
+func TestTwoServersOneServerPoint(t *testing.T) {
+	dsn := pgDSN(t)
+	if dsn == "" {
+		t.Skip("EBILL_TEST_PG not set")
+	}
+	ctx := context.Background()
+	a, err := server.OpenStore(ctx, dsn, "")
+	must(t, err)
+	defer a.Close()
+	hisServer(t, a)
+	b, err := server.OpenStore(ctx, dsn, "")
+	must(t, err)
+	defer b.Close()
+	raw, err := os.ReadFile("../examples/outpatient.json")
+	must(t, err)
+	issue := func(s *server.Store, bus string) error {
+		st, err := bill.ParseSettlement(raw)
+		must(t, err)
+		st.BusNo, st.PlaceCode = bill.Text(bus), "H01"
+		_, err = s.IssueAt(ctx, "H01", bill.Outpatient, st)
+		return err
+	}
+	const n = 30
+	failed := make(chan string, 2*n)
+	done := make(chan struct{})
+	for i, s := range []*server.Store{a, b} {
+		go func() {
+			for j := range n {
+				bus := fmt.Sprintf("TWO-%d-%02d", i, j)
+				if err := issue(s, bus); err != nil {
+					if bill.ErrorCode(err) != bill.EInternal {
+						t.Errorf("%s: %v", bus, err) // only a lost race, which the caller retries
+					}
+					failed <- bus
+				}
+			}
+			done <- struct{}{}
+		}()
+	}
+	<-done
+	<-done
+	close(failed)
+	var retry []string
+	for bus := range failed {
+		retry = append(retry, bus)
+	}
+	for _, bus := range retry { // as a HIS retries: the same busNo, one server
+		must(t, issue(a, bus))
+	}
+	list, err := a.LedgerBills(ctx, server.LedgerFilter{Point: "H01", Limit: 1000})
+	must(t, err)
+	seen := map[string]bool{}
+	for _, lb := range list {
+		if seen[lb.BillNo] {
+			t.Fatalf("number %s twice", lb.BillNo)
+		}
+		seen[lb.BillNo] = true
+	}
+	for no := 1; no <= 2*n; no++ { // no number lost either: the first segment's 1…60
+		if !seen[bill.FormatBillNo(int64(no))] {
+			t.Fatalf("number %d missing", no)
+		}
+	}
+	p, err := a.Point(ctx, "H01")
+	must(t, err)
+	if len(list) != 2*n || p.ChainSeq != 2*n {
+		t.Fatalf("%d bills, chain at %d, want %d (%d retried)", len(list), p.ChainSeq, 2*n, len(retry))
+	}
+	t.Logf("%d of %d calls lost the race and were retried", len(retry), 2*n)
+	if conflicts, err := a.Conflicts(ctx, "H01"); err != nil || len(conflicts) != 0 {
+		t.Fatalf("a lost race is not a station's conflict: %d recorded, %v", len(conflicts), err)
+	}
+}

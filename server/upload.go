@@ -42,7 +42,7 @@ func (s *Store) Upload(ctx context.Context, point string, bills []wire.Bill) (*w
 	if err != nil {
 		return nil, err
 	}
-	return s.storeChecked(ctx, p, bills, verifyAll(pub, p.Code, bills))
+	return s.storeChecked(ctx, p, bills, verifyAll(pub, p.Code, bills), true)
 }
 
 // storeChecked decides and stores bills whose content is already checked:
@@ -50,8 +50,11 @@ func (s *Store) Upload(ctx context.Context, point string, bills []wire.Bill) (*w
 // just been sealed in this process from a validated settlement (verifying
 // the server's own fresh signature again would prove nothing). Either way
 // the ledger's rules — chain, numbers, duplicates, reversals — are applied
-// here, in one transaction.
-func (s *Store) storeChecked(ctx context.Context, p *Point, bills []wire.Bill, checked []checkedBill) (*wire.UploadResponse, error) {
+// here, in one transaction. With record, a conflict is kept for the
+// administrator (a station's bill exists, whatever the ledger says); a
+// server point's bill that lost a race to another server never existed, and
+// is not recorded.
+func (s *Store) storeChecked(ctx context.Context, p *Point, bills []wire.Bill, checked []checkedBill, record bool) (*wire.UploadResponse, error) {
 	point := p.Code
 	var resp *wire.UploadResponse
 	err := s.tx(ctx, func(t *dbtx) error {
@@ -59,6 +62,7 @@ func (s *Store) storeChecked(ctx context.Context, p *Point, bills []wire.Bill, c
 		if err != nil {
 			return err
 		}
+		u.record = record
 		if u.point.PublicKey != p.PublicKey {
 			return bill.Errorf(bill.EConflict, "开票点 %s 的收费电脑刚刚被更换，请重新上传。", point)
 		}
@@ -130,6 +134,7 @@ func verifyOne(pub *bill.PublicKey, point string, wb *wire.Bill) checkedBill {
 // uploadBatch is one upload's view of the ledger, loaded with a few queries
 // and kept up to date as the batch's bills are decided.
 type uploadBatch struct {
+	record   bool // keep conflicts in the conflicts table
 	s        *Store
 	t        *dbtx
 	point    *Point
@@ -236,6 +241,9 @@ func (u *uploadBatch) decide(ctx context.Context, wb *wire.Bill, c checkedBill) 
 	}
 	conflict := func(reason string) (wire.Ack, error) {
 		ack.Status, ack.Message = wire.AckConflict, reason
+		if !u.record {
+			return ack, nil
+		}
 		return ack, u.s.recordConflict(ctx, u.t, u.point.Code, wb, reason)
 	}
 	hash := hex.EncodeToString(wb.Hash)
