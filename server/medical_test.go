@@ -854,7 +854,8 @@ func TestBusinessDatesBackfilled(t *testing.T) {
 		if code, msg := c.call("writeOffEBill", map[string]string{"billBatchCode": blue["billBatchCode"], "billNo": blue["billNo"], "reason": "退费"}); code != server.ResultOK {
 			t.Fatalf("write-off: %s %s", code, msg)
 		}
-		must(t, s.MigrateTo(ctx, 6)) // as before migration 7: no business columns
+		must(t, s.MigrateTo(ctx, 6))      // as before migration 7: no business columns
+		defer server.SetBackfillPage(1)() // one bill a page: the paging is tested too
 		must(t, s.MigrateTo(ctx, -1))
 		got := map[bool][2]any{}
 		rows, err := s.DB().QueryContext(ctx, "SELECT red_of IS NOT NULL, bus_at, bus_type, issued_at FROM bills")

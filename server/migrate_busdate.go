@@ -49,12 +49,17 @@ func busDateMigration(dialect string) *goose.Migration {
 	return goose.NewGoMigration(7, &goose.GoFunc{RunTx: up}, &goose.GoFunc{RunTx: down})
 }
 
+// backfillPage is how many bills one backfill statement reads and writes.
+var backfillPage = 1000
+
 // backfillBusiness sets the business time and type of the bills held, a
-// thousand at a time.
+// page at a time, in id order (each read starts where the last ended,
+// so a large ledger is read once, not once per thousand).
 func backfillBusiness(ctx context.Context, tx *sql.Tx, dialect string) error {
 	rebind := (&Store{dialect: dialect}).rebind
+	last := ""
 	for {
-		rows, err := tx.QueryContext(ctx, "SELECT id, content, issued_at FROM bills WHERE bus_at IS NULL ORDER BY id LIMIT 1000")
+		rows, err := tx.QueryContext(ctx, rebind("SELECT id, content, issued_at FROM bills WHERE id > ? ORDER BY id LIMIT ?"), last, backfillPage)
 		if err != nil {
 			return err
 		}
@@ -84,8 +89,9 @@ func backfillBusiness(ctx context.Context, tx *sql.Tx, dialect string) error {
 		if len(todo) == 0 {
 			return nil
 		}
-		// One statement per thousand bills: VALUES names its columns
-		// column1… in both SQLite and PostgreSQL.
+		last = todo[len(todo)-1].id
+		// One statement per page: VALUES names its columns column1… in
+		// both SQLite and PostgreSQL.
 		values := make([]string, len(todo))
 		args := make([]any, 0, 3*len(todo))
 		for i, r := range todo {
