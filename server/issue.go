@@ -187,24 +187,11 @@ func (s *Store) billsByBusNo(ctx context.Context, point string, busNos []string)
 	for _, b := range busNos {
 		args = append(args, b)
 	}
-	rows, err := s.query(ctx, ledgerSelect+", content FROM bills WHERE point_code = ? AND red_of IS NULL AND bus_no IN ("+
-		placeholders(len(busNos))+")", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var content []byte
-		lb, err := scanLedger(rows, &content)
-		if err != nil {
-			return nil, err
-		}
-		if lb.Bill, err = decodeBill(content); err != nil {
-			return nil, err
-		}
+	found, err := s.billsWithContent(ctx, "WHERE point_code = ? AND red_of IS NULL AND bus_no IN ("+placeholders(len(busNos))+")", args...)
+	for _, lb := range found {
 		out[lb.BusNo] = lb
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // ReverseAt issues the red bill of a bill issued at a server point: once

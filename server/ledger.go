@@ -120,6 +120,29 @@ func scanLedger(r interface{ Scan(...any) error }, extra ...any) (*LedgerBill, e
 	return &b, nil
 }
 
+// billsWithContent runs ledgerSelect + ", content FROM bills " + rest and
+// returns the bills with their signed content decoded.
+func (s *Store) billsWithContent(ctx context.Context, rest string, args ...any) ([]*LedgerBill, error) {
+	rows, err := s.query(ctx, ledgerSelect+", content FROM bills "+rest, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*LedgerBill
+	for rows.Next() {
+		var content []byte
+		lb, err := scanLedger(rows, &content)
+		if err != nil {
+			return nil, err
+		}
+		if lb.Bill, err = decodeBill(content); err != nil {
+			return nil, err
+		}
+		out = append(out, lb)
+	}
+	return out, rows.Err()
+}
+
 // LedgerBills lists the bills the centre holds, newest first.
 func (s *Store) LedgerBills(ctx context.Context, f LedgerFilter) ([]*LedgerBill, error) {
 	where, args := f.where()

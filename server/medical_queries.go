@@ -244,40 +244,26 @@ func (s *Store) medicalUnprinted(ctx context.Context, app *HISApp, data []byte) 
 		size = 20
 	}
 	var matched []billListItem
-	q := ledgerSelect + ", card_no, content FROM bills WHERE card_no = ? AND issued_at >= ? AND issued_at < ? AND red_of IS NULL" +
-		" AND point_code IN (" + placeholders(len(app.Points)) + ") ORDER BY issued_at DESC LIMIT 1000"
 	args := []any{string(req.CardNo), from.UnixMilli(), to.UnixMilli()}
 	for _, p := range app.Points {
 		args = append(args, p)
 	}
-	rows, err := s.query(ctx, q, args...)
+	found, err := s.billsWithContent(ctx, "WHERE card_no = ? AND issued_at >= ? AND issued_at < ? AND red_of IS NULL"+
+		" AND point_code IN ("+placeholders(len(app.Points))+") ORDER BY issued_at DESC LIMIT 1000", args...)
 	if err != nil {
 		return nil, err
 	}
-	var found []*LedgerBill
-	for rows.Next() {
-		var card string
-		var content []byte
-		lb, err := scanLedger(rows, &card, &content)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if lb.Bill, err = decodeBill(content); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		found = append(found, lb)
-	}
-	rows.Close()
 	for _, lb := range found {
 		if req.CardType != "" && lb.Bill.Settlement.CardType != req.CardType {
 			continue
 		}
-		if rev, err := s.isReversed(ctx, lb.ID); err != nil || rev {
-			continue
+		rev, err := s.isReversed(ctx, lb.ID)
+		if err != nil {
+			return nil, err
 		}
-		matched = append(matched, listItem(lb, false))
+		if !rev {
+			matched = append(matched, listItem(lb, false))
+		}
 	}
 	total := len(matched)
 	start := min((page-1)*size, total)

@@ -181,26 +181,8 @@ func (s *Store) MobileBills(ctx context.Context, token string) ([]MobileBill, er
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.query(ctx, ledgerSelect+", content FROM bills WHERE card_no = ? AND payer = ? ORDER BY issued_at DESC LIMIT 500", card, name)
+	found, err := s.billsWithContent(ctx, "WHERE card_no = ? AND payer = ? ORDER BY issued_at DESC LIMIT 500", card, name)
 	if err != nil {
-		return nil, err
-	}
-	var found []*LedgerBill
-	for rows.Next() {
-		var content []byte
-		lb, err := scanLedger(rows, &content)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if lb.Bill, err = decodeBill(content); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		found = append(found, lb)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	out := []MobileBill{}
