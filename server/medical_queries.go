@@ -183,9 +183,12 @@ func (s *Store) paperList(ctx context.Context, places []string, from, to time.Ti
 	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": list}, rows.Err()
 }
 
-// medicalTotals is checkTotalData (blue bills) and checkWriteOffData (red
-// bills): the count and amount of a business day (and business type, when
-// busType is given) for reconciliation.
+// medicalTotals is checkTotalData (every bill, blue and red) and
+// checkWriteOffData (red bills): the count and amount of a business day
+// (and business type, when busType is given) for reconciliation. Red
+// amounts are negative in both, so checkTotalData is the day's net and
+// checkTotalData − checkWriteOffData is the day's charges (blue bills),
+// counts and amounts, as iih computes it (docs/his-integration.md).
 func (s *Store) medicalTotals(red string) MedicalService {
 	return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
 		var req struct{ PlaceCode, BusDate, BusType bill.Text }

@@ -35,7 +35,7 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 		},
 		"getEBillStatesByBillInfo": s.medicalState,
 		"getBillByBusDate":         s.medicalByBusDate,
-		"checkTotalData":           s.medicalTotals("blue"),
+		"checkTotalData":           s.medicalTotals(""),
 		"checkWriteOffData":        s.medicalTotals("red"),
 		"getEBillUnPrintList":      s.medicalUnprinted,
 		"getBillDetail":            s.medicalDetail,
@@ -72,10 +72,13 @@ type issuedFields struct {
 }
 
 func (s *Store) issuedFields(ctx context.Context, lb *LedgerBill, publicURL string, signature ...[]byte) (issuedFields, error) {
+	// billBusDate is a timestamp like every other (yyyyMMddHHmmssSSS):
+	// HIS clients parse it with that layout, and a shorter value throws
+	// after the bill exists (domain.md §5).
 	f := issuedFields{BillBatchCode: lb.BillCode, BillNo: lb.BillNo, Random: lb.CheckCode, CreateTime: MedicalTime(lb.IssuedAt),
-		BillBusDate: lb.IssuedAt.In(bill.Beijing).Format("20060102")}
+		BillBusDate: MedicalTime(lb.IssuedAt)}
 	if lb.Bill != nil {
-		f.BillBusDate = businessTime(lb.Bill).In(bill.Beijing).Format("20060102")
+		f.BillBusDate = MedicalTime(businessTime(lb.Bill))
 	}
 	if publicURL != "" && lb.Bill != nil {
 		var sig []byte

@@ -7,11 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -312,7 +314,9 @@ func TestMedicalQueries(t *testing.T) {
 			code, msg := c.call("invoiceEBillOutpatient", m)
 			var out map[string]string
 			json.Unmarshal(msg, &out)
-			if code != server.ResultOK || out["billBusDate"] != yesterday {
+			// billBusDate is the settlement's time in the 17-digit form
+			// HIS parses (yyyyMMddHHmmssSSS), not the 8-digit day.
+			if code != server.ResultOK || out["billBusDate"] != yesterday+"235959500" {
 				t.Fatalf("issue %s: %s %s", bus, code, msg)
 			}
 			issued = append(issued, out)
@@ -320,8 +324,13 @@ func TestMedicalQueries(t *testing.T) {
 		code, msg := c.call("writeOffEBill", map[string]string{"billBatchCode": issued[1]["billBatchCode"], "billNo": issued[1]["billNo"], "reason": "退费"})
 		var red map[string]string
 		json.Unmarshal(msg, &red)
-		if code != server.ResultOK || red["billBusDate"] != today {
+		if code != server.ResultOK || len(red["billBusDate"]) != 17 || red["billBusDate"][:8] != today {
 			t.Fatalf("write-off: %s %s", code, msg)
+		}
+		for _, f := range []string{"createTime", "billBusDate"} {
+			if _, err := time.ParseInLocation("20060102150405.000", red[f][:14]+"."+red[f][14:], bill.Beijing); err != nil || len(red[f]) != 17 {
+				t.Fatalf("write-off %s %q is not yyyyMMddHHmmssSSS", f, red[f])
+			}
 		}
 		list := func(day, dataType, page string) (int, []map[string]any) {
 			code, msg := c.call("getBillByBusDate", map[string]string{"busBgnDate": day, "busEndDate": day, "placeCode": "H01",
@@ -363,11 +372,20 @@ func TestMedicalQueries(t *testing.T) {
 			}
 			return m
 		}
+		// One more charge today, so today has a blue bill and a red one.
+		q4 := outpatientForHIS(t, "Q4")
+		q4["busDateTime"] = bill.FormatBusDateTime(time.Now())
+		if code, msg := c.call("invoiceEBillOutpatient", q4); code != server.ResultOK {
+			t.Fatalf("issue Q4: %s %s", code, msg)
+		}
+		// checkTotalData covers every bill of the business day, red bills
+		// negative; checkTotalData − checkWriteOffData is the day's charges.
 		for _, tc := range []struct{ service, day, busType, num, amt string }{
 			{"checkTotalData", yesterday, "", "3", "370.35"},
 			{"checkTotalData", yesterday, "02", "3", "370.35"},
 			{"checkTotalData", yesterday, "01", "0", "0.00"},
-			{"checkTotalData", today, "", "0", "0.00"},
+			{"checkTotalData", today, "", "2", "0.00"},
+			{"checkTotalData", today, "02", "2", "0.00"},
 			{"checkWriteOffData", today, "", "1", "-123.45"},
 			{"checkWriteOffData", yesterday, "", "0", "0.00"},
 		} {
@@ -375,8 +393,18 @@ func TestMedicalQueries(t *testing.T) {
 				t.Errorf("%s %s busType %q: %v, want %s bills, %s", tc.service, tc.day, tc.busType, m, tc.num, tc.amt)
 			}
 		}
+		for _, day := range []string{yesterday, today} {
+			all, refunds := totals("checkTotalData", day, ""), totals("checkWriteOffData", day, "")
+			n1, _ := strconv.Atoi(all["allTotalNum"])
+			n2, _ := strconv.Atoi(refunds["allTotalNum"])
+			a1, _ := bill.ParseMoney(all["allTotalAmt"])
+			a2, _ := bill.ParseMoney(refunds["allTotalAmt"])
+			if want := map[string]string{yesterday: "3 370.35", today: "1 123.45"}[day]; fmt.Sprintf("%d %s", n1-n2, a1-a2) != want {
+				t.Errorf("%s: checkTotalData − checkWriteOffData = %d bills %s, want the day's charges %s", day, n1-n2, a1-a2, want)
+			}
+		}
 		code, msg = c.call("getEBillUnPrintList", map[string]string{"cardNo": "M0012345678"})
-		if code != server.ResultOK || !strings.Contains(string(msg), `"total":2`) || strings.Contains(string(msg), issued[1]["billNo"]) {
+		if code != server.ResultOK || !strings.Contains(string(msg), `"total":3`) || strings.Contains(string(msg), issued[1]["billNo"]) {
 			t.Fatalf("kiosk list: %s %s", code, msg)
 		}
 		code, msg = c.call("getBillDetail", map[string]string{"billBatchCode": issued[0]["billBatchCode"], "billNo": issued[0]["billNo"]})

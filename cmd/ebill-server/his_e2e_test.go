@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -53,15 +54,18 @@ func TestHISEndToEnd(t *testing.T) {
 	admin("paper", "assign", "--point", "H01", "--code", "35062601", "--count", "100")
 
 	addr := freeAddr(t)
-	start := func() *exec.Cmd {
-		serve := exec.Command(bin, "--data", data, "serve", "--addr", addr, "--public-url", "https://pj.example-hospital.cn")
+	var serveErr syncBuffer
+	start := func(extra ...string) *exec.Cmd {
+		serve := exec.Command(bin, append([]string{"--data", data, "serve", "--addr", addr}, extra...)...)
+		serveErr.Reset()
+		serve.Stderr = &serveErr
 		if err := serve.Start(); err != nil {
 			t.Fatal(err)
 		}
 		waitHealthy(t, "https://"+addr)
 		return serve
 	}
-	serve := start()
+	serve := start("--public-url", "https://pj.example-hospital.cn")
 	defer func() { serve.Process.Kill(); serve.Wait() }()
 
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
@@ -97,6 +101,7 @@ func TestHISEndToEnd(t *testing.T) {
 			out["text"] = string(msg)
 		}
 		samples.add(service, raw, res.Result, msg)
+		checkTimestamps(t, service, "", out)
 		return res.Result, out
 	}
 	example := func(file, bus string) map[string]any {
@@ -165,9 +170,14 @@ func TestHISEndToEnd(t *testing.T) {
 	}
 
 	// SIGKILL and restart: every bill is still there and still chained.
+	// The restart has no --public-url: QR codes then point at the server's
+	// own address, and it warns that only this machine can reach it.
 	serve.Process.Signal(syscall.SIGKILL)
 	serve.Wait()
 	serve = start()
+	if !serveErr.waitFor("未设置 --public-url", 5*time.Second) || !strings.Contains(serveErr.String(), "https://"+addr) {
+		t.Errorf("no warning about the loopback public address:\n%s", serveErr.String())
+	}
 	if total, _ := page("1"); total != 5 {
 		t.Fatalf("after SIGKILL: %v bills", total)
 	}
@@ -196,7 +206,8 @@ func TestHISEndToEnd(t *testing.T) {
 		{"invEBillCheckUp", "exam.json", "35060126"},
 	} {
 		m := ok(want.service, example(want.file, "E2E-"+want.service))
-		if m["billBatchCode"] != want.code || len(fmt.Sprint(m["billNo"])) != 10 || len(fmt.Sprint(m["billQRCode"])) < 100 {
+		if m["billBatchCode"] != want.code || len(fmt.Sprint(m["billNo"])) != 10 || len(fmt.Sprint(m["billQRCode"])) < 100 ||
+			!strings.HasPrefix(fmt.Sprint(m["pictureUrl"]), "https://"+addr+"/v?") || m["pictureNetUrl"] != m["pictureUrl"] {
 			t.Fatalf("%s: %v", want.service, m)
 		}
 	}
@@ -274,6 +285,70 @@ func TestHISEndToEnd(t *testing.T) {
 		t.Fatalf("his-app call with a wrong key: %v %s", err, out)
 	}
 	admin("audit", "verify") // the audit chain holds after the kill (exits non-zero otherwise)
+}
+
+// syncBuffer is a process's output, read while the process writes it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
+
+// waitFor reports whether s appears in the output within d.
+func (b *syncBuffer) waitFor(s string, d time.Duration) bool {
+	for end := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(b.String(), s) {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
+// checkTimestamps: every time an answer gives is yyyyMMddHHmmssSSS, the
+// 17 digits HIS clients parse (domain.md §5; openhis throws on a shorter
+// billBusDate after the bill exists). The settlement's own dates
+// (consultationDate, inHospitalDate, outHospitalDate) are yyyyMMdd as the
+// HIS sent them.
+func checkTimestamps(t *testing.T, service, path string, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			switch k {
+			case "consultationDate", "inHospitalDate", "outHospitalDate":
+				continue
+			}
+			if s, ok := x.(string); ok && (strings.HasSuffix(k, "Time") || strings.HasSuffix(k, "Date")) {
+				if _, err := time.Parse("20060102150405.000", s[:min(14, len(s))]+"."+s[min(14, len(s)):]); err != nil || len(s) != 17 {
+					t.Errorf("%s: %s%s = %q is not yyyyMMddHHmmssSSS", service, path, k, s)
+				}
+			}
+			checkTimestamps(t, service, path+k+".", x)
+		}
+	case []any:
+		for i, x := range v {
+			checkTimestamps(t, service, fmt.Sprintf("%s[%d].", path, i), x)
+		}
+	}
 }
 
 // hisSamples records the first call of each service id (and of each

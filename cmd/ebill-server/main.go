@@ -151,7 +151,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	keyFile := fs.String("tls-key", "", "TLS 私钥文件（PEM）")
 	hosts := fs.String("host", "", "写入自签名证书的服务器域名或 IP，多个用逗号分隔")
 	insecure := fs.Bool("insecure-http", false, "不加密的 HTTP（仅用于测试，或前面已有 HTTPS 反向代理）")
-	publicURL := fs.String("public-url", "", "患者手机访问本服务器的地址（票据二维码指向此处的查验页），例如 https://pj.医院域名.cn")
+	publicURL := fs.String("public-url", "", "患者手机访问本服务器的地址（票据二维码指向此处的查验页），例如 https://pj.医院域名.cn；不填则用 --host 或 --addr 得出的本服务器地址")
 	healthURL := fs.String("health-url", "", "卫健委日报的报送地址；设置后每天 1 点后自动报送前一天的报表（失败会重试）")
 	smsLog := fs.String("sms-log", "", "未接短信网关时，患者验证码写入此文件（默认 数据目录/sms-outbox.log）")
 	if _, err := a.parse(fs, args, false); err != nil {
@@ -167,7 +167,6 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		return bill.Errorf(bill.EInvalid, "无法监听 %s：%v", *addr, err)
 	}
 	api := server.NewAPI(store, a.Log)
-	api.SetPublicURL(*publicURL)
 	if *smsLog == "" {
 		*smsLog = filepath.Join(a.dataDir, "sms-outbox.log")
 	}
@@ -189,9 +188,21 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String()
+	if *publicURL == "" {
+		pub, localOnly := defaultPublicURL(scheme, *hosts, ln.Addr())
+		*publicURL = pub
+		if localOnly {
+			a.Log.Warn("public URL is loopback only: QR codes cannot be verified from phones", "publicURL", pub)
+			fmt.Fprintf(a.Stderr, "警告：未设置 --public-url，票据二维码指向 %s，这个地址只有服务器本机能访问，患者手机扫码无法查验。"+
+				"请用 --public-url 设置患者手机能访问的地址（如 https://pj.医院域名.cn），或用 --host 写明服务器的域名或 IP。\n", pub)
+		} else {
+			a.Log.Info("public URL defaults to the server's own address", "publicURL", pub)
+		}
+	}
+	api.SetPublicURL(*publicURL)
 	a.Log.Info("ebill-server started", "url", url, "database", store.Dialect(), "fingerprint", fingerprint, "version", Version)
-	a.Report(map[string]string{"url": url, "fingerprint": fingerprint, "database": store.Dialect()},
-		"ebill-server 已启动：%s（数据库 %s）\n证书指纹：%s\n", url, store.Dialect(), fingerprint)
+	a.Report(map[string]string{"url": url, "fingerprint": fingerprint, "database": store.Dialect(), "publicURL": *publicURL},
+		"ebill-server 已启动：%s（数据库 %s）\n证书指纹：%s\n票据二维码查验地址：%s\n", url, store.Dialect(), fingerprint, *publicURL)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -203,6 +214,52 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	defer cancel()
 	a.Log.Info("ebill-server stopping")
 	return srv.Shutdown(shutdown)
+}
+
+// defaultPublicURL is the address QR codes point at when --public-url is
+// not given: the first --host name, else the listening address (a wildcard
+// address becomes this machine's first LAN address). localOnly says that
+// only the server itself can reach it (a loopback address).
+func defaultPublicURL(scheme, hosts string, addr net.Addr) (url string, localOnly bool) {
+	host, port, _ := net.SplitHostPort(addr.String())
+	for _, h := range strings.Split(hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			host = h
+			break
+		}
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		if ip != nil {
+			host = lanAddress()
+		}
+	}
+	ip := net.ParseIP(host)
+	localOnly = strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		return scheme + "://" + hostForURL(host), localOnly
+	}
+	return scheme + "://" + net.JoinHostPort(host, port), localOnly
+}
+
+func hostForURL(host string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]"
+	}
+	return host
+}
+
+// lanAddress is this machine's first non-loopback IPv4 address, or
+// 127.0.0.1 when it has none.
+func lanAddress() string {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil && !n.IP.IsLinkLocalUnicast() {
+				return n.IP.String()
+			}
+		}
+	}
+	return "127.0.0.1"
 }
 
 func loadCert(dataDir, certFile, keyFile, hosts string) (tls.Certificate, error) {
