@@ -13,28 +13,34 @@ import (
 // registration and exam siblings), with the same field names, so one parser
 // serves the CLI, the GUI's import and the server's HIS API.
 //
-// Struct tags: `max` is the longest value accepted (in characters); `req`
-// lists the bill kinds for which a field is required ("all" for every kind).
+// Struct tags: `max` is the specification's length (in characters), what
+// the bill face is laid out for; it is enforced where `strict` is set —
+// keys, codes, dates, identity and numbers that something depends on.
+// Other text (names, wards, detail codes…) is stored as sent up to
+// LenientTextMax, because real HIS clients exceed the table (nhis sends a
+// 32-character UUID as a 货币误差 line's code) and the face shrinks or
+// shortens what does not fit. `req` lists the bill kinds for which a field
+// is required ("all" for every kind).
 type Settlement struct {
-	BusNo         Text  `json:"busNo,omitempty" max:"50" req:"all"`
-	BusType       Text  `json:"busType,omitempty" max:"20" req:"all"`
-	BusDateTime   Text  `json:"busDateTime,omitempty" max:"17" req:"all"`
-	PlaceCode     Text  `json:"placeCode,omitempty" max:"50"`
+	BusNo         Text  `json:"busNo,omitempty" max:"50" strict:"y" req:"all"`
+	BusType       Text  `json:"busType,omitempty" max:"20" strict:"y" req:"all"`
+	BusDateTime   Text  `json:"busDateTime,omitempty" max:"17" strict:"y" req:"all"`
+	PlaceCode     Text  `json:"placeCode,omitempty" max:"50" strict:"y"`
 	Payee         Text  `json:"payee,omitempty" max:"60" req:"all"`
 	Author        Text  `json:"author,omitempty" max:"60" req:"all"`
 	Checker       Text  `json:"checker,omitempty" max:"60"`
 	Remark        Text  `json:"remark,omitempty" max:"200"`
 	TotalAmt      Money `json:"totalAmt,omitempty"`
-	IsArrears     Text  `json:"isArrears,omitempty" max:"1"`
+	IsArrears     Text  `json:"isArrears,omitempty" max:"1" strict:"y"`
 	ArrearsReason Text  `json:"arrearsReason,omitempty" max:"200"`
 
 	// Payer (交款人).
 	Payer     Text `json:"payer,omitempty" max:"100" req:"all"`
-	PayerType Text `json:"payerType,omitempty" max:"1" req:"all"`
-	IDCardNo  Text `json:"idCardNo,omitempty" max:"30"`
-	CardType  Text `json:"cardType,omitempty" max:"10"`
+	PayerType Text `json:"payerType,omitempty" max:"1" strict:"y" req:"all"`
+	IDCardNo  Text `json:"idCardNo,omitempty" max:"30" strict:"y"`
+	CardType  Text `json:"cardType,omitempty" max:"10" strict:"y"`
 	CardNo    Text `json:"cardNo,omitempty" max:"50"`
-	Tel       Text `json:"tel,omitempty" max:"20"`
+	Tel       Text `json:"tel,omitempty" max:"20" strict:"y"`
 	Email     Text `json:"email,omitempty" max:"100"`
 
 	// Visit (就诊信息).
@@ -48,13 +54,13 @@ type Settlement struct {
 	PatientID           Text `json:"patientId,omitempty" max:"30"`
 	PatientNo           Text `json:"patientNo,omitempty" max:"30"`
 	CaseNumber          Text `json:"caseNumber,omitempty" max:"50"`
-	ConsultationDate    Text `json:"consultationDate,omitempty" max:"10" req:"outpatient,registration"`
+	ConsultationDate    Text `json:"consultationDate,omitempty" max:"10" strict:"y" req:"outpatient,registration"`
 	Sex                 Text `json:"sex,omitempty" max:"4"`
 	Age                 Text `json:"age,omitempty" max:"10"`
 	HospitalNo          Text `json:"hospitalNo,omitempty" max:"30" req:"inpatient"`
-	InHospitalDate      Text `json:"inHospitalDate,omitempty" max:"10" req:"inpatient"`
-	OutHospitalDate     Text `json:"outHospitalDate,omitempty" max:"10" req:"inpatient"`
-	HospitalDays        Text `json:"hospitalDays,omitempty" max:"10"`
+	InHospitalDate      Text `json:"inHospitalDate,omitempty" max:"10" strict:"y" req:"inpatient"`
+	OutHospitalDate     Text `json:"outHospitalDate,omitempty" max:"10" strict:"y" req:"inpatient"`
+	HospitalDays        Text `json:"hospitalDays,omitempty" max:"10" strict:"y"`
 	Ward                Text `json:"patientWard,omitempty" max:"60"`
 	BedNo               Text `json:"bedNo,omitempty" max:"20"`
 	CheckUpNo           Text `json:"checkUpNo,omitempty" max:"50" req:"exam"`
@@ -80,7 +86,7 @@ type Settlement struct {
 // ChargeLine is one charge category on the bill face (chargeDetail).
 type ChargeLine struct {
 	SortNo     Text     `json:"sortNo,omitempty" max:"10"`
-	ChargeCode Text     `json:"chargeCode,omitempty" max:"50" req:"all"`
+	ChargeCode Text     `json:"chargeCode,omitempty" max:"50" strict:"y" req:"all"`
 	ChargeName Text     `json:"chargeName,omitempty" max:"100" req:"all"`
 	Unit       Text     `json:"unit,omitempty" max:"20"`
 	Std        Money4   `json:"std,omitempty"`
@@ -93,7 +99,7 @@ type ChargeLine struct {
 // DetailLine is one item of the detail list (listDetail, 医疗收费明细).
 type DetailLine struct {
 	ListDetailNo    Text     `json:"listDetailNo,omitempty" max:"60"`
-	ChargeCode      Text     `json:"chargeCode,omitempty" max:"50" req:"all"`
+	ChargeCode      Text     `json:"chargeCode,omitempty" max:"50" strict:"y" req:"all"`
 	ChargeName      Text     `json:"chargeName,omitempty" max:"100"`
 	PrescribeCode   Text     `json:"prescribeCode,omitempty" max:"60"`
 	ListTypeCode    Text     `json:"listTypeCode,omitempty" max:"50"`
@@ -116,7 +122,7 @@ type DetailLine struct {
 
 // PayChannel is one way the payer paid (payChannelDetail).
 type PayChannel struct {
-	Code  Text  `json:"payChannelCode,omitempty" max:"20" req:"all"`
+	Code  Text  `json:"payChannelCode,omitempty" max:"20" strict:"y" req:"all"`
 	Value Money `json:"payChannelValue,omitempty"`
 }
 

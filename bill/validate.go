@@ -117,11 +117,15 @@ func (s *Settlement) checkTexts(k Kind) error {
 
 var textType = reflect.TypeOf(Text(""))
 
+// LenientTextMax is the longest text accepted in a field whose `max` is
+// not strict: a sane bound on what a real client sends, not the spec table.
+const LenientTextMax = 500
+
 // textField is one Text field of a struct and the rules of its tags.
 type textField struct {
 	index int
 	name  string // JSON name
-	max   int
+	max   int    // the longest value accepted
 	req   string
 }
 
@@ -139,6 +143,9 @@ func textFields(t reflect.Type) []textField {
 			continue
 		}
 		max, _ := strconv.Atoi(f.Tag.Get("max"))
+		if max > 0 && f.Tag.Get("strict") == "" {
+			max = LenientTextMax
+		}
 		fs = append(fs, textField{index: i, name: strings.Split(f.Tag.Get("json"), ",")[0], max: max, req: f.Tag.Get("req")})
 	}
 	textFieldCache.Store(t, fs)

@@ -205,7 +205,22 @@ func TestHISEndToEnd(t *testing.T) {
 		{"invEBillRegistration", "registration.json", "35060126"},
 		{"invEBillCheckUp", "exam.json", "35060126"},
 	} {
-		m := ok(want.service, example(want.file, "E2E-"+want.service))
+		req := example(want.file, "E2E-"+want.service)
+		if want.service == "invEBillHospitalized" {
+			// nhis appends a 货币误差 line whose code is a 32-character UUID
+			// (the table says 30): the bill is issued and the code kept.
+			req["listDetail"] = []any{
+				map[string]any{"chargeCode": "01", "code": "CW001", "name": "普通病房床位", "std": "83.3333", "number": "3", "amt": "249.9999"},
+				map[string]any{"chargeCode": "01", "code": "3f1c2d4e5a6b7c8d9e0f1a2b3c4d5e6f", "name": "货币误差", "amt": "0.0001"},
+			}
+		}
+		m := ok(want.service, req)
+		if want.service == "invEBillHospitalized" {
+			d := ok("getBillDetail", map[string]any{"billBatchCode": m["billBatchCode"], "billNo": m["billNo"]})
+			if !strings.Contains(fmt.Sprint(d), "3f1c2d4e5a6b7c8d9e0f1a2b3c4d5e6f") {
+				t.Fatalf("the 32-character detail code was not kept: %v", d)
+			}
+		}
 		if m["billBatchCode"] != want.code || len(fmt.Sprint(m["billNo"])) != 10 || len(fmt.Sprint(m["billQRCode"])) < 100 ||
 			!strings.HasPrefix(fmt.Sprint(m["pictureUrl"]), "https://"+addr+"/v?") || m["pictureNetUrl"] != m["pictureUrl"] {
 			t.Fatalf("%s: %v", want.service, m)
