@@ -13,6 +13,7 @@ import (
 // server map them to exit codes, colours and HTTP statuses.
 const (
 	EInvalid         = "invalid"          // bad input; nothing was changed
+	EEncoding        = "encoding"         // text that is not UTF-8 (GBK from older systems); nothing was changed
 	EConflict        = "conflict"         // same key, different content
 	ENotFound        = "not_found"        // the thing asked for does not exist
 	EAlreadyReversed = "already_reversed" // a red bill for this bill exists

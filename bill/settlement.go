@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Settlement is one settlement to bill: the business JSON of the
@@ -172,11 +173,33 @@ func ParseSettlement(data []byte) (*Settlement, error) {
 		return nil, Errorf(EInvalid, "结算数据过大（%d 字节），上限为 %d 字节", len(data), MaxSettlementBytes)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a BOM from Windows editors
+	if err := CheckUTF8(data); err != nil {
+		return nil, err
+	}
 	var s Settlement
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, describeJSONError(data, err)
 	}
 	return &s, nil
+}
+
+// CheckUTF8 refuses data that is not UTF-8 — GBK from older HIS or a
+// file saved by a Chinese-locale Windows editor — before JSON decoding
+// would replace the bytes with U+FFFD and a legal bill would be signed
+// with the damage in it.
+func CheckUTF8(data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	at := 0
+	for at < len(data) {
+		r, size := utf8.DecodeRune(data[at:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		at += size
+	}
+	return Errorf(EEncoding, "结算数据不是 UTF-8 编码（第 %d 字节起，多为 GBK）：请改用 UTF-8 编码后重新发送（文件请另存为 UTF-8）；没有开具任何票据", at+1)
 }
 
 // describeJSONError turns a decoding error into an *Error naming the field.

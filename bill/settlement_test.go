@@ -110,8 +110,7 @@ func TestValidateRules(t *testing.T) {
 		{"hospitalNo required inpatient", Inpatient, func(s *Settlement) { s.HospitalNo = "" }, "hospitalNo", "必填"},
 		{"checkUpNo required exam", Exam, func(s *Settlement) { s.CheckUpNo = "" }, "checkUpNo", "必填"},
 		{"payer type", Outpatient, func(s *Settlement) { s.PayerType = "3" }, "payerType", "1（个人）或 2（单位）"},
-		{"resident ID checksum", Outpatient, func(s *Settlement) { s.IDCardNo = "350203198503122016" }, "idCardNo", "校验位"},
-		{"resident ID birth date", Outpatient, func(s *Settlement) { s.IDCardNo = "350203198502302015" }, "idCardNo", "出生日期"},
+		{"replacement character", Outpatient, func(s *Settlement) { s.Payer = "张\ufffd" }, "payer", "无法识别的字符"},
 		{"credit code checksum", Outpatient, func(s *Settlement) { s.PayerType = "2"; s.IDCardNo = "91350200MA2YXK0B1X" }, "idCardNo", "校验位"},
 		{"isArrears", Outpatient, func(s *Settlement) { s.IsArrears = "Y" }, "isArrears", "0（否）或 1（是）"},
 		{"tel", Outpatient, func(s *Settlement) { s.Tel = "138abc" }, "tel", "电话"},
@@ -150,6 +149,37 @@ func TestValidateRules(t *testing.T) {
 				t.Fatalf("got %v; want field %q with %q", err, tt.field, tt.msg)
 			}
 		})
+	}
+}
+
+// TestResidentIDWarns: a resident ID with a wrong check digit or birth
+// date does not block the bill (HIS patient records carry typos); it is a
+// warning, and the number is kept as sent.
+func TestResidentIDWarns(t *testing.T) {
+	for id, want := range map[string]string{"350203198503122016": "校验位", "350203198502302015": "出生日期", "350203198503122015": ""} {
+		s := parseExample(t, "outpatient.json")
+		s.IDCardNo = Text(id)
+		s.Normalize()
+		if err := s.Validate(Outpatient); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		w := s.Warnings()
+		if want == "" && len(w) != 0 || want != "" && (len(w) != 1 || !strings.Contains(w[0], want) || strings.Contains(w[0], id)) {
+			t.Errorf("%s: warnings %q, want one with %q (the number masked)", id, w, want)
+		}
+		if string(s.IDCardNo) != id {
+			t.Errorf("stored %q, sent %q", s.IDCardNo, id)
+		}
+	}
+}
+
+// TestParseRefusesGBK: GBK bytes are refused with EEncoding before JSON
+// decoding could turn them into U+FFFD.
+func TestParseRefusesGBK(t *testing.T) {
+	gbk := []byte("{\"payer\":\"\xd5\xc5\xc8\xfd\"}") // 张三 in GBK
+	_, err := ParseSettlement(gbk)
+	if ErrorCode(err) != EEncoding || !strings.Contains(ErrorMessage(err), "UTF-8") || !strings.Contains(ErrorMessage(err), "第 11 字节") {
+		t.Fatalf("GBK: %v", err)
 	}
 }
 

@@ -165,8 +165,8 @@ func checkStructTexts(prefix string, p any, k Kind) error {
 			continue
 		}
 		name := prefix + f.name
-		if !utf8.ValidString(val) {
-			return FieldErrorf(name, "含有无法识别的字符，请检查编码（应为 UTF-8）")
+		if !utf8.ValidString(val) || strings.ContainsRune(val, utf8.RuneError) {
+			return FieldErrorf(name, "含有无法识别的字符（�，多为 GBK 等编码转换失败），请以 UTF-8 重新发送原文")
 		}
 		if f.max > 0 && utf8.RuneCountInString(val) > f.max {
 			return FieldErrorf(name, "长度 %d 超过上限 %d 个字符", utf8.RuneCountInString(val), f.max)
@@ -269,10 +269,23 @@ func (s *Settlement) checkPayer(Kind) error {
 		}
 		return nil
 	}
-	if looksLikeResidentID(id) {
-		if err := CheckResidentID(id); err != nil {
-			return FieldErrorf("idCardNo", "%s", ErrorMessage(err))
-		}
+	// A resident ID is stored as sent: HIS patient records carry typos
+	// (a wrong check digit), and the bill must not wait on them. Warnings
+	// names the problem for the cashier and the server's log.
+	return nil
+}
+
+// Warnings are what a valid settlement may be issued with but someone
+// should look at: a resident ID number whose check digit or birth date is
+// wrong. The desk asks the cashier to confirm; the HIS API logs and counts
+// them.
+func (s *Settlement) Warnings() []string {
+	id := strings.TrimSpace(string(s.IDCardNo))
+	if s.PayerType == "2" || !looksLikeResidentID(id) {
+		return nil
+	}
+	if err := CheckResidentID(id); err != nil {
+		return []string{fmt.Sprintf("证件号 %s：%s", MaskID(id), ErrorMessage(err))}
 	}
 	return nil
 }

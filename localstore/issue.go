@@ -14,7 +14,7 @@ import (
 type IssueResult struct {
 	Bill      *StoredBill
 	Duplicate bool     // the BusNo was billed before with the same content: this is that first bill
-	Warnings  []string // offline limits at 80 % or more, stock alerts
+	Warnings  []string // a resident ID that fails its check, offline limits at 80 % or more, stock alerts
 }
 
 // Issue issues a bill of kind k for a settlement, in one transaction:
@@ -75,7 +75,7 @@ func (s *Store) Issue(ctx context.Context, k bill.Kind, in *bill.Settlement) (*I
 		if err != nil {
 			return err
 		}
-		res = &IssueResult{Bill: stored, Warnings: append(warnings, alert...)}
+		res = &IssueResult{Bill: stored, Warnings: append(append(set.Warnings(), warnings...), alert...)}
 		return nil
 	})
 	if err != nil {

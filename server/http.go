@@ -91,9 +91,13 @@ func (a *API) medicalCall(w http.ResponseWriter, r *http.Request) {
 	a.m.his.WithLabelValues(service, resp.Result).Inc()
 	a.m.hisTime.WithLabelValues(service).Observe(took.Seconds())
 	attrs := []any{"service", service, "appid", resp.AppID, "result", resp.Result, "ms", took.Milliseconds(), "remote", r.RemoteAddr}
-	if resp.Result != ResultOK {
+	switch {
+	case resp.Result != ResultOK:
 		a.log.Warn("his call failed", append(attrs, "message", resp.Failure)...)
-	} else {
+	case len(resp.Warnings) > 0:
+		a.m.hisWarn.WithLabelValues(service).Add(float64(len(resp.Warnings)))
+		a.log.Warn("his call with warnings", append(attrs, "warnings", resp.Warnings)...)
+	default:
 		a.log.Info("his call", attrs...)
 	}
 }
@@ -321,7 +325,7 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 
 func httpStatus(code string) int {
 	switch code {
-	case bill.EInvalid, bill.ETampered:
+	case bill.EInvalid, bill.EEncoding, bill.ETampered:
 		return http.StatusBadRequest
 	case bill.EUnauthorized:
 		return http.StatusUnauthorized

@@ -52,6 +52,7 @@ const (
 	ResultUnknownSvc    = "E1008" // no such service id
 	ResultNotYourPoint  = "E1009" // the caller may not act for this billing point
 	ResultNotFromHere   = "E1010" // the caller's address is not one its app may call from
+	ResultBadEncoding   = "E1011" // the business data is not UTF-8 (GBK from older HIS)
 	ResultInvalid       = "E2001" // business rules refused the request
 	ResultReversed      = "E2002" // the bill is already reversed (message contains 已冲销)
 	ResultNotFound      = "E2003" // no such bill
@@ -68,7 +69,7 @@ var ResultMessages = map[string]string{
 	ResultOK: "成功", ResultBadRequest: "请求格式错误", ResultUnknownApp: "应用账号不存在或已停用",
 	ResultBadSign: "签名错误", ResultReplay: "请求重复（noise 已使用）", ResultTooLarge: "请求过大",
 	ResultBadBase64: "data 不是合法的 Base64", ResultBadData: "业务数据格式错误", ResultUnknownSvc: "未知的服务",
-	ResultNotYourPoint: "无权为该开票点开票", ResultNotFromHere: "来源地址不在该应用允许的范围内", ResultInvalid: "业务校验未通过", ResultReversed: "票据已冲销",
+	ResultNotYourPoint: "无权为该开票点开票", ResultNotFromHere: "来源地址不在该应用允许的范围内", ResultBadEncoding: "业务数据不是 UTF-8 编码", ResultInvalid: "业务校验未通过", ResultReversed: "票据已冲销",
 	ResultNotFound: "未找到票据", ResultNoStock: "票号不足", ResultConflict: "业务冲突", ResultLimit: "超出开票限额",
 	ResultInternal: "系统内部错误，请稍后重试",
 }
@@ -91,9 +92,21 @@ type MedicalResponse struct {
 	Sign  string `json:"sign"`
 
 	// What the envelope says, for the server's log and metrics.
-	AppID   string `json:"-"`
-	Result  string `json:"-"`
-	Failure string `json:"-"` // the Chinese message of a failure
+	AppID    string   `json:"-"`
+	Result   string   `json:"-"`
+	Failure  string   `json:"-"` // the Chinese message of a failure
+	Warnings []string `json:"-"` // what was accepted but should be looked at (a wrong ID check digit)
+}
+
+// warningsKey carries a call's warning list through its service.
+type warningsKey struct{}
+
+// warn records a warning of the HIS call running in ctx (for its log line
+// and the warnings metric); outside a call it does nothing.
+func warn(ctx context.Context, w ...string) {
+	if list, ok := ctx.Value(warningsKey{}).(*[]string); ok {
+		*list = append(*list, w...)
+	}
 }
 
 // MedicalResult is what a response's data decodes to.
@@ -333,6 +346,8 @@ func resultOf(err error) (string, string) {
 	switch bill.ErrorCode(err) {
 	case bill.EInvalid:
 		return ResultInvalid, msg
+	case bill.EEncoding:
+		return ResultBadEncoding, msg
 	case bill.EAlreadyReversed:
 		return ResultReversed, msg
 	case bill.ENotFound:
@@ -355,6 +370,8 @@ func resultOf(err error) (string, string) {
 // check stores nothing.
 func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte, services map[string]MedicalService) (*MedicalResponse, error) {
 	var req MedicalRequest
+	var warnings []string
+	ctx = context.WithValue(ctx, warningsKey{}, &warnings)
 	respond := func(app *HISApp, code, message string, payload any) (*MedicalResponse, error) {
 		res := MedicalResult{Result: code}
 		if code == ResultOK {
@@ -375,6 +392,7 @@ func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte
 			out.Failure = message
 		}
 		out.AppID = req.AppID // as the caller claims, for the log
+		out.Warnings = warnings
 		if app != nil {
 			// The response is signed like the request, over its own data and
 			// noise, with the caller's appid and version.
@@ -413,6 +431,9 @@ func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte
 	data, err := base64.StdEncoding.DecodeString(req.Data)
 	if err != nil {
 		return respond(app, ResultBadBase64, "data 不是合法的 Base64："+err.Error(), nil)
+	}
+	if err := bill.CheckUTF8(data); err != nil {
+		return respond(app, ResultBadEncoding, bill.ErrorMessage(err), nil)
 	}
 	fresh, err := s.useNoise(ctx, app.AppID, req.Noise)
 	if err != nil {

@@ -104,6 +104,7 @@ func (s *Store) medicalIssue(ctx context.Context, app *HISApp, k bill.Kind, data
 		return nil, failMedical(ResultBadData, "%s", bill.ErrorMessage(err))
 	}
 	platformFields(data, st)
+	warn(ctx, st.Warnings()...) // stored as sent: the bill does not wait on a registration typo
 	place := strings.TrimSpace(string(st.PlaceCode))
 	if place == "" {
 		return nil, failMedical(ResultInvalid, "placeCode（开票点编码）不能为空")

@@ -21,6 +21,7 @@ type metrics struct {
 	acks     *prometheus.CounterVec
 	his      *prometheus.CounterVec
 	hisTime  *prometheus.HistogramVec
+	hisWarn  *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -36,8 +37,10 @@ func newMetrics() *metrics {
 			Help: "Calls of the HIS (medical) API by service id and result code (S0000 success, E… failures)."}, []string{"service", "result"}),
 		hisTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ebill_his_call_seconds",
 			Help: "Duration of HIS (medical) API calls by service id.", Buckets: prometheus.DefBuckets}, []string{"service"}),
+		hisWarn: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ebill_his_warnings_total",
+			Help: "Bills the HIS API issued with a warning (a resident ID whose check digit or birth date is wrong), by service id."}, []string{"service"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.acks, m.his, m.hisTime,
+	m.registry.MustRegister(m.requests, m.duration, m.acks, m.his, m.hisTime, m.hisWarn,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -75,7 +75,10 @@ func TestHISEndToEnd(t *testing.T) {
 	call := func(service string, business any) (string, map[string]any) {
 		t.Helper()
 		n++
-		raw, _ := json.Marshal(business)
+		raw, isRaw := business.([]byte) // bytes go out as they are (GBK, say)
+		if !isRaw {
+			raw, _ = json.Marshal(business)
+		}
 		d := base64.StdEncoding.EncodeToString(raw)
 		noise := fmt.Sprintf("%017d", time.Now().UnixNano()/1000+int64(n))
 		sum := md5.Sum([]byte("appid=HIS01&data=" + d + "&noise=" + noise + "&key=his-vendor-secret-key&version=1.0"))
@@ -235,6 +238,35 @@ func TestHISEndToEnd(t *testing.T) {
 	}
 	if m := ok("checkWriteOffData", map[string]string{"placeCode": "H01", "busDate": today}); m["allTotalNum"] != "2" {
 		t.Fatalf("checkWriteOffData: %v", m)
+	}
+	// A patient record whose resident ID has a wrong check digit: the bill
+	// is issued with the number as sent, the server logs and counts it.
+	typo := settlement("E2E-IDTYPO")
+	typo["idCardNo"], typo["busDateTime"] = "350203198503122016", time.Now().Format("20060102150405")+"000"
+	if m := ok("invoiceEBillOutpatient", typo); len(fmt.Sprint(m["billNo"])) != 10 {
+		t.Fatalf("ID typo: %v", m)
+	}
+	if !serveErr.waitFor("his call with warnings", 5*time.Second) || !strings.Contains(serveErr.String(), "校验位") ||
+		strings.Contains(serveErr.String(), "350203198503122016") {
+		t.Errorf("the warning is not in the log (or the ID is there unmasked):\n%s", serveErr.String())
+	}
+	if resp, err := client.Get("https://" + addr + "/metrics"); err != nil {
+		t.Fatal(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), `ebill_his_warnings_total{service="invoiceEBillOutpatient"} 1`) {
+			t.Errorf("warnings metric:\n%s", body)
+		}
+	}
+	// GBK text from an older HIS is refused (E1011), not signed as U+FFFD.
+	gbk, _ := json.Marshal(settlement("E2E-GBK"))
+	gbk = bytes.Replace(gbk, []byte("张三"), []byte("\xd5\xc5\xc8\xfd"), 1)
+	if code, m := call("invoiceEBillOutpatient", gbk); code != "E1011" || !strings.Contains(fmt.Sprint(m["text"]), "UTF-8") {
+		t.Fatalf("GBK: %s %v", code, m)
+	}
+	if code, _ := call("getEBillByBusNo", map[string]string{"busNo": "E2E-GBK"}); code != "E2003" {
+		t.Fatalf("the GBK request stored a bill: %s", code)
 	}
 	unprinted := fmt.Sprint(ok("getEBillUnPrintList", map[string]string{"cardNo": "M0012345678"}))
 	if !strings.Contains(unprinted, fmt.Sprint(third["billNo"])) || strings.Contains(unprinted, fmt.Sprint(first["billNo"])) {

@@ -136,6 +136,47 @@ func TestBadSettlementJSONError(t *testing.T) {
 	}
 }
 
+// TestGBKSettlementRefused: a settlement file saved in GBK (a Chinese
+// Windows editor's default) is refused with a clear message, and nothing
+// is stored — before, its text became U+FFFD in a signed bill.
+func TestGBKSettlementRefused(t *testing.T) {
+	d := t.TempDir()
+	ebill(t, "--data", d, "init", "--place", "P01", "--demo")
+	gbk := filepath.Join(t.TempDir(), "gbk.json")
+	raw, _ := os.ReadFile("../../examples/outpatient.json")
+	os.WriteFile(gbk, bytes.Replace(raw, []byte("张三"), []byte("\xd5\xc5\xc8\xfd"), 1), 0o644) // 张三 in GBK
+	out, errOut, code := ebill(t, "--data", d, "--json", "issue", "-f", gbk)
+	var res struct{ Error struct{ Code, Message string } }
+	json.Unmarshal([]byte(out), &res)
+	if code != exitInvalid || res.Error.Code != "encoding" || !strings.Contains(errOut, "UTF-8") {
+		t.Fatalf("%d %+v %s", code, res, errOut)
+	}
+	out, _, _ = ebill(t, "--data", d, "--json", "status")
+	if !strings.Contains(out, `"bills": 0`) {
+		t.Fatalf("a GBK file changed the store:\n%s", out)
+	}
+}
+
+// TestResidentIDTypoIssues: a wrong check digit does not block the bill;
+// the command says so, and the number is kept as sent.
+func TestResidentIDTypoIssues(t *testing.T) {
+	d := t.TempDir()
+	ebill(t, "--data", d, "init", "--place", "P01", "--demo")
+	f := filepath.Join(t.TempDir(), "typo.json")
+	raw, _ := os.ReadFile("../../examples/outpatient.json")
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	m["idCardNo"] = "350203198503122016" // the check digit should be 5
+	raw, _ = json.Marshal(m)
+	os.WriteFile(f, raw, 0o644)
+	out, errOut, code := ebill(t, "--data", d, "--json", "issue", "-f", f)
+	var res struct{ Warnings []string }
+	json.Unmarshal([]byte(out), &res)
+	if code != 0 || len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "校验位") {
+		t.Fatalf("%d %s %s", code, out, errOut)
+	}
+}
+
 // TestBinary builds the real command and runs the issue's lines with it.
 func TestBinary(t *testing.T) {
 	if testing.Short() {

@@ -100,7 +100,7 @@ func ExitCode(code string) int {
 	switch code {
 	case "":
 		return ExitOK
-	case bill.EInvalid:
+	case bill.EInvalid, bill.EEncoding:
 		return ExitInvalid
 	case bill.EConflict, bill.EAlreadyReversed, bill.ENotFound:
 		return ExitConflict
