@@ -146,7 +146,9 @@ func TestGBKSettlementRefused(t *testing.T) {
 	raw, _ := os.ReadFile("../../examples/outpatient.json")
 	os.WriteFile(gbk, bytes.Replace(raw, []byte("张三"), []byte("\xd5\xc5\xc8\xfd"), 1), 0o644) // 张三 in GBK
 	out, errOut, code := ebill(t, "--data", d, "--json", "issue", "-f", gbk)
-	var res struct{ Error struct{ Code, Message string } }
+	var res struct {
+		Error struct{ Code, Message string }
+	}
 	json.Unmarshal([]byte(out), &res)
 	if code != exitInvalid || res.Error.Code != "encoding" || !strings.Contains(errOut, "UTF-8") {
 		t.Fatalf("%d %+v %s", code, res, errOut)
