@@ -105,8 +105,8 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 			fs := a.flags("stock receive", "--kind einvoice|paper --code 代码 --from 起始号码 --to 终止号码")
 			kind := fs.String("kind", server.StockEInvoice, "einvoice 电子票据号码 | paper 纸质票据")
 			code := fs.String("code", "", "票据代码")
-			from := fs.Int64("from", 0, "起始号码")
-			to := fs.Int64("to", 0, "终止号码")
+			from := cli.BillNo(fs, "from", "起始号码（如 0000000001）")
+			to := cli.BillNo(fs, "to", "终止号码（如 0001000000）")
 			if _, err := a.parse(fs, args, false); err != nil {
 				return err
 			}
@@ -160,11 +160,11 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 		},
 		"set": func(args []string) error {
 			fs := a.flags("point set", "编码 [--segment-size N] [--refill N] [--alert N] [--max-hours H] [--max-count N] [--max-amount 元] [--max-single 元]")
-			size := fs.Int64("segment-size", 0, "每次分配的号码个数")
-			refill := fs.Int64("refill", -1, "剩余号码低于此数时自动申请")
-			alert := fs.Int64("alert", -1, "库存预警阈值")
-			hours := fs.Int("max-hours", -1, "离线时长上限（小时）")
-			count := fs.Int("max-count", -1, "未上传张数上限")
+			size := cli.Int64(fs, "segment-size", 0, 0, "每次分配的号码个数")
+			refill := cli.Int64(fs, "refill", -1, 0, "剩余号码低于此数时自动申请")
+			alert := cli.Int64(fs, "alert", -1, 0, "库存预警阈值")
+			hours := cli.Int(fs, "max-hours", -1, 0, "离线时长上限（小时）")
+			count := cli.Int(fs, "max-count", -1, 0, "未上传张数上限")
 			amount := fs.String("max-amount", "", "未上传金额上限（元）")
 			single := fs.String("max-single", "", "离线单张金额上限（元）")
 			code, err := a.parse(fs, args, true)
@@ -303,10 +303,11 @@ func cmdBill(ctx context.Context, a *app, args []string) error {
 			fs.StringVar(&f.Point, "point", "", "开票点编码")
 			from := fs.String("from", "", "开票日期起（含），yyyy-MM-dd")
 			to := fs.String("to", "", "开票日期止（含），yyyy-MM-dd")
-			fs.IntVar(&f.Limit, "limit", 100, "最多条数（不超过 1000）")
+			limit := cli.Int(fs, "limit", 100, 1, "最多条数（不超过 1000）")
 			if _, err := a.parse(fs, args, false); err != nil {
 				return err
 			}
+			f.Limit = *limit
 			var err error
 			if f.From, err = parseDay(*from); err != nil {
 				return err
@@ -472,8 +473,8 @@ func cmdAudit(ctx context.Context, a *app, args []string) error {
 	return sub(a, "audit", args, map[string]func([]string) error{
 		"list": func(args []string) error {
 			fs := a.flags("audit list", "[--after 序号] [--limit 条数]")
-			after := fs.Int64("after", 0, "只列出此序号之后的记录")
-			limit := fs.Int("limit", 100, "最多条数")
+			after := cli.Int64(fs, "after", 0, 0, "只列出此序号之后的记录")
+			limit := cli.Int(fs, "limit", 100, 1, "最多条数")
 			if _, err := a.parse(fs, args, false); err != nil {
 				return err
 			}
@@ -594,7 +595,7 @@ func cmdPaper(ctx context.Context, a *app, args []string) error {
 			fs := a.flags("paper assign", "--point 开票点 --code 纸质票据代码 --count 张数")
 			point := fs.String("point", "", "服务器开票点（HIS 开票）")
 			code := fs.String("code", "", "纸质票据代码")
-			count := fs.Int64("count", 0, "分配张数")
+			count := cli.Int64(fs, "count", 0, 1, "分配张数")
 			if _, err := a.parse(fs, args, false); err != nil {
 				return err
 			}

@@ -37,7 +37,20 @@ func TestEnrollEndToEnd(t *testing.T) {
 		return out
 	}
 	// Exactly the steps: stock receive, point add, point enroll-code, enroll.
-	admin("stock", "receive", "--kind", "einvoice", "--code", "35060126", "--from", "1", "--to", "500000")
+	// Numbers are typed as printed, with their leading zeros (decimal, never octal).
+	var received struct{ From, To, Count int64 }
+	json.Unmarshal(admin("stock", "receive", "--kind", "einvoice", "--code", "35060126", "--from", "0000000001", "--to", "0000500000"), &received)
+	if received.From != 1 || received.To != 500000 || received.Count != 500000 {
+		t.Fatalf("stock receive 0000000001–0000500000: %+v", received)
+	}
+	json.Unmarshal(admin("stock", "receive", "--kind", "paper", "--code", "35062601", "--from", "0000000008", "--to", "0000000099"), &received)
+	if received.From != 8 || received.Count != 92 {
+		t.Fatalf("stock receive 0000000008–0000000099: %+v", received)
+	}
+	if out, err := exec.Command(filepath.Join(bin, "ebill-server"), "--data", srvData, "stock", "receive", "--kind", "paper",
+		"--code", "35062602", "--from", "00x1", "--to", "9").CombinedOutput(); err == nil || !strings.Contains(string(out), "参数 --from") {
+		t.Fatalf("a malformed number: %v %s", err, out)
+	}
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "1", "--to", "500000")
 	admin("point", "add", "P01", "--name", "门诊收费一号窗口")
 	var enroll struct{ Code string }

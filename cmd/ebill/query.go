@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/cmd/internal/textout"
 	"github.com/ebill/ebill/localstore"
 )
@@ -22,11 +23,12 @@ func cmdList(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.PatientNo, "patient", "", "患者就诊编号")
 	fs.StringVar(&f.BillCode, "code", "", "票据代码")
 	fs.StringVar(&f.State, "state", "", "状态：normal 正常 | reversed 已冲红 | red 红字 | paper 已换开纸质")
-	page := fs.Int("page", 1, "页码")
-	fs.IntVar(&f.Limit, "size", 50, "每页条数（最多 1000）")
+	page := cli.Int(fs, "page", 1, 1, "页码")
+	size := cli.Int(fs, "size", 50, 1, "每页条数（最多 1000）")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
+	f.Limit = *size
 	var err error
 	if f.From, err = parseDay(*from, "from"); err != nil {
 		return err

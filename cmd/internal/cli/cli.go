@@ -134,7 +134,18 @@ func (o *Out) Parse(fs *flag.FlagSet, args []string, positional bool) (string, e
 	if positional && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		pos, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	out := fs.Output()
+	fs.SetOutput(io.Discard) // the flag package's errors are English
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err != nil {
+		if ferr := flagError(fs); ferr != nil {
+			return "", ferr // a number typed wrong: said in Chinese, exit code "invalid"
+		}
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(o.Stderr, "参数错误：%s\n", chineseFlagError(err))
+		}
+		fs.Usage()
 		return "", ErrUsage
 	}
 	if positional && pos == "" && fs.NArg() == 1 {
@@ -150,6 +161,18 @@ func (o *Out) Parse(fs *flag.FlagSet, args []string, positional bool) (string, e
 		return "", ErrUsage
 	}
 	return pos, nil
+}
+
+// chineseFlagError says the flag package's usual errors in Chinese.
+func chineseFlagError(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "flag provided but not defined: "):
+		return "没有参数 " + strings.TrimPrefix(msg, "flag provided but not defined: ")
+	case strings.HasPrefix(msg, "flag needs an argument: "):
+		return "参数 " + strings.TrimPrefix(msg, "flag needs an argument: ") + " 需要一个值"
+	}
+	return msg
 }
 
 // Required reports missing required flags (name, value pairs) as one error.

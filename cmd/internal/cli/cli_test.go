@@ -65,3 +65,29 @@ func TestParsePositional(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestNumberFlags: numbers are decimal text whatever their leading zeros
+// (Go's own flags read 0001000000 as octal 262,144 and refuse 0000000008).
+func TestNumberFlags(t *testing.T) {
+	o := &Out{Prog: "t", Stdout: io.Discard, Stderr: io.Discard, Log: discard()}
+	fs := o.Flags("x", "")
+	from, to := BillNo(fs, "from", ""), BillNo(fs, "to", "")
+	count := Int64(fs, "count", 0, 1, "")
+	limit := Int(fs, "limit", 100, 1, "")
+	if _, err := o.Parse(fs, []string{"--from", "0000000008", "--to", "0001000000", "--count", "0100"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if *from != 8 || *to != 1000000 || *count != 100 || *limit != 100 {
+		t.Fatalf("from %d to %d count %d limit %d", *from, *to, *count, *limit)
+	}
+	for _, args := range [][]string{{"--from", "0x10"}, {"--from", "12345678901"}, {"--count", "0"}, {"--limit", "1e3"}, {"--from", "0"}} {
+		fs := o.Flags("x", "")
+		BillNo(fs, "from", "")
+		Int64(fs, "count", 0, 1, "")
+		Int(fs, "limit", 100, 1, "")
+		_, err := o.Parse(fs, args, false)
+		if bill.ErrorCode(err) != bill.EInvalid || !strings.Contains(bill.ErrorMessage(err), "参数 "+args[0]) {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
