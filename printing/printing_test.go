@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,53 @@ func TestQRCodeDecodesToVerificationURL(t *testing.T) {
 	got := strings.TrimSpace(string(run(t, nil, "zbarimg", "--raw", "-q", rasterize(t, pdf, "200", false))))
 	if got != url {
 		t.Fatalf("the QR code reads\n%s\nwant\n%s", got, url)
+	}
+}
+
+// TestQRDecodesAtEveryResolution: the QR code of the e-bill and of the
+// paper forms scans at every resolution from 150 to 600 dpi (300 dpi is
+// the usual print and scan resolution; module rectangles filled one by
+// one left hairline seams that broke it there and at 500).
+func TestQRDecodesAtEveryResolution(t *testing.T) {
+	f := testFont(t)
+	b := sampleBill(t)
+	url := bill.NewVerifyRef(b, "a1b2c3", []byte("the bill's signature")).URL("https://pj.xmhc-hospital.cn:8443")
+	info := BillInfo{Bill: b, CheckCode: "a1b2c3", VerifyURL: url}
+	docs := map[string]*Document{"e-bill": Face(info, f)}
+	for _, name := range TemplateNames() {
+		tpl, err := LoadTemplate(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tpl.QR == nil {
+			t.Errorf("paper form %s prints no QR code", name)
+			continue
+		}
+		docs["paper "+name] = tpl.Layout(info, f, Offset{})
+	}
+	for name, doc := range docs {
+		var qr QR
+		for _, it := range doc.Pages[0].Items {
+			if q, ok := it.(QR); ok {
+				qr = q
+			}
+		}
+		pdf, err := PDF(doc, f, PDFOptions{Created: b.IssuedTime()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := writeTemp(t, "qr.pdf", pdf)
+		for dpi := 150; dpi <= 600; dpi += 50 {
+			// Only the code and a margin around it are rasterised.
+			px := func(mm float64) string { return strconv.Itoa(int(mm / 25.4 * float64(dpi))) }
+			root := strings.TrimSuffix(in, ".pdf") + "-" + strconv.Itoa(dpi)
+			run(t, nil, "pdftoppm", "-r", strconv.Itoa(dpi), "-f", "1", "-l", "1", "-png", "-singlefile", "-gray",
+				"-x", px(max(qr.X-5, 0)), "-y", px(max(qr.Y-5, 0)), "-W", px(qr.Size+10), "-H", px(qr.Size+10), in, root)
+			out, _ := exec.Command("zbarimg", "--raw", "-q", root+".png").Output()
+			if got := strings.TrimSpace(string(out)); got != url {
+				t.Errorf("%s at %d dpi: the QR code reads %q", name, dpi, got)
+			}
+		}
 	}
 }
 

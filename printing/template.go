@@ -26,6 +26,16 @@ type Template struct {
 	Size       float64         `json:"size"` // default text size, points
 	Fields     []TemplateField `json:"fields"`
 	Categories CategoryGrid    `json:"categories"`
+	// QR places the e-bill's verification QR code (Size mm square, quiet
+	// zone included), when the form has room for it; none when Size is 0.
+	QR *TemplateQR `json:"qr,omitempty"`
+}
+
+// TemplateQR is where a paper form prints the verification QR code.
+type TemplateQR struct {
+	X    float64 `json:"x"`
+	Y    float64 `json:"y"`
+	Size float64 `json:"size"`
 }
 
 // TemplateField places one value. (X, Y) is the top-left corner of the
@@ -114,6 +124,9 @@ func ParseTemplate(data []byte) (*Template, error) {
 	if t.Size == 0 {
 		t.Size = 10
 	}
+	if q := t.QR; q != nil && (q.Size < 15 || q.X < 0 || q.Y < 0 || q.X+q.Size > t.Width || q.Y+q.Size > t.Height) {
+		return nil, bill.Errorf(bill.EInvalid, "票据模板 %s 的二维码位置（%.1f, %.1f）或尺寸 %.1f 毫米不合理：至少 15 毫米，且须在纸张内。", t.Name, q.X, q.Y, q.Size)
+	}
 	for _, k := range t.Kinds {
 		if _, err := bill.ParseKind(string(k)); err != nil {
 			return nil, bill.Errorf(bill.EInvalid, "票据模板 %s：%s", t.Name, bill.ErrorMessage(err))
@@ -165,6 +178,9 @@ type Offset struct {
 // calibration offset.
 func (t *Template) Layout(info BillInfo, f *Font, off Offset) *Document {
 	p := &page{f: f}
+	if t.QR != nil && t.QR.Size > 0 && info.VerifyURL != "" {
+		p.add(QR{X: t.QR.X, Y: t.QR.Y, Size: t.QR.Size, Content: info.VerifyURL})
+	}
 	vals := paperValues(info)
 	for _, fd := range t.Fields {
 		size := fd.Size
