@@ -97,9 +97,9 @@ func (sc *EnrollScreen) Content() fyne.CanvasObject {
 	intro := widget.NewLabel("本机还不是开票点。请输入服务器地址和票据管理员给出的注册码，把本机注册为开票点。\n数据目录：" + sc.env.DataDir +
 		"（已有开票点数据时，请用 --data 参数或 EBILL_DATA 环境变量指向该目录后重新打开本程序）。")
 	intro.Wrapping = fyne.TextWrapWord
-	btn := widget.NewButton("注册本机", sc.Submit)
+	btn := newButton("注册本机", sc.Submit)
 	btn.Importance = widget.HighImportance
-	open := widget.NewButton("打开已有数据目录…", func() {
+	open := newButton("打开已有数据目录…", func() {
 		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
 			if err == nil && u != nil {
 				sc.OpenDir(u.Path())

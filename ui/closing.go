@@ -52,8 +52,8 @@ func NewClosingScreen(env *Env, win fyne.Window, s *Session) *ClosingScreen {
 	sc := &ClosingScreen{env: env, win: win, session: s, Day: newField("日期 yyyy-MM-dd"), Text: widget.NewLabel("")}
 	sc.Day.SetText(env.now().In(bill.Beijing).Format("2006-01-02"))
 	sc.Day.onEnter = sc.Refresh
-	sc.content = container.NewBorder(container.NewHBox(widget.NewLabel("日期"), sc.Day, widget.NewButton("统计", sc.Refresh),
-		widget.NewButton("打印", sc.Print), widget.NewButton("导出 PDF…", sc.pdfDialog)), nil, nil, nil, container.NewVScroll(sc.Text))
+	sc.content = container.NewBorder(container.NewHBox(widget.NewLabel("日期"), sc.Day, newButton("统计", sc.Refresh),
+		newButton("打印", sc.Print), newButton("导出 PDF…", sc.pdfDialog)), nil, nil, nil, container.NewVScroll(sc.Text))
 	return sc
 }
 

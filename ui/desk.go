@@ -4,11 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ebill/ebill/bill"
@@ -71,7 +71,7 @@ type Desk struct {
 	win     fyne.Window
 	session *Session
 	screens []Screen
-	nav     *widget.List
+	nav     *keyList
 	body    *fyne.Container
 	Status  *StatusBar
 	current string
@@ -113,7 +113,7 @@ func NewDesk(env *Env, win fyne.Window, s *Session) *Desk {
 		}
 	}
 	d.body = container.NewStack()
-	d.nav = widget.NewList(func() int { return len(d.screens) },
+	d.nav = newList(func() int { return len(d.screens) },
 		func() fyne.CanvasObject { return widget.NewLabel("开具电子票据__") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			o.(*widget.Label).SetText(d.screens[i].Title)
@@ -178,17 +178,78 @@ func (d *Desk) show(key string) {
 // Current is the key of the screen shown.
 func (d *Desk) Current() string { return d.current }
 
-// installKeys: F1–F4 and F8 switch screens from anywhere, when no field took them (F5–F7 act on the bill just issued).
+// screenKeys are the keys that switch screens.
+var screenKeys = map[fyne.KeyName]string{fyne.KeyF1: "issue", fyne.KeyF2: "reverse", fyne.KeyF3: "paper", fyne.KeyF4: "query", fyne.KeyF8: "stock"}
+
+// installKeys: F1–F4 and F8 switch screens and the issue screen's keys
+// (F5–F7, F9, Esc) act, whichever widget has the focus (see keys.go).
 func (d *Desk) installKeys() {
-	d.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
-		if d.current == "issue" && d.Issue.keys(ev) {
-			return
+	setWindowKeys(d.win, d.key)
+}
+
+// key is the main window's handling of a key no widget used.
+func (d *Desk) key(ev *fyne.KeyEvent) bool {
+	if d.win.Canvas().Overlays().Top() != nil {
+		return false // a file chooser is open: its keys are its own
+	}
+	if d.current == "issue" && d.Issue.keys(ev) {
+		return true
+	}
+	if k, ok := screenKeys[ev.Name]; ok {
+		d.Show(k)
+		d.focusScreen()
+		return true
+	}
+	return false
+}
+
+// focusScreen puts the cursor in the current screen's first field, so
+// that a screen reached by its key is ready for typing.
+func (d *Desk) focusScreen() {
+	if d.current == "issue" {
+		d.Issue.FocusFirst()
+		return
+	}
+	if len(d.body.Objects) > 0 {
+		if f := firstFocusable(d.body.Objects[0]); f != nil {
+			d.win.Canvas().Focus(f)
 		}
-		keys := map[fyne.KeyName]string{fyne.KeyF1: "issue", fyne.KeyF2: "reverse", fyne.KeyF3: "paper", fyne.KeyF4: "query", fyne.KeyF8: "stock"}
-		if k, ok := keys[ev.Name]; ok {
-			d.Show(k)
+	}
+}
+
+// firstFocusable is the first visible, enabled widget that takes the
+// keyboard, in reading order.
+func firstFocusable(o fyne.CanvasObject) fyne.Focusable {
+	if o == nil || !o.Visible() {
+		return nil
+	}
+	if f, ok := o.(fyne.Focusable); ok {
+		if dis, ok := o.(fyne.Disableable); !ok || !dis.Disabled() {
+			return f
 		}
-	})
+	}
+	switch v := o.(type) {
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			if f := firstFocusable(c); f != nil {
+				return f
+			}
+		}
+	case *container.Scroll:
+		return firstFocusable(v.Content)
+	case *container.Split:
+		if f := firstFocusable(v.Leading); f != nil {
+			return f
+		}
+		return firstFocusable(v.Trailing)
+	case *widget.Form:
+		for _, it := range v.Items {
+			if f := firstFocusable(it.Widget); f != nil {
+				return f
+			}
+		}
+	}
+	return nil
 }
 
 // showError shows an error the way users need it: the Chinese message that
@@ -207,19 +268,41 @@ func showError(env *Env, win fyne.Window, err error) {
 }
 
 // confirm asks a yes-or-no question with Chinese buttons (Fyne's own follow
-// the system's language, and a cashier's PC may not be set to Chinese).
+// the system's language, and a cashier's PC may not be set to Chinese):
+// Enter confirms, Esc cancels.
 func confirm(title, msg string, then func(bool), win fyne.Window) {
-	d := dialog.NewConfirm(title, msg, then, win)
-	d.SetConfirmText("确认")
-	d.SetDismissText("取消")
-	d.Show()
+	showModal(win, title, widget.NewLabel(wrapText(msg, 36)), "确认", func() { then(true) },
+		"取消", func() { then(false) }, nil)
 }
 
-// inform shows a message with a Chinese button.
+// inform shows a message with a Chinese button; Enter or Esc closes it.
 func inform(title, msg string, win fyne.Window) {
-	d := dialog.NewInformation(title, msg, win)
-	d.SetDismissText("知道了")
-	d.Show()
+	showModal(win, title, widget.NewLabel(wrapText(msg, 36)), "知道了", nil, "", nil, nil)
+}
+
+// wrapText breaks each line of s after width characters (a Chinese
+// character counts 2, others 1), so that a dialog stays a readable width.
+func wrapText(s string, width int) string {
+	var b strings.Builder
+	for i, line := range strings.Split(s, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		w := 0
+		for _, r := range line {
+			cw := 1
+			if r > 0x2e80 {
+				cw = 2
+			}
+			if w+cw > width*2 {
+				b.WriteByte('\n')
+				w = 0
+			}
+			b.WriteRune(r)
+			w += cw
+		}
+	}
+	return b.String()
 }
 
 // lastError is the message of the last error shown (for tests).

@@ -52,15 +52,16 @@ func (f *field) TypedKey(ev *fyne.KeyEvent) {
 	if f.keys != nil && f.keys(ev) {
 		return
 	}
+	if isWindowKey(ev) && routeKey(f, ev) {
+		return
+	}
 	switch ev.Name {
 	case fyne.KeyReturn, fyne.KeyEnter:
 		if f.onEnter != nil {
 			f.onEnter()
 			return
 		}
-		if c := fyne.CurrentApp().Driver().CanvasForObject(f); c != nil {
-			c.FocusNext()
-		}
+		nextFocus(f)
 		return
 	case fyne.KeyUp, fyne.KeyDown:
 		if f.onUpDown != nil {

@@ -46,6 +46,7 @@ func TestInsuranceSplit(t *testing.T) {
 	if n := len(f.bills()); n != 0 || !strings.Contains(LastError(), "超过了总金额") {
 		t.Fatalf("an insurance part over the total: %d bills, %q", n, LastError())
 	}
+	f.dismiss()
 	sc.OtherFundPay.SetText("3")
 	sc.OwnPay.SetText("-2")
 	f.key(fyne.KeyF9)
@@ -53,6 +54,7 @@ func TestInsuranceSplit(t *testing.T) {
 	if n := len(f.bills()); n != 0 || !strings.Contains(LastError(), "个人自费不能为负数") {
 		t.Fatalf("a negative amount: %d bills, %q", n, LastError())
 	}
+	f.dismiss()
 	sc.OwnPay.SetText("2")
 	f.key(fyne.KeyF9)
 	f.env.Bridge.Wait()

@@ -26,19 +26,19 @@ type IssueScreen struct {
 	win     fyne.Window
 	session *Session
 
-	Kind                                             *widget.Select
+	Kind                                             *selectField
 	BusNo, Department, Payer, IDCard, PatientNo      *field
 	Sex, Age, VisitDate, HospitalNo, InDate, OutDate *field
 	CheckUpNo, InsuranceNo, FundPay, AccountPay      *field
 	OtherFundPay, SelfPay, SelfConceited, OwnPay     *field // the rest of the insurance split
-	PayerType, InsuranceType                         *widget.Select
+	PayerType, InsuranceType                         *selectField
 	Search                                           *field
 	Results                                          *widget.Label
 	Totals, SelfCash, ToAllocate                     *widget.Label
 	Total                                            *canvas.Text
 	Result                                           *canvas.Text
 	ResultDetail                                     *widget.Label
-	IssueButton, PrintButton, PaperButton, PDFButton *widget.Button
+	IssueButton, PrintButton, PaperButton, PDFButton *keyButton
 	inpatientRow, examRow, visitRow                  *fyne.Container
 	linesBox, paysBox                                *fyne.Container
 	pays                                             []*payWidgets
@@ -60,7 +60,7 @@ type IssueScreen struct {
 }
 
 type payWidgets struct {
-	channel *widget.Select
+	channel *selectField
 	amount  *field
 	codes   []string
 }
@@ -80,7 +80,7 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	for _, k := range kindOrder {
 		kindNames = append(kindNames, k.Name())
 	}
-	sc.Kind = widget.NewSelect(kindNames, func(string) { sc.kindChanged() })
+	sc.Kind = newSelect(kindNames, func(string) { sc.kindChanged() })
 	sc.BusNo, sc.Department = mk("业务流水号"), mk("科室，例如 内科门诊")
 	sc.Payer, sc.IDCard, sc.PatientNo = mk("交款人姓名或单位名称"), mk("身份证号或统一社会信用代码"), mk("门诊号/病历号")
 	sc.IDCard.mask = bill.MaskID
@@ -89,11 +89,11 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 			sc.checkID()
 		}
 	}
-	sc.PayerType = widget.NewSelect([]string{"个人", "单位"}, nil)
+	sc.PayerType = newSelect([]string{"个人", "单位"}, nil)
 	sc.Sex, sc.Age, sc.VisitDate = mk("性别"), mk("年龄"), mk("就诊日期 yyyyMMdd")
 	sc.HospitalNo, sc.InDate, sc.OutDate = mk("住院号"), mk("入院日期 yyyyMMdd"), mk("出院日期 yyyyMMdd")
 	sc.CheckUpNo, sc.InsuranceNo = mk("体检号"), mk("医保编号")
-	sc.InsuranceType = widget.NewSelect([]string{"07 全自费", "01 职工医保", "02 居民医保", "06 全公费", "99 其他"}, nil)
+	sc.InsuranceType = newSelect([]string{"07 全自费", "01 职工医保", "02 居民医保", "06 全公费", "99 其他"}, nil)
 	sc.FundPay, sc.AccountPay, sc.OtherFundPay = mk("0.00"), mk("0.00"), mk("0.00")
 	sc.SelfPay, sc.SelfConceited, sc.OwnPay = mk("0.00"), mk("0.00"), mk("0.00")
 	sc.Search = mk("项目检索：编码、名称或拼音首字母（如 qmsp），回车添加")
@@ -114,11 +114,11 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	sc.Result = canvas.NewText("", colorOK)
 	sc.Result.TextSize = 26
 	sc.ResultDetail = widget.NewLabel("")
-	sc.IssueButton = widget.NewButton("开具（F9）", sc.Submit)
+	sc.IssueButton = newButton("开具（F9）", sc.Submit)
 	sc.IssueButton.Importance = widget.HighImportance
-	sc.PrintButton = widget.NewButton("打印电子票据（F5）", sc.PrintIssued)
-	sc.PaperButton = widget.NewButton("换开纸质票据（F6）", sc.ConvertIssued)
-	sc.PDFButton = widget.NewButton("保存 PDF（F7）", sc.SavePDFDialog)
+	sc.PrintButton = newButton("打印电子票据（F5）", sc.PrintIssued)
+	sc.PaperButton = newButton("换开纸质票据（F6）", sc.ConvertIssued)
+	sc.PDFButton = newButton("保存 PDF（F7）", sc.SavePDFDialog)
 	sc.linesBox, sc.paysBox = container.NewVBox(), container.NewVBox()
 	sc.addPayRow()
 	sc.build()
@@ -148,9 +148,9 @@ func (sc *IssueScreen) build() {
 		container.NewGridWithColumns(3, labeled("个人自付", sc.SelfPay), labeled("个人自负", sc.SelfConceited), labeled("个人自费", sc.OwnPay)),
 		sc.SelfCash,
 		widget.NewLabel("个人现金支付方式："), sc.paysBox,
-		container.NewHBox(widget.NewButton("增加支付方式", func() { sc.addPayRow(); sc.recompute() }), sc.ToAllocate))
-	actions := container.NewHBox(sc.IssueButton, widget.NewButton("清空（Esc）", sc.Clear),
-		widget.NewButton("导入结算文件…", sc.importDialog))
+		container.NewHBox(newButton("增加支付方式", func() { sc.addPayRow(); sc.recompute() }), sc.ToAllocate))
+	actions := container.NewHBox(sc.IssueButton, newButton("清空（Esc）", sc.Clear),
+		newButton("导入结算文件…", sc.importDialog))
 	result := container.NewVBox(sc.Result, sc.ResultDetail, container.NewHBox(sc.PrintButton, sc.PaperButton, sc.PDFButton))
 	sc.form = container.NewVBox(head, widget.NewSeparator(), items, widget.NewSeparator(), money,
 		actions, widget.NewSeparator(), result)
@@ -259,7 +259,7 @@ func (sc *IssueScreen) Clear() {
 }
 
 func (sc *IssueScreen) setResultButtons(on bool) {
-	for _, b := range []*widget.Button{sc.PrintButton, sc.PaperButton, sc.PDFButton} {
+	for _, b := range []*keyButton{sc.PrintButton, sc.PaperButton, sc.PDFButton} {
 		if on {
 			b.Enable()
 		} else {
@@ -398,7 +398,7 @@ func (sc *IssueScreen) lineRow(i int) *lineRow {
 			}
 			r.amount.SetText("小计 " + sc.lines[j].Amount().String())
 		}
-		remove := widget.NewButton("删除", func() {
+		remove := newButton("删除", func() {
 			if j < len(sc.lines) {
 				sc.lines = append(sc.lines[:j], sc.lines[j+1:]...)
 				sc.showLines()
@@ -451,7 +451,7 @@ func (sc *IssueScreen) addPayRow() {
 			}
 		}
 	}
-	pw := &payWidgets{channel: widget.NewSelect(names, func(string) { sc.recompute() }), amount: newField("留空则取剩余金额"), codes: codes}
+	pw := &payWidgets{channel: newSelect(names, func(string) { sc.recompute() }), amount: newField("留空则取剩余金额"), codes: codes}
 	pw.channel.SetSelectedIndex(len(sc.pays) % len(names))
 	pw.amount.keys = sc.keys
 	pw.amount.OnChanged = func(string) { sc.recompute() }

@@ -26,7 +26,7 @@ type LoginScreen struct {
 	Login    *widget.Entry
 	Password *widget.Entry
 	Message  *widget.Label
-	Button   *widget.Button
+	Button   *keyButton
 	onDone   func(*Session)
 	busy     bool
 }
@@ -42,7 +42,7 @@ func NewLoginScreen(env *Env, done func(*Session)) *LoginScreen {
 		}
 	}
 	sc.Password.OnSubmitted = func(string) { sc.Submit() }
-	sc.Button = widget.NewButton("登录", sc.Submit)
+	sc.Button = newButton("登录", sc.Submit)
 	sc.Button.Importance = widget.HighImportance
 	sc.Message.Wrapping = fyne.TextWrapWord
 	return sc

@@ -46,13 +46,13 @@ func NewPaperScreen(env *Env, win fyne.Window, s *Session) *PaperScreen {
 	paperRow := container.NewGridWithColumns(4, labeled("纸质代码", sc.PaperCode), labeled("纸质号码", sc.PaperNo),
 		labeled("至", sc.PaperTo), labeled("原因", sc.Reason))
 	actions := container.NewHBox(
-		widget.NewButton("换开纸质票据…", sc.ConvertDialog),
-		widget.NewButton("作废重打…", sc.ReprintConfirm),
-		widget.NewButton("作废纸质票据…", sc.VoidConfirm),
-		widget.NewButton("空白作废…", sc.BlankVoidConfirm))
+		newButton("换开纸质票据…", sc.ConvertDialog),
+		newButton("作废重打…", sc.ReprintConfirm),
+		newButton("作废纸质票据…", sc.VoidConfirm),
+		newButton("空白作废…", sc.BlankVoidConfirm))
 	printer := container.NewVBox(widget.NewLabelWithStyle("打印机校准", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewHBox(widget.NewButton("打印校准页", sc.TestPage)),
-		container.NewGridWithColumns(3, sc.MeasuredX, sc.MeasuredY, widget.NewButton("按实测值校准", sc.Calibrate)),
+		container.NewHBox(newButton("打印校准页", sc.TestPage)),
+		container.NewGridWithColumns(3, sc.MeasuredX, sc.MeasuredY, newButton("按实测值校准", sc.Calibrate)),
 		sc.Calibration)
 	sc.content = container.NewVScroll(container.NewVBox(
 		widget.NewLabelWithStyle("打印机中的纸质票据号码", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), sc.Positions,

@@ -119,8 +119,8 @@ func convertDialog(env *Env, win fyne.Window, s *Session, b *localstore.StoredBi
 		showError(env, win, bill.Errorf(bill.ENoStock, "本机没有可用的纸质票据；请先做纸质票据入库。"))
 		return
 	}
-	code := widget.NewSelect(codes, nil)
-	number := widget.NewEntry()
+	code := newSelect(codes, nil)
+	number := newField("")
 	hint := widget.NewLabel("")
 	code.OnChanged = func(c string) {
 		for _, p := range positions {
@@ -131,18 +131,20 @@ func convertDialog(env *Env, win fyne.Window, s *Session, b *localstore.StoredBi
 		}
 	}
 	code.SetSelectedIndex(0)
-	items := []*widget.FormItem{widget.NewFormItem("纸质票据代码", code), widget.NewFormItem("打印机中的号码", number), widget.NewFormItem("", hint)}
-	dialog.ShowForm("换开纸质票据 "+b.BillCode+" "+b.BillNoText(), "打印", "取消", items, func(ok bool) {
-		if !ok {
-			return
-		}
+	form := widget.NewForm(widget.NewFormItem("纸质票据代码", code), widget.NewFormItem("打印机中的号码", number), widget.NewFormItem("", hint))
+	print := func() {
 		no, err := bill.ParseBillNo(strings.TrimSpace(number.Text))
 		if err != nil {
 			showError(env, win, err)
 			return
 		}
 		ConvertToPaper(env, win, s, b, code.Selected, no, done)
-	}, win)
+	}
+	// The cursor starts in the number, to be checked against the paper in
+	// the printer; Enter prints, Esc cancels.
+	var m *modal
+	number.onEnter = func() { m.close(m.ok) }
+	m = showModal(win, "换开纸质票据 "+b.BillCode+" "+b.BillNoText(), form, "打印", print, "取消", nil, number)
 }
 
 // ConvertToPaper checks, prints on the paper template with the printer's

@@ -25,8 +25,8 @@ type QueryScreen struct {
 	session *Session
 
 	From, To, Payer, PatientNo *field
-	Kind, State                *widget.Select
-	Table                      *widget.Table
+	Kind, State                *selectField
+	Table                      *keyTable
 	Summary                    *widget.Label
 	Rows                       []*localstore.StoredBill
 	Total                      int
@@ -54,14 +54,17 @@ func NewQueryScreen(env *Env, win fyne.Window, s *Session) *QueryScreen {
 	for _, f := range []*field{sc.From, sc.To, sc.Payer, sc.PatientNo} {
 		f.onEnter = func() { sc.Search(0) }
 	}
-	sc.Kind = widget.NewSelect([]string{"全部", "门诊", "住院", "挂号", "体检"}, nil)
+	sc.Kind = newSelect([]string{"全部", "门诊", "住院", "挂号", "体检"}, nil)
 	sc.Kind.SetSelected("全部")
-	sc.State = widget.NewSelect([]string{"全部", "正常", "已冲红", "红字", "已换开纸质"}, nil)
+	sc.State = newSelect([]string{"全部", "正常", "已冲红", "红字", "已换开纸质"}, nil)
 	sc.State.SetSelected("全部")
 	sc.Summary = widget.NewLabel("")
-	sc.Table = widget.NewTableWithHeaders(func() (int, int) { return len(sc.Rows), len(queryColumns) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(sc.cell(id.Row, id.Col)) })
+	sc.Table = &keyTable{}
+	sc.Table.Length = func() (int, int) { return len(sc.Rows), len(queryColumns) }
+	sc.Table.CreateCell = func() fyne.CanvasObject { return widget.NewLabel("") }
+	sc.Table.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(sc.cell(id.Row, id.Col)) }
+	sc.Table.ShowHeaderRow, sc.Table.ShowHeaderColumn = true, true
+	sc.Table.ExtendBaseWidget(sc.Table)
 	sc.Table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
 	sc.Table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Row < 0 && id.Col >= 0 {
@@ -81,9 +84,9 @@ func NewQueryScreen(env *Env, win fyne.Window, s *Session) *QueryScreen {
 	}
 	filters := container.NewGridWithColumns(6, labeled("起", sc.From), labeled("止", sc.To), labeled("种类", sc.Kind),
 		labeled("状态", sc.State), labeled("交款人", sc.Payer), labeled("门诊号", sc.PatientNo))
-	buttons := container.NewHBox(widget.NewButton("查询", func() { sc.Search(0) }),
-		widget.NewButton("上一页", func() { sc.Search(sc.Page - 1) }), widget.NewButton("下一页", func() { sc.Search(sc.Page + 1) }),
-		widget.NewButton("导出 Excel…", sc.excelDialog), sc.Summary)
+	buttons := container.NewHBox(newButton("查询", func() { sc.Search(0) }),
+		newButton("上一页", func() { sc.Search(sc.Page - 1) }), newButton("下一页", func() { sc.Search(sc.Page + 1) }),
+		newButton("导出 Excel…", sc.excelDialog), sc.Summary)
 	sc.content = container.NewBorder(container.NewVBox(filters, buttons), nil, nil, nil, sc.Table)
 	return sc
 }
@@ -198,15 +201,13 @@ func (sc *QueryScreen) Detail(b *localstore.StoredBill) {
 		showError(sc.env, sc.win, err)
 		return
 	}
-	var d dialog.Dialog
 	buttons := container.NewHBox(
-		widget.NewButton("打印", func() { printFace(sc.env, sc.win, full) }),
-		widget.NewButton("保存 PDF…", func() { savePDFDialog(sc.env, sc.win, full) }),
-		widget.NewButton("关闭", func() { d.Hide() }))
-	d = dialog.NewCustomWithoutButtons(fmt.Sprintf("%s %s（%s）", full.BillCode, full.BillNoText(), full.State()),
-		container.NewBorder(nil, buttons, nil, nil, img), sc.win)
-	d.Resize(fyne.NewSize(800, 600))
-	d.Show()
+		newButton("打印（F5）", func() { printFace(sc.env, sc.win, full) }),
+		newButton("保存 PDF…（F7）", func() { savePDFDialog(sc.env, sc.win, full) }))
+	m := showModal(sc.win, fmt.Sprintf("%s %s（%s）", full.BillCode, full.BillNoText(), full.State()),
+		container.NewBorder(nil, buttons, nil, nil, img), "关闭", nil, "", nil, nil)
+	m.d.Resize(fyne.NewSize(800, 600))
+	m.extra = map[fyne.KeyName]func(){fyne.KeyF5: func() { printFace(sc.env, sc.win, full) }, fyne.KeyF7: func() { savePDFDialog(sc.env, sc.win, full) }}
 }
 
 func (sc *QueryScreen) excelDialog() {

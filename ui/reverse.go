@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ebill/ebill/bill"
@@ -24,7 +23,7 @@ type ReverseScreen struct {
 	Code, No, BusNo, Patient, Reason *field
 	Found                            *widget.Label
 	Preview                          *fyne.Container
-	ReverseButton                    *widget.Button
+	ReverseButton                    *keyButton
 	Selected                         *localstore.StoredBill
 	// Reversed is the red bill of the last reversal.
 	Reversed *localstore.StoredBill
@@ -43,12 +42,12 @@ func NewReverseScreen(env *Env, win fyne.Window, s *Session) *ReverseScreen {
 	sc.Found = widget.NewLabel("输入票据代码和号码、业务流水号，或交款人/门诊号，回车查找。")
 	sc.Found.Wrapping = fyne.TextWrapWord
 	sc.Preview = container.NewStack()
-	sc.ReverseButton = widget.NewButton("冲红…", sc.Confirm)
+	sc.ReverseButton = newButton("冲红…", sc.Confirm)
 	sc.ReverseButton.Importance = widget.DangerImportance
 	sc.ReverseButton.Disable()
 	find := container.NewGridWithColumns(4, labeled("票据代码", sc.Code), labeled("号码", sc.No), labeled("业务流水号", sc.BusNo),
 		labeled("交款人/门诊号", sc.Patient))
-	sc.content = container.NewBorder(container.NewVBox(find, container.NewHBox(widget.NewButton("查找", sc.Find)), sc.Found,
+	sc.content = container.NewBorder(container.NewVBox(find, container.NewHBox(newButton("查找", sc.Find)), sc.Found,
 		labeled("冲红原因", sc.Reason), container.NewHBox(sc.ReverseButton)), nil, nil, nil, container.NewVScroll(sc.Preview))
 	return sc
 }
@@ -113,22 +112,25 @@ func (sc *ReverseScreen) choose(list []*localstore.StoredBill) {
 		names = append(names, fmt.Sprintf("%s %s  %s  ¥%s  %s", b.BillCode, b.BillNoText(), b.Payer, b.Total,
 			b.IssuedAt.In(bill.Beijing).Format("01-02 15:04")))
 	}
-	pick := widget.NewRadioGroup(names, nil)
-	dialog.ShowCustomConfirm("选择要冲红的票据", "选择", "取消", pick, func(ok bool) {
-		if !ok || pick.Selected == "" {
+	// A drop-down of the patient's bills, the newest first: ← → or ↓ to
+	// choose, Enter takes it, Esc cancels.
+	pick := newSelect(names, nil)
+	pick.SetSelectedIndex(0)
+	take := func() {
+		i := pick.SelectedIndex()
+		if i < 0 {
 			return
 		}
-		for i, n := range names {
-			if n == pick.Selected {
-				full, err := sc.env.Store.Bill(bg(), list[i].BillCode, list[i].BillNo)
-				if err != nil {
-					showError(sc.env, sc.win, err)
-					return
-				}
-				sc.select_(full)
-			}
+		full, err := sc.env.Store.Bill(bg(), list[i].BillCode, list[i].BillNo)
+		if err != nil {
+			showError(sc.env, sc.win, err)
+			return
 		}
-	}, sc.win)
+		sc.select_(full)
+	}
+	var m *modal
+	pick.onEnter = func() { m.close(m.ok) }
+	m = showModal(sc.win, "选择要冲红的票据", pick, "选择", take, "取消", nil, pick)
 }
 
 func (sc *ReverseScreen) select_(b *localstore.StoredBill) {

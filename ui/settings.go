@@ -22,8 +22,8 @@ type SettingsScreen struct {
 	session *Session
 
 	OldPassword, NewPassword, Repeat *widget.Entry
-	FontSize                         *widget.Select
-	Printer                          *widget.Select
+	FontSize                         *selectField
+	Printer                          *selectField
 	Messages                         *widget.Label
 	Info                             *widget.Label
 	content                          fyne.CanvasObject
@@ -35,15 +35,15 @@ var fontScales = map[string]float64{"标准": 1, "较大": 1.2, "很大": 1.4}
 func NewSettingsScreen(env *Env, win fyne.Window, s *Session) *SettingsScreen {
 	sc := &SettingsScreen{env: env, win: win, session: s}
 	sc.OldPassword, sc.NewPassword, sc.Repeat = widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
-	sc.FontSize = widget.NewSelect([]string{"标准", "较大", "很大"}, sc.setFontSize)
-	sc.Printer = widget.NewSelect(nil, sc.setPrinter)
+	sc.FontSize = newSelect([]string{"标准", "较大", "很大"}, sc.setFontSize)
+	sc.Printer = newSelect(nil, sc.setPrinter)
 	sc.Messages, sc.Info = widget.NewLabel(""), widget.NewLabel("")
 	sc.Messages.Wrapping = fyne.TextWrapWord
 	password := widget.NewForm(widget.NewFormItem("原密码", sc.OldPassword), widget.NewFormItem("新密码", sc.NewPassword),
 		widget.NewFormItem("再输一次", sc.Repeat))
 	sc.content = container.NewVScroll(container.NewVBox(
 		widget.NewLabelWithStyle("修改密码", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), password,
-		container.NewHBox(widget.NewButton("修改密码", sc.ChangePassword)),
+		container.NewHBox(newButton("修改密码", sc.ChangePassword)),
 		widget.NewSeparator(), labeled("字号", sc.FontSize), labeled("默认打印机", sc.Printer), sc.Info,
 		widget.NewSeparator(), widget.NewLabelWithStyle("消息", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), sc.Messages))
 	return sc

@@ -18,15 +18,15 @@ type StockScreen struct {
 	env     *Env
 	win     fyne.Window
 	Text    *widget.Label
-	Request *widget.Button
+	Request *keyButton
 	content fyne.CanvasObject
 }
 
 // NewStockScreen builds the screen.
 func NewStockScreen(env *Env, win fyne.Window) *StockScreen {
 	sc := &StockScreen{env: env, win: win, Text: widget.NewLabel("")}
-	sc.Request = widget.NewButton("立即申请号段", sc.RequestNow)
-	sc.content = container.NewBorder(container.NewHBox(widget.NewButton("刷新", sc.Refresh), sc.Request), nil, nil, nil,
+	sc.Request = newButton("立即申请号段", sc.RequestNow)
+	sc.content = container.NewBorder(container.NewHBox(newButton("刷新", sc.Refresh), sc.Request), nil, nil, nil,
 		container.NewVScroll(sc.Text))
 	return sc
 }

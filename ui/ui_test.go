@@ -108,6 +108,18 @@ func (f *fixture) key(name fyne.KeyName) {
 	f.win.Canvas().OnTypedKey()(ev)
 }
 
+// dismiss closes the open dialog with Enter, as a cashier does.
+func (f *fixture) dismiss() {
+	f.t.Helper()
+	if !dialogOpen(f.win) {
+		f.t.Fatal("no dialog is open")
+	}
+	f.key(fyne.KeyReturn)
+	if dialogOpen(f.win) {
+		f.t.Fatal("Enter did not close the dialog")
+	}
+}
+
 // typeText types into the focused widget, as a keyboard does.
 func (f *fixture) typeText(s string) {
 	f.t.Helper()
@@ -156,6 +168,10 @@ func findButton(o fyne.CanvasObject, text string) *widget.Button {
 		if v.Text == text {
 			return v
 		}
+	case *keyButton:
+		if v.Text == text {
+			return &v.Button
+		}
 	case fyne.Widget:
 		r := test.WidgetRenderer(v)
 		for _, c := range r.Objects() {
@@ -180,7 +196,8 @@ func TestIssueWithKeysOnly(t *testing.T) {
 	f.mustFocus(sc.Payer, "the payer")
 	f.typeText("张三")
 	f.key(fyne.KeyReturn)
-	test.FocusNext(f.win.Canvas()) // Tab past the payer type (个人)
+	f.mustFocus(sc.PayerType, "the payer type") // Enter stops at drop-downs too, in reading order
+	f.key(fyne.KeyReturn)                       // and moves on from them (个人 kept)
 	f.mustFocus(sc.IDCard, "the ID number")
 	f.typeText("350203198503122015")
 	f.key(fyne.KeyReturn)
@@ -194,8 +211,9 @@ func TestIssueWithKeysOnly(t *testing.T) {
 	f.key(fyne.KeyReturn)
 	f.typeText("41")
 	f.key(fyne.KeyReturn)
-	f.key(fyne.KeyReturn)          // the visit date: today
-	test.FocusNext(f.win.Canvas()) // Tab past the insurance type
+	f.key(fyne.KeyReturn) // the visit date: today
+	f.mustFocus(sc.InsuranceType, "the insurance type")
+	f.key(fyne.KeyReturn)
 	f.mustFocus(sc.InsuranceNo, "the insurance number")
 	f.key(fyne.KeyReturn)
 	f.mustFocus(sc.Search, "the item search")
@@ -273,6 +291,7 @@ func TestIssueWithKeysOnly(t *testing.T) {
 	if info, err := os.Stat(path); err != nil || info.Size() < 10000 {
 		t.Fatalf("saved PDF: %v", err)
 	}
+	f.dismiss() // 已保存
 	f.win.Canvas().Focus(sc.Search)
 	f.key(fyne.KeyEscape)
 	if sc.Payer.Text != "" || len(sc.lines) != 0 || sc.Issued != nil || sc.Result.Text != "" {

@@ -70,6 +70,7 @@ func run(ctx context.Context, dataDir string, runSync bool, log *slog.Logger) er
 	if runSync {
 		go runSyncLoop(ctx, store, log)
 	}
+	ui.UseChinese() // Fyne's own words (file dialogs) in Chinese whatever the PC's language
 	a := app.NewWithID("cn.ebill.desk")
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	d := ui.Open(ctx, a, env)

@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+)
+
+// TestScreenKeysFromAnyFocus: F1–F4 and F8 switch screens whatever has
+// the focus — a field (always, after sign-in), a drop-down, a button, the
+// navigation list, a field of another screen — and the screen reached has
+// the cursor in its first field.
+func TestScreenKeysFromAnyFocus(t *testing.T) {
+	f := newFixture(t)
+	d := f.signIn()
+	f.mustFocus(d.Issue.Payer, "the payer after sign-in")
+	steps := []struct {
+		focus fyne.Focusable // nil: leave the focus where the last key put it
+		key   fyne.KeyName
+		want  string
+	}{
+		{nil, fyne.KeyF4, "query"},
+		{nil, fyne.KeyF2, "reverse"},
+		{nil, fyne.KeyF3, "paper"},
+		{nil, fyne.KeyF8, "stock"},
+		{nil, fyne.KeyF1, "issue"},
+		{d.Issue.PayerType, fyne.KeyF4, "query"},
+		{d.Query.Kind, fyne.KeyF1, "issue"},
+		{d.Issue.IssueButton, fyne.KeyF2, "reverse"},
+		{d.nav, fyne.KeyF3, "paper"},
+		{nil, fyne.KeyF4, "query"},
+		{d.Query.Table, fyne.KeyF1, "issue"},
+	}
+	for i, st := range steps {
+		if st.focus != nil {
+			f.win.Canvas().Focus(st.focus)
+			if f.focused() != st.focus {
+				t.Fatalf("step %d: could not focus %T", i, st.focus)
+			}
+		}
+		if f.focused() == nil {
+			t.Fatalf("step %d: nothing has the focus before %s", i, st.key)
+		}
+		f.key(st.key)
+		if d.Current() != st.want {
+			t.Fatalf("step %d: %s from %T: on %q, want %q", i, st.key, f.focused(), d.Current(), st.want)
+		}
+		if f.focused() == nil {
+			t.Fatalf("step %d: %s left nothing with the focus on %s", i, st.key, st.want)
+		}
+	}
+	f.mustFocus(d.Issue.Payer, "the payer after F1")
+}
+
+// TestDialogsKeepTheKeyboard: focus goes into a dialog, Enter takes the
+// default button, Esc cancels, and no key reaches the form beneath (Esc
+// used to clear it). The F6 paper dialog starts in the paper number.
+func TestDialogsKeepTheKeyboard(t *testing.T) {
+	f := newFixture(t)
+	d := f.signIn()
+	sc := d.Issue
+	f.typeText("张三")
+	f.key(fyne.KeyF9) // no items: an error dialog
+	if !dialogOpen(f.win) || !strings.Contains(LastError(), "收费项目") {
+		t.Fatalf("no error dialog (%q)", LastError())
+	}
+	if _, ok := f.focused().(*keyButton); !ok {
+		t.Fatalf("the dialog does not have the focus: %T", f.focused())
+	}
+	f.key(fyne.KeyF4) // swallowed by the dialog
+	f.key(fyne.KeyEscape)
+	if dialogOpen(f.win) || sc.Payer.Text != "张三" || d.Current() != "issue" {
+		t.Fatalf("Esc: dialog open %v, payer %q, screen %s", dialogOpen(f.win), sc.Payer.Text, d.Current())
+	}
+	f.mustFocus(sc.Payer, "the payer, after the dialog")
+	f.key(fyne.KeyF9)
+	f.dismiss() // Enter closes it too
+
+	// A confirmation: Esc cancels, Enter confirms.
+	file := filepath.Join(t.TempDir(), "s.json")
+	raw, _ := os.ReadFile("../examples/outpatient.json")
+	os.WriteFile(file, raw, 0o644)
+	sc.ImportFile(file)
+	f.key(fyne.KeyEscape)
+	f.env.Bridge.Wait()
+	if n := len(f.bills()); n != 0 || dialogOpen(f.win) {
+		t.Fatalf("Esc on the import confirmation: %d bills", n)
+	}
+	sc.ImportFile(file)
+	f.key(fyne.KeyReturn)
+	f.env.Bridge.Wait()
+	if n := len(f.bills()); n != 1 {
+		t.Fatalf("Enter on the import confirmation: %d bills (%s)", n, LastError())
+	}
+
+	// F6: the paper dialog has the focus in the paper number; Esc cancels,
+	// Enter prints.
+	f.win.Canvas().Focus(sc.Payer)
+	f.key(fyne.KeyF6)
+	num, ok := f.focused().(*field)
+	if !dialogOpen(f.win) || !ok || num.Text != "0000000001" {
+		t.Fatalf("F6: dialog %v, focus %T", dialogOpen(f.win), f.focused())
+	}
+	f.key(fyne.KeyEscape)
+	if dialogOpen(f.win) || sc.Issued == nil {
+		t.Fatal("Esc in the paper dialog did not cancel it (or cleared the form)")
+	}
+	f.key(fyne.KeyF6)
+	f.key(fyne.KeyReturn)
+	f.env.Bridge.Wait()
+	b, _ := f.store.Bill(context.Background(), sc.Issued.BillCode, sc.Issued.BillNo)
+	if b.PaperCode != "35062601" || b.PaperNo != 1 {
+		t.Fatalf("Enter in the paper dialog: paper %s %d (%s)", b.PaperCode, b.PaperNo, LastError())
+	}
+}
