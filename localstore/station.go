@@ -49,6 +49,7 @@ type Enrollment struct {
 	Limits     bill.Limits
 	StockAlert int64
 	Refill     int64
+	Desk       DeskSettings
 	BillKinds  map[bill.Kind]string
 	Segments   []bill.Segment
 	MasterData MasterData
@@ -110,6 +111,9 @@ func (s *Store) applyEnrollment(ctx context.Context, tx *wtx, e *Enrollment) err
 		return err
 	}
 	if err := s.setSettingTx(ctx, tx, settingRefill, e.Refill, "server"); err != nil {
+		return err
+	}
+	if err := s.setSettingTx(ctx, tx, settingDesk, e.Desk, "server"); err != nil {
 		return err
 	}
 	for k, code := range e.BillKinds {
@@ -181,7 +185,34 @@ const (
 	settingLimits     = "offline_limits"
 	settingStockAlert = "stock_alert"
 	settingRefill     = "refill_threshold"
+	settingDesk       = "desk"
 )
+
+// DeskSettings are the billing point's settings for its desk, set centrally.
+type DeskSettings struct {
+	DefaultPayChannel string `json:"defaultPayChannel,omitempty"` // the pay channel a new bill starts with; cash when empty
+	Checker           string `json:"checker,omitempty"`           // 复核人 on the point's bills
+}
+
+// CashPayChannel is the pay channel a new bill starts with when the
+// billing point has no default of its own.
+const CashPayChannel = "02"
+
+// SetDeskSettings stores the desk settings the server set.
+func (s *Store) SetDeskSettings(ctx context.Context, d DeskSettings, source string) error {
+	return s.setSetting(ctx, settingDesk, d, source)
+}
+
+// DeskSettings are the desk settings in force; DefaultPayChannel is cash
+// when the point has none.
+func (s *Store) DeskSettings(ctx context.Context) (DeskSettings, error) {
+	cfg, err := loadConfig(ctx, s.read)
+	d := cfg.desk
+	if d.DefaultPayChannel == "" {
+		d.DefaultPayChannel = CashPayChannel
+	}
+	return d, err
+}
 
 // DefaultRefillThreshold is the remaining count per bill code below which
 // the sync service asks for a new segment, until the server sends its own.
@@ -254,6 +285,7 @@ type config struct {
 	limits     bill.Limits
 	stockAlert int64
 	refill     int64
+	desk       DeskSettings
 	billCodes  map[bill.Kind]string
 }
 
@@ -290,6 +322,8 @@ func loadConfig(ctx context.Context, q querier) (config, error) {
 			err = json.Unmarshal([]byte(raw), &cfg.stockAlert)
 		case settingRefill:
 			err = json.Unmarshal([]byte(raw), &cfg.refill)
+		case settingDesk:
+			err = json.Unmarshal([]byte(raw), &cfg.desk)
 		}
 		if err != nil {
 			return cfg, fmt.Errorf("localstore: setting %s: %w", key, err)

@@ -94,9 +94,9 @@ func Face(info BillInfo, f *Font) *Document {
 	p.text("billCode", 38, 21, 0, 10, AlignLeft, Black, "票据代码："+b.BillCode)
 	p.text("billNo", 100, 21, 0, 10, AlignLeft, Black, "票据号码："+b.BillNo)
 	p.text("checkCode", 170, 21, 0, 10, AlignLeft, Black, "校验码："+info.CheckCode)
-	payerID := bill.MaskID(string(s.IDCardNo))
-	idLabel := "交款人统一社会信用代码："
-	p.text("payerID", 38, 27, 130, 10, AlignLeft, Black, idLabel+payerID)
+	// A field with no value prints no label either (a bare
+	// "统一社会信用代码：" reads as a fault of the bill).
+	p.text("payerID", 38, 27, 130, 10, AlignLeft, Black, labelled("交款人统一社会信用代码：", bill.MaskID(string(s.IDCardNo))))
 	p.text("date", 170, 27, 60, 10, AlignLeft, Black, "开票日期："+b.IssuedTime().In(bill.Beijing).Format("2006-01-02"))
 	p.text("payer", 38, 33, 130, 10, AlignLeft, Black, "交款人："+string(s.Payer))
 
@@ -174,7 +174,7 @@ func Face(info BillInfo, f *Font) *Document {
 	const footer = 131.0
 	unit := "收款单位（章）：" + b.UnitName
 	p.text("unit", faceLeft, footer, 95, 10, AlignLeft, Black, unit)
-	p.text("checker", 135, footer, 45, 10, AlignLeft, Black, "复核人："+string(s.Checker))
+	p.text("checker", 135, footer, 45, 10, AlignLeft, Black, labelled("复核人：", string(s.Checker)))
 	p.text("payee", 185, footer, 45, 10, AlignLeft, Black, "收款人："+string(s.Payee))
 	if b.UnitName != "" {
 		// The billing point's mark beside the unit's name: the bill is
@@ -190,6 +190,14 @@ func Face(info BillInfo, f *Font) *Document {
 		Pages: []*Page{{Items: p.items}}}
 	doc.Pages = append(doc.Pages, detailPages(b, info, f)...)
 	return doc
+}
+
+// labelled is label and value, or nothing when there is no value.
+func labelled(label, value string) string {
+	if strings.TrimSpace(value) == "" {
+		return ""
+	}
+	return label + value
 }
 
 type faceLine struct{ name, qty, amt, remark string }

@@ -90,6 +90,22 @@ func TestFacePDFHoldsEveryField(t *testing.T) {
 	}
 }
 
+// TestEmptyFieldsPrintNoLabel: a bill without an ID number or a checker
+// prints neither label (a bare "统一社会信用代码：" reads as a fault).
+func TestEmptyFieldsPrintNoLabel(t *testing.T) {
+	b := sampleBill(t)
+	b.Settlement.IDCardNo, b.Settlement.Checker = "", ""
+	text := squeeze(pdfText(t, facePDF(t, b, "https://pj.example.cn/v")))
+	for _, label := range []string{"统一社会信用代码", "复核人"} {
+		if strings.Contains(text, label) {
+			t.Errorf("the face prints %q with nothing after it", label)
+		}
+	}
+	if !strings.Contains(text, "收款人：林小燕") {
+		t.Error("the payee went missing too")
+	}
+}
+
 func TestRedBillPDF(t *testing.T) {
 	text := squeeze(pdfText(t, facePDF(t, sampleRed(t), "")))
 	for _, want := range []string{"红字", "票据号码：0000000124", "-20.00", "-35.00", "-68.45",

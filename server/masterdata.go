@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -109,6 +110,22 @@ func (s *Store) SetPayChannel(ctx context.Context, code, name string, disabled b
 		}
 		return t.audit(ctx, "paychannel.set", code, map[string]any{"name": name, "disabled": disabled})
 	})
+}
+
+// CheckPayChannel says whether code is a pay channel in use: a billing
+// point's default must be one the desk can offer.
+func (s *Store) CheckPayChannel(ctx context.Context, code string) error {
+	var disabled int
+	err := s.queryRow(ctx, "SELECT disabled FROM pay_channels WHERE code = ?", code).Scan(&disabled)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return bill.Errorf(bill.EInvalid, "没有编码为 %s 的交费渠道；请先用 paychannel set 添加。", code)
+	case err != nil:
+		return err
+	case disabled != 0:
+		return bill.Errorf(bill.EInvalid, "交费渠道 %s 已停用，不能作为默认支付方式。", code)
+	}
+	return nil
 }
 
 // PostMessage sends a notice to one point's station, or to all ("").

@@ -39,6 +39,7 @@ func Enroll(ctx context.Context, store *localstore.Store, serverURL, fingerprint
 
 func enrollment(resp *wire.EnrollResponse) *localstore.Enrollment {
 	e := &localstore.Enrollment{Limits: resp.Settings.Limits, StockAlert: resp.Settings.StockAlert, Refill: resp.Settings.RefillThreshold,
+		Desk:       localstore.DeskSettings{DefaultPayChannel: resp.Settings.DefaultPayChannel, Checker: resp.Settings.Checker},
 		BillKinds:  map[bill.Kind]string{},
 		MasterData: LocalMasterData(resp.MasterData)}
 	for _, k := range resp.BillKinds {

@@ -200,6 +200,10 @@ func (s *Service) pull(ctx context.Context) error {
 	if err := s.store.SetRefillThreshold(ctx, resp.Settings.RefillThreshold, "server"); err != nil {
 		return err
 	}
+	desk := localstore.DeskSettings{DefaultPayChannel: resp.Settings.DefaultPayChannel, Checker: resp.Settings.Checker}
+	if err := s.store.SetDeskSettings(ctx, desk, "server"); err != nil {
+		return err
+	}
 	for _, k := range resp.BillKinds {
 		if err := s.store.SetBillKind(ctx, k.Kind, k.BillCode); err != nil {
 			return err

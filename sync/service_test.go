@@ -315,3 +315,26 @@ func TestSyncWithAServerWithoutPaperReports(t *testing.T) {
 		t.Fatalf("the paper report waits: %d, %v", len(pending), err)
 	}
 }
+
+// TestDeskSettingsReachTheStation: the point's default pay channel and
+// checker come down at enrollment and with every pull.
+func TestDeskSettingsReachTheStation(t *testing.T) {
+	w := newWorld(t, 100)
+	ctx := context.Background()
+	if d, _ := w.station.DeskSettings(ctx); d.DefaultPayChannel != "02" || d.Checker != "" {
+		t.Fatalf("unset: %+v, want cash and no checker", d)
+	}
+	p, err := w.srv.Point(ctx, "P01")
+	must(t, err)
+	st := p.Settings
+	st.DefaultPayChannel, st.Checker = "05", "陈建国"
+	must(t, w.srv.SetPointSettings(ctx, "P01", st))
+	svc, err := ebsync.NewService(ctx, w.station, quiet, "test")
+	must(t, err)
+	if r := svc.Once(ctx); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if d, _ := w.station.DeskSettings(ctx); d.DefaultPayChannel != "05" || d.Checker != "陈建国" {
+		t.Fatalf("after a pull: %+v", d)
+	}
+}

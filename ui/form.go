@@ -44,6 +44,7 @@ type formInput struct {
 	SelfPayAmt, SelfConceitedAmt, OwnPay   bill.Money // how the patient's part splits (shown on the bill)
 	Pays                                   []payRow
 	Payee                                  string
+	Checker                                string // 复核人, from the billing point's settings
 	Now                                    time.Time
 }
 
@@ -173,7 +174,7 @@ func (in *formInput) settlement() (*bill.Settlement, error) {
 		return nil, bill.FieldErrorf("busNo", "业务流水号不能为空。")
 	}
 	s.BusNo, s.BusType, s.BusDateTime = bill.Text(busNo), bill.Text(busTypes[in.Kind]), bill.Text(bill.FormatBusDateTime(now))
-	s.Payee, s.Author = bill.Text(in.Payee), bill.Text(in.Payee)
+	s.Payee, s.Author, s.Checker = bill.Text(in.Payee), bill.Text(in.Payee), bill.Text(in.Checker)
 	s.Payer, s.PayerType, s.IDCardNo = bill.Text(strings.TrimSpace(in.Payer)), bill.Text(in.PayerType), bill.Text(strings.ToUpper(strings.TrimSpace(in.IDCardNo)))
 	s.PatientNo, s.PatientID, s.Sex, s.Age = bill.Text(in.PatientNo), bill.Text(in.PatientNo), bill.Text(in.Sex), bill.Text(in.Age)
 	s.PatientCategory = bill.Text(in.Department)

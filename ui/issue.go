@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"os"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -54,6 +55,7 @@ type IssueScreen struct {
 	filling                                          bool
 	afterIssue                                       func()
 	autoDept                                         string
+	desk                                             localstore.DeskSettings // the point's default pay channel and checker
 
 	// Issued is the last bill issued from this screen.
 	Issued *localstore.StoredBill
@@ -120,6 +122,7 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	sc.PaperButton = newButton("换开纸质票据（F6）", sc.ConvertIssued)
 	sc.PDFButton = newButton("保存 PDF（F7）", sc.SavePDFDialog)
 	sc.linesBox, sc.paysBox = container.NewVBox(), container.NewVBox()
+	sc.loadDesk()
 	sc.addPayRow()
 	sc.build()
 	sc.Clear()
@@ -245,7 +248,8 @@ func (sc *IssueScreen) Clear() {
 	// Keep the first pay row (reset to its default channel), drop the others.
 	sc.pays = sc.pays[:1]
 	sc.paysBox.Objects = sc.paysBox.Objects[:1]
-	sc.pays[0].channel.SetSelectedIndex(0)
+	sc.loadDesk() // the server may have changed them since the last bill
+	sc.pays[0].channel.SetSelectedIndex(sc.channelFor(0, sc.pays[0].codes))
 	sc.pays[0].amount.SetText("")
 	sc.Result.Text, sc.ResultDetail.Text = "", ""
 	sc.Result.Refresh()
@@ -452,12 +456,44 @@ func (sc *IssueScreen) addPayRow() {
 		}
 	}
 	pw := &payWidgets{channel: newSelect(names, func(string) { sc.recompute() }), amount: newField("留空则取剩余金额"), codes: codes}
-	pw.channel.SetSelectedIndex(len(sc.pays) % len(names))
+	pw.channel.SetSelectedIndex(sc.channelFor(len(sc.pays), codes))
 	pw.amount.keys = sc.keys
 	pw.amount.OnChanged = func(string) { sc.recompute() }
 	sc.pays = append(sc.pays, pw)
 	sc.paysBox.Add(container.NewGridWithColumns(2, pw.channel, pw.amount))
 	sc.relayout()
+}
+
+func (sc *IssueScreen) loadDesk() {
+	d, err := sc.env.Store.DeskSettings(bg())
+	if err != nil {
+		sc.env.Log.Warn("desk settings", "err", err)
+		d.DefaultPayChannel = localstore.CashPayChannel
+	}
+	sc.desk = d
+}
+
+// channelFor is the channel a pay row starts with: the first row the
+// billing point's default (cash when it has none), each further row the
+// next channel not yet on the bill.
+func (sc *IssueScreen) channelFor(row int, codes []string) int {
+	first := slices.Index(codes, sc.desk.DefaultPayChannel)
+	if first < 0 {
+		first = max(slices.Index(codes, localstore.CashPayChannel), 0)
+	}
+	if row == 0 {
+		return first
+	}
+	used := map[int]bool{}
+	for _, p := range sc.pays {
+		used[p.channel.SelectedIndex()] = true
+	}
+	for i := range codes {
+		if j := (first + i) % len(codes); !used[j] {
+			return j
+		}
+	}
+	return first
 }
 
 func payChannelName(code string) string {
@@ -471,6 +507,7 @@ func (sc *IssueScreen) input() (*formInput, error) {
 		PayerType: "1", IDCardNo: sc.IDCard.Value(), PatientNo: sc.PatientNo.Text, Sex: sc.Sex.Text, Age: sc.Age.Text,
 		VisitDate: sc.VisitDate.Text, HospitalNo: sc.HospitalNo.Text, InDate: sc.InDate.Text, OutDate: sc.OutDate.Text,
 		CheckUpNo: sc.CheckUpNo.Text, InsuranceNo: sc.InsuranceNo.Text, Lines: sc.lines, Payee: sc.session.Name, Now: sc.env.now()}
+	in.Checker = sc.desk.Checker
 	if sc.PayerType.Selected == "单位" {
 		in.PayerType = "2"
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+
+	"github.com/ebill/ebill/localstore"
 )
 
 // TestScreenKeysFromAnyFocus: F1–F4 and F8 switch screens whatever has
@@ -115,5 +117,41 @@ func TestDialogsKeepTheKeyboard(t *testing.T) {
 	b, _ := f.store.Bill(context.Background(), sc.Issued.BillCode, sc.Issued.BillNo)
 	if b.PaperCode != "35062601" || b.PaperNo != 1 {
 		t.Fatalf("Enter in the paper dialog: paper %s %d (%s)", b.PaperCode, b.PaperNo, LastError())
+	}
+}
+
+// TestPointDefaultsAtTheDesk: a new bill starts with cash when the point
+// has no default (not the first channel by code, 01 POS), with the
+// point's own default when it has one, and carries the point's checker.
+func TestPointDefaultsAtTheDesk(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	md := localstore.MasterData{Version: 2, PayChannels: []localstore.PayChannel{{Code: "01", Name: "POS"}, {Code: "02", Name: "现金"},
+		{Code: "04", Name: "支付宝"}, {Code: "05", Name: "微信"}}}
+	if err := f.store.ApplyMasterData(ctx, md); err != nil {
+		t.Fatal(err)
+	}
+	d := f.signIn()
+	if got := d.Issue.pays[0].channel.Selected; got != "02 现金" {
+		t.Fatalf("unset default: %q, want 02 现金", got)
+	}
+	if err := f.store.SetDeskSettings(ctx, localstore.DeskSettings{DefaultPayChannel: "05", Checker: "陈建国"}, "server"); err != nil {
+		t.Fatal(err)
+	}
+	d.Issue.Clear() // the next patient
+	if got := d.Issue.pays[0].channel.Selected; got != "05 微信" {
+		t.Fatalf("the point's default: %q, want 05 微信", got)
+	}
+	d.Issue.Payer.SetText("张三")
+	d.Issue.AddItem(localstore.ChargeItem{Code: "110200001", Name: "普通门诊诊察费", CategoryCode: "02", Unit: "次", Price: 200000})
+	f.key(fyne.KeyF9)
+	f.env.Bridge.Wait()
+	list := f.bills()
+	if len(list) != 1 {
+		t.Fatalf("%d bills (%s)", len(list), LastError())
+	}
+	b, _ := f.store.Bill(ctx, list[0].BillCode, list[0].BillNo)
+	if b.Bill.Settlement.Checker != "陈建国" || b.Bill.Settlement.PayChannelDetail[0].Code != "05" {
+		t.Fatalf("checker %q, pay %+v", b.Bill.Settlement.Checker, b.Bill.Settlement.PayChannelDetail)
 	}
 }

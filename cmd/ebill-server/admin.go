@@ -167,6 +167,8 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 			count := cli.Int(fs, "max-count", -1, 0, "未上传张数上限")
 			amount := fs.String("max-amount", "", "未上传金额上限（元）")
 			single := fs.String("max-single", "", "离线单张金额上限（元）")
+			payChannel := fs.String("default-pay-channel", "", "收费员开票时默认的支付方式编码（不设置时为 02 现金）；- 表示清除")
+			checker := fs.String("checker", "", "票面上的复核人姓名；- 表示清除")
 			code, err := a.parse(fs, args, true)
 			if err != nil {
 				return err
@@ -202,11 +204,35 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 						}
 					}
 				}
+				switch *payChannel {
+				case "":
+				case "-":
+					st.DefaultPayChannel = ""
+				default:
+					if err := s.CheckPayChannel(ctx, *payChannel); err != nil {
+						return err
+					}
+					st.DefaultPayChannel = *payChannel
+				}
+				switch *checker {
+				case "":
+				case "-":
+					st.Checker = ""
+				default:
+					st.Checker = strings.TrimSpace(*checker)
+				}
 				if err := s.SetPointSettings(ctx, code, st); err != nil {
 					return err
 				}
-				return a.Report(st, "开票点 %s 设置已更新：号段 %d，补号阈值 %d，预警 %d，离线 %d 小时 / %d 张 / %s 元，单张 %s 元\n",
-					code, st.SegmentSize, st.RefillThreshold, st.StockAlert, st.Limits.MaxHours, st.Limits.MaxCount, st.Limits.MaxAmount, st.Limits.MaxSingle)
+				pay, check := st.DefaultPayChannel, st.Checker
+				if pay == "" {
+					pay = "02（默认）"
+				}
+				if check == "" {
+					check = "（无）"
+				}
+				return a.Report(st, "开票点 %s 设置已更新：号段 %d，补号阈值 %d，预警 %d，离线 %d 小时 / %d 张 / %s 元，单张 %s 元，默认支付方式 %s，复核人 %s\n",
+					code, st.SegmentSize, st.RefillThreshold, st.StockAlert, st.Limits.MaxHours, st.Limits.MaxCount, st.Limits.MaxAmount, st.Limits.MaxSingle, pay, check)
 			})
 		},
 		"list": func(args []string) error {

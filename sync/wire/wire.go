@@ -69,6 +69,10 @@ type Settings struct {
 	StockAlert      int64       `json:"stockAlert"`      // warn below this many numbers left per bill code
 	SegmentSize     int64       `json:"segmentSize"`     // numbers per allocated segment
 	RefillThreshold int64       `json:"refillThreshold"` // ask for a segment below this many left
+	// The billing point's desk: the pay channel a new bill starts with
+	// (cash, 02, when empty) and the 复核人 printed on its bills.
+	DefaultPayChannel string `json:"defaultPayChannel,omitempty"`
+	Checker           string `json:"checker,omitempty"`
 }
 
 // DefaultSettings apply to a point until the administrator sets its own.
