@@ -388,7 +388,7 @@ func (sc *IssueScreen) lineRow(i int) *lineRow {
 				return
 			}
 			sc.lines[j].Item.Price = p
-			r.amount.SetText("小计 " + sc.lines[j].Amount().String())
+			r.amount.SetText(subtotal(sc.lines[j]))
 			sc.recompute()
 		}
 		r.qty.onEnter = func() { sc.win.Canvas().Focus(sc.Search) }
@@ -400,7 +400,7 @@ func (sc *IssueScreen) lineRow(i int) *lineRow {
 				sc.ToAllocate.SetText("数量格式不正确：" + s)
 				return
 			}
-			r.amount.SetText("小计 " + sc.lines[j].Amount().String())
+			r.amount.SetText(subtotal(sc.lines[j]))
 		}
 		remove := newButton("删除", func() {
 			if j < len(sc.lines) {
@@ -418,6 +418,17 @@ func (sc *IssueScreen) lineRow(i int) *lineRow {
 	return sc.rows[i]
 }
 
+// subtotal is a line's amount to the fen, as the bill prints amounts (the
+// unit price keeps its 4 decimals; 9.166 beside its category's 9.17 read
+// as an error).
+func subtotal(l formLine) string {
+	fen, _ := l.Amount().RoundFen()
+	return "小计 " + fen.String()
+}
+
+// LineSubtotal is what line i's subtotal shows (for tests).
+func (sc *IssueScreen) LineSubtotal(i int) string { return sc.rows[i].amount.Text }
+
 func (sc *IssueScreen) showLines() {
 	sc.filling = true
 	defer func() { sc.filling = false }()
@@ -427,7 +438,7 @@ func (sc *IssueScreen) showLines() {
 		r.name.SetText(fmt.Sprintf("%d. %s %s（%s）", i+1, l.Item.Name, l.Item.Spec, l.Item.Unit))
 		r.qty.SetText(l.Qty.String())
 		r.price.SetText(l.Item.Price.String())
-		r.amount.SetText("小计 " + l.Amount().String())
+		r.amount.SetText(subtotal(l))
 		sc.linesBox.Objects = append(sc.linesBox.Objects, r.box)
 	}
 	sc.relayout()

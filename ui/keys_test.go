@@ -155,3 +155,22 @@ func TestPointDefaultsAtTheDesk(t *testing.T) {
 		t.Fatalf("checker %q, pay %+v", b.Bill.Settlement.Checker, b.Bill.Settlement.PayChannelDetail)
 	}
 }
+
+// TestSubtotalsToTheFen: a line's subtotal shows to the fen, as the bill
+// prints it, beside its category's amount (2 × 4.583 = 9.166 showed as
+// "9.166" beside 西药费 9.17); the unit price keeps its 4 decimals.
+func TestSubtotalsToTheFen(t *testing.T) {
+	f := newFixture(t)
+	sc := f.signIn().Issue
+	f.win.Canvas().Focus(sc.Search)
+	f.typeText("qmsp") // 青霉素片 0.4583 元/片
+	f.key(fyne.KeyReturn)
+	f.win.Canvas().Focus(sc.rows[0].qty)
+	sc.rows[0].qty.SetText("20")
+	if got := sc.LineSubtotal(0); got != "小计 9.17" {
+		t.Fatalf("subtotal %q, want 小计 9.17", got)
+	}
+	if !strings.Contains(sc.Totals.Text, "西药费 9.17") || sc.rows[0].price.Text != "0.4583" {
+		t.Fatalf("category %q, price %q", sc.Totals.Text, sc.rows[0].price.Text)
+	}
+}
