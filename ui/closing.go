@@ -25,7 +25,8 @@ type ClosingScreen struct {
 	win     fyne.Window
 	session *Session
 	Day     *field
-	Text    *widget.Label
+	Text    *widget.Label    // the heading, or why nothing was computed
+	Tables  *fyne.Container // the closing's tables, as printed
 	Last    *Closing
 	content fyne.CanvasObject
 }
@@ -35,10 +36,17 @@ type Closing struct {
 	Payee      string
 	Day        time.Time // Beijing midnight
 	ByKind     map[bill.Kind]*Tally
-	ByChannel  map[string]bill.Money
+	ByChannel  map[string]*Tally // bills paid (or refunded) through each channel, red bills negative
 	Red        Tally
+	RedBills   []RedLine
 	Net        bill.Money
 	PaperVoids []localstore.PaperEvent
+}
+
+// RedLine is one red bill of the day: its number and the bill it reversed.
+type RedLine struct {
+	Bill, Orig string
+	Amount     bill.Money
 }
 
 // Tally counts bills and their amount.
@@ -49,11 +57,14 @@ type Tally struct {
 
 // NewClosingScreen builds the screen.
 func NewClosingScreen(env *Env, win fyne.Window, s *Session) *ClosingScreen {
-	sc := &ClosingScreen{env: env, win: win, session: s, Day: newField("日期 yyyy-MM-dd"), Text: widget.NewLabel("")}
+	sc := &ClosingScreen{env: env, win: win, session: s, Day: newField("日期 yyyy-MM-dd"), Text: widget.NewLabel(""),
+		Tables: container.NewVBox()}
 	sc.Day.SetText(env.now().In(bill.Beijing).Format("2006-01-02"))
 	sc.Day.onEnter = sc.Refresh
-	sc.content = container.NewBorder(container.NewHBox(widget.NewLabel("日期"), sc.Day, newButton("统计", sc.Refresh),
-		newButton("打印", sc.Print), newButton("导出 PDF…", sc.pdfDialog)), nil, nil, nil, container.NewVScroll(sc.Text))
+	day := container.NewGridWrap(fyne.NewSize(150, sc.Day.MinSize().Height), sc.Day) // the whole date shows
+	sc.content = container.NewBorder(container.NewHBox(widget.NewLabel("日期"), day, newButton("统计", sc.Refresh),
+		newButton("打印", sc.Print), newButton("导出 PDF…", sc.pdfDialog)), nil, nil, nil,
+		container.NewVScroll(container.NewVBox(sc.Text, sc.Tables)))
 	return sc
 }
 
@@ -66,7 +77,7 @@ func (sc *ClosingScreen) Content() fyne.CanvasObject {
 // ComputeClosing adds up payee's bills of the Beijing day.
 func ComputeClosing(ctx context.Context, st *localstore.Store, payee string, day time.Time) (*Closing, error) {
 	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, bill.Beijing)
-	c := &Closing{Payee: payee, Day: day, ByKind: map[bill.Kind]*Tally{}, ByChannel: map[string]bill.Money{}}
+	c := &Closing{Payee: payee, Day: day, ByKind: map[bill.Kind]*Tally{}, ByChannel: map[string]*Tally{}}
 	f := localstore.Filter{From: day, To: day.AddDate(0, 0, 1), Payee: payee, Limit: 1000}
 	for f.Offset = 0; ; f.Offset += 1000 {
 		rows, _, err := st.ListBills(ctx, f)
@@ -81,6 +92,11 @@ func ComputeClosing(ctx context.Context, st *localstore.Store, payee string, day
 			if b.RedOf != "" {
 				c.Red.Count++
 				c.Red.Amount += b.Total
+				orig := ""
+				if b.Bill.Red != nil {
+					orig = b.Bill.Red.OrigBillCode + " " + b.Bill.Red.OrigBillNo
+				}
+				c.RedBills = append(c.RedBills, RedLine{Bill: b.BillCode + " " + b.BillNoText(), Orig: orig, Amount: b.Total})
 			} else {
 				t := c.ByKind[b.Kind]
 				if t == nil {
@@ -92,7 +108,16 @@ func ComputeClosing(ctx context.Context, st *localstore.Store, payee string, day
 			}
 			c.Net += b.Total
 			for _, p := range b.Bill.Settlement.PayChannelDetail {
-				c.ByChannel[string(p.Code)] += p.Value
+				if p.Value == 0 {
+					continue // a channel that took nothing on this bill
+				}
+				t := c.ByChannel[string(p.Code)]
+				if t == nil {
+					t = &Tally{}
+					c.ByChannel[string(p.Code)] = t
+				}
+				t.Count++
+				t.Amount += p.Value
 			}
 		}
 		if len(rows) < 1000 {
@@ -104,28 +129,43 @@ func ComputeClosing(ctx context.Context, st *localstore.Store, payee string, day
 	return c, err
 }
 
-// Tables are the closing's figures, for the screen and the PDF.
+// Tables are the closing's figures, the same on the screen and on the
+// printed sheet the cashier hands to the finance office with the cash.
 func (c *Closing) Tables() []printing.ReportTable {
-	kinds := printing.ReportTable{Title: "按票据种类（蓝字票据）", Columns: []string{"种类", "张数", "金额（元）"}, Widths: []float64{60, 40, 60}}
+	kinds := printing.ReportTable{Title: "按票据种类", Columns: []string{"种类", "张数", "金额（元）"}, Widths: []float64{60, 40, 60}}
+	var blue Tally
 	for _, k := range bill.Kinds {
 		if t := c.ByKind[k]; t != nil {
 			kinds.Rows = append(kinds.Rows, []string{k.Name(), fmt.Sprint(t.Count), t.Amount.String()})
+			blue.Count, blue.Amount = blue.Count+t.Count, blue.Amount+t.Amount
 		}
 	}
-	kinds.Rows = append(kinds.Rows, []string{"红字（冲销）", fmt.Sprint(c.Red.Count), c.Red.Amount.String()},
-		[]string{"合计（净额）", "", c.Net.String()})
-	chans := printing.ReportTable{Title: "按支付方式（含红字冲减）", Columns: []string{"支付方式", "", "金额（元）"}, Widths: []float64{60, 40, 60}}
+	kinds.Rows = append(kinds.Rows, []string{"蓝字合计", fmt.Sprint(blue.Count), blue.Amount.String()},
+		[]string{"红字（冲销）", fmt.Sprint(c.Red.Count), c.Red.Amount.String()},
+		[]string{"净额", fmt.Sprint(blue.Count + c.Red.Count), c.Net.String()})
+	chans := printing.ReportTable{Title: "按支付方式（红字冲减）", Columns: []string{"支付方式", "笔数", "金额（元）"}, Widths: []float64{60, 40, 60}}
 	var codes []string
 	for code := range c.ByChannel {
 		codes = append(codes, code)
 	}
 	sort.Strings(codes)
+	var all Tally
 	for _, code := range codes {
 		name := payChannelName(code)
 		if code == InsurancePayChannel {
 			name = "医保"
 		}
-		chans.Rows = append(chans.Rows, []string{strings.TrimSpace(code + " " + name), "", c.ByChannel[code].String()})
+		t := c.ByChannel[code]
+		all.Count, all.Amount = all.Count+t.Count, all.Amount+t.Amount
+		chans.Rows = append(chans.Rows, []string{strings.TrimSpace(code + " " + name), fmt.Sprint(t.Count), t.Amount.String()})
+	}
+	chans.Rows = append(chans.Rows, []string{"合计", fmt.Sprint(all.Count), all.Amount.String()})
+	reds := printing.ReportTable{Title: "红字票据（退费）", Columns: []string{"红字票据", "冲销的原票据", "金额（元）"}, Widths: []float64{60, 60, 40}}
+	for _, r := range c.RedBills {
+		reds.Rows = append(reds.Rows, []string{r.Bill, r.Orig, r.Amount.String()})
+	}
+	if len(reds.Rows) == 0 {
+		reds.Rows = [][]string{{"无", "", ""}}
 	}
 	voids := printing.ReportTable{Title: "纸质票据作废", Columns: []string{"纸质票据", "类型", "原因"}, Widths: []float64{70, 30, 80}}
 	for _, v := range c.PaperVoids {
@@ -138,7 +178,48 @@ func (c *Closing) Tables() []printing.ReportTable {
 	if len(voids.Rows) == 0 {
 		voids.Rows = [][]string{{"无", "", ""}}
 	}
-	return []printing.ReportTable{kinds, chans, voids}
+	return []printing.ReportTable{kinds, chans, reds, voids}
+}
+
+// tableView shows a report table as the sheet prints it: a bold title, a
+// header row, amounts and counts right-aligned.
+func tableView(t printing.ReportTable) fyne.CanvasObject {
+	grid := container.NewGridWithColumns(len(t.Columns))
+	numeric := func(col int) bool { return col > 0 && (strings.Contains(t.Columns[col], "数") || strings.Contains(t.Columns[col], "金额")) }
+	for i, h := range t.Columns {
+		l := widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		if numeric(i) {
+			l.Alignment = fyne.TextAlignTrailing
+		}
+		grid.Add(l)
+	}
+	for _, r := range t.Rows {
+		for i, cell := range r {
+			l := widget.NewLabel(cell)
+			if numeric(i) {
+				l.Alignment = fyne.TextAlignTrailing
+			}
+			grid.Add(l)
+		}
+	}
+	title := widget.NewLabelWithStyle(t.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	return container.NewVBox(title, container.NewGridWrap(fyne.NewSize(520, grid.MinSize().Height), grid), widget.NewSeparator())
+}
+
+// Cells are the texts each of the screen's tables shows, its title first
+// then header and rows cell by cell (for tests).
+func (sc *ClosingScreen) Cells() [][]string {
+	var out [][]string
+	for _, t := range sc.Tables.Objects {
+		box := t.(*fyne.Container)
+		cells := []string{box.Objects[0].(*widget.Label).Text}
+		grid := box.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container)
+		for _, o := range grid.Objects {
+			cells = append(cells, o.(*widget.Label).Text)
+		}
+		out = append(out, cells)
+	}
+	return out
 }
 
 // Refresh computes the day.
@@ -156,26 +237,13 @@ func (sc *ClosingScreen) Refresh() {
 			return
 		}
 		sc.Last = c
-		var b strings.Builder
-		fmt.Fprintf(&b, "收款人 %s，%s\n", c.Payee, c.Day.Format("2006-01-02"))
+		sc.Text.SetText(fmt.Sprintf("收款人 %s    日期 %s", c.Payee, c.Day.Format("2006-01-02")))
+		sc.Tables.Objects = nil
 		for _, t := range c.Tables() {
-			fmt.Fprintf(&b, "\n%s\n", t.Title)
-			for _, r := range t.Rows {
-				fmt.Fprintf(&b, "  %s\n", strings.Join(nonEmpty(r), "   "))
-			}
+			sc.Tables.Add(tableView(t))
 		}
-		sc.Text.SetText(b.String())
+		sc.Tables.Refresh()
 	})
-}
-
-func nonEmpty(cells []string) []string {
-	var out []string
-	for _, c := range cells {
-		if c != "" {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // Document is the closing as a printable report.

@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -575,18 +577,41 @@ func TestQueryExcelAndClosing(t *testing.T) {
 		t.Fatalf("closing %+v (blue %d, %s)", c, blue, blueAmount)
 	}
 	var channels bill.Money
-	for _, v := range c.ByChannel {
-		channels += v
+	for code, v := range c.ByChannel {
+		channels += v.Amount
+		if v.Count == 0 {
+			t.Errorf("channel %s listed with no bill, %s", code, v.Amount)
+		}
 	}
 	if channels != c.Net {
 		t.Fatalf("channels add up to %s, net %s", channels, c.Net)
 	}
+	// The screen shows the tables of the printed sheet: kind, count,
+	// amount; pay channel, count, amount; the red bills; the paper voids.
+	d.Show("closing")
+	f.env.Bridge.Wait()
+	cells := d.Closing.Cells()
+	if len(cells) != 4 || cells[0][0] != "按票据种类" || cells[1][0] != "按支付方式（红字冲减）" || cells[1][2] != "笔数" ||
+		cells[2][0] != "红字票据（退费）" || cells[3][0] != "纸质票据作废" {
+		t.Fatalf("closing tables %q", cells)
+	}
+	if !slices.Contains(cells[2], "-123.45") || !slices.Contains(cells[0], "红字（冲销）") {
+		t.Fatalf("red bills table %q", cells[2])
+	}
 	pdf := filepath.Join(f.dir, "closing.pdf")
-	d.Closing.Last = c
 	d.Closing.SavePDF(pdf)
 	f.env.Bridge.Wait()
-	if info, err := os.Stat(pdf); err != nil || info.Size() < 5000 {
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", pdf, "-").Output()
+	if err != nil {
 		t.Fatalf("closing PDF: %v", err)
+	}
+	text := strings.Join(strings.Fields(string(out)), "")
+	for _, table := range cells {
+		for _, cell := range table {
+			if !strings.Contains(text, strings.Join(strings.Fields(cell), "")) {
+				t.Errorf("the screen shows %q, the printed sheet does not", cell)
+			}
+		}
 	}
 }
 
