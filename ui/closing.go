@@ -25,7 +25,7 @@ type ClosingScreen struct {
 	win     fyne.Window
 	session *Session
 	Day     *field
-	Text    *widget.Label    // the heading, or why nothing was computed
+	Text    *widget.Label   // the heading, or why nothing was computed
 	Tables  *fyne.Container // the closing's tables, as printed
 	Last    *Closing
 	content fyne.CanvasObject
@@ -185,7 +185,9 @@ func (c *Closing) Tables() []printing.ReportTable {
 // header row, amounts and counts right-aligned.
 func tableView(t printing.ReportTable) fyne.CanvasObject {
 	grid := container.NewGridWithColumns(len(t.Columns))
-	numeric := func(col int) bool { return col > 0 && (strings.Contains(t.Columns[col], "数") || strings.Contains(t.Columns[col], "金额")) }
+	numeric := func(col int) bool {
+		return col > 0 && (strings.Contains(t.Columns[col], "数") || strings.Contains(t.Columns[col], "金额"))
+	}
 	for i, h := range t.Columns {
 		l := widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		if numeric(i) {
