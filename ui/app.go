@@ -16,6 +16,11 @@ import (
 	ebsync "github.com/ebill/ebill/sync"
 )
 
+// DefaultWindowSize fits a 1366×768 screen, the commonest at cashier
+// windows, with the taskbar and the title bar: the status bar is never
+// below the screen's edge. Larger screens maximise it.
+var DefaultWindowSize = fyne.NewSize(1340, 680)
+
 // Desktop is the application's window and its flow: first-run enrollment,
 // sign-in, then the main window.
 type Desktop struct {
@@ -32,7 +37,7 @@ type Desktop struct {
 func Open(ctx context.Context, a fyne.App, env *Env) *Desktop {
 	d := &Desktop{Env: env, ctx: ctx}
 	d.Win = a.NewWindow("医疗电子票据")
-	d.Win.Resize(fyne.NewSize(1280, 800))
+	d.Win.Resize(DefaultWindowSize)
 	if scale, err := env.Store.FontScale(ctx); err == nil {
 		a.Settings().SetTheme(&Theme{Scale: float32(scale)})
 	}

@@ -37,6 +37,7 @@ type IssueScreen struct {
 	Results                                          *widget.Label
 	Totals, SelfCash, ToAllocate                     *widget.Label
 	Total                                            *canvas.Text
+	Capitals                                         *widget.Label // the total in capitals
 	Result                                           *canvas.Text
 	ResultDetail                                     *widget.Label
 	IssueButton, PrintButton, PaperButton, PDFButton *keyButton
@@ -111,11 +112,13 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	}
 	sc.Results = widget.NewLabel("")
 	sc.Totals, sc.SelfCash, sc.ToAllocate = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	sc.Capitals = widget.NewLabel("")
 	sc.Total = canvas.NewText("合计 ¥0.00", color.Black)
 	sc.Total.TextSize = 22
 	sc.Result = canvas.NewText("", colorOK)
-	sc.Result.TextSize = 26
+	sc.Result.TextSize = 20
 	sc.ResultDetail = widget.NewLabel("")
+	sc.ResultDetail.Wrapping = fyne.TextWrapWord
 	sc.IssueButton = newButton("开具（F9）", sc.Submit)
 	sc.IssueButton.Importance = widget.HighImportance
 	sc.PrintButton = newButton("打印电子票据（F5）", sc.PrintIssued)
@@ -133,6 +136,11 @@ func labeled(label string, w fyne.CanvasObject) fyne.CanvasObject {
 	return container.NewBorder(nil, nil, widget.NewLabel(label), nil, w)
 }
 
+// build lays the screen out in two columns, so that it fits a 1366×768
+// screen without scrolling sideways and the result of F9 with its F5–F7
+// buttons shows without scrolling: the patient and the charge items on the
+// left (scrolling when there are many lines), the money, the pay channels,
+// the actions and the result on the right.
 func (sc *IssueScreen) build() {
 	sc.visitRow = container.NewGridWithColumns(4, labeled("门诊号", sc.PatientNo), labeled("性别", sc.Sex),
 		labeled("年龄", sc.Age), labeled("就诊日期", sc.VisitDate))
@@ -146,18 +154,26 @@ func (sc *IssueScreen) build() {
 	)
 	items := container.NewVBox(widget.NewLabelWithStyle("收费项目", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		sc.Search, sc.Results, sc.linesBox, sc.Totals)
-	money := container.NewVBox(sc.Total,
-		container.NewGridWithColumns(3, labeled("医保统筹", sc.FundPay), labeled("个人账户", sc.AccountPay), labeled("其他支付", sc.OtherFundPay)),
-		container.NewGridWithColumns(3, labeled("个人自付", sc.SelfPay), labeled("个人自负", sc.SelfConceited), labeled("个人自费", sc.OwnPay)),
+	left := container.NewVScroll(container.NewVBox(head, widget.NewSeparator(), items))
+	money := container.NewVBox(sc.Total, sc.Capitals,
+		container.NewGridWithColumns(3, labeledAbove("医保统筹", sc.FundPay), labeledAbove("个人账户", sc.AccountPay), labeledAbove("其他支付", sc.OtherFundPay)),
+		container.NewGridWithColumns(3, labeledAbove("个人自付", sc.SelfPay), labeledAbove("个人自负", sc.SelfConceited), labeledAbove("个人自费", sc.OwnPay)),
 		sc.SelfCash,
 		widget.NewLabel("个人现金支付方式："), sc.paysBox,
 		container.NewHBox(newButton("增加支付方式", func() { sc.addPayRow(); sc.recompute() }), sc.ToAllocate))
-	actions := container.NewHBox(sc.IssueButton, newButton("清空（Esc）", sc.Clear),
+	actions := container.NewGridWithColumns(3, sc.IssueButton, newButton("清空（Esc）", sc.Clear),
 		newButton("导入结算文件…", sc.importDialog))
-	result := container.NewVBox(sc.Result, sc.ResultDetail, container.NewHBox(sc.PrintButton, sc.PaperButton, sc.PDFButton))
-	sc.form = container.NewVBox(head, widget.NewSeparator(), items, widget.NewSeparator(), money,
-		actions, widget.NewSeparator(), result)
-	sc.content = container.NewVScroll(sc.form)
+	result := container.NewVBox(sc.Result, sc.ResultDetail, container.NewGridWithColumns(3, sc.PrintButton, sc.PaperButton, sc.PDFButton))
+	right := container.NewVScroll(container.NewVBox(money, actions, widget.NewSeparator(), result))
+	split := container.NewHSplit(left, right)
+	split.Offset = 0.6
+	sc.form = container.NewStack(split)
+	sc.content = sc.form
+}
+
+// labeledAbove puts a label above its field (the narrow money fields).
+func labeledAbove(label string, w fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewVBox(widget.NewLabel(label), w)
 }
 
 func layoutSpacer() fyne.CanvasObject { return widget.NewLabel("") }
@@ -568,8 +584,9 @@ func (sc *IssueScreen) recompute() {
 		cats = append(cats, fmt.Sprintf("%s %s", c.ChargeName, c.Amt))
 	}
 	sc.Totals.SetText(strings.Join(cats, "   "))
-	sc.Total.Text = "合计 ¥" + t.Total.String() + "（" + t.Total.Capitals() + "）"
+	sc.Total.Text = "合计 ¥" + t.Total.String()
 	sc.Total.Refresh()
+	sc.Capitals.SetText("大写：" + t.Total.Capitals())
 	sc.SelfCash.SetText("个人现金应付 " + t.SelfCash.String())
 	blank := 0
 	for _, p := range in.Pays {

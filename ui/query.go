@@ -41,7 +41,7 @@ var stateKeys = map[string]string{"全部": "", "正常": "normal", "已冲红":
 var queryColumns = []struct {
 	title string
 	width float32
-}{{"开票时间", 150}, {"种类", 50}, {"票据代码", 90}, {"票据号码", 110}, {"校验码", 70}, {"交款人", 160}, {"金额（元）", 100}, {"状态", 70}, {"纸质票据", 170}, {"上传", 60}}
+}{{"开票时间", 140}, {"种类", 50}, {"票据代码", 90}, {"票据号码", 105}, {"校验码", 70}, {"交款人", 130}, {"金额（元）", 95}, {"状态", 70}, {"纸质票据", 150}, {"上传", 55}}
 
 // NewQueryScreen builds the screen.
 func NewQueryScreen(env *Env, win fyne.Window, s *Session) *QueryScreen {

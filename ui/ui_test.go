@@ -76,7 +76,7 @@ func newFixture(t *testing.T) *fixture {
 	env := &Env{Store: st, Font: font, Bridge: NewBridge(ctx), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DataDir: dir,
 		Now: func() time.Time { return time.Date(2026, 11, 25, 2, 30, 0, 0, time.UTC) }}
 	win := test.NewTempWindow(t, nil)
-	win.Resize(fyne.NewSize(1280, 800))
+	win.Resize(DefaultWindowSize)
 	return &fixture{t: t, env: env, store: st, win: win, dir: dir}
 }
 
