@@ -621,6 +621,19 @@ func (sc *IssueScreen) Submit() {
 		showError(sc.env, sc.win, err)
 		return
 	}
+	// A resident ID that fails its check does not block the bill (HIS
+	// records carry typos), but the cashier looks at it first: Enter
+	// issues as typed, Esc goes back to the number.
+	if w := s.Warnings(); len(w) > 0 {
+		confirm("请核对证件号", strings.Join(w, "\n")+"\n\n请与患者的证件核对。仍按此号码开具吗？", func(ok bool) {
+			if ok {
+				sc.issue(in.Kind, s)
+			} else if c := sc.win.Canvas(); c != nil {
+				c.Focus(sc.IDCard)
+			}
+		}, sc.win)
+		return
+	}
 	sc.issue(in.Kind, s)
 }
 

@@ -174,3 +174,37 @@ func TestSubtotalsToTheFen(t *testing.T) {
 		t.Fatalf("category %q, price %q", sc.Totals.Text, sc.rows[0].price.Text)
 	}
 }
+
+// TestIDTypoAsksTheCashier: an ID number whose check digit is wrong shows
+// a warning and waits for the cashier: Esc goes back to the number
+// (nothing issued), Enter issues with the number as typed.
+func TestIDTypoAsksTheCashier(t *testing.T) {
+	f := newFixture(t)
+	d := f.signIn()
+	sc := d.Issue
+	sc.Payer.SetText("张三")
+	sc.IDCard.SetValue("350203198503122016") // the check digit should be 5
+	sc.AddItem(localstore.ChargeItem{Code: "110200001", Name: "普通门诊诊察费", CategoryCode: "02", Unit: "次", Price: 200000})
+	f.win.Canvas().Focus(sc.Payer)
+	f.key(fyne.KeyF9)
+	if !dialogOpen(f.win) {
+		t.Fatal("no warning about the check digit")
+	}
+	f.key(fyne.KeyEscape)
+	f.env.Bridge.Wait()
+	if n := len(f.bills()); n != 0 {
+		t.Fatalf("Esc issued %d bills", n)
+	}
+	f.mustFocus(sc.IDCard, "the ID number, to correct it")
+	f.key(fyne.KeyF9)
+	f.key(fyne.KeyReturn)
+	f.env.Bridge.Wait()
+	list := f.bills()
+	if len(list) != 1 {
+		t.Fatalf("Enter: %d bills (%s)", len(list), LastError())
+	}
+	b, _ := f.store.Bill(context.Background(), list[0].BillCode, list[0].BillNo)
+	if b.Bill.Settlement.IDCardNo != "350203198503122016" || !strings.Contains(sc.ResultDetail.Text, "校验位") {
+		t.Fatalf("stored ID %q, result %q", b.Bill.Settlement.IDCardNo, sc.ResultDetail.Text)
+	}
+}
