@@ -34,8 +34,12 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+	# Another apt (unattended upgrades, a second terminal) holds the lock at
+	# times: wait for it, up to 10 minutes, rather than fail at once.
+	wait_lock=(-o DPkg::Lock::Timeout=600)
+	echo "安装所需的系统软件包：${missing[*]}（如有其他 apt 正在运行，会等待其结束，最多 10 分钟）" >&2
+	$sudo apt-get "${wait_lock[@]}" update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get "${wait_lock[@]}" install -y --no-install-recommends "${missing[@]}"
 fi
 
 go mod download
