@@ -127,7 +127,7 @@ func (d *Desk) Content() fyne.CanvasObject {
 	who := widget.NewLabel("收款人：" + d.session.Name + offlineMark(d.session))
 	left := container.NewBorder(nil, who, nil, nil, d.nav)
 	split := container.NewHSplit(left, d.body)
-	split.Offset = 0.16
+	split.Offset = 0.13
 	if len(d.screens) > 0 {
 		d.nav.Select(0)
 	}

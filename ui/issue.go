@@ -84,8 +84,8 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 		kindNames = append(kindNames, k.Name())
 	}
 	sc.Kind = newSelect(kindNames, func(string) { sc.kindChanged() })
-	sc.BusNo, sc.Department = mk("业务流水号"), mk("科室，例如 内科门诊")
-	sc.Payer, sc.IDCard, sc.PatientNo = mk("交款人姓名或单位名称"), mk("身份证号或统一社会信用代码"), mk("门诊号/病历号")
+	sc.BusNo, sc.Department = mk("业务流水号"), mk("如 内科门诊")
+	sc.Payer, sc.IDCard, sc.PatientNo = mk("姓名或单位名称"), mk("身份证号/信用代码"), mk("门诊号")
 	sc.IDCard.mask = bill.MaskID
 	sc.IDCard.onFocus = func(in bool) {
 		if !in {
@@ -93,13 +93,13 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 		}
 	}
 	sc.PayerType = newSelect([]string{"个人", "单位"}, nil)
-	sc.Sex, sc.Age, sc.VisitDate = mk("性别"), mk("年龄"), mk("就诊日期 yyyyMMdd")
-	sc.HospitalNo, sc.InDate, sc.OutDate = mk("住院号"), mk("入院日期 yyyyMMdd"), mk("出院日期 yyyyMMdd")
+	sc.Sex, sc.Age, sc.VisitDate = mk("性别"), mk("年龄"), mk("yyyyMMdd")
+	sc.HospitalNo, sc.InDate, sc.OutDate = mk("住院号"), mk("yyyyMMdd"), mk("yyyyMMdd")
 	sc.CheckUpNo, sc.InsuranceNo = mk("体检号"), mk("医保编号")
 	sc.InsuranceType = newSelect([]string{"07 全自费", "01 职工医保", "02 居民医保", "06 全公费", "99 其他"}, nil)
 	sc.FundPay, sc.AccountPay, sc.OtherFundPay = mk("0.00"), mk("0.00"), mk("0.00")
 	sc.SelfPay, sc.SelfConceited, sc.OwnPay = mk("0.00"), mk("0.00"), mk("0.00")
-	sc.Search = mk("项目检索：编码、名称或拼音首字母（如 qmsp），回车添加")
+	sc.Search = mk("检索收费项目：编码、名称或拼音首字母（如 qmsp），回车添加")
 	sc.Search.OnChanged = func(q string) { sc.search(q) }
 	sc.Search.onEnter = sc.addSelected
 	sc.Search.onUpDown = func(up bool) {
@@ -112,17 +112,18 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	}
 	sc.Results = widget.NewLabel("")
 	sc.Totals, sc.SelfCash, sc.ToAllocate = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	sc.Totals.Wrapping, sc.ToAllocate.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
 	sc.Capitals = widget.NewLabel("")
 	sc.Total = canvas.NewText("合计 ¥0.00", color.Black)
 	sc.Total.TextSize = 22
 	sc.Result = canvas.NewText("", colorOK)
-	sc.Result.TextSize = 20
+	sc.Result.TextSize = 18
 	sc.ResultDetail = widget.NewLabel("")
 	sc.ResultDetail.Wrapping = fyne.TextWrapWord
 	sc.IssueButton = newButton("开具（F9）", sc.Submit)
 	sc.IssueButton.Importance = widget.HighImportance
-	sc.PrintButton = newButton("打印电子票据（F5）", sc.PrintIssued)
-	sc.PaperButton = newButton("换开纸质票据（F6）", sc.ConvertIssued)
+	sc.PrintButton = newButton("打印（F5）", sc.PrintIssued)
+	sc.PaperButton = newButton("换开纸质（F6）", sc.ConvertIssued)
 	sc.PDFButton = newButton("保存 PDF（F7）", sc.SavePDFDialog)
 	sc.linesBox, sc.paysBox = container.NewVBox(), container.NewVBox()
 	sc.loadDesk()
@@ -147,7 +148,8 @@ func (sc *IssueScreen) build() {
 	sc.inpatientRow = container.NewGridWithColumns(3, labeled("住院号", sc.HospitalNo), labeled("入院", sc.InDate), labeled("出院", sc.OutDate))
 	sc.examRow = container.NewGridWithColumns(2, labeled("体检号", sc.CheckUpNo), layoutSpacer())
 	head := container.NewVBox(
-		container.NewGridWithColumns(3, labeled("票据种类", sc.Kind), labeled("业务流水号", sc.BusNo), labeled("科室", sc.Department)),
+		container.NewGridWithColumns(2, container.NewGridWithColumns(2, labeled("票据种类", sc.Kind), labeled("科室", sc.Department)),
+			labeled("业务流水号", sc.BusNo)),
 		container.NewGridWithColumns(3, labeled("交款人", sc.Payer), labeled("类型", sc.PayerType), labeled("证件号", sc.IDCard)),
 		sc.visitRow, sc.inpatientRow, sc.examRow,
 		container.NewGridWithColumns(2, labeled("医保类型", sc.InsuranceType), labeled("医保编号", sc.InsuranceNo)),
@@ -160,13 +162,13 @@ func (sc *IssueScreen) build() {
 		container.NewGridWithColumns(3, labeledAbove("个人自付", sc.SelfPay), labeledAbove("个人自负", sc.SelfConceited), labeledAbove("个人自费", sc.OwnPay)),
 		sc.SelfCash,
 		widget.NewLabel("个人现金支付方式："), sc.paysBox,
-		container.NewHBox(newButton("增加支付方式", func() { sc.addPayRow(); sc.recompute() }), sc.ToAllocate))
+		container.NewHBox(newButton("增加支付方式", func() { sc.addPayRow(); sc.recompute() })), sc.ToAllocate)
 	actions := container.NewGridWithColumns(3, sc.IssueButton, newButton("清空（Esc）", sc.Clear),
 		newButton("导入结算文件…", sc.importDialog))
 	result := container.NewVBox(sc.Result, sc.ResultDetail, container.NewGridWithColumns(3, sc.PrintButton, sc.PaperButton, sc.PDFButton))
 	right := container.NewVScroll(container.NewVBox(money, actions, widget.NewSeparator(), result))
 	split := container.NewHSplit(left, right)
-	split.Offset = 0.6
+	split.Offset = 0.62
 	sc.form = container.NewStack(split)
 	sc.content = sc.form
 }
@@ -392,6 +394,7 @@ func (sc *IssueScreen) lineRow(i int) *lineRow {
 	for len(sc.rows) <= i {
 		j := len(sc.rows)
 		r := &lineRow{name: widget.NewLabel(""), amount: widget.NewLabel(""), qty: newField("数量"), price: newField("单价")}
+		r.name.Truncation = fyne.TextTruncateEllipsis // a long name shortens; the amounts and 删除 stay in view
 		r.qty.keys, r.price.keys = sc.keys, sc.keys
 		r.price.onEnter = func() { sc.win.Canvas().Focus(sc.Search) }
 		r.price.OnChanged = func(s string) {
@@ -425,10 +428,10 @@ func (sc *IssueScreen) lineRow(i int) *lineRow {
 				sc.recompute()
 			}
 		})
-		cell := fyne.NewSize(110, r.qty.MinSize().Height)
+		cell := fyne.NewSize(86, r.qty.MinSize().Height)
 		right := container.NewHBox(widget.NewLabel("数量"), container.NewGridWrap(cell, r.qty),
 			widget.NewLabel("单价"), container.NewGridWrap(cell, r.price), r.amount, remove)
-		r.box = container.NewBorder(nil, nil, r.name, right)
+		r.box = container.NewBorder(nil, nil, nil, right, r.name)
 		sc.rows = append(sc.rows, r)
 	}
 	return sc.rows[i]

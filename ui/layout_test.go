@@ -21,6 +21,7 @@ func TestLayoutFitsCashierScreens(t *testing.T) {
 				t.Fatalf("the window opens at %v: it does not fit 1366×768 with the taskbar and title bar", size)
 			}
 			f := newFixture(t)
+			fyne.CurrentApp().Settings().SetTheme(&Theme{Scale: 1}) // the desk's own theme and CJK font
 			f.win.Resize(size)
 			d := f.signIn()
 			sc := d.Issue
@@ -39,6 +40,9 @@ func TestLayoutFitsCashierScreens(t *testing.T) {
 			}
 			f.win.Resize(size) // lay out again after the rows came
 			win := f.win.Canvas().Size()
+			if win != size {
+				t.Errorf("the window grew to %v to hold the issue screen (asked %v): its right part is off a %v screen", win, size, size)
+			}
 			status := absRect(d.Status.box)
 			if status.bottom() > win.Height+0.5 || status.h == 0 {
 				t.Errorf("status bar %+v, window %v", status, win)
@@ -64,8 +68,14 @@ func TestLayoutFitsCashierScreens(t *testing.T) {
 			if tw := d.Query.Table.Size().Width; cols+60 > tw {
 				t.Errorf("query columns need %.0f px, the table is %.0f", cols+60, tw)
 			}
+			if got := f.win.Canvas().Size(); got != size {
+				t.Errorf("the window grew to %v for the query screen", got)
+			}
 			d.Show("closing")
 			f.env.Bridge.Wait()
+			if got := f.win.Canvas().Size(); got != size {
+				t.Errorf("the window grew to %v for the closing screen", got)
+			}
 			need := fyne.MeasureText("2026-11-25", fyne.CurrentApp().Settings().Theme().Size("text"), fyne.TextStyle{}).Width
 			if w := d.Closing.Day.Size().Width; w < need+20 {
 				t.Errorf("the closing's date field is %.0f px, the date needs %.0f", w, need+20)
