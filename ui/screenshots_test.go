@@ -90,7 +90,9 @@ func newEnrolledFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { srv.Close() })
 	year := time.Now().In(bill.Beijing).Format("06")
 	steps := []func() error{
-		func() error { return srv.SetUnit(ctx, server.Unit{Name: "厦门市演示区医院", CreditCode: "123502004266001233"}) },
+		func() error {
+			return srv.SetUnit(ctx, server.Unit{Name: "厦门市演示区医院", CreditCode: "123502004266001233"})
+		},
 		func() error { return srv.SetBillKind(ctx, bill.Outpatient, "350601"+year) },
 		func() error { return srv.SetBillKind(ctx, bill.Registration, "350601"+year) },
 		func() error { return srv.SetBillKind(ctx, bill.Exam, "350601"+year) },
