@@ -8,11 +8,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
@@ -180,5 +183,46 @@ func (f *fixture) syncOnce() {
 	}
 	if r := svc.Once(context.Background()); r.Err != nil {
 		f.t.Fatal(r.Err)
+	}
+}
+
+// TestEnrolledDeskAsMakeRunShowsIt: the desk the screenshots show is the
+// one make run opens — online (not 单机), cash by default, the point's
+// checker — and no screen shows a test's temporary path.
+func TestEnrolledDeskAsMakeRunShowsIt(t *testing.T) {
+	f := newEnrolledFixture(t)
+	d := f.signIn()
+	d.Status.Refresh()
+	f.env.Bridge.Wait()
+	if !strings.HasPrefix(d.Status.Online.Text, "● 在线") {
+		t.Fatalf("status %q", d.Status.Online.Text)
+	}
+	if got := d.Issue.pays[0].channel.Selected; got != "02 现金" || d.Issue.desk.Checker != "陈建国" {
+		t.Fatalf("pay channel %q, checker %q", got, d.Issue.desk.Checker)
+	}
+	d.Show("paper")
+	f.env.Bridge.Wait()
+	var texts []string
+	collectTexts(f.win.Content(), &texts)
+	for _, s := range texts {
+		if strings.Contains(s, os.TempDir()) {
+			t.Errorf("the paper screen shows a temporary path: %q", s)
+		}
+	}
+}
+
+func collectTexts(o fyne.CanvasObject, out *[]string) {
+	switch v := o.(type) {
+	case *widget.Label:
+		*out = append(*out, v.Text)
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			collectTexts(c, out)
+		}
+	case *container.Scroll:
+		collectTexts(v.Content, out)
+	case *container.Split:
+		collectTexts(v.Leading, out)
+		collectTexts(v.Trailing, out)
 	}
 }
