@@ -26,6 +26,7 @@ if [ ! -f "$data/server/ledger.db" ]; then
 	say $srv stock receive --kind einvoice --code 350602$year --from 1 --to 500000
 	say $srv stock receive --kind paper --code 35062601 --from 1 --to 10000
 	say $srv point add P01 --name 门诊收费一号窗口
+	say $srv point set P01 --checker 陈建国 --default-pay-channel 02
 	say $srv point add H01 --name HIS门诊开票 --kind server
 	say $srv his-app add --appid DEMO-HIS --key demo-his-key-0123456789 --points H01 --name 演示HIS
 	say $srv item import --file examples/charge-items.csv
