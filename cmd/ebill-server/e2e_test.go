@@ -53,6 +53,15 @@ func TestEnrollEndToEnd(t *testing.T) {
 	}
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "1", "--to", "500000")
 	admin("point", "add", "P01", "--name", "门诊收费一号窗口")
+	var set struct{ DefaultPayChannel, Checker string }
+	json.Unmarshal(admin("point", "set", "P01", "--default-pay-channel", "05", "--checker", "陈建国"), &set)
+	if set.DefaultPayChannel != "05" || set.Checker != "陈建国" {
+		t.Fatalf("point set: %+v", set)
+	}
+	if out, err := exec.Command(filepath.Join(bin, "ebill-server"), "--data", srvData, "point", "set", "P01",
+		"--default-pay-channel", "99").CombinedOutput(); err == nil || !strings.Contains(string(out), "没有编码为 99") {
+		t.Fatalf("an unknown default pay channel: %v %s", err, out)
+	}
 	var enroll struct{ Code string }
 	json.Unmarshal(admin("point", "enroll-code", "P01"), &enroll)
 	var tlsInfo struct{ Fingerprint string }
