@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestHISEndToEnd runs a real server process set up with the
@@ -424,13 +425,33 @@ func (h *hisSamples) add(service string, request []byte, result string, message 
 	h.seen[key] = true
 	h.order = append(h.order, key)
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s\n\n业务请求（`data` 解码后）：\n\n```json\n%s\n```\n\n", key, readableJSON(request))
+	fmt.Fprintf(&b, "### %s\n\n业务请求（`data` 解码后）：\n\n```json\n%s\n```\n\n", key, readableJSON(showBytes(request)))
 	if result == "S0000" {
 		fmt.Fprintf(&b, "返回 `result` 为 `S0000`，`message` 解码后：\n\n```json\n%s\n```\n\n", readableJSON(message))
 	} else {
 		fmt.Fprintf(&b, "返回 `result` 为 `%s`，`message` 解码后：\n\n```\n%s\n```\n\n", result, message)
 	}
 	h.text[key] = b.String()
+}
+
+// showBytes writes bytes that are not UTF-8 (a GBK request) as a visible
+// marker, so that the samples file stays UTF-8.
+func showBytes(raw []byte) []byte {
+	if utf8.Valid(raw) {
+		return raw
+	}
+	var out bytes.Buffer
+	for len(raw) > 0 {
+		r, n := utf8.DecodeRune(raw)
+		if r == utf8.RuneError && n <= 1 {
+			fmt.Fprintf(&out, "<GBK 字节 %X>", raw[0])
+			raw = raw[1:]
+			continue
+		}
+		out.Write(raw[:n])
+		raw = raw[n:]
+	}
+	return out.Bytes()
 }
 
 func (h *hisSamples) write(t *testing.T) {
