@@ -208,3 +208,22 @@ func TestIDTypoAsksTheCashier(t *testing.T) {
 		t.Fatalf("stored ID %q, result %q", b.Bill.Settlement.IDCardNo, sc.ResultDetail.Text)
 	}
 }
+
+// TestImportRefusesGBK: a settlement file saved in GBK is refused with a
+// message that says to save it as UTF-8; nothing is issued.
+func TestImportRefusesGBK(t *testing.T) {
+	f := newFixture(t)
+	d := f.signIn()
+	raw, _ := os.ReadFile("../examples/outpatient.json")
+	file := filepath.Join(t.TempDir(), "gbk.json")
+	os.WriteFile(file, []byte(strings.Replace(string(raw), "张三", "\xd5\xc5\xc8\xfd", 1)), 0o644)
+	d.Issue.ImportFile(file)
+	if !dialogOpen(f.win) || !strings.Contains(LastError(), "UTF-8") {
+		t.Fatalf("GBK import: %q", LastError())
+	}
+	f.dismiss()
+	f.env.Bridge.Wait()
+	if n := len(f.bills()); n != 0 {
+		t.Fatalf("%d bills from a GBK file", n)
+	}
+}

@@ -25,3 +25,10 @@ func TestFyneSpeaksChinese(t *testing.T) {
 		t.Errorf("LANGUAGE=%q", os.Getenv("LANGUAGE"))
 	}
 }
+
+// TestMain makes Fyne's words Chinese for every test, as the desk does at
+// start (and keeps the test log free of "Error parsing user locale C").
+func TestMain(m *testing.M) {
+	UseChinese()
+	os.Exit(m.Run())
+}
