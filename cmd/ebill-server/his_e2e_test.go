@@ -260,6 +260,14 @@ func TestHISEndToEnd(t *testing.T) {
 			t.Errorf("warnings metric:\n%s", body)
 		}
 	}
+	// Today's reconciliation: checkTotalData counts the day's red bills
+	// (negative) with its blue one, so checkTotalData − checkWriteOffData
+	// is the day's charges — the one bill issued today — as iih computes it.
+	all := ok("checkTotalData", map[string]string{"placeCode": "H01", "busDate": today})
+	refunds := ok("checkWriteOffData", map[string]string{"placeCode": "H01", "busDate": today})
+	if all["allTotalNum"] != "3" || all["allTotalAmt"] != "-123.45" || refunds["allTotalNum"] != "2" || refunds["allTotalAmt"] != "-246.90" {
+		t.Fatalf("today: checkTotalData %v, checkWriteOffData %v; want 3 bills −123.45 and 2 bills −246.90 (charges 1 bill, 123.45)", all, refunds)
+	}
 	// GBK text from an older HIS is refused (E1011), not signed as U+FFFD.
 	gbk, _ := json.Marshal(settlement("E2E-GBK"))
 	gbk = bytes.Replace(gbk, []byte("张三"), []byte("\xd5\xc5\xc8\xfd"), 1)
