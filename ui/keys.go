@@ -195,8 +195,7 @@ func topModal(c fyne.Canvas) *modal {
 	return list[len(list)-1]
 }
 
-// TopDialog reports the title-less identity of the open dialog (for
-// tests): whether one is open.
+// dialogOpen reports whether a dialog is open in win (for tests).
 func dialogOpen(win fyne.Window) bool { return topModal(win.Canvas()) != nil }
 
 // showModal opens a dialog of content with an OK button (okText, the
@@ -297,13 +296,4 @@ func (m *modal) close(then func()) {
 	if then != nil {
 		then()
 	}
-}
-
-// Press gives the open dialog a key as the keyboard would (for tests that
-// press keys where nothing inside the dialog has the focus).
-func modalKey(win fyne.Window, name fyne.KeyName) bool {
-	if m := topModal(win.Canvas()); m != nil {
-		return m.key(&fyne.KeyEvent{Name: name})
-	}
-	return false
 }
