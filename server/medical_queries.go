@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -50,30 +53,72 @@ func placesOf(app *HISApp, place bill.Text) ([]string, error) {
 	return []string{string(place)}, nil
 }
 
-// billListItem is one bill of a list answer.
+// billListItem is one bill of a list answer, with every field of the
+// reference's list item (bosssoft-v3.md §10, getEBillUnPrintList) always
+// present — clients name the fields from the first item — and the fields
+// this server answered before (createTime, payer, isScarlet).
 type billListItem struct {
-	BillBatchCode string `json:"billBatchCode"`
-	BillNo        string `json:"billNo"`
-	Random        string `json:"random"`
-	CreateTime    string `json:"createTime"`
-	BusNo         string `json:"busNo"`
-	Payer         string `json:"payer"`
-	TotalAmt      string `json:"totalAmt"`
-	PlaceCode     string `json:"placeCode"`
-	IsScarlet     string `json:"isScarlet"`
-	State         string `json:"state"`
+	BusDate             string `json:"busDate"`
+	BusNo               string `json:"busNo"`
+	BusType             string `json:"busType"`
+	PlaceCode           string `json:"placeCode"`
+	BillName            string `json:"billName"`
+	BillBatchCode       string `json:"billBatchCode"`
+	BillNo              string `json:"billNo"`
+	Random              string `json:"random"`
+	TotalAmt            string `json:"totalAmt"`
+	IvcDateTime         string `json:"ivcDateTime"`
+	DataType            string `json:"dataType"` // 1 正常电子, 2 电子红票
+	State               string `json:"state"`    // 1 正常, 2 作废, 3 冲红
+	RelateBillBatchCode string `json:"relateBillBatchCode"`
+	RelateBillNo        string `json:"relateBillNo"`
+	Payer               string `json:"payer"`
+	Sex                 string `json:"sex"`
+	IDCardNo            string `json:"idCardNo"` // masked
+	Remark              string `json:"remark"`
+	CreateTime          string `json:"createTime"`
+	IsScarlet           string `json:"isScarlet"`
 }
 
-func listItem(b *LedgerBill, reversed bool) billListItem {
-	it := billListItem{BillBatchCode: b.BillCode, BillNo: b.BillNo, Random: b.CheckCode, CreateTime: MedicalTime(b.IssuedAt),
-		BusNo: b.BusNo, Payer: b.Payer, TotalAmt: b.Total.String(), PlaceCode: b.Point, IsScarlet: "0", State: "1"}
-	if b.RedOf != "" {
-		it.IsScarlet = "1"
+// listItem describes b (its signed content loaded); related is the bill it
+// is linked to — a red bill's original, or the red bill that reversed b —
+// as "code number", or "".
+func listItem(b *LedgerBill, related string) billListItem {
+	it := billListItem{BusNo: b.BusNo, PlaceCode: b.Point, BillName: billName(b.Kind), BillBatchCode: b.BillCode, BillNo: b.BillNo,
+		Random: b.CheckCode, TotalAmt: b.Total.String(), IvcDateTime: MedicalTime(b.IssuedAt), DataType: "1", State: "1",
+		Payer: b.Payer, CreateTime: MedicalTime(b.IssuedAt), IsScarlet: "0", BusDate: MedicalTime(b.IssuedAt)}
+	if b.Bill != nil {
+		st := &b.Bill.Settlement
+		it.BusDate, it.BusType = MedicalTime(businessTime(b.Bill)), string(st.BusType)
+		it.Sex, it.IDCardNo, it.Remark = string(st.Sex), bill.MaskID(string(st.IDCardNo)), string(st.Remark)
 	}
-	if reversed {
-		it.State = "2"
+	code, no, _ := strings.Cut(related, " ")
+	it.RelateBillBatchCode, it.RelateBillNo = code, no
+	switch {
+	case b.RedOf != "":
+		it.DataType, it.IsScarlet = "2", "1"
+	case related != "":
+		it.State, it.IsScarlet = "3", "1" // reversed by a red bill
 	}
 	return it
+}
+
+// relatedBill is the bill linked to b: its original when b is red, the
+// red bill that reversed it otherwise ("" when none).
+func (s *Store) relatedBill(ctx context.Context, b *LedgerBill) (string, error) {
+	if b.RedOf != "" {
+		return b.RedOfBill, nil
+	}
+	var code string
+	var no int64
+	err := s.queryRow(ctx, "SELECT bill_code, bill_no FROM bills WHERE red_of = ?", b.ID).Scan(&code, &no)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return code + " " + bill.FormatBillNo(no), nil
 }
 
 func (s *Store) isReversed(ctx context.Context, id string) (bool, error) {
@@ -82,67 +127,77 @@ func (s *Store) isReversed(ctx context.Context, id string) (bool, error) {
 	return n > 0, err
 }
 
-// medicalByBusDate is getBillByBusDate: dataType 1 normal, 2 red (by
-// business time, as HIS counts), 3 paper, 4 paper red, 5 blank paper (by
-// when the paper was used); pageSize at most 200.
-func (s *Store) medicalByBusDate(ctx context.Context, app *HISApp, data []byte) (any, error) {
-	var req struct {
-		BusBgnDate, BusEndDate, PlaceCode, DataType, PageNo, PageSize bill.Text
-	}
-	if err := decodeBusiness(data, &req); err != nil {
-		return nil, err
-	}
-	from, err := parseMedicalDate("busBgnDate", string(req.BusBgnDate))
-	if err != nil {
-		return nil, err
-	}
-	to, err := parseMedicalDate("busEndDate", string(req.BusEndDate))
-	if err != nil {
-		return nil, err
-	}
-	if len(req.BusEndDate) <= 10 { // a date: the whole day
-		to = to.AddDate(0, 0, 1)
-	}
-	page, _ := strconv.Atoi(string(req.PageNo))
-	size, _ := strconv.Atoi(string(req.PageSize))
-	if page < 1 {
-		page = 1
-	}
-	if size < 1 || size > 200 {
-		return nil, failMedical(ResultInvalid, "pageSize 应在 1 至 200 之间，收到 %q", req.PageSize)
-	}
-	places, err := placesOf(app, req.PlaceCode)
-	if err != nil {
-		return nil, err
-	}
-	f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: true, Limit: size, Offset: (page - 1) * size}
-	switch req.DataType {
-	case "", "1":
-		f.Red = "blue"
-	case "2":
-		f.Red = "red"
-	case "3", "4", "5":
-		return s.paperList(ctx, places, from, to, string(req.DataType), page, size)
-	default:
-		return nil, failMedical(ResultInvalid, "dataType 应为 1 至 5，收到 %q", req.DataType)
-	}
-	total, _, err := s.CountLedger(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.LedgerBills(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	list := []billListItem{}
-	for _, b := range rows {
-		rev, err := s.isReversed(ctx, b.ID)
+// medicalBillList is getBillByBusDate (by business time, as HIS counts)
+// and getBillByIvcDate (by issue time): dataType 1 normal, 2 red, 3 paper,
+// 4 paper red, 5 blank paper (by when the paper was used); pageSize at most
+// 200.
+func (s *Store) medicalBillList(byIvc bool) MedicalService {
+	return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		var req struct {
+			BusBgnDate, BusEndDate, IvcBgnDate, IvcEndDate, PlaceCode, DataType, PageNo, PageSize bill.Text
+		}
+		if err := decodeBusiness(data, &req); err != nil {
+			return nil, err
+		}
+		if req.BusBgnDate == "" && req.IvcBgnDate != "" {
+			req.BusBgnDate, req.BusEndDate = req.IvcBgnDate, req.IvcEndDate
+		}
+		from, err := parseMedicalDate("busBgnDate", string(req.BusBgnDate))
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, listItem(b, rev))
+		to, err := parseMedicalDate("busEndDate", string(req.BusEndDate))
+		if err != nil {
+			return nil, err
+		}
+		if len(strings.TrimSpace(string(req.BusEndDate))) <= 10 { // a date: the whole day
+			to = to.AddDate(0, 0, 1)
+		}
+		if req.PageSize == "" {
+			return nil, failMedical(ResultInvalid, "pageSize 应在 1 至 200 之间，收到 %q", req.PageSize)
+		}
+		page, size, err := paging(req.PageNo, req.PageSize)
+		if err != nil {
+			return nil, err
+		}
+		places, err := placesOf(app, req.PlaceCode)
+		if err != nil {
+			return nil, err
+		}
+		f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: !byIvc, Limit: size, Offset: (page - 1) * size}
+		switch req.DataType {
+		case "", "1":
+			f.Red = "blue"
+		case "2":
+			f.Red = "red"
+		case "3", "4", "5":
+			return s.paperList(ctx, places, from, to, string(req.DataType), page, size)
+		default:
+			return nil, failMedical(ResultInvalid, "dataType 应为 1 至 5，收到 %q", req.DataType)
+		}
+		total, _, err := s.CountLedger(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		where, args := f.where()
+		order := " ORDER BY bus_at, seq"
+		if byIvc {
+			order = " ORDER BY issued_at, seq"
+		}
+		rows, err := s.billsWithContent(ctx, where+order+" LIMIT ? OFFSET ?", append(args, size, (page-1)*size)...)
+		if err != nil {
+			return nil, err
+		}
+		list := []billListItem{}
+		for _, b := range rows {
+			rel, err := s.relatedBill(ctx, b)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, listItem(b, rel))
+		}
+		return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": list}, nil
 	}
-	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": list}, nil
 }
 
 // paperList answers getBillByBusDate for paper: 3 paper copies printed
@@ -183,45 +238,30 @@ func (s *Store) paperList(ctx context.Context, places []string, from, to time.Ti
 	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": list}, rows.Err()
 }
 
-// medicalTotals is checkTotalData (every bill, blue and red) and
-// checkWriteOffData (red bills): the count and amount of a business day
-// (and business type, when busType is given) for reconciliation. Red
-// amounts are negative in both, so checkTotalData is the day's net and
-// checkTotalData − checkWriteOffData is the day's charges (blue bills),
-// counts and amounts, as iih computes it (docs/his-integration.md).
-func (s *Store) medicalTotals(red string) MedicalService {
-	return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
-		var req struct{ PlaceCode, BusDate, BusType bill.Text }
-		if err := decodeBusiness(data, &req); err != nil {
-			return nil, err
-		}
-		from, to, err := dayRange("busDate", string(req.BusDate))
-		if err != nil {
-			return nil, err
-		}
-		places, err := placesOf(app, req.PlaceCode)
-		if err != nil {
-			return nil, err
-		}
-		n, sum, err := s.CountLedger(ctx, LedgerFilter{Points: places, From: from, To: to, ByBusiness: true,
-			BusType: strings.TrimSpace(string(req.BusType)), Red: red})
-		if err != nil {
-			return nil, err
-		}
-		return map[string]string{"allTotalNum": strconv.Itoa(n), "allTotalAmt": sum.String()}, nil
-	}
-}
-
 // medicalUnprinted is getEBillUnPrintList: a patient's bills (by card)
 // without a paper copy, in a period (default the last 30 days), paged.
 func (s *Store) medicalUnprinted(ctx context.Context, app *HISApp, data []byte) (any, error) {
+	return s.unprintedList(ctx, app, data, true)
+}
+
+// medicalNotPrinted is getNotPrintList: as getEBillUnPrintList, the card
+// optional, and each item says whether the bill has a detail list.
+func (s *Store) medicalNotPrinted(ctx context.Context, app *HISApp, data []byte) (any, error) {
+	return s.unprintedList(ctx, app, data, false)
+}
+
+// unprintedList lists a patient's bills (by card, or by ID number or
+// patient id) not reversed and not turned to paper, in a period (default
+// the last 30 days), paged.
+func (s *Store) unprintedList(ctx context.Context, app *HISApp, data []byte, cardRequired bool) (any, error) {
 	var req struct {
-		CardType, CardNo, BusBgnDate, BusEndDate, PageNo, PageSize bill.Text
+		CardType, CardNo, IDCardNo, PatientID, BusType, BusBgnDate, BusEndDate, PageNo, PageSize bill.Text
 	}
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(string(req.CardNo)) == "" {
+	req.PatientID = bill.Text(strings.TrimSpace(string(req.PatientID)))
+	if strings.TrimSpace(string(req.CardNo)) == "" && (cardRequired || (req.IDCardNo == "" && req.PatientID == "")) {
 		return nil, failMedical(ResultInvalid, "cardNo（卡号）不能为空")
 	}
 	to := s.now()
@@ -246,31 +286,50 @@ func (s *Store) medicalUnprinted(ctx context.Context, app *HISApp, data []byte) 
 	if req.PageSize == "" {
 		size = 20
 	}
-	var matched []billListItem
-	args := []any{string(req.CardNo), from.UnixMilli(), to.UnixMilli()}
+	where := "WHERE issued_at >= ? AND issued_at < ? AND red_of IS NULL AND point_code IN (" + placeholders(len(app.Points)) + ")"
+	args := []any{from.UnixMilli(), to.UnixMilli()}
 	for _, p := range app.Points {
 		args = append(args, p)
 	}
-	found, err := s.billsWithContent(ctx, "WHERE card_no = ? AND issued_at >= ? AND issued_at < ? AND red_of IS NULL"+
-		" AND point_code IN ("+placeholders(len(app.Points))+") ORDER BY issued_at DESC LIMIT 1000", args...)
+	if req.CardNo != "" {
+		where, args = where+" AND card_no = ?", append(args, string(req.CardNo))
+	}
+	where += " AND NOT EXISTS (SELECT 1 FROM bills r WHERE r.red_of = bills.id)" +
+		" AND NOT EXISTS (SELECT 1 FROM paper_usage u WHERE u.bill_id = bills.id AND u.status = 'printed')"
+	found, err := s.billsWithContent(ctx, where+" ORDER BY issued_at DESC LIMIT 1000", args...)
 	if err != nil {
 		return nil, err
 	}
+	matched := []map[string]any{}
 	for _, lb := range found {
-		if req.CardType != "" && lb.Bill.Settlement.CardType != req.CardType {
+		st := &lb.Bill.Settlement
+		switch {
+		case req.CardType != "" && st.CardType != req.CardType,
+			req.IDCardNo != "" && !strings.EqualFold(string(st.IDCardNo), strings.TrimSpace(string(req.IDCardNo))),
+			req.PatientID != "" && st.PatientID != req.PatientID,
+			req.BusType != "" && st.BusType != req.BusType:
 			continue
 		}
-		rev, err := s.isReversed(ctx, lb.ID)
-		if err != nil {
-			return nil, err
+		item := structMap(listItem(lb, ""))
+		if !cardRequired {
+			item["listFlag"] = "0"
+			if len(st.ListDetail) > 0 {
+				item["listFlag"] = "1"
+			}
 		}
-		if !rev {
-			matched = append(matched, listItem(lb, false))
-		}
+		matched = append(matched, item)
 	}
 	total := len(matched)
 	start := min((page-1)*size, total)
 	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": matched[start:min(start+size, total)]}, nil
+}
+
+// structMap is v's JSON object as a map (to add a field to it).
+func structMap(v any) map[string]any {
+	raw, _ := json.Marshal(v)
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	return m
 }
 
 func mustBillNo(s string) int64 {
@@ -278,10 +337,13 @@ func mustBillNo(s string) int64 {
 	return n
 }
 
-// medicalDetail is getBillDetail: one bill in full (its settlement as
-// issued, with the header fields).
+// medicalDetail is getBillDetail: one bill in full, laid out as the
+// reference lays it out — the header fields and the lists at the top
+// level of the answer (a kiosk's form reads payer, totalAmt, chargeDetail…
+// there) — with the fields this server answered before (the bill's
+// identity and state, and the settlement as issued).
 func (s *Store) medicalDetail(ctx context.Context, app *HISApp, data []byte) (any, error) {
-	var req struct{ BillBatchCode, BillNo bill.Text }
+	var req struct{ BillBatchCode, BillNo, Random bill.Text }
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
 	}
@@ -289,12 +351,58 @@ func (s *Store) medicalDetail(ctx context.Context, app *HISApp, data []byte) (an
 	if err != nil {
 		return nil, err
 	}
-	rev, err := s.isReversed(ctx, lb.ID)
+	if r := strings.TrimSpace(string(req.Random)); r != "" && !strings.EqualFold(r, lb.CheckCode) {
+		return nil, failMedical(ResultNotFound, "未找到票据 %s %s（校验码不符）", lb.BillCode, lb.BillNo)
+	}
+	rel, err := s.relatedBill(ctx, lb)
 	if err != nil {
 		return nil, err
 	}
-	item := listItem(lb, rev)
-	return map[string]any{"billBatchCode": item.BillBatchCode, "billNo": item.BillNo, "random": item.Random,
-		"createTime": item.CreateTime, "state": item.State, "isScarlet": item.IsScarlet, "placeCode": lb.Point,
-		"unitName": lb.Bill.UnitName, "kind": string(lb.Kind), "settlement": lb.Bill.Settlement}, nil
+	item := listItem(lb, rel)
+	st := &lb.Bill.Settlement
+	dash := func(d bill.Text) string {
+		if len(d) == 8 {
+			return string(d[:4]) + "-" + string(d[4:6]) + "-" + string(d[6:])
+		}
+		return string(d)
+	}
+	charges := []map[string]string{}
+	for _, c := range st.ChargeDetail {
+		charges = append(charges, map[string]string{"chargeCode": string(c.ChargeCode), "chargeName": string(c.ChargeName),
+			"unit": string(c.Unit), "std": c.Std.String(), "number": c.Number.String(), "amt": c.Amt.String(),
+			"selfAmt": c.SelfAmt.String(), "remark": string(c.Remark)})
+	}
+	details := []map[string]string{}
+	for _, d := range st.ListDetail {
+		details = append(details, map[string]string{"chrgtype": string(d.ListTypeName), "code": string(d.Code), "name": string(d.Name),
+			"unit": string(d.Unit), "std": d.Std.String(), "number": d.Number.String(), "amt": d.Amt.String(),
+			"selfAmt": d.SelfAmt.String(), "remark": string(d.Remark)})
+	}
+	pays := []map[string]string{}
+	for _, p := range st.PayChannelDetail {
+		pays = append(pays, map[string]string{"payChannelCode": string(p.Code), "payChannelValue": p.Value.String()})
+	}
+	others := []map[string]string{}
+	for _, o := range st.OtherInfo {
+		others = append(others, map[string]string{"infoName": string(o.InfoName), "infoValue": string(o.InfoValue)})
+	}
+	return map[string]any{
+		// The reference's layout.
+		"busNo": string(st.BusNo), "busType": string(st.BusType), "payer": string(st.Payer), "busDateTime": string(st.BusDateTime),
+		"placeCode": lb.Point, "payee": string(st.Payee), "author": string(st.Author), "totalAmt": st.TotalAmt.String(),
+		"remark": string(st.Remark), "cardType": string(st.CardType), "cardNo": string(st.CardNo), "sex": string(st.Sex),
+		"age": string(st.Age), "idCardNo": bill.MaskID(string(st.IDCardNo)), "patientNo": string(st.PatientNo),
+		"patientId": string(st.PatientID), "caseNumber": string(st.CaseNumber), "hospitalNo": string(st.HospitalNo),
+		"category": string(st.PatientCategory), "inHospitalDate": dash(st.InHospitalDate), "outHospitalDate": dash(st.OutHospitalDate),
+		"cashPay": "0.00", "cashRecharge": "0.00", "cashRefund": "0.00",
+		"medicalInstitution": string(st.MedicalInstitution), "medicalCareType": string(st.MedicalCareType),
+		"medicalInsuranceID": string(st.MedicalInsuranceID), "fundPay": st.FundPay.String(), "otherfundPay": st.OtherFundPay.String(),
+		"accountPay": st.AccountPay.String(), "selfConceitedAmt": st.SelfConceitedAmt.String(), "selfCashPay": st.SelfCashPay.String(),
+		"ownPay": st.OwnPay.String(), "selfPayAmt": st.SelfPayAmt.String(),
+		"otherParameter": others, "otherSpecialParameter": []map[string]string{},
+		"chargeDetail": charges, "listDetail": details, "payChannelDetail": pays,
+		// What this server answered before.
+		"billBatchCode": item.BillBatchCode, "billNo": item.BillNo, "random": item.Random, "createTime": item.CreateTime,
+		"state": item.State, "isScarlet": item.IsScarlet, "billName": item.BillName, "unitName": lb.Bill.UnitName,
+		"kind": string(lb.Kind), "settlement": lb.Bill.Settlement}, nil
 }

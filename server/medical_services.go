@@ -33,13 +33,19 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 		"writeOffEBill": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
 			return s.medicalWriteOff(ctx, app, data, publicURL)
 		},
-		"getEBillStatesByBillInfo": s.medicalState,
-		"getBillByBusDate":         s.medicalByBusDate,
-		"checkTotalData":           s.medicalTotals(""),
-		"checkWriteOffData":        s.medicalTotals("red"),
-		"getEBillUnPrintList":      s.medicalUnprinted,
-		"getBillDetail":            s.medicalDetail,
-		"invEBillCheckUpBatch":     s.medicalExamBatch,
+		"getEBillStatesByBillInfo":   s.medicalState,
+		"getBillByBusDate":           s.medicalBillList(false),
+		"getBillByIvcDate":           s.medicalBillList(true),
+		"checkTotalData":             s.medicalCheck(checkKind{}),
+		"checkDataByPlace":           s.medicalCheck(checkKind{placeRequired: true}),
+		"checkWriteOffData":          s.medicalCheck(checkKind{red: "red"}),
+		"checkTotalDataByIvcDate":    s.medicalCheck(checkKind{byIvc: true}),
+		"checkDataPlaceByIvcDate":    s.medicalCheck(checkKind{byIvc: true, placeRequired: true}),
+		"checkWriteOffDataByIvcDate": s.medicalCheck(checkKind{byIvc: true, red: "red"}),
+		"getEBillUnPrintList":        s.medicalUnprinted,
+		"getNotPrintList":            s.medicalNotPrinted,
+		"getBillDetail":              s.medicalDetail,
+		"invEBillCheckUpBatch":       s.medicalExamBatch,
 	}
 	for id, svc := range s.paperServices(publicURL) {
 		services[id] = svc

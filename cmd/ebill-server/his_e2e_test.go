@@ -382,8 +382,8 @@ func (b *syncBuffer) waitFor(s string, d time.Duration) bool {
 // checkTimestamps: every time an answer gives is yyyyMMddHHmmssSSS, the
 // 17 digits HIS clients parse (domain.md §5; openhis throws on a shorter
 // billBusDate after the bill exists). The settlement's own dates
-// (consultationDate, inHospitalDate, outHospitalDate) are yyyyMMdd as the
-// HIS sent them.
+// (consultationDate, inHospitalDate, outHospitalDate) are as the
+// reference has them, and the check services' day is yyyy-MM-dd.
 func checkTimestamps(t *testing.T, service, path string, v any) {
 	t.Helper()
 	switch v := v.(type) {
@@ -391,6 +391,13 @@ func checkTimestamps(t *testing.T, service, path string, v any) {
 		for k, x := range v {
 			switch k {
 			case "consultationDate", "inHospitalDate", "outHospitalDate":
+				continue
+			}
+			if s, ok := x.(string); ok && path == "" && strings.HasPrefix(service, "check") && (k == "busDate" || k == "ivcDate") {
+				// The check services' day is a date, yyyy-MM-dd (bosssoft-v3.md §11).
+				if _, err := time.Parse("2006-01-02", s); err != nil {
+					t.Errorf("%s: %s = %q is not yyyy-MM-dd", service, k, s)
+				}
 				continue
 			}
 			if s, ok := x.(string); ok && (strings.HasSuffix(k, "Time") || strings.HasSuffix(k, "Date")) {
