@@ -69,7 +69,7 @@ var ResultMessages = map[string]string{
 	ResultOK: "成功", ResultBadRequest: "请求格式错误", ResultUnknownApp: "应用账号不存在或已停用",
 	ResultBadSign: "签名错误", ResultReplay: "请求重复（noise 已使用）", ResultTooLarge: "请求过大",
 	ResultBadBase64: "data 不是合法的 Base64", ResultBadData: "业务数据格式错误", ResultUnknownSvc: "未知的服务",
-	ResultNotYourPoint: "无权为该开票点开票", ResultNotFromHere: "来源地址不在该应用允许的范围内", ResultBadEncoding: "业务数据不是 UTF-8 编码", ResultInvalid: "业务校验未通过", ResultReversed: "票据已冲销",
+	ResultNotYourPoint: "无权为该开票点开票", ResultNotFromHere: "来源地址不在该应用允许的范围内", ResultBadEncoding: "业务数据不是 UTF-8 编码", ResultPlatformOnly: "该服务由财政电子票据平台提供", ResultNotProvided: "本服务器暂不提供该服务", ResultInvalid: "业务校验未通过", ResultReversed: "票据已冲销",
 	ResultNotFound: "未找到票据", ResultNoStock: "票号不足", ResultConflict: "业务冲突", ResultLimit: "超出开票限额",
 	ResultInternal: "系统内部错误，请稍后重试",
 }
@@ -374,7 +374,9 @@ func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte
 	ctx = context.WithValue(ctx, warningsKey{}, &warnings)
 	respond := func(app *HISApp, code, message string, payload any) (*MedicalResponse, error) {
 		res := MedicalResult{Result: code}
-		if code == ResultOK {
+		if text, ok := payload.(SuccessText); ok && code == ResultOK {
+			res.Message = base64.StdEncoding.EncodeToString([]byte(text))
+		} else if code == ResultOK {
 			b, err := json.Marshal(payload)
 			if err != nil {
 				return nil, err
@@ -426,7 +428,10 @@ func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte
 	}
 	svc, ok := services[serviceID]
 	if !ok {
-		return respond(app, ResultUnknownSvc, "未知的服务："+serviceID, nil)
+		if code, why, known := NotProvided(serviceID); known {
+			return respond(app, code, serviceID+"："+why, nil)
+		}
+		return respond(app, ResultUnknownSvc, "未知的服务："+truncate(serviceID, 64), nil)
 	}
 	data, err := base64.StdEncoding.DecodeString(req.Data)
 	if err != nil {

@@ -58,14 +58,23 @@ func (s *Store) medicalPaperCodes(ctx context.Context, app *HISApp, data []byte)
 		return nil, err
 	}
 	list := []map[string]string{}
+	codes := []map[string]string{}
+	seen := map[string]bool{}
 	for _, r := range ranges {
 		if r.Current == 0 {
 			continue
 		}
 		list = append(list, map[string]string{"pBillBatchCode": r.Code, "pBillNoStart": bill.FormatBillNo(r.Start),
 			"pBillNoEnd": bill.FormatBillNo(r.End), "pBillNo": bill.FormatBillNo(r.Current)})
+		if !seen[r.Code] {
+			seen[r.Code] = true
+			codes = append(codes, map[string]string{"billBatchCode": r.Code})
+		}
 	}
-	return map[string]any{"list": list}, nil
+	// The reference's layout (billCodeList of bill kinds, each with its
+	// codes as objects), and the list with the numbers this server answered
+	// before.
+	return map[string]any{"billCodeList": []map[string]any{{"billCode": "paper", "billBatchCodeList": codes}}, "list": list}, nil
 }
 
 func (s *Store) medicalPaperNo(ctx context.Context, app *HISApp, data []byte) (any, error) {

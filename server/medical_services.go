@@ -50,6 +50,9 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 	for id, svc := range s.paperServices(publicURL) {
 		services[id] = svc
 	}
+	for id, svc := range s.moreServices(publicURL) {
+		services[id] = svc
+	}
 	return services
 }
 
@@ -147,10 +150,45 @@ func (s *Store) medicalByBusNo(ctx context.Context, app *HISApp, data []byte, pu
 			return nil, err
 		}
 		if lb != nil {
-			return s.issuedFields(ctx, lb, publicURL)
+			return s.byBusNoFields(ctx, lb, publicURL)
 		}
 	}
 	return nil, failMedical(ResultNotFound, "业务流水号 %s 没有开具过票据", req.BusNo)
+}
+
+// byBusNoFields answer getEBillByBusNo: the issued bill's fields, whether
+// it was reversed (isScarlet) and, when it was, the red bill's fields under
+// the reference's scarlet… names.
+func (s *Store) byBusNoFields(ctx context.Context, lb *LedgerBill, publicURL string) (any, error) {
+	f, err := s.issuedFields(ctx, lb, publicURL)
+	if err != nil {
+		return nil, err
+	}
+	out := structMap(f)
+	out["isScarlet"] = "0"
+	var redCode string
+	var redNo int64
+	switch err := s.queryRow(ctx, "SELECT bill_code, bill_no FROM bills WHERE red_of = ?", lb.ID).Scan(&redCode, &redNo); {
+	case errors.Is(err, sql.ErrNoRows):
+		return out, nil
+	case err != nil:
+		return nil, err
+	}
+	red, err := s.LedgerBill(ctx, redCode, redNo)
+	if err != nil {
+		return nil, err
+	}
+	rf, err := s.issuedFields(ctx, red, publicURL)
+	if err != nil {
+		return nil, err
+	}
+	out["isScarlet"] = "1"
+	for k, v := range map[string]string{"scarletBillBatchCode": rf.BillBatchCode, "scarletBillNo": rf.BillNo, "scarletRandom": rf.Random,
+		"scarletBillQRCode": rf.BillQRCode, "scarletCreateTime": rf.CreateTime, "scarletBillBusDate": rf.BillBusDate,
+		"scarletPictureUrl": rf.PictureURL, "scarletPictureNetUrl": rf.PictureNetURL} {
+		out[k] = v
+	}
+	return out, nil
 }
 
 // billFor loads a bill the app may see (one of its points).
@@ -214,8 +252,8 @@ func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{"billBatchCode": lb.BillCode, "billNo": lb.BillNo, "random": lb.CheckCode,
-		"state": "1", "isScarlet": "0", "isPrtPaper": "0"}
+	out := map[string]string{"billName": billName(lb.Kind), "billBatchCode": lb.BillCode, "billNo": lb.BillNo, "random": lb.CheckCode,
+		"ivcDateTime": MedicalTime(lb.IssuedAt), "state": "1", "isScarlet": "0", "isPrtPaper": "0"}
 	if lb.RedOf != "" {
 		out["isScarlet"] = "1"
 	}
@@ -225,16 +263,24 @@ func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any
 	switch err := s.queryRow(ctx, "SELECT bill_code, bill_no, check_code FROM bills WHERE red_of = ?", lb.ID).Scan(&redCode, &redNo, &redCheck); {
 	case err == nil:
 		out["state"], out["isScarlet"] = "2", "1"
+		// Named as writeOffEBill names it (what clients written against
+		// this server read) and as the reference names it here.
 		out["eScarletBillBatchCode"], out["eScarletBillNo"], out["eScarletRandom"] = redCode, bill.FormatBillNo(redNo), redCheck
+		out["scarletBillBatchCode"], out["scarletBillNo"], out["scarletRandom"] = redCode, bill.FormatBillNo(redNo), redCheck
+		if red, err := s.LedgerBill(ctx, redCode, redNo); err == nil {
+			out["scarletCreateTime"], out["scarletBillBusDate"] = MedicalTime(red.IssuedAt), MedicalTime(red.IssuedAt)
+		}
 	case !errors.Is(err, sql.ErrNoRows):
 		return nil, err
 	}
 	// Its live paper copy, if it was converted.
 	var paperCode string
 	var paperNo int64
-	switch err := s.queryRow(ctx, "SELECT paper_code, paper_no FROM paper_usage WHERE bill_id = ? AND status = 'printed'", lb.ID).Scan(&paperCode, &paperNo); {
+	var paperAt int64
+	switch err := s.queryRow(ctx, "SELECT paper_code, paper_no, used_at FROM paper_usage WHERE bill_id = ? AND status = 'printed'", lb.ID).Scan(&paperCode, &paperNo, &paperAt); {
 	case err == nil:
 		out["isPrtPaper"], out["pBillBatchCode"], out["pBillNo"] = "1", paperCode, bill.FormatBillNo(paperNo)
+		out["pCreateTime"], out["pBillBusDate"] = MedicalTime(time.UnixMilli(paperAt)), MedicalTime(time.UnixMilli(paperAt))
 	case !errors.Is(err, sql.ErrNoRows):
 		return nil, err
 	}
