@@ -60,9 +60,9 @@ screenshots: deps-test build
 	@scripts/screenshots.sh bin
 	EBILL_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestScreenshots$$' ./ui
 
-## his-samples: docs/his-samples.md, every HIS service's request and response, from a real call (the end-to-end test).
+## his-samples: docs/his-samples.md, every HIS service's request and response, from real calls (the end-to-end test and the walk of the reference).
 his-samples: deps
-	EBILL_HIS_SAMPLES=$(CURDIR)/docs/his-samples.md $(GO) test -count=1 -run '^TestHISEndToEnd$$' ./cmd/ebill-server
+	EBILL_HIS_SAMPLES=$(CURDIR)/docs/his-samples.md $(GO) test -count=1 -run '^(TestHISEndToEnd|TestHISReferenceWalk)$$' ./cmd/ebill-server
 
 ## build-windows: ebill-desk.exe (Fyne, cgo through mingw-w64) and ebill.exe for Windows PCs.
 build-windows:

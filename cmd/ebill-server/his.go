@@ -191,8 +191,8 @@ func readableJSON(raw []byte) string {
 	if json.Indent(&b, raw, "", "  ") != nil {
 		return string(raw)
 	}
-	out := qrBase64.ReplaceAllString(b.String(), `"billQRCode": "$1…（二维码 PNG 的 Base64，此处省略）"`)
+	out := qrBase64.ReplaceAllString(b.String(), `"$1": "$2…（PNG 图片的 Base64，此处省略）"`)
 	return strings.ReplaceAll(out, `\u0026`, "&")
 }
 
-var qrBase64 = regexp.MustCompile(`"billQRCode": "([A-Za-z0-9+/]{24})[A-Za-z0-9+/=]*"`)
+var qrBase64 = regexp.MustCompile(`"(billQRCode|scarletBillQRCode|pictureData)": "([A-Za-z0-9+/]{24})[A-Za-z0-9+/=]*"`)

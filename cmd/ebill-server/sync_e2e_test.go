@@ -452,6 +452,12 @@ func TestTamperedBillRefused(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if code == 0 {
+		if err := allSamples.write(); err != nil {
+			fmt.Fprintln(os.Stderr, "his samples:", err)
+			code = 1
+		}
+	}
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
