@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ebill/ebill/bill"
@@ -101,11 +102,19 @@ type MedicalResponse struct {
 // warningsKey carries a call's warning list through its service.
 type warningsKey struct{}
 
+// warnings are a call's warnings; a batch's items add theirs at once.
+type warnings struct {
+	mu   sync.Mutex
+	list []string
+}
+
 // warn records a warning of the HIS call running in ctx (for its log line
 // and the warnings metric); outside a call it does nothing.
 func warn(ctx context.Context, w ...string) {
-	if list, ok := ctx.Value(warningsKey{}).(*[]string); ok {
-		*list = append(*list, w...)
+	if ws, ok := ctx.Value(warningsKey{}).(*warnings); ok && len(w) > 0 {
+		ws.mu.Lock()
+		ws.list = append(ws.list, w...)
+		ws.mu.Unlock()
 	}
 }
 
@@ -370,8 +379,8 @@ func resultOf(err error) (string, string) {
 // check stores nothing.
 func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte, services map[string]MedicalService) (*MedicalResponse, error) {
 	var req MedicalRequest
-	var warnings []string
-	ctx = context.WithValue(ctx, warningsKey{}, &warnings)
+	ws := &warnings{}
+	ctx = context.WithValue(ctx, warningsKey{}, ws)
 	respond := func(app *HISApp, code, message string, payload any) (*MedicalResponse, error) {
 		res := MedicalResult{Result: code}
 		if text, ok := payload.(SuccessText); ok && code == ResultOK {
@@ -394,7 +403,9 @@ func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte
 			out.Failure = message
 		}
 		out.AppID = req.AppID // as the caller claims, for the log
-		out.Warnings = warnings
+		ws.mu.Lock()
+		out.Warnings = ws.list
+		ws.mu.Unlock()
 		if app != nil {
 			// The response is signed like the request, over its own data and
 			// noise, with the caller's appid and version.

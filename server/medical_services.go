@@ -53,6 +53,9 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 	for id, svc := range s.moreServices(publicURL) {
 		services[id] = svc
 	}
+	for id, svc := range s.batchServices(publicURL) {
+		services[id] = svc
+	}
 	return services
 }
 

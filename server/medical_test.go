@@ -579,3 +579,46 @@ func TestMedicalExamBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestMedicalBatchIssue: a batch issues each settlement as if sent alone —
+// a bad one fails with its reason, the others are issued — and
+// getBatchInvoiceEBill answers each outcome; the batch sent again issues
+// nothing twice.
+func TestMedicalBatchIssue(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		_, _, _, c := hisServer(t, s)
+		bad := outpatientForHIS(t, "B-2")
+		bad["totalAmt"] = "1.00" // does not add up
+		batch := map[string]any{"batchNo": "BATCH-1", "eBillList": []any{outpatientForHIS(t, "B-1"), bad, outpatientForHIS(t, "B-3")}}
+		for range 2 {
+			if code, msg := c.call("batchInvoiceEBillOutpatient", batch); code != server.ResultOK || string(msg) != "成功" {
+				t.Fatalf("batch: %s %s", code, msg)
+			}
+		}
+		code, msg := c.call("getBatchInvoiceEBill", map[string]string{"batchNo": "BATCH-1"})
+		var out struct {
+			Count     int
+			EBillList []struct {
+				BusNo, ErrMsg, BillNo, PictureURL string
+				Status                            int
+			}
+		}
+		json.Unmarshal(msg, &out)
+		if code != server.ResultOK || out.Count != 3 || len(out.EBillList) != 3 {
+			t.Fatalf("results: %s %s", code, msg)
+		}
+		for i, want := range []int{1, 2, 1} {
+			it := out.EBillList[i]
+			if it.Status != want || (want == 1) != (len(it.BillNo) == 10) || (want == 2) != strings.Contains(it.ErrMsg, "totalAmt") {
+				t.Errorf("item %d: %+v", i, it)
+			}
+		}
+		n, _, err := s.CountLedger(context.Background(), server.LedgerFilter{Point: "H01"})
+		if err != nil || n != 2 {
+			t.Fatalf("%d bills after the batch sent twice (%v)", n, err)
+		}
+		if code, _ := c.call("getBatchInvoiceEBill", map[string]string{"batchNo": "NO-SUCH"}); code != server.ResultNotFound {
+			t.Fatalf("an unknown batch: %s", code)
+		}
+	})
+}

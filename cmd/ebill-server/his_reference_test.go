@@ -149,8 +149,19 @@ func referenceServices(v map[string]string) []struct {
 		"printElectBill", "printElectBillList"} {
 		out = append(out, svc{id: id, req: map[string]any{"placeCode": "H01"}, refused: "E1012"})
 	}
-	for _, id := range []string{"invoiceEBillCommon", "batchInvoiceEBillOutpatient", "batchInvoiceEBillHospitalized",
-		"batchInvoiceEBillRegistration", "batchInvoiceEBillCheckUp", "getBatchInvoiceEBill", "invoicePayMentVoucher",
+	batch := func(file, kind string) map[string]any {
+		return map[string]any{"batchNo": "WALK-" + kind, "eBillList": []any{v2m(v[file+"-b1"]), v2m(v[file+"-b2"])}}
+	}
+	out = append(out,
+		svc{id: "batchInvoiceEBillOutpatient", req: batch("outpatient", "O"), answer: answerSpec{"": "S"}},
+		svc{id: "batchInvoiceEBillHospitalized", req: batch("inpatient", "H"), answer: answerSpec{"": "S"}},
+		svc{id: "batchInvoiceEBillRegistration", req: batch("registration", "R"), answer: answerSpec{"": "S"}},
+		svc{id: "batchInvoiceEBillCheckUp", req: batch("exam", "C"), answer: answerSpec{"": "S"}},
+		svc{id: "getBatchInvoiceEBill", req: map[string]any{"batchNo": "WALK-O"}, answer: answerSpec{"count": "I", "eBillList": "L"},
+			items: map[string]answerSpec{"eBillList": {"busNo": "S", "status": "I", "errMsg": "S", "billBatchCode": "S", "billNo": "S",
+				"random": "S", "createTime": "T", "billQRCode": "B", "pictureUrl": "S", "pictureNetUrl": "S"}}},
+	)
+	for _, id := range []string{"invoiceEBillCommon", "invoicePayMentVoucher",
 		"writeOffPayMentVoucher", "cancelPayMentVoucherBalance", "invalidPayMentVoucherPaper", "receiveArreasFeedBack",
 		"turnPaperPrint", "reTurnPaperPrint", "sendBillNotice"} {
 		out = append(out, svc{id: id, req: map[string]any{"placeCode": "H01"}, refused: "E1013"})
@@ -332,6 +343,10 @@ func TestHISReferenceWalk(t *testing.T) {
 		"code3": fmt.Sprint(s3["billBatchCode"]), "no3": fmt.Sprint(s3["billNo"]), "code4": fmt.Sprint(s4["billBatchCode"]),
 		"no4": fmt.Sprint(s4["billNo"]), "outpatient": asJSON(example("WALK-O")), "inpatient": asJSON(exampleOf("inpatient.json", "WALK-H")),
 		"registration": asJSON(exampleOf("registration.json", "WALK-R")), "exam": asJSON(exampleOf("exam.json", "WALK-C"))}
+	for file, name := range map[string]string{"outpatient": "outpatient.json", "inpatient": "inpatient.json",
+		"registration": "registration.json", "exam": "exam.json"} {
+		v[file+"-b1"], v[file+"-b2"] = asJSON(exampleOf(name, "WALK-B1-"+file)), asJSON(exampleOf(name, "WALK-B2-"+file))
+	}
 
 	services := referenceServices(v)
 	covered := map[string]bool{}
