@@ -60,10 +60,22 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 func (a *API) SetPublicURL(u string) {
 	a.publicURL = strings.TrimRight(u, "/")
 	a.medical = a.store.MedicalServices(a.publicURL)
+	a.setNotice()
 }
 
-// SetSender sets how one-time codes reach patients' phones.
-func (a *API) SetSender(s Sender) { a.sender = s }
+// SetSender sets how one-time codes and bill notices reach patients' phones.
+func (a *API) SetSender(s Sender) {
+	a.sender = s
+	a.setNotice()
+}
+
+// setNotice adds sendBillNotice to the medical services once there is a
+// sender to send through.
+func (a *API) setNotice() {
+	if a.sender != nil {
+		a.medical["sendBillNotice"] = a.store.NoticeService(a.publicURL, a.sender)
+	}
+}
 
 const medicalRoute = "POST " + MedicalPathPrefix + "{serviceId}"
 

@@ -367,6 +367,8 @@ func resultOf(err error) (string, string) {
 		return ResultConflict, msg
 	case bill.ELimit:
 		return ResultLimit, msg
+	case bill.EUnavailable:
+		return ResultInternal, msg + "；请稍后重试"
 	case bill.EUnauthorized:
 		return ResultNotYourPoint, msg
 	}

@@ -320,3 +320,54 @@ func truncate(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// NoticeService is sendBillNotice: the bill's verification link sent to
+// the patient's phone (noticeType 1201) through sender. E-mail (1202) is
+// not sent; a request that asks for it sends nothing.
+func (s *Store) NoticeService(publicURL string, sender Sender) MedicalService {
+	return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		var req struct {
+			BillBatchCode, BillNo bill.Text
+			NoticeList            []struct{ NoticeType, NoticeValue bill.Text }
+		}
+		if err := decodeBusiness(data, &req); err != nil {
+			return nil, err
+		}
+		lb, err := s.billFor(ctx, app, string(req.BillBatchCode), req.BillNo)
+		if err != nil {
+			return nil, err
+		}
+		if len(req.NoticeList) == 0 {
+			return nil, failMedical(ResultInvalid, "noticeList（通知列表）不能为空")
+		}
+		var phones []string
+		for i, n := range req.NoticeList {
+			v := strings.TrimSpace(string(n.NoticeValue))
+			switch n.NoticeType {
+			case "1201":
+				if len(v) != 11 || strings.Trim(v, "0123456789") != "" {
+					return nil, failMedical(ResultInvalid, "noticeList[%d].noticeValue 应为 11 位手机号码", i)
+				}
+				phones = append(phones, v)
+			case "1202":
+				return nil, failMedical(ResultInvalid, "暂不支持电子邮件通知（noticeType 1202），请改用手机短信（1201）；没有发送任何通知")
+			default:
+				return nil, failMedical(ResultInvalid, "noticeList[%d].noticeType 应为 1201（手机）或 1202（电子邮件），收到 %q", i, truncate(string(n.NoticeType), 10))
+			}
+		}
+		f, err := s.issuedFields(ctx, lb, publicURL)
+		if err != nil {
+			return nil, err
+		}
+		text := "【" + lb.Bill.UnitName + "】您的医疗电子票据 " + lb.BillCode + " " + lb.BillNo + "（金额 " + lb.Total.String() + " 元）已开具"
+		if f.PictureURL != "" {
+			text += "，查验及下载：" + f.PictureURL
+		}
+		for _, p := range phones {
+			if err := sender.Send(ctx, p, text); err != nil {
+				return nil, bill.Errorf(bill.EUnavailable, "短信发送失败：%v", err)
+			}
+		}
+		return SuccessText("成功"), nil
+	}
+}

@@ -102,6 +102,8 @@ func referenceServices(v map[string]string) []struct {
 			items: map[string]answerSpec{"billCodeList": {"billCode": "S", "billBatchCodeList": "L"}}},
 		{id: "getElectBilllListTotal", req: bill(nil), answer: answerSpec{"total": "I"}},
 		{id: "testServerConnect", req: map[string]any{"testValue": "ping"}, answer: answerSpec{"": "S"}},
+		{id: "sendBillNotice", req: bill(map[string]any{"noticeList": []any{map[string]any{"noticeType": "1201", "noticeValue": "13800000000"}}}),
+			answer: answerSpec{"": "S"}},
 		{id: "checkTotalData", req: map[string]any{"busDate": v["busDay"], "pageNo": 1, "pageSize": 20},
 			answer: with2(check, "busDate", "D"), items: rangeItem},
 		{id: "checkDataByPlace", req: map[string]any{"busDate": v["busDay"], "placeCode": "H01", "busType": "02", "pageNo": 1, "pageSize": 20},
@@ -163,7 +165,7 @@ func referenceServices(v map[string]string) []struct {
 	)
 	for _, id := range []string{"invoiceEBillCommon", "invoicePayMentVoucher",
 		"writeOffPayMentVoucher", "cancelPayMentVoucherBalance", "invalidPayMentVoucherPaper", "receiveArreasFeedBack",
-		"turnPaperPrint", "reTurnPaperPrint", "sendBillNotice"} {
+		"turnPaperPrint", "reTurnPaperPrint"} {
 		out = append(out, svc{id: id, req: map[string]any{"placeCode": "H01"}, refused: "E1013"})
 	}
 	return out
@@ -375,6 +377,9 @@ func TestHISReferenceWalk(t *testing.T) {
 			}
 			checkFields(t, "", m, sv.answer, sv.items)
 		})
+	}
+	if sms, _ := os.ReadFile(filepath.Join(data, "sms-outbox.log")); !strings.Contains(string(sms), v["no"]) || !strings.Contains(string(sms), "13800000000") {
+		t.Errorf("sendBillNotice sent no text with the bill's number: %s", sms)
 	}
 	if len(covered) != 63 {
 		var ids []string
