@@ -60,9 +60,10 @@ func CheckCreditCode(code string) error {
 	return nil
 }
 
-// MaskID hides the middle of an identity number for lists and prints:
-// 350203199001011234 → 3502**********1234. Short values are masked whole
-// except their last character.
+// MaskID hides the middle of an identity number for lists and prints, as
+// the national specimens print a resident ID — its first 6 and last 4
+// characters: 350203199001011234 → 350203********1234. Values shorter than
+// 15 keep their first and last 4; up to 8 characters only the last one.
 func MaskID(id string) string {
 	r := []rune(id)
 	switch {
@@ -70,6 +71,18 @@ func MaskID(id string) string {
 		return ""
 	case len(r) <= 8:
 		return strings.Repeat("*", len(r)-1) + string(r[len(r)-1])
+	case len(r) < 15:
+		return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
 	}
-	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
+	return string(r[:6]) + strings.Repeat("*", len(r)-10) + string(r[len(r)-4:])
+}
+
+// PayerID is the payer's number as a bill prints it: a unit's 统一社会信用代码
+// in full (not personal data; the unit's accounts office needs it), a
+// person's number masked (MaskID).
+func PayerID(s *Settlement) string {
+	if s.PayerType == "2" {
+		return string(s.IDCardNo)
+	}
+	return MaskID(string(s.IDCardNo))
 }

@@ -161,7 +161,7 @@ func ContentHash(b []byte) []byte {
 func Reverse(orig Settlement) Settlement {
 	r := orig
 	for _, m := range []*Money{&r.TotalAmt, &r.FundPay, &r.AccountPay, &r.OtherFundPay, &r.OwnPay,
-		&r.SelfConceitedAmt, &r.SelfPayAmt, &r.SelfCashPay, &r.ReimbursementAmt} {
+		&r.SelfConceitedAmt, &r.SelfPayAmt, &r.SelfCashPay, &r.ReimbursementAmt, &r.CashPay, &r.CashRecharge, &r.CashRefund} {
 		*m = -*m
 	}
 	r.ChargeDetail = append([]ChargeLine(nil), orig.ChargeDetail...)

@@ -117,7 +117,7 @@ func TestIDs(t *testing.T) {
 			t.Errorf("%s accepted", c)
 		}
 	}
-	if got := MaskID("350203198503122015"); got != "3502**********2015" {
+	if got := MaskID("350203198503122015"); got != "350203********2015" {
 		t.Errorf("MaskID = %s", got)
 	}
 	if got := MaskID("ABC"); got != "**C" {

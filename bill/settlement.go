@@ -63,7 +63,14 @@ type Settlement struct {
 	OutHospitalDate     Text `json:"outHospitalDate,omitempty" max:"10" strict:"y" req:"inpatient"`
 	HospitalDays        Text `json:"hospitalDays,omitempty" max:"10" strict:"y"`
 	Ward                Text `json:"patientWard,omitempty" max:"60"`
+	HospitalArea        Text `json:"hospitalArea,omitempty" max:"60"` // 病区 as the reference names it (patientWard is read too)
 	BedNo               Text `json:"bedNo,omitempty" max:"20"`
+	// 住院科别: the admitting and discharging departments (入院/出院科室).
+	// Older platform versions send an outpatient's 就诊科室 as category.
+	Category          Text `json:"category,omitempty" max:"60"`
+	CategoryCode      Text `json:"categoryCode,omitempty" max:"60"`
+	LeaveCategory     Text `json:"leaveCategory,omitempty" max:"60"`
+	LeaveCategoryCode Text `json:"leaveCategoryCode,omitempty" max:"60"`
 	CheckUpNo           Text `json:"checkUpNo,omitempty" max:"50" req:"exam"`
 
 	// Amount split of the insurance settlement (all fen).
@@ -76,6 +83,10 @@ type Settlement struct {
 	SelfCashPay      Money `json:"selfCashPay,omitempty"`
 	ReimbursementAmt Money `json:"reimbursementAmt,omitempty"`
 	OwnAcBalance     Money `json:"ownAcBalance,omitempty"`
+	// The inpatient deposit account (住院预交金): 预缴金额, 补缴金额, 退费金额.
+	CashPay      Money `json:"cashPay,omitempty"`
+	CashRecharge Money `json:"cashRecharge,omitempty"`
+	CashRefund   Money `json:"cashRefund,omitempty"`
 	BalancedNumber   Text  `json:"balancedNumber,omitempty" max:"100"`
 
 	ChargeDetail     []ChargeLine `json:"chargeDetail,omitempty"`
@@ -365,6 +376,19 @@ func (s *Settlement) Normalize() {
 		if len(*d) == 10 && (*d)[4] == '-' && (*d)[7] == '-' {
 			*d = Text(strings.ReplaceAll(string(*d), "-", ""))
 		}
+	}
+	// Other platform versions and the reference send the 就诊科室 as
+	// category/categoryCode (an inpatient bill has only category, its
+	// 入院科室) and the ward as hospitalArea: the fields the rules and the
+	// face read are filled from them; the fields stay as sent.
+	if s.PatientCategory == "" {
+		s.PatientCategory = s.Category
+	}
+	if s.PatientCategoryCode == "" {
+		s.PatientCategoryCode = s.CategoryCode
+	}
+	if s.Ward == "" {
+		s.Ward = s.HospitalArea
 	}
 	if s.IsArrears == "" {
 		s.IsArrears = "0"

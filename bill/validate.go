@@ -308,7 +308,7 @@ func (s *Settlement) checkAmounts(Kind) error {
 		v    Money
 	}{{"fundPay", s.FundPay}, {"accountPay", s.AccountPay}, {"otherfundPay", s.OtherFundPay}, {"ownPay", s.OwnPay},
 		{"selfConceitedAmt", s.SelfConceitedAmt}, {"selfPayAmt", s.SelfPayAmt}, {"selfCashPay", s.SelfCashPay},
-		{"reimbursementAmt", s.ReimbursementAmt}}
+		{"reimbursementAmt", s.ReimbursementAmt}, {"cashPay", s.CashPay}, {"cashRecharge", s.CashRecharge}, {"cashRefund", s.CashRefund}}
 	for _, f := range split {
 		if f.v < 0 {
 			return FieldErrorf(f.name, "金额不能为负数：%s 元", f.v)

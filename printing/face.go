@@ -17,6 +17,10 @@ type BillInfo struct {
 	// PayChannelNames names pay channel codes (from master data); codes
 	// not in it use DefaultPayChannelNames, then the code itself.
 	PayChannelNames map[string]string
+	// Seal is the hospital's registered seal (票据专用章) as a PNG, printed
+	// beside 收款单位（章） when configured; without it only the label is
+	// printed — a drawn seal would be a fake one.
+	Seal []byte
 }
 
 // DefaultPayChannelNames are the standard pay channel codes of domain.md §3.
@@ -96,7 +100,7 @@ func Face(info BillInfo, f *Font) *Document {
 	p.text("checkCode", 170, 21, 0, 10, AlignLeft, Black, "校验码："+info.CheckCode)
 	// A field with no value prints no label either (a bare
 	// "统一社会信用代码：" reads as a fault of the bill).
-	p.text("payerID", 38, 27, 130, 10, AlignLeft, Black, labelled("交款人统一社会信用代码：", bill.MaskID(string(s.IDCardNo))))
+	p.text("payerID", 38, 27, 130, 10, AlignLeft, Black, labelled("交款人统一社会信用代码：", bill.PayerID(s)))
 	p.text("date", 170, 27, 60, 10, AlignLeft, Black, "开票日期："+b.IssuedTime().In(bill.Beijing).Format("2006-01-02"))
 	p.text("payer", 38, 33, 130, 10, AlignLeft, Black, "交款人："+string(s.Payer))
 
@@ -150,12 +154,12 @@ func Face(info BillInfo, f *Font) *Document {
 	}
 	p.text("", faceLeft, remarkTop+1.8, 8, 9, AlignCenter, ink, "备注")
 	lines := otherInfo(b, info)
-	const infoCols, infoRows = 3, 7
+	const infoCols, infoRows = 4, 7 // a fixed 4-column grid, as the specimen's 其他信息
 	colW := (faceRight - faceLeft - 10) / infoCols
 	for i, l := range lines {
 		row, col := i/infoCols, i%infoCols
 		if row >= infoRows {
-			break // the face holds 21 entries
+			break // the face holds 28 entries
 		}
 		p.text(l.field, faceLeft+9.5+float64(col)*colW, infoTop+0.8+float64(row)*4.4, colW-1.5, 8, AlignLeft, Black, l.text)
 	}
@@ -176,14 +180,10 @@ func Face(info BillInfo, f *Font) *Document {
 	p.text("unit", faceLeft, footer, 95, 10, AlignLeft, Black, unit)
 	p.text("checker", 135, footer, 45, 10, AlignLeft, Black, labelled("复核人：", string(s.Checker)))
 	p.text("payee", 185, footer, 45, 10, AlignLeft, Black, "收款人："+string(s.Payee))
-	if b.UnitName != "" {
-		// The billing point's mark beside the unit's name: the bill is
-		// sealed by its signature; this shows whose it is.
+	if len(info.Seal) > 0 {
+		// The hospital's own seal image, over the unit's name as a stamp is.
 		cx := min(faceLeft+f.Width(unit, 10)+22, 112)
-		p.add(Ellipse{X: cx, Y: footer + 6, RX: 20, RY: 10, Width: 0.6, Color: Red})
-		p.text("", cx-17, footer+0.5, 34, 7.5, AlignCenter, Red, b.UnitName)
-		p.text("", cx-17, footer+4.5, 34, 9, AlignCenter, Red, "票据专用章")
-		p.text("", cx-17, footer+9.5, 34, 6, AlignCenter, Red, b.UnitCode)
+		p.add(Picture{X: cx - 20, Y: footer - 8, W: 40, H: 27, PNG: info.Seal})
 	}
 
 	doc := &Document{Title: title + " " + b.BillCode + " " + b.BillNo, Width: FaceWidth, Height: FaceHeight,
@@ -236,11 +236,29 @@ func otherInfo(b *bill.Bill, info BillInfo) []infoLine {
 	add("busNo", "业务流水号", string(s.BusNo))
 	if b.Kind == bill.Inpatient {
 		add("hospitalNo", "住院号", string(s.HospitalNo))
+		add("caseNumber", "病历号", string(s.CaseNumber))
 		if s.InHospitalDate != "" {
 			add("stay", "住院时间", dashDate(string(s.InHospitalDate))+"至"+dashDate(string(s.OutHospitalDate)))
 		}
 		add("hospitalDays", "住院天数", string(s.HospitalDays))
+		// 住院科别: admitted to, discharged from (one name when they are the same).
+		dept := string(s.Category)
+		if dept == "" {
+			dept = string(s.PatientCategory)
+		}
+		if l := string(s.LeaveCategory); l != "" && l != dept {
+			dept = strings.TrimPrefix(dept+"—"+l, "—")
+		}
+		add("category", "住院科别", dept)
 		add("ward", "病区", strings.TrimSpace(string(s.Ward)+" "+string(s.BedNo)))
+		// The deposit account, as the national filling rules print it for
+		// every inpatient bill (0.00 when there was none).
+		for _, m := range []struct {
+			field, label string
+			v            bill.Money
+		}{{"cashPay", "预缴金额", s.CashPay}, {"cashRecharge", "补缴金额", s.CashRecharge}, {"cashRefund", "退费金额", s.CashRefund}} {
+			out = append(out, infoLine{m.field, m.label + "：" + m.v.String()})
+		}
 	} else {
 		add("patientNo", "门诊号", string(s.PatientNo))
 		add("visitDate", "就诊日期", dashDate(string(s.ConsultationDate)))

@@ -1,13 +1,16 @@
 package printing
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
+	"image/png"
 	"math"
 	"sync"
 
+	xdraw "golang.org/x/image/draw"
 	xfont "golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
@@ -91,6 +94,13 @@ func drawImage(img *image.RGBA, f *Font, px float64, it Item) error {
 		lw := math.Max(v.Width*px, 1)
 		outer, inner := ellipse(v.X*px, v.Y*px, v.RX*px+lw/2, v.RY*px+lw/2, false), ellipse(v.X*px, v.Y*px, v.RX*px-lw/2, v.RY*px-lw/2, true)
 		fill(img, v.Color, [][]point{outer, inner})
+	case Picture:
+		pic, err := png.Decode(bytes.NewReader(v.PNG))
+		if err != nil {
+			return fmt.Errorf("printing: picture: %w", err)
+		}
+		r := image.Rect(int(v.X*px), int(v.Y*px), int((v.X+v.W)*px), int((v.Y+v.H)*px))
+		xdraw.CatmullRom.Scale(img, r, pic, pic.Bounds(), xdraw.Over, nil)
 	case QR:
 		return qrRuns(v, func(x, y, w, h float64) {
 			fill(img, Black, [][]point{{{x * px, y * px}, {(x + w) * px, y * px}, {(x + w) * px, (y + h) * px}, {x * px, (y + h) * px}}})

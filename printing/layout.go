@@ -69,6 +69,13 @@ type Ellipse struct {
 	Color        color.RGBA
 }
 
+// Picture is a PNG image (the hospital's registered seal) drawn into the
+// box W×H mm at (X, Y).
+type Picture struct {
+	X, Y, W, H float64
+	PNG        []byte
+}
+
 // QR is a QR code of Content, Size mm square with its quiet zone, at (X, Y).
 type QR struct {
 	X, Y, Size float64
@@ -80,6 +87,7 @@ func (Line) item()    {}
 func (Rect) item()    {}
 func (Ellipse) item() {}
 func (QR) item()      {}
+func (Picture) item() {}
 
 // Colours used by layouts.
 var (
@@ -127,6 +135,9 @@ func (d *Document) Shift(dx, dy float64) *Document {
 				v.X, v.Y = v.X+dx, v.Y+dy
 				np.Items[j] = v
 			case QR:
+				v.X, v.Y = v.X+dx, v.Y+dy
+				np.Items[j] = v
+			case Picture:
 				v.X, v.Y = v.X+dx, v.Y+dy
 				np.Items[j] = v
 			}

@@ -1,6 +1,7 @@
 package printing
 
 import (
+	"crypto/sha256"
 	"bytes"
 	"errors"
 	"fmt"
@@ -109,6 +110,16 @@ func drawPDF(pdf *fpdf.Fpdf, f *Font, it Item) error {
 		pdf.SetDrawColor(int(v.Color.R), int(v.Color.G), int(v.Color.B))
 		pdf.SetLineWidth(v.Width)
 		pdf.Ellipse(v.X, v.Y, v.RX, v.RY, 0, "D")
+	case Picture:
+		name := fmt.Sprintf("pic-%x", sha256.Sum256(v.PNG))
+		opt := fpdf.ImageOptions{ImageType: "PNG", ReadDpi: false}
+		if info := pdf.GetImageInfo(name); info == nil {
+			pdf.RegisterImageOptionsReader(name, opt, bytes.NewReader(v.PNG))
+		}
+		pdf.ImageOptions(name, v.X, v.Y, v.W, v.H, false, opt, 0, "")
+		if err := pdf.Error(); err != nil {
+			return fmt.Errorf("printing: picture: %w", err)
+		}
 	case QR:
 		// One path filled once: module rectangles filled one by one leave
 		// hairline seams where a rasteriser's anti-aliasing meets at a

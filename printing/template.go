@@ -236,7 +236,7 @@ func paperValues(info BillInfo) map[string]string {
 		"eBill":     fmt.Sprintf("电子票据代码：%s  号码：%s  校验码：%s", b.BillCode, b.BillNo, info.CheckCode),
 		"eBillCode": b.BillCode, "eBillNo": b.BillNo, "checkCode": info.CheckCode,
 		"date": at.Format("2006-01-02"), "year": at.Format("2006"), "month": at.Format("01"), "day": at.Format("02"),
-		"payer": string(s.Payer), "payerID": bill.MaskID(string(s.IDCardNo)), "busNo": string(s.BusNo),
+		"payer": string(s.Payer), "payerID": bill.PayerID(s), "busNo": string(s.BusNo),
 		"patientNo": string(s.PatientNo), "hospitalNo": string(s.HospitalNo), "patientCategory": string(s.PatientCategory),
 		"visitDate": dashDate(string(s.ConsultationDate)), "hospitalDays": string(s.HospitalDays),
 		"ward": strings.TrimSpace(string(s.Ward) + " " + string(s.BedNo)), "sex": string(s.Sex), "age": string(s.Age),

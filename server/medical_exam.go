@@ -60,7 +60,6 @@ func (s *Store) medicalExamBatch(ctx context.Context, app *HISApp, data []byte) 
 	for i, raw := range req.Items {
 		st, err := bill.ParseSettlement(raw)
 		if err == nil {
-			platformFields(raw, st)
 			st.Normalize()
 			if st.CheckUpNo == "" {
 				st.CheckUpNo = req.BatchNo

@@ -382,6 +382,10 @@ func (s *Store) medicalDetail(ctx context.Context, app *HISApp, data []byte) (an
 	for _, p := range st.PayChannelDetail {
 		pays = append(pays, map[string]string{"payChannelCode": string(p.Code), "payChannelValue": p.Value.String()})
 	}
+	category := string(st.Category) // 入院科室 on an inpatient bill
+	if category == "" {
+		category = string(st.PatientCategory)
+	}
 	others := []map[string]string{}
 	for _, o := range st.OtherInfo {
 		others = append(others, map[string]string{"infoName": string(o.InfoName), "infoValue": string(o.InfoValue)})
@@ -391,10 +395,11 @@ func (s *Store) medicalDetail(ctx context.Context, app *HISApp, data []byte) (an
 		"busNo": string(st.BusNo), "busType": string(st.BusType), "payer": string(st.Payer), "busDateTime": string(st.BusDateTime),
 		"placeCode": lb.Point, "payee": string(st.Payee), "author": string(st.Author), "totalAmt": st.TotalAmt.String(),
 		"remark": string(st.Remark), "cardType": string(st.CardType), "cardNo": string(st.CardNo), "sex": string(st.Sex),
-		"age": string(st.Age), "idCardNo": bill.MaskID(string(st.IDCardNo)), "patientNo": string(st.PatientNo),
+		"age": string(st.Age), "idCardNo": bill.PayerID(st), "patientNo": string(st.PatientNo),
 		"patientId": string(st.PatientID), "caseNumber": string(st.CaseNumber), "hospitalNo": string(st.HospitalNo),
-		"category": string(st.PatientCategory), "inHospitalDate": dash(st.InHospitalDate), "outHospitalDate": dash(st.OutHospitalDate),
-		"cashPay": "0.00", "cashRecharge": "0.00", "cashRefund": "0.00",
+		"category": category, "leaveCategory": string(st.LeaveCategory), "ward": string(st.Ward), "bedNo": string(st.BedNo),
+		"inHospitalDate": dash(st.InHospitalDate), "outHospitalDate": dash(st.OutHospitalDate),
+		"cashPay": st.CashPay.String(), "cashRecharge": st.CashRecharge.String(), "cashRefund": st.CashRefund.String(),
 		"medicalInstitution": string(st.MedicalInstitution), "medicalCareType": string(st.MedicalCareType),
 		"medicalInsuranceID": string(st.MedicalInsuranceID), "fundPay": st.FundPay.String(), "otherfundPay": st.OtherFundPay.String(),
 		"accountPay": st.AccountPay.String(), "selfConceitedAmt": st.SelfConceitedAmt.String(), "selfCashPay": st.SelfCashPay.String(),

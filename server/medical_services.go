@@ -115,7 +115,6 @@ func (s *Store) medicalIssue(ctx context.Context, app *HISApp, k bill.Kind, data
 	if err != nil {
 		return nil, failMedical(ResultBadData, "%s", bill.ErrorMessage(err))
 	}
-	platformFields(data, st)
 	warn(ctx, st.Warnings()...) // stored as sent: the bill does not wait on a registration typo
 	place := strings.TrimSpace(string(st.PlaceCode))
 	if place == "" {
@@ -288,26 +287,4 @@ func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any
 		return nil, err
 	}
 	return out, nil
-}
-
-// platformFields accepts the field names of other platform versions: some
-// send the patient category as category/categoryCode rather than
-// patientCategory/patientCategoryCode.
-func platformFields(data []byte, st *bill.Settlement) {
-	if st.PatientCategory != "" && st.PatientCategoryCode != "" {
-		return
-	}
-	var alt struct {
-		Category     bill.Text `json:"category"`
-		CategoryCode bill.Text `json:"categoryCode"`
-	}
-	if json.Unmarshal(data, &alt) != nil {
-		return
-	}
-	if st.PatientCategory == "" {
-		st.PatientCategory = alt.Category
-	}
-	if st.PatientCategoryCode == "" {
-		st.PatientCategoryCode = alt.CategoryCode
-	}
 }

@@ -203,7 +203,7 @@ func TestIssueWithKeysOnly(t *testing.T) {
 	f.mustFocus(sc.IDCard, "the ID number")
 	f.typeText("350203198503122015")
 	f.key(fyne.KeyReturn)
-	if sc.IDCard.Text != "3502**********2015" || sc.IDCard.Value() != "350203198503122015" {
+	if sc.IDCard.Text != "350203********2015" || sc.IDCard.Value() != "350203198503122015" {
 		t.Fatalf("ID shown %q, kept %q", sc.IDCard.Text, sc.IDCard.Value())
 	}
 	f.mustFocus(sc.PatientNo, "the patient number")

@@ -216,12 +216,20 @@ func TestHISEndToEnd(t *testing.T) {
 				map[string]any{"chargeCode": "01", "code": "CW001", "name": "普通病房床位", "std": "83.3333", "number": "3", "amt": "249.9999"},
 				map[string]any{"chargeCode": "01", "code": "3f1c2d4e5a6b7c8d9e0f1a2b3c4d5e6f", "name": "货币误差", "amt": "0.0001"},
 			}
+			// The inpatient fields of the reference, once dropped.
+			req["cashPay"], req["cashRecharge"], req["cashRefund"] = "3000.00", "50.00", "123.45"
+			req["category"], req["leaveCategory"], req["hospitalArea"] = "儿科", "新生儿科", "儿科二病区"
+			delete(req, "patientWard")
 		}
 		m := ok(want.service, req)
 		if want.service == "invEBillHospitalized" {
 			d := ok("getBillDetail", map[string]any{"billBatchCode": m["billBatchCode"], "billNo": m["billNo"]})
 			if !strings.Contains(fmt.Sprint(d), "3f1c2d4e5a6b7c8d9e0f1a2b3c4d5e6f") {
 				t.Fatalf("the 32-character detail code was not kept: %v", d)
+			}
+			if d["cashPay"] != "3000.00" || d["cashRecharge"] != "50.00" || d["cashRefund"] != "123.45" || d["category"] != "儿科" ||
+				d["leaveCategory"] != "新生儿科" || d["ward"] != "儿科二病区" || d["caseNumber"] != "BL0009876" {
+				t.Fatalf("the inpatient fields are not answered back: %v", d)
 			}
 		}
 		if m["billBatchCode"] != want.code || len(fmt.Sprint(m["billNo"])) != 10 || len(fmt.Sprint(m["billQRCode"])) < 100 ||

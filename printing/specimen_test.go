@@ -1,0 +1,89 @@
+package printing
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"strings"
+	"testing"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// TestInpatientFieldsOnTheFace: the inpatient data of the national filling
+// rules — 预缴/补缴/退费金额, 住院科别 (入院—出院科室), 病历号, 病区 from
+// hospitalArea — are printed; they used to be dropped.
+func TestInpatientFieldsOnTheFace(t *testing.T) {
+	b := sampleBill(t)
+	b.Kind = bill.Inpatient
+	s := &b.Settlement
+	s.HospitalNo, s.InHospitalDate, s.OutHospitalDate, s.HospitalDays, s.BedNo = "ZY0098765", "20261118", "20261125", "7", "12床"
+	s.Ward, s.HospitalArea = "", "内科二病区"
+	s.CaseNumber, s.Category, s.LeaveCategory, s.CashPay, s.CashRecharge, s.CashRefund = "BL0009876", "心内科", "呼吸内科", 300000, 5000, 12345
+	s.Normalize()
+	text := squeeze(pdfText(t, facePDF(t, b, "https://pj.example.cn/v")))
+	for _, want := range []string{"预缴金额：3000.00", "补缴金额：50.00", "退费金额：123.45", "住院科别：心内科—呼吸内科",
+		"病历号：BL0009876", "病区：内科二病区12床"} {
+		if !strings.Contains(text, squeeze(want)) {
+			t.Errorf("the inpatient face lacks %q", want)
+		}
+	}
+}
+
+// TestPayerIDOnTheFace: a patient's ID shows its first 6 and last 4
+// characters, as the specimens print it; a unit's credit code in full.
+func TestPayerIDOnTheFace(t *testing.T) {
+	person := squeeze(pdfText(t, facePDF(t, sampleBill(t), "https://pj.example.cn/v")))
+	if !strings.Contains(person, "350203********2015") || strings.Contains(person, "350203198503122015") {
+		t.Errorf("a patient's ID is not masked 6+4: %s", person)
+	}
+	unit := sampleBill(t)
+	unit.Settlement.PayerType, unit.Settlement.Payer, unit.Settlement.IDCardNo = "2", "厦门海湾科技有限公司", "91350200MA2XYZ1234"
+	if text := squeeze(pdfText(t, facePDF(t, unit, "https://pj.example.cn/v"))); !strings.Contains(text, "91350200MA2XYZ1234") {
+		t.Errorf("a unit's credit code is not printed in full: %s", text)
+	}
+}
+
+// TestNoDrawnSeal: without the hospital's seal image nothing red is drawn
+// by the unit's name (the drawn 票据专用章 oval was a fake seal); with it,
+// the image is printed there.
+func TestNoDrawnSeal(t *testing.T) {
+	f := testFont(t)
+	redNear := func(info BillInfo) int {
+		img, err := Image(Face(info, f), 0, f, 60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		px := 60 / 25.4
+		for y := int(128 * px); y < int(150*px); y++ {
+			for x := 0; x < int(130*px); x++ {
+				r, g, b, _ := img.At(x, y).RGBA()
+				if r > 0xb000 && g < 0x6000 && b < 0x6000 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	info := BillInfo{Bill: sampleBill(t), CheckCode: "a1b2c3"}
+	if n := redNear(info); n != 0 {
+		t.Errorf("%d red pixels by the unit's name without a seal image", n)
+	}
+	seal := image.NewRGBA(image.Rect(0, 0, 120, 80))
+	for y := 10; y < 70; y++ {
+		for x := 10; x < 110; x++ {
+			seal.Set(x, y, color.RGBA{R: 0xd0, A: 0xff})
+		}
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, seal)
+	info.Seal = buf.Bytes()
+	if n := redNear(info); n < 200 {
+		t.Errorf("the seal image is not printed (%d red pixels)", n)
+	}
+	if _, err := PDF(Face(info, f), f, PDFOptions{}); err != nil {
+		t.Fatalf("a face with a seal image as PDF: %v", err)
+	}
+}
