@@ -71,7 +71,7 @@ type Settlement struct {
 	CategoryCode      Text `json:"categoryCode,omitempty" max:"60"`
 	LeaveCategory     Text `json:"leaveCategory,omitempty" max:"60"`
 	LeaveCategoryCode Text `json:"leaveCategoryCode,omitempty" max:"60"`
-	CheckUpNo           Text `json:"checkUpNo,omitempty" max:"50" req:"exam"`
+	CheckUpNo         Text `json:"checkUpNo,omitempty" max:"50" req:"exam"`
 
 	// Amount split of the insurance settlement (all fen).
 	FundPay          Money `json:"fundPay,omitempty"`
@@ -84,10 +84,10 @@ type Settlement struct {
 	ReimbursementAmt Money `json:"reimbursementAmt,omitempty"`
 	OwnAcBalance     Money `json:"ownAcBalance,omitempty"`
 	// The inpatient deposit account (住院预交金): 预缴金额, 补缴金额, 退费金额.
-	CashPay      Money `json:"cashPay,omitempty"`
-	CashRecharge Money `json:"cashRecharge,omitempty"`
-	CashRefund   Money `json:"cashRefund,omitempty"`
-	BalancedNumber   Text  `json:"balancedNumber,omitempty" max:"100"`
+	CashPay        Money `json:"cashPay,omitempty"`
+	CashRecharge   Money `json:"cashRecharge,omitempty"`
+	CashRefund     Money `json:"cashRefund,omitempty"`
+	BalancedNumber Text  `json:"balancedNumber,omitempty" max:"100"`
 
 	ChargeDetail     []ChargeLine `json:"chargeDetail,omitempty"`
 	ListDetail       []DetailLine `json:"listDetail,omitempty"`
