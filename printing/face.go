@@ -2,6 +2,7 @@ package printing
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/ebill/ebill/bill"
@@ -17,6 +18,9 @@ type BillInfo struct {
 	// PayChannelNames names pay channel codes (from master data); codes
 	// not in it use DefaultPayChannelNames, then the code itself.
 	PayChannelNames map[string]string
+	// Reversed marks a bill a red bill has reversed: printed again, it
+	// carries 已冲红 (as a void bill carries 已作废).
+	Reversed bool
 	// Seal is the hospital's registered seal (票据专用章) as a PNG, printed
 	// beside 收款单位（章） when configured; without it only the label is
 	// printed — a drawn seal would be a fake one.
@@ -94,6 +98,9 @@ func Face(info BillInfo, f *Font) *Document {
 	if red {
 		p.add(Rect{X: (FaceWidth+tw)/2 + 4, Y: 6.5, W: 16, H: 10, Width: 0.6, Color: Red})
 		p.text("red", (FaceWidth+tw)/2+4, 8, 16, 15, AlignCenter, Red, "红字")
+	} else if info.Reversed {
+		p.add(Rect{X: (FaceWidth+tw)/2 + 4, Y: 6.5, W: 22, H: 10, Width: 0.6, Color: Red})
+		p.text("reversed", (FaceWidth+tw)/2+4, 8, 22, 15, AlignCenter, Red, "已冲红")
 	}
 	p.text("billCode", 38, 21, 0, 10, AlignLeft, Black, "票据代码："+b.BillCode)
 	p.text("billNo", 100, 21, 0, 10, AlignLeft, Black, "票据号码："+b.BillNo)
@@ -180,6 +187,11 @@ func Face(info BillInfo, f *Font) *Document {
 	p.text("unit", faceLeft, footer, 95, 10, AlignLeft, Black, unit)
 	p.text("checker", 135, footer, 45, 10, AlignLeft, Black, labelled("复核人：", string(s.Checker)))
 	p.text("payee", 185, footer, 45, 10, AlignLeft, Black, "收款人："+string(s.Payee))
+	if site := verifySite(info.VerifyURL); site != "" {
+		// The verification footnote: where anyone can check the bill.
+		p.text("verifyNote", 135, footer+7, faceRight-135, 8, AlignLeft, ink,
+			"本票据可扫描左上角二维码或登录 "+site+" 查验真伪")
+	}
 	if len(info.Seal) > 0 {
 		// The hospital's own seal image, over the unit's name as a stamp is.
 		cx := min(faceLeft+f.Width(unit, 10)+22, 112)
@@ -198,6 +210,16 @@ func labelled(label, value string) string {
 		return ""
 	}
 	return label + value
+}
+
+// verifySite is the address of a verification link without its path:
+// the site a footnote names.
+func verifySite(link string) string {
+	u, err := url.Parse(link)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 type faceLine struct{ name, qty, amt, remark string }
@@ -334,9 +356,9 @@ func detailPages(b *bill.Bill, info BillInfo, f *Font) []*Page {
 	var out []*Page
 	for pg := 0; pg < pages; pg++ {
 		p := &page{f: f}
-		p.text("detailTitle", 0, 8, FaceWidth, 14, AlignCenter, Black, "医疗收费明细清单")
-		p.text("", faceLeft, 17, 0, 9, AlignLeft, Black, fmt.Sprintf("票据代码：%s    票据号码：%s    交款人：%s",
-			b.BillCode, b.BillNo, b.Settlement.Payer))
+		p.text("detailTitle", 0, 8, FaceWidth, 14, AlignCenter, Black, "医疗收费明细（电子）")
+		p.text("detailBill", faceLeft, 17, 0, 9, AlignLeft, Black, fmt.Sprintf("所属票据代码：%s    所属票据号码：%s    开票日期：%s    交款人：%s",
+			b.BillCode, b.BillNo, b.IssuedTime().In(bill.Beijing).Format("2006-01-02"), b.Settlement.Payer))
 		p.text("", 170, 17, 60, 9, AlignRight, Black, fmt.Sprintf("第 %d 页 / 共 %d 页", pg+1, pages))
 		top := 23.0
 		p.add(Rect{X: faceLeft, Y: top, W: faceRight - faceLeft, H: rowH * float64(perPage+1), Width: 0.3, Color: Brown})
@@ -361,8 +383,25 @@ func detailPages(b *bill.Bill, info BillInfo, f *Font) []*Page {
 			}
 		}
 		if pg == pages-1 {
-			p.text("", faceLeft, top+rowH*float64(perPage+1)+2, 0, 9, AlignLeft, Black,
+			y := top + rowH*float64(perPage+1) + 2
+			// Subtotals per category, then the total and the unit.
+			var subs []string
+			for _, c := range b.Settlement.ChargeDetail {
+				var sum bill.Money4
+				for _, d := range lines {
+					if d.ChargeCode == c.ChargeCode {
+						sum += d.Amt
+					}
+				}
+				if sum != 0 {
+					fen, _ := sum.RoundFen()
+					subs = append(subs, fmt.Sprintf("%s %s", c.ChargeName, fen))
+				}
+			}
+			p.text("detailSubtotals", faceLeft, y, faceRight-faceLeft, 8.5, AlignLeft, Black, "分类小计："+strings.Join(subs, "；"))
+			p.text("", faceLeft, y+5, 0, 9, AlignLeft, Black,
 				fmt.Sprintf("共 %d 项，合计金额 ¥%s（%s）", len(lines), b.Settlement.TotalAmt, b.Settlement.TotalAmt.Capitals()))
+			p.text("detailUnit", faceLeft, y+11, 0, 10, AlignLeft, Black, "收款单位（章）："+b.UnitName)
 		}
 		out = append(out, &Page{Items: p.items})
 	}

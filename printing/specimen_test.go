@@ -87,3 +87,25 @@ func TestNoDrawnSeal(t *testing.T) {
 		t.Fatalf("a face with a seal image as PDF: %v", err)
 	}
 }
+
+// TestNotices: the verification footnote names the site of the QR link; a
+// reversed original printed again carries 已冲红; the detail list is 医疗收费
+// 明细（电子）with its bill, date, subtotals per category and the unit.
+func TestNotices(t *testing.T) {
+	f := testFont(t)
+	b := sampleBill(t)
+	pdf, err := PDF(Face(BillInfo{Bill: b, CheckCode: "a1b2c3", VerifyURL: "https://pj.example-hospital.cn/v?c=1", Reversed: true}, f), f, PDFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := squeeze(pdfText(t, pdf))
+	for _, want := range []string{"已冲红", "登录https://pj.example-hospital.cn查验真伪", "医疗收费明细（电子）", "所属票据号码：0000000123",
+		"开票日期：2026-11-25", "分类小计：", "收款单位（章）：厦门市海沧区第一医院"} {
+		if !strings.Contains(text, squeeze(want)) {
+			t.Errorf("the bill lacks %q", want)
+		}
+	}
+	if plain := squeeze(pdfText(t, facePDF(t, b, ""))); strings.Contains(plain, "已冲红") || strings.Contains(plain, "查验真伪") {
+		t.Error("a bill not reversed, without a link, says 已冲红 or names a site")
+	}
+}

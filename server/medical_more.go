@@ -216,7 +216,12 @@ func (s *Store) medicalNotifyPic(ctx context.Context, app *HISApp, data []byte, 
 		if err != nil {
 			return nil, err
 		}
-		img, err := printing.Image(printing.Face(printing.BillInfo{Bill: lb.Bill, CheckCode: lb.CheckCode, VerifyURL: f.PictureURL}, font), 0, font, 100)
+		rev, err := s.isReversed(ctx, lb.ID)
+		if err != nil {
+			return nil, err
+		}
+		img, err := printing.Image(printing.Face(printing.BillInfo{Bill: lb.Bill, CheckCode: lb.CheckCode, VerifyURL: f.PictureURL,
+			Reversed: rev}, font), 0, font, 100)
 		if err != nil {
 			return nil, err
 		}

@@ -78,6 +78,10 @@ func (a *API) mobilePDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := printing.BillInfo{Bill: lb.Bill, CheckCode: lb.CheckCode}
+	if info.Reversed, err = a.store.isReversed(r.Context(), lb.ID); err != nil {
+		a.fail(w, err)
+		return
+	}
 	if a.publicURL != "" {
 		info.VerifyURL = bill.NewVerifyRef(lb.Bill, lb.CheckCode, sig).URL(a.publicURL)
 	}

@@ -24,7 +24,7 @@ func BillInfo(ctx context.Context, s *localstore.Store, b *localstore.StoredBill
 		}
 		b = full
 	}
-	info := printing.BillInfo{Bill: b.Bill, CheckCode: b.CheckCode, PayChannelNames: map[string]string{}}
+	info := printing.BillInfo{Bill: b.Bill, CheckCode: b.CheckCode, PayChannelNames: map[string]string{}, Reversed: b.RedBy != ""}
 	base, err := s.VerifyBaseURL(ctx)
 	if err != nil {
 		return info, err
