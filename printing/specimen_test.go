@@ -109,3 +109,30 @@ func TestNotices(t *testing.T) {
 		t.Error("a bill not reversed, without a link, says 已冲红 or names a site")
 	}
 }
+
+// TestPaperTemplateInpatientFields: a hospital's own paper form can place
+// the inpatient data (病历号, 住院科别, 预缴/补缴/退费金额).
+func TestPaperTemplateInpatientFields(t *testing.T) {
+	tpl, err := ParseTemplate([]byte(`{"name":"mine","title":"本院住院票据","kinds":["inpatient"],"width":210,"height":127,
+		"fields":[{"field":"caseNumber","x":10,"y":10,"w":40},{"field":"category","x":60,"y":10,"w":60},
+		{"field":"cashPay","x":10,"y":20,"w":30},{"field":"cashRecharge","x":50,"y":20,"w":30},{"field":"cashRefund","x":90,"y":20,"w":30}],
+		"categories":{"x":10,"y":40,"rows":4,"columns":2,"rowHeight":5,"columnWidth":90,"nameWidth":50,"amountWidth":30}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := sampleBill(t)
+	b.Kind = bill.Inpatient
+	s := &b.Settlement
+	s.CaseNumber, s.Category, s.LeaveCategory, s.CashPay, s.CashRecharge, s.CashRefund = "BL0009876", "心内科", "呼吸内科", 300000, 5000, 12345
+	f := testFont(t)
+	pdf, err := PDF(tpl.Layout(BillInfo{Bill: b, CheckCode: "a1b2c3"}, f, Offset{}), f, PDFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := squeeze(pdfText(t, pdf))
+	for _, want := range []string{"BL0009876", "心内科—呼吸内科", "3000.00", "50.00", "123.45"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the paper lacks %q", want)
+		}
+	}
+}

@@ -77,6 +77,8 @@ var TemplateFields = map[string]string{
 	"accountPay": "个人账户支付", "otherFundPay": "其他支付", "selfCashPay": "个人现金支付",
 	"selfPayAmt": "个人自付", "ownPay": "个人自费", "selfConceitedAmt": "个人自负", "payChannels": "支付方式",
 	"unit": "收款单位", "payee": "收款人", "checker": "复核人", "remark": "备注",
+	"caseNumber": "病历号", "category": "住院科别（入院—出院科室）", "cashPay": "预缴金额", "cashRecharge": "补缴金额",
+	"cashRefund": "退费金额",
 }
 
 // TemplateNames lists the templates shipped in assets.
@@ -246,7 +248,14 @@ func paperValues(info BillInfo) map[string]string {
 		"selfCashPay": s.SelfCashPay.String(), "selfPayAmt": s.SelfPayAmt.String(), "ownPay": s.OwnPay.String(),
 		"selfConceitedAmt": s.SelfConceitedAmt.String(), "unit": b.UnitName, "payee": string(s.Payee),
 		"checker": string(s.Checker), "remark": string(s.Remark),
+		"caseNumber": string(s.CaseNumber), "cashPay": s.CashPay.String(), "cashRecharge": s.CashRecharge.String(),
+		"cashRefund": s.CashRefund.String(),
 	}
+	dept := string(s.Category)
+	if l := string(s.LeaveCategory); l != "" && l != dept {
+		dept = strings.TrimPrefix(dept+"—"+l, "—")
+	}
+	v["category"] = dept
 	if s.InHospitalDate != "" {
 		v["stay"] = dashDate(string(s.InHospitalDate)) + "至" + dashDate(string(s.OutHospitalDate))
 	}

@@ -38,6 +38,9 @@ type formInput struct {
 	Payer, PayerType, IDCardNo             string
 	PatientNo, Sex, Age, VisitDate         string
 	HospitalNo, InDate, OutDate, CheckUpNo string
+	CaseNumber, Ward, BedNo                string     // inpatient: 病历号, 病区, 床号
+	InDept, OutDept                        string     // inpatient: 入院科室, 出院科室 (住院科别)
+	CashPay, CashRecharge, CashRefund      bill.Money // inpatient: 预缴, 补缴, 退费金额 (printed, not collected)
 	InsuranceType, InsuranceNo             string
 	Lines                                  []formLine
 	FundPay, AccountPay, OtherFundPay      bill.Money // the insurance's part
@@ -187,6 +190,12 @@ func (in *formInput) settlement() (*bill.Settlement, error) {
 		s.ConsultationDate = bill.Text(in.VisitDate)
 	case bill.Inpatient:
 		s.HospitalNo, s.InHospitalDate, s.OutHospitalDate = bill.Text(in.HospitalNo), bill.Text(in.InDate), bill.Text(in.OutDate)
+		s.CaseNumber, s.Ward, s.BedNo = bill.Text(in.CaseNumber), bill.Text(in.Ward), bill.Text(in.BedNo)
+		s.Category, s.LeaveCategory = bill.Text(in.InDept), bill.Text(in.OutDept)
+		if s.Category == "" {
+			s.Category = bill.Text(in.Department)
+		}
+		s.CashPay, s.CashRecharge, s.CashRefund = in.CashPay, in.CashRecharge, in.CashRefund
 	case bill.Exam:
 		s.CheckUpNo = bill.Text(in.CheckUpNo)
 	}

@@ -31,6 +31,8 @@ type IssueScreen struct {
 	BusNo, Department, Payer, IDCard, PatientNo      *field
 	Sex, Age, VisitDate, HospitalNo, InDate, OutDate *field
 	CheckUpNo, InsuranceNo, FundPay, AccountPay      *field
+	CaseNumber, InDept, OutDept, Ward, BedNo         *field // inpatient
+	CashPay, CashRecharge, CashRefund                *field // inpatient deposit account
 	OtherFundPay, SelfPay, SelfConceited, OwnPay     *field // the rest of the insurance split
 	PayerType, InsuranceType                         *selectField
 	Search                                           *field
@@ -96,6 +98,8 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	sc.Sex, sc.Age, sc.VisitDate = mk("性别"), mk("年龄"), mk("yyyyMMdd")
 	sc.HospitalNo, sc.InDate, sc.OutDate = mk("住院号"), mk("yyyyMMdd"), mk("yyyyMMdd")
 	sc.CheckUpNo, sc.InsuranceNo = mk("体检号"), mk("医保编号")
+	sc.CaseNumber, sc.InDept, sc.OutDept, sc.Ward, sc.BedNo = mk("病历号"), mk("入院科室"), mk("出院科室"), mk("病区"), mk("床号")
+	sc.CashPay, sc.CashRecharge, sc.CashRefund = mk("0.00"), mk("0.00"), mk("0.00")
 	sc.InsuranceType = newSelect([]string{"07 全自费", "01 职工医保", "02 居民医保", "06 全公费", "99 其他"}, nil)
 	sc.FundPay, sc.AccountPay, sc.OtherFundPay = mk("0.00"), mk("0.00"), mk("0.00")
 	sc.SelfPay, sc.SelfConceited, sc.OwnPay = mk("0.00"), mk("0.00"), mk("0.00")
@@ -145,7 +149,11 @@ func labeled(label string, w fyne.CanvasObject) fyne.CanvasObject {
 func (sc *IssueScreen) build() {
 	sc.visitRow = container.NewGridWithColumns(4, labeled("门诊号", sc.PatientNo), labeled("性别", sc.Sex),
 		labeled("年龄", sc.Age), labeled("就诊日期", sc.VisitDate))
-	sc.inpatientRow = container.NewGridWithColumns(3, labeled("住院号", sc.HospitalNo), labeled("入院", sc.InDate), labeled("出院", sc.OutDate))
+	sc.inpatientRow = container.NewVBox(
+		container.NewGridWithColumns(3, labeled("住院号", sc.HospitalNo), labeled("入院", sc.InDate), labeled("出院", sc.OutDate)),
+		container.NewGridWithColumns(3, labeled("病历号", sc.CaseNumber), labeled("入院科室", sc.InDept), labeled("出院科室", sc.OutDept)),
+		container.NewGridWithColumns(2, labeled("病区", sc.Ward), labeled("床号", sc.BedNo)),
+		container.NewGridWithColumns(3, labeled("预缴", sc.CashPay), labeled("补缴", sc.CashRecharge), labeled("退费", sc.CashRefund)))
 	sc.examRow = container.NewGridWithColumns(2, labeled("体检号", sc.CheckUpNo), layoutSpacer())
 	head := container.NewVBox(
 		container.NewGridWithColumns(2, container.NewGridWithColumns(2, labeled("票据种类", sc.Kind), labeled("科室", sc.Department)),
@@ -245,6 +253,7 @@ func (sc *IssueScreen) Clear() {
 		return
 	}
 	for _, f := range []*field{sc.Payer, sc.IDCard, sc.PatientNo, sc.Sex, sc.Age, sc.HospitalNo, sc.InDate, sc.OutDate,
+		sc.CaseNumber, sc.InDept, sc.OutDept, sc.Ward, sc.BedNo, sc.CashPay, sc.CashRecharge, sc.CashRefund,
 		sc.CheckUpNo, sc.InsuranceNo, sc.FundPay, sc.AccountPay, sc.OtherFundPay, sc.SelfPay, sc.SelfConceited, sc.OwnPay,
 		sc.Search, sc.Department} {
 		f.SetValue("")
@@ -548,12 +557,14 @@ func (sc *IssueScreen) input() (*formInput, error) {
 	if in.FundPay, err = parseMoneyField("医保统筹", sc.FundPay.Text); err != nil {
 		return in, err
 	}
+	in.CaseNumber, in.InDept, in.OutDept, in.Ward, in.BedNo = sc.CaseNumber.Text, sc.InDept.Text, sc.OutDept.Text, sc.Ward.Text, sc.BedNo.Text
 	for _, m := range []struct {
 		name string
 		f    *field
 		to   *bill.Money
 	}{{"个人账户", sc.AccountPay, &in.AccountPay}, {"其他支付", sc.OtherFundPay, &in.OtherFundPay},
-		{"个人自付", sc.SelfPay, &in.SelfPayAmt}, {"个人自负", sc.SelfConceited, &in.SelfConceitedAmt}, {"个人自费", sc.OwnPay, &in.OwnPay}} {
+		{"个人自付", sc.SelfPay, &in.SelfPayAmt}, {"个人自负", sc.SelfConceited, &in.SelfConceitedAmt}, {"个人自费", sc.OwnPay, &in.OwnPay},
+		{"预缴金额", sc.CashPay, &in.CashPay}, {"补缴金额", sc.CashRecharge, &in.CashRecharge}, {"退费金额", sc.CashRefund, &in.CashRefund}} {
 		if *m.to, err = parseMoneyField(m.name, m.f.Text); err != nil {
 			return in, err
 		}

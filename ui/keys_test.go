@@ -227,3 +227,44 @@ func TestImportRefusesGBK(t *testing.T) {
 		t.Fatalf("%d bills from a GBK file", n)
 	}
 }
+
+// TestInpatientAtTheDesk: the issue screen takes the inpatient data the
+// bill carries — 病历号, 入院/出院科室, 病区, 床号, 预缴/补缴/退费金额 — and
+// the screen still fits the window.
+func TestInpatientAtTheDesk(t *testing.T) {
+	f := newFixture(t)
+	fyne.CurrentApp().Settings().SetTheme(&Theme{Scale: 1})
+	f.win.Resize(DefaultWindowSize)
+	d := f.signIn()
+	sc := d.Issue
+	sc.Kind.SetSelected("住院")
+	sc.Payer.SetText("李四")
+	sc.HospitalNo.SetText("ZY26001234")
+	sc.InDate.SetText("20261120")
+	sc.OutDate.SetText("20261125")
+	sc.CaseNumber.SetText("BL0009876")
+	sc.InDept.SetText("儿科")
+	sc.OutDept.SetText("新生儿科")
+	sc.Ward.SetText("儿科一病区")
+	sc.BedNo.SetText("12")
+	sc.CashPay.SetText("3000")
+	sc.CashRecharge.SetText("50")
+	sc.CashRefund.SetText("123.45")
+	sc.AddItem(localstore.ChargeItem{Code: "110200001", Name: "普通门诊诊察费", CategoryCode: "02", Unit: "次", Price: 200000})
+	f.win.Canvas().Focus(sc.Payer)
+	f.key(fyne.KeyF9)
+	f.env.Bridge.Wait()
+	list := f.bills()
+	if len(list) != 1 {
+		t.Fatalf("%d bills (%s)", len(list), LastError())
+	}
+	b, _ := f.store.Bill(context.Background(), list[0].BillCode, list[0].BillNo)
+	st := b.Bill.Settlement
+	if st.CaseNumber != "BL0009876" || st.Category != "儿科" || st.LeaveCategory != "新生儿科" || st.Ward != "儿科一病区" ||
+		st.BedNo != "12" || st.CashPay != 300000 || st.CashRecharge != 5000 || st.CashRefund != 12345 {
+		t.Fatalf("stored %+v", st)
+	}
+	if got := f.win.Canvas().Size(); got != DefaultWindowSize {
+		t.Errorf("the inpatient form made the window grow to %v", got)
+	}
+}
