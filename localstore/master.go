@@ -56,6 +56,8 @@ type MasterData struct {
 	PayChannels []PayChannel
 	Users       []OfflineUser
 	Messages    []Message
+	UnitSeal    []byte // the hospital's seal image, when it changed
+	SealCleared bool   // the seal was removed
 }
 
 const masterVersionName = "master"
@@ -67,6 +69,11 @@ func (s *Store) ApplyMasterData(ctx context.Context, md MasterData) error {
 }
 
 func (s *Store) applyMasterTx(ctx context.Context, tx *wtx, md MasterData) error {
+	if md.UnitSeal != nil || md.SealCleared {
+		if err := s.setSettingTx(ctx, tx, settingUnitSeal, md.UnitSeal, "server"); err != nil {
+			return err
+		}
+	}
 	for _, it := range md.ChargeItems {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO charge_items (code, name, pinyin, category_code, unit, spec, price, medical_class, disabled, version)
 			VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (code) DO UPDATE SET name = excluded.name, pinyin = excluded.pinyin,
@@ -193,4 +200,14 @@ func (s *Store) Messages(ctx context.Context) ([]Message, error) {
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+const settingUnitSeal = "unit_seal"
+
+// UnitSeal is the hospital's seal image (PNG) the bills print, nil when the
+// server has none.
+func (s *Store) UnitSeal(ctx context.Context) ([]byte, error) {
+	var seal []byte
+	_, err := s.readSetting(ctx, settingUnitSeal, &seal)
+	return seal, err
 }

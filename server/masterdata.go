@@ -175,6 +175,17 @@ func masterData(ctx context.Context, s querier, point string, since int64) (wire
 	if err := s.queryRow(ctx, "SELECT version FROM master_seq WHERE id = 1").Scan(&md.Version); err != nil {
 		return md, err
 	}
+	var seal []byte
+	var sealVersion int64
+	switch err := s.queryRow(ctx, "SELECT seal, seal_version FROM unit WHERE id = 1").Scan(&seal, &sealVersion); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return md, err
+	case sealVersion > since && len(seal) > 0:
+		md.UnitSeal = seal
+	case sealVersion > since && since > 0:
+		md.UnitSealCleared = true
+	}
 	rows, err := s.query(ctx, `SELECT code, name, pinyin, category_code, unit, spec, price, medical_class, disabled, version
 		FROM charge_items WHERE version > ? ORDER BY code`, since)
 	if err != nil {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"image/png"
 	"context"
 	"database/sql"
 	"errors"
@@ -20,7 +22,14 @@ const (
 type Unit struct {
 	Name       string `json:"name"`
 	CreditCode string `json:"creditCode"`
+	// Seal is the hospital's registered seal (票据专用章) as a PNG; nil in
+	// SetUnit keeps the one set before, ClearSeal removes it.
+	Seal      []byte `json:"-"`
+	ClearSeal bool   `json:"-"`
 }
+
+// MaxSealBytes bounds the seal image (it rides with master data to every station).
+const MaxSealBytes = 256 << 10
 
 // SetUnit records the unit's name and unified social credit code.
 func (s *Store) SetUnit(ctx context.Context, u Unit) error {
@@ -32,19 +41,41 @@ func (s *Store) SetUnit(ctx context.Context, u Unit) error {
 			return err
 		}
 	}
+	if u.Seal != nil {
+		if len(u.Seal) > MaxSealBytes {
+			return bill.Errorf(bill.EInvalid, "票据专用章图片 %d KB，超过上限 %d KB；请缩小后再设置。", len(u.Seal)>>10, MaxSealBytes>>10)
+		}
+		if _, err := png.DecodeConfig(bytes.NewReader(u.Seal)); err != nil {
+			return bill.Errorf(bill.EInvalid, "票据专用章图片不是 PNG 文件：%v", err)
+		}
+	}
 	return s.tx(ctx, func(t *dbtx) error {
 		if _, err := t.exec(ctx, `INSERT INTO unit (id, name, credit_code) VALUES (1, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, credit_code = excluded.credit_code`, u.Name, u.CreditCode); err != nil {
 			return err
 		}
-		return t.audit(ctx, "unit.set", u.Name, u)
+		if u.Seal != nil || u.ClearSeal {
+			v, err := t.nextMasterVersion(ctx)
+			if err != nil {
+				return err
+			}
+			var seal any
+			if !u.ClearSeal {
+				seal = u.Seal
+			}
+			if _, err := t.exec(ctx, "UPDATE unit SET seal = ?, seal_version = ? WHERE id = 1", seal, v); err != nil {
+				return err
+			}
+		}
+		return t.audit(ctx, "unit.set", u.Name, map[string]any{"name": u.Name, "creditCode": u.CreditCode,
+			"sealBytes": len(u.Seal), "clearSeal": u.ClearSeal})
 	})
 }
 
 // Unit returns the unit; an empty Unit before SetUnit.
 func (s *Store) Unit(ctx context.Context) (Unit, error) {
 	var u Unit
-	err := s.queryRow(ctx, "SELECT name, credit_code FROM unit WHERE id = 1").Scan(&u.Name, &u.CreditCode)
+	err := s.queryRow(ctx, "SELECT name, credit_code, seal FROM unit WHERE id = 1").Scan(&u.Name, &u.CreditCode, &u.Seal)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Unit{}, nil
 	}

@@ -69,7 +69,7 @@ func ClientFor(ctx context.Context, store *localstore.Store) (*Client, error) {
 
 // LocalMasterData converts pulled master data for the station store.
 func LocalMasterData(md wire.MasterData) localstore.MasterData {
-	out := localstore.MasterData{Version: md.Version}
+	out := localstore.MasterData{Version: md.Version, UnitSeal: md.UnitSeal, SealCleared: md.UnitSealCleared}
 	for _, it := range md.ChargeItems {
 		out.ChargeItems = append(out.ChargeItems, localstore.ChargeItem{Code: it.Code, Name: it.Name, Pinyin: it.Pinyin,
 			CategoryCode: it.CategoryCode, Unit: it.Unit, Spec: it.Spec, Price: it.Price, MedicalClass: it.MedicalClass, Disabled: it.Disabled})

@@ -1,9 +1,13 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +20,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
+	"github.com/ebill/ebill/printing/stationprint"
 	"github.com/ebill/ebill/server"
 	ebsync "github.com/ebill/ebill/sync"
 	"github.com/ebill/ebill/sync/wire"
@@ -336,5 +341,42 @@ func TestDeskSettingsReachTheStation(t *testing.T) {
 	}
 	if d, _ := w.station.DeskSettings(ctx); d.DefaultPayChannel != "05" || d.Checker != "陈建国" {
 		t.Fatalf("after a pull: %+v", d)
+	}
+}
+
+// TestUnitSealReachesTheStation: the hospital's seal image set at the
+// server comes down with master data (once), is printed from the
+// station's bill information, and its removal comes down too.
+func TestUnitSealReachesTheStation(t *testing.T) {
+	w := newWorld(t, 100)
+	ctx := context.Background()
+	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
+	img.Set(5, 5, color.RGBA{R: 0xd0, A: 0xff})
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	if err := w.srv.SetUnit(ctx, server.Unit{Name: "厦门市某区医院", CreditCode: "", Seal: []byte("not a png")}); err == nil {
+		t.Fatal("a seal that is not a PNG was accepted")
+	}
+	must(t, w.srv.SetUnit(ctx, server.Unit{Name: "厦门市某区医院", Seal: buf.Bytes()}))
+	svc, err := ebsync.NewService(ctx, w.station, quiet, "test")
+	must(t, err)
+	if r := svc.Once(ctx); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if seal, _ := w.station.UnitSeal(ctx); !bytes.Equal(seal, buf.Bytes()) {
+		t.Fatalf("station seal: %d bytes", len(seal))
+	}
+	w.issue(t, 1, "S")
+	list, _, _ := w.station.ListBills(ctx, localstore.Filter{Limit: 1})
+	info, err := stationprint.BillInfo(ctx, w.station, list[0])
+	if err != nil || !bytes.Equal(info.Seal, buf.Bytes()) {
+		t.Fatalf("bill information's seal: %d bytes, %v", len(info.Seal), err)
+	}
+	must(t, w.srv.SetUnit(ctx, server.Unit{Name: "厦门市某区医院", ClearSeal: true}))
+	if r := svc.Once(ctx); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if seal, _ := w.station.UnitSeal(ctx); seal != nil {
+		t.Fatalf("the removed seal is still at the station: %d bytes", len(seal))
 	}
 }

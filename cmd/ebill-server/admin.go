@@ -41,18 +41,28 @@ func sub(a *app, name string, args []string, subs map[string]func([]string) erro
 func cmdUnit(ctx context.Context, a *app, args []string) error {
 	return sub(a, "unit", args, map[string]func([]string) error{
 		"set": func(args []string) error {
-			fs := a.flags("unit set", "--name 单位名称 [--credit-code 统一社会信用代码]")
+			fs := a.flags("unit set", "--name 单位名称 [--credit-code 统一社会信用代码] [--seal 票据专用章.png | --no-seal]")
 			var u server.Unit
 			fs.StringVar(&u.Name, "name", "", "开票单位名称")
 			fs.StringVar(&u.CreditCode, "credit-code", "", "统一社会信用代码")
+			seal := fs.String("seal", "", "本院登记的票据专用章图片（PNG，透明底，不超过 256 KB），印在票面“收款单位（章）”处；不设置则只印文字")
+			fs.BoolVar(&u.ClearSeal, "no-seal", false, "不再在票面上印票据专用章")
 			if _, err := a.parse(fs, args, false); err != nil {
 				return err
+			}
+			if *seal != "" {
+				data, err := os.ReadFile(*seal)
+				if err != nil {
+					return bill.Errorf(bill.EInvalid, "无法读取票据专用章图片 %s：%v", *seal, err)
+				}
+				u.Seal = data
 			}
 			return a.withStore(ctx, func(s *server.Store) error {
 				if err := s.SetUnit(ctx, u); err != nil {
 					return err
 				}
-				return a.Report(u, "开票单位：%s %s\n", u.Name, u.CreditCode)
+				return a.Report(map[string]any{"name": u.Name, "creditCode": u.CreditCode, "sealBytes": len(u.Seal), "clearSeal": u.ClearSeal},
+					"开票单位：%s %s\n", u.Name, u.CreditCode)
 			})
 		},
 	})

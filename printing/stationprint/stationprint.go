@@ -32,6 +32,9 @@ func BillInfo(ctx context.Context, s *localstore.Store, b *localstore.StoredBill
 	if base != "" {
 		info.VerifyURL = b.VerifyRef().URL(base)
 	}
+	if info.Seal, err = s.UnitSeal(ctx); err != nil {
+		return info, err
+	}
 	channels, err := s.PayChannels(ctx)
 	if err != nil {
 		return info, err

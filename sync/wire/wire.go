@@ -137,6 +137,10 @@ type MasterData struct {
 	PayChannels []PayChannel `json:"payChannels"`
 	Users       []User       `json:"users"`
 	Messages    []Message    `json:"messages"`
+	// UnitSeal is the hospital's seal image (PNG), sent when it changed
+	// since the station's version; UnitSealCleared when it was removed.
+	UnitSeal        []byte `json:"unitSeal,omitempty"`
+	UnitSealCleared bool   `json:"unitSealCleared,omitempty"`
 }
 
 // ChargeItem is one entry of the charge-item catalogue.
