@@ -2,10 +2,10 @@ package server
 
 import (
 	"bytes"
-	"image/png"
 	"context"
 	"database/sql"
 	"errors"
+	"image/png"
 
 	"github.com/google/uuid"
 
