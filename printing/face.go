@@ -1,6 +1,7 @@
 package printing
 
 import (
+	"sort"
 	"fmt"
 	"net/url"
 	"strings"
@@ -75,6 +76,9 @@ const (
 	faceLeft   = 10.0
 	faceRight  = 230.0
 	faceRows   = 7 // category rows per half of the table: 14 lines, one per category code
+	// The header's two stacks.
+	headerLeft  = faceLeft + 2
+	headerRight = 140.0
 )
 
 // Face lays out the e-bill as a patient keeps it (domain.md §3): the face
@@ -86,15 +90,16 @@ func Face(info BillInfo, f *Font) *Document {
 	ink := Brown
 	red := b.Red != nil
 
-	// Title, QR code, bill identity.
+	// Title, QR code (top right, as on the specimen; the title area is
+	// left clear for the platform's 监制章, which is never drawn here).
 	if info.VerifyURL != "" {
-		p.add(QR{X: faceLeft - 2, Y: 4, Size: 28, Content: info.VerifyURL})
+		p.add(QR{X: faceRight - 26, Y: 3, Size: 26, Content: info.VerifyURL})
 	}
 	title := Title(b)
-	p.text("title", 0, 8, FaceWidth, 17, AlignCenter, Black, title)
+	p.text("title", 0, 8, FaceWidth, 17, AlignCenter, ink, title)
 	tw := f.Width(title, 17)
-	p.hline((FaceWidth-tw)/2, (FaceWidth+tw)/2, 16.6, 0.3, Black)
-	p.hline((FaceWidth-tw)/2, (FaceWidth+tw)/2, 17.4, 0.3, Black)
+	p.hline((FaceWidth-tw)/2, (FaceWidth+tw)/2, 16.6, 0.3, ink)
+	p.hline((FaceWidth-tw)/2, (FaceWidth+tw)/2, 17.4, 0.3, ink)
 	if red {
 		p.add(Rect{X: (FaceWidth+tw)/2 + 4, Y: 6.5, W: 16, H: 10, Width: 0.6, Color: Red})
 		p.text("red", (FaceWidth+tw)/2+4, 8, 16, 15, AlignCenter, Red, "红字")
@@ -102,14 +107,24 @@ func Face(info BillInfo, f *Font) *Document {
 		p.add(Rect{X: (FaceWidth+tw)/2 + 4, Y: 6.5, W: 22, H: 10, Width: 0.6, Color: Red})
 		p.text("reversed", (FaceWidth+tw)/2+4, 8, 22, 15, AlignCenter, Red, "已冲红")
 	}
-	p.text("billCode", 38, 21, 0, 10, AlignLeft, Black, "票据代码："+b.BillCode)
-	p.text("billNo", 100, 21, 0, 10, AlignLeft, Black, "票据号码："+b.BillNo)
-	p.text("checkCode", 170, 21, 0, 10, AlignLeft, Black, "校验码："+info.CheckCode)
-	// A field with no value prints no label either (a bare
+	// The header in two stacks, labels in the form's brown, values in
+	// black: left 票据代码, 交款人统一社会信用代码, 交款人; right 票据号码, 校验码,
+	// 开票日期. A field with no value prints no label either (a bare
 	// "统一社会信用代码：" reads as a fault of the bill).
-	p.text("payerID", 38, 27, 130, 10, AlignLeft, Black, labelled("交款人统一社会信用代码：", bill.PayerID(s)))
-	p.text("date", 170, 27, 60, 10, AlignLeft, Black, "开票日期："+b.IssuedTime().In(bill.Beijing).Format("2006-01-02"))
-	p.text("payer", 38, 33, 130, 10, AlignLeft, Black, "交款人："+string(s.Payer))
+	stack := func(field string, x, y, w float64, label, value string) {
+		if strings.TrimSpace(value) == "" {
+			return
+		}
+		p.text(field+"Label", x, y, 0, 10, AlignLeft, ink, label)
+		lw := f.Width(label, 10)
+		p.text(field, x+lw, y, w-lw, 10, AlignLeft, Black, value)
+	}
+	stack("billCode", headerLeft, 21, 110, "票据代码：", b.BillCode)
+	stack("payerID", headerLeft, 27, 110, "交款人统一社会信用代码：", bill.PayerID(s))
+	stack("payer", headerLeft, 33, 110, "交款人：", string(s.Payer))
+	stack("billNo", headerRight, 21, 60, "票据号码：", b.BillNo)
+	stack("checkCode", headerRight, 27, 60, "校验码：", info.CheckCode)
+	stack("date", headerRight, 33, 60, "开票日期：", b.IssuedTime().In(bill.Beijing).Format("2006-01-02"))
 
 	// The table frame.
 	top, bottom := 39.0, 127.0
@@ -122,7 +137,7 @@ func Face(info BillInfo, f *Font) *Document {
 	cols := []struct {
 		name string
 		x, w float64
-	}{{"项目名称", 0, 44}, {"数量", 44, 18}, {"金额（元）", 62, 26}, {"备注", 88, 22}}
+	}{{"项目名称", 0, 44}, {"数量/单位", 44, 18}, {"金额（元）", 62, 26}, {"备注", 88, 22}}
 	for _, half := range []float64{faceLeft, mid} {
 		for i, c := range cols {
 			p.text("", half+c.x, top+1.5, c.w, 9, AlignCenter, ink, c.name)
@@ -146,9 +161,14 @@ func Face(info BillInfo, f *Font) *Document {
 	// Totals.
 	totalTop := rowsEnd
 	p.hline(faceLeft, faceRight, totalTop, 0.2, ink)
-	p.text("totalCapitals", faceLeft+1.5, totalTop+1.8, 140, 10, AlignLeft, Black,
-		"金额合计（大写）"+s.TotalAmt.Capitals())
-	p.text("total", 160, totalTop+1.8, 68, 10, AlignLeft, Black, "（小写）¥"+s.TotalAmt.String())
+	// labelled values: the label in the form's brown, the value in black.
+	pair := func(field string, x, y, w, size float64, label, value string) {
+		p.text(field+"Label", x, y, 0, size, AlignLeft, ink, label)
+		lw := f.Width(label, size)
+		p.text(field, x+lw, y, w-lw, size, AlignLeft, Black, value)
+	}
+	pair("totalCapitals", faceLeft+1.5, totalTop+1.8, 140, 10, "金额合计（大写）", s.TotalAmt.Capitals())
+	pair("total", 160, totalTop+1.8, 68, 10, "（小写）", "¥"+s.TotalAmt.String())
 
 	// Other information: the visit and the whole amount split.
 	infoTop := totalTop + 7
@@ -168,7 +188,10 @@ func Face(info BillInfo, f *Font) *Document {
 		if row >= infoRows {
 			break // the face holds 28 entries
 		}
-		p.text(l.field, faceLeft+9.5+float64(col)*colW, infoTop+0.8+float64(row)*4.4, colW-1.5, 8, AlignLeft, Black, l.text)
+		x, y := faceLeft+9.5+float64(col)*colW, infoTop+0.8+float64(row)*4.4
+		p.text(l.field+"Label", x, y, 0, 8, AlignLeft, ink, l.label+"：")
+		lw := f.Width(l.label+"：", 8)
+		p.text(l.field, x+lw, y, colW-1.5-lw, 8, AlignLeft, Black, l.value)
 	}
 	remark := string(s.Remark)
 	if red {
@@ -184,13 +207,15 @@ func Face(info BillInfo, f *Font) *Document {
 	// Footer: the unit with its seal, checker, payee.
 	const footer = 131.0
 	unit := "收款单位（章）：" + b.UnitName
-	p.text("unit", faceLeft, footer, 95, 10, AlignLeft, Black, unit)
-	p.text("checker", 135, footer, 45, 10, AlignLeft, Black, labelled("复核人：", string(s.Checker)))
-	p.text("payee", 185, footer, 45, 10, AlignLeft, Black, "收款人："+string(s.Payee))
+	pair("unit", faceLeft, footer, 95, 10, "收款单位（章）：", b.UnitName)
+	if s.Checker != "" { // no value, no label
+		pair("checker", 135, footer, 45, 10, "复核人：", string(s.Checker))
+	}
+	pair("payee", 185, footer, 45, 10, "收款人：", string(s.Payee))
 	if site := verifySite(info.VerifyURL); site != "" {
 		// The verification footnote: where anyone can check the bill.
 		p.text("verifyNote", 135, footer+7, faceRight-135, 8, AlignLeft, ink,
-			"本票据可扫描左上角二维码或登录 "+site+" 查验真伪")
+			"本票据可扫描右上角二维码或登录 "+site+" 查验真伪")
 	}
 	if len(info.Seal) > 0 {
 		// The hospital's own seal image, over the unit's name as a stamp is.
@@ -204,14 +229,6 @@ func Face(info BillInfo, f *Font) *Document {
 	return doc
 }
 
-// labelled is label and value, or nothing when there is no value.
-func labelled(label, value string) string {
-	if strings.TrimSpace(value) == "" {
-		return ""
-	}
-	return label + value
-}
-
 // verifySite is the address of a verification link without its path:
 // the site a footnote names.
 func verifySite(link string) string {
@@ -222,16 +239,41 @@ func verifySite(link string) string {
 	return u.Scheme + "://" + u.Host
 }
 
+// nationalCategories is the order of the charge categories on the national
+// specimen.
+var nationalCategories = []string{"床位费", "诊察费", "检查费", "化验费", "治疗费", "手术费", "护理费", "卫生材料费",
+	"西药费", "中药饮片费", "中成药费", "一般诊疗费", "挂号费", "其他费"}
+
+// nationalOrder sorts categories as the specimen lists them (by name);
+// categories it does not name keep their order after them.
+func nationalOrder(lines []bill.ChargeLine) []bill.ChargeLine {
+	rank := func(c bill.ChargeLine) int {
+		for i, n := range nationalCategories {
+			if strings.HasPrefix(string(c.ChargeName), n) {
+				return i
+			}
+		}
+		return len(nationalCategories)
+	}
+	out := append([]bill.ChargeLine(nil), lines...)
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
+	return out
+}
+
 type faceLine struct{ name, qty, amt, remark string }
 
 // faceCategories lists the category lines of the face: at most 14; more are
 // summed into a last "其他（见清单）" line so the total still shows.
 func faceCategories(lines []bill.ChargeLine) []faceLine {
 	out := make([]faceLine, 0, len(lines))
+	lines = nationalOrder(lines)
 	for _, c := range lines {
 		qty := ""
 		if c.Number != 0 {
 			qty = c.Number.String()
+			if c.Unit != "" {
+				qty += "/" + string(c.Unit) // 数量/单位
+			}
 		}
 		out = append(out, faceLine{name: string(c.ChargeName), qty: qty, amt: c.Amt.String(), remark: string(c.Remark)})
 	}
@@ -245,25 +287,28 @@ func faceCategories(lines []bill.ChargeLine) []faceLine {
 	return out
 }
 
-type infoLine struct{ field, text string }
+type infoLine struct{ field, label, value string }
 
+// otherInfo is the 其他信息 grid: the entries of the national filling rules
+// for the bill's kind, in their order, each with its label even when its
+// value is empty (the grid is part of the form); then what else the bill
+// carries (age, days, ward, pay channels, the HIS's own entries), where it
+// has a value.
 func otherInfo(b *bill.Bill, info BillInfo) []infoLine {
 	s := &b.Settlement
 	var out []infoLine
-	add := func(field, label, value string) {
+	fixed := func(field, label, value string) { out = append(out, infoLine{field, label, value}) }
+	extra := func(field, label, value string) {
 		if value != "" {
-			out = append(out, infoLine{field, label + "：" + value})
+			out = append(out, infoLine{field, label, value})
 		}
 	}
-	add("busNo", "业务流水号", string(s.BusNo))
+	insurance := string(s.MedicalCareType)
+	if insurance == "" {
+		insurance = insuranceTypes[string(s.MedCareTypeCode)]
+	}
+	fixed("busNo", "业务流水号", string(s.BusNo))
 	if b.Kind == bill.Inpatient {
-		add("hospitalNo", "住院号", string(s.HospitalNo))
-		add("caseNumber", "病历号", string(s.CaseNumber))
-		if s.InHospitalDate != "" {
-			add("stay", "住院时间", dashDate(string(s.InHospitalDate))+"至"+dashDate(string(s.OutHospitalDate)))
-		}
-		add("hospitalDays", "住院天数", string(s.HospitalDays))
-		// 住院科别: admitted to, discharged from (one name when they are the same).
 		dept := string(s.Category)
 		if dept == "" {
 			dept = string(s.PatientCategory)
@@ -271,30 +316,25 @@ func otherInfo(b *bill.Bill, info BillInfo) []infoLine {
 		if l := string(s.LeaveCategory); l != "" && l != dept {
 			dept = strings.TrimPrefix(dept+"—"+l, "—")
 		}
-		add("category", "住院科别", dept)
-		add("ward", "病区", strings.TrimSpace(string(s.Ward)+" "+string(s.BedNo)))
-		// The deposit account, as the national filling rules print it for
-		// every inpatient bill (0.00 when there was none).
-		for _, m := range []struct {
-			field, label string
-			v            bill.Money
-		}{{"cashPay", "预缴金额", s.CashPay}, {"cashRecharge", "补缴金额", s.CashRecharge}, {"cashRefund", "退费金额", s.CashRefund}} {
-			out = append(out, infoLine{m.field, m.label + "：" + m.v.String()})
+		stay := ""
+		if s.InHospitalDate != "" {
+			stay = dashDate(string(s.InHospitalDate)) + "至" + dashDate(string(s.OutHospitalDate))
 		}
+		fixed("caseNumber", "病历号", string(s.CaseNumber))
+		fixed("hospitalNo", "住院号", string(s.HospitalNo))
+		fixed("category", "住院科别", dept)
+		fixed("stay", "住院时间", stay)
+		fixed("cashPay", "预缴金额", s.CashPay.String())
+		fixed("cashRecharge", "补缴金额", s.CashRecharge.String())
+		fixed("cashRefund", "退费金额", s.CashRefund.String())
 	} else {
-		add("patientNo", "门诊号", string(s.PatientNo))
-		add("visitDate", "就诊日期", dashDate(string(s.ConsultationDate)))
+		fixed("patientNo", "门诊号", string(s.PatientNo))
+		fixed("visitDate", "就诊日期", dashDate(string(s.ConsultationDate)))
 	}
-	add("checkUpNo", "体检号", string(s.CheckUpNo))
-	add("institution", "医疗机构类型", string(s.MedicalInstitution))
-	insurance := string(s.MedicalCareType)
-	if insurance == "" {
-		insurance = insuranceTypes[string(s.MedCareTypeCode)]
-	}
-	add("insuranceType", "医保类型", insurance)
-	add("insuranceNo", "医保编号", string(s.MedicalInsuranceID))
-	add("sex", "性别", string(s.Sex))
-	add("age", "年龄", string(s.Age))
+	fixed("institution", "医疗机构类型", string(s.MedicalInstitution))
+	fixed("insuranceType", "医保类型", insurance)
+	fixed("insuranceNo", "医保编号", string(s.MedicalInsuranceID))
+	fixed("sex", "性别", string(s.Sex))
 	for _, m := range []struct {
 		field, label string
 		v            bill.Money
@@ -304,15 +344,21 @@ func otherInfo(b *bill.Bill, info BillInfo) []infoLine {
 		{"selfPayAmt", "个人自付", s.SelfPayAmt}, {"ownPay", "个人自费", s.OwnPay},
 		{"selfConceitedAmt", "个人自负", s.SelfConceitedAmt},
 	} {
-		out = append(out, infoLine{m.field, m.label + "：" + m.v.String()})
+		fixed(m.field, m.label, m.v.String())
+	}
+	extra("checkUpNo", "体检号", string(s.CheckUpNo))
+	extra("age", "年龄", string(s.Age))
+	if b.Kind == bill.Inpatient {
+		extra("hospitalDays", "住院天数", string(s.HospitalDays))
+		extra("ward", "病区", strings.TrimSpace(string(s.Ward)+" "+string(s.BedNo)))
 	}
 	var pays []string
 	for _, c := range s.PayChannelDetail {
 		pays = append(pays, payChannelName(info, string(c.Code))+" "+c.Value.String())
 	}
-	add("payChannels", "支付方式", strings.Join(pays, "，"))
+	extra("payChannels", "支付方式", strings.Join(pays, "，"))
 	for _, o := range s.OtherInfo {
-		add("otherInfo", string(o.InfoName), string(o.InfoValue))
+		extra("otherInfo", string(o.InfoName), string(o.InfoValue))
 	}
 	return out
 }

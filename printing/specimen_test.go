@@ -136,3 +136,73 @@ func TestPaperTemplateInpatientFields(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecimenLayout: every kind of bill is laid out as the national
+// specimen — the QR code top right, the header in two stacks (left 票据代码,
+// 交款人统一社会信用代码, 交款人; right 票据号码, 校验码, 开票日期), 其他信息 in a
+// fixed 4-column grid keeping its labels — read back from the PDF with
+// pdftotext -bbox, each label in its box within 0.5 mm; the page fits A4.
+func TestSpecimenLayout(t *testing.T) {
+	f := testFont(t)
+	inpatient := sampleBill(t)
+	inpatient.Kind = bill.Inpatient
+	inpatient.Settlement.HospitalNo, inpatient.Settlement.CashPay = "ZY0098765", 300000
+	unit := sampleBill(t)
+	unit.Settlement.PayerType, unit.Settlement.Payer, unit.Settlement.IDCardNo = "2", "厦门海湾科技有限公司", "91350200MA2XYZ1234"
+	exam, registration := sampleBill(t), sampleBill(t)
+	exam.Kind, exam.Settlement.CheckUpNo, registration.Kind = bill.Exam, "TJ0001", bill.Registration
+	exam.Settlement.PatientNo, exam.Settlement.MedicalInsuranceID = "", "" // empty values keep their labels
+	colW := (faceRight - faceLeft - 10) / 4
+	for name, b := range map[string]*bill.Bill{"outpatient": sampleBill(t), "inpatient": inpatient, "registration": registration,
+		"exam": exam, "unit payer": unit, "red": sampleRed(t)} {
+		t.Run(name, func(t *testing.T) {
+			doc := Face(BillInfo{Bill: b, CheckCode: "a1b2c3", VerifyURL: "https://pj.example.cn/v?c=1"}, f)
+			if doc.Width > 297 || doc.Height > 210 {
+				t.Errorf("the page is %.0f×%.0f mm, larger than A4", doc.Width, doc.Height)
+			}
+			for _, it := range doc.Pages[0].Items {
+				if q, ok := it.(QR); ok && (q.X < doc.Width/2 || q.Y > 10) {
+					t.Errorf("the QR code is at (%.0f, %.0f), not top right", q.X, q.Y)
+				}
+			}
+			pdf, err := PDF(doc, f, PDFOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			words := bboxWords(t, pdf)
+			// The box each label belongs in: x in mm, and the row's top.
+			boxes := map[string][2]float64{"票据代码：": {headerLeft, 21}, "交款人：": {headerLeft, 33},
+				"票据号码：": {headerRight, 21}, "校验码：": {headerRight, 27}, "开票日期：": {headerRight, 33}}
+			if b.Settlement.IDCardNo != "" {
+				boxes["交款人统一社会信用代码："] = [2]float64{headerLeft, 27}
+			}
+			infoTop := 39.0 + 6 + faceRows*5 + 7
+			for i, l := range otherInfo(b, BillInfo{}) {
+				if i < 28 && l.value == "" || i < 8 {
+					boxes[l.label+"："] = [2]float64{faceLeft + 9.5 + float64(i%4)*colW, infoTop + 0.8 + float64(i/4)*4.4}
+				}
+			}
+			for label, box := range boxes {
+				found := false
+				for _, w := range words {
+					if strings.HasPrefix(w.Text, label) && abs(w.YMin*ptToMM-box[1]) < 2.5 {
+						found = true
+						if d := abs(w.XMin*ptToMM - box[0]); d > 0.5 {
+							t.Errorf("%s starts at %.1f mm, its box at %.1f mm", label, w.XMin*ptToMM, box[0])
+						}
+					}
+				}
+				if !found {
+					t.Errorf("%s is not on the face (row at %.1f mm)", label, box[1])
+				}
+			}
+		})
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
