@@ -1,9 +1,9 @@
 package printing
 
 import (
-	"sort"
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 
 	"github.com/ebill/ebill/bill"
