@@ -204,6 +204,7 @@ func TestHISEndToEnd(t *testing.T) {
 		return m
 	}
 	for _, want := range []struct{ service, file, code string }{
+		{"invoiceEBillOutpatient", "outpatient.json", "35060126"},
 		{"invEBillHospitalized", "inpatient.json", "35060226"},
 		{"invEBillRegistration", "registration.json", "35060126"},
 		{"invEBillCheckUp", "exam.json", "35060126"},
@@ -217,11 +218,17 @@ func TestHISEndToEnd(t *testing.T) {
 				map[string]any{"chargeCode": "01", "code": "3f1c2d4e5a6b7c8d9e0f1a2b3c4d5e6f", "name": "货币误差", "amt": "0.0001"},
 			}
 			// The inpatient fields of the reference, once dropped.
-			req["cashPay"], req["cashRecharge"], req["cashRefund"] = "3000.00", "50.00", "123.45"
 			req["category"], req["leaveCategory"], req["hospitalArea"] = "儿科", "新生儿科", "儿科二病区"
 			delete(req, "patientWard")
 		}
+		// Every issue service carries the deposit fields and departments
+		// of the reference and answers them back.
+		req["cashPay"], req["cashRecharge"], req["cashRefund"] = "3000.00", "50.00", "123.45"
 		m := ok(want.service, req)
+		if d := ok("getBillDetail", map[string]any{"billBatchCode": m["billBatchCode"], "billNo": m["billNo"]}); d["cashPay"] != "3000.00" ||
+			d["cashRecharge"] != "50.00" || d["cashRefund"] != "123.45" {
+			t.Fatalf("%s: the deposit fields are not answered back: %v", want.service, d)
+		}
 		if want.service == "invEBillHospitalized" {
 			d := ok("getBillDetail", map[string]any{"billBatchCode": m["billBatchCode"], "billNo": m["billNo"]})
 			if !strings.Contains(fmt.Sprint(d), "3f1c2d4e5a6b7c8d9e0f1a2b3c4d5e6f") {
@@ -240,8 +247,8 @@ func TestHISEndToEnd(t *testing.T) {
 	if st := ok("getEBillStatesByBillInfo", map[string]any{"billBatchCode": first["billBatchCode"], "billNo": first["billNo"]}); st["state"] != "2" {
 		t.Fatalf("state of the reversed bill: %v", st)
 	}
-	// 8 blue bills (5 outpatient, one of each other kind), 2 red (a write-off and a paper void).
-	if m := ok("checkTotalData", map[string]string{"placeCode": "H01", "busDate": busDay}); m["allTotalNum"] != "8" {
+	// 9 blue bills (6 outpatient, one of each other kind), 2 red (a write-off and a paper void).
+	if m := ok("checkTotalData", map[string]string{"placeCode": "H01", "busDate": busDay}); m["allTotalNum"] != "9" {
 		t.Fatalf("checkTotalData: %v", m)
 	}
 	if m := ok("checkWriteOffData", map[string]string{"placeCode": "H01", "busDate": today}); m["allTotalNum"] != "2" {
@@ -322,8 +329,8 @@ func TestHISEndToEnd(t *testing.T) {
 		"items": []any{person("E2E-TJ1", "张三"), person("E2E-TJ2", "李四")}}); m["count"] != float64(2) {
 		t.Fatalf("exam batch: %v", m)
 	}
-	if total, _ := page("1"); total != 10 {
-		t.Fatalf("%v blue bills at the end, want 10", total)
+	if total, _ := page("1"); total != 11 {
+		t.Fatalf("%v blue bills at the end, want 11", total)
 	}
 
 	// The joint-debugging tool: one call as the HIS app makes it, and one with a wrong key.
