@@ -56,7 +56,8 @@ var notProvided = map[string]struct{ code, why string }{
 	"printPaperBill":     {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器；请在收费电脑上打印"},
 	"printElectBill":     {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器；可用 getEBillPicUrl 取查验页面打印"},
 	"printElectBillList": {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器"},
-	// Not provided yet.
+	// Not provided yet (sendBillNotice: only until an SMS sender is set,
+	// which ebill-server serve always does).
 	"invoiceEBillCommon":          {ResultNotProvided, "本服务器只开具医疗收费票据，不开具往来、捐赠、非税通用票据"},
 	"invoicePayMentVoucher":       {ResultNotProvided, "暂不支持财政预交金电子凭证"},
 	"writeOffPayMentVoucher":      {ResultNotProvided, "暂不支持财政预交金电子凭证"},
@@ -65,7 +66,7 @@ var notProvided = map[string]struct{ code, why string }{
 	"receiveArreasFeedBack":       {ResultNotProvided, "暂不支持欠费票据的流通状态反馈"},
 	"turnPaperPrint":              {ResultNotProvided, "请调用 turnPaper 登记换开，在收费电脑上打印"},
 	"reTurnPaperPrint":            {ResultNotProvided, "请调用 reTurnPaper 登记重新换开，在收费电脑上打印"},
-	"sendBillNotice":              {ResultNotProvided, "暂不支持短信、邮件通知；患者可扫描票据二维码或在医院 App 中查验"},
+	"sendBillNotice":              {ResultNotProvided, "本服务器未配置短信通道，不能发送票据通知；患者可扫描票据二维码查验"},
 }
 
 // NotProvided answers a service of the reference this server does not
