@@ -217,39 +217,48 @@ func (d *Desk) focusScreen() {
 	}
 }
 
-// firstFocusable is the first visible, enabled widget that takes the
-// keyboard, in reading order.
+// firstFocusable is the visible, enabled widget that takes the keyboard
+// and comes first in reading order — the top-most, then left-most — so
+// that a screen's filters come before its table whatever the containers.
 func firstFocusable(o fyne.CanvasObject) fyne.Focusable {
+	var all []fyne.Focusable
+	collectFocusables(o, &all)
+	var best fyne.Focusable
+	var bp fyne.Position
+	for _, f := range all {
+		p := fyne.CurrentApp().Driver().AbsolutePositionForObject(f.(fyne.CanvasObject))
+		if best == nil || p.Y < bp.Y-1 || (p.Y < bp.Y+1 && p.X < bp.X) {
+			best, bp = f, p
+		}
+	}
+	return best
+}
+
+func collectFocusables(o fyne.CanvasObject, out *[]fyne.Focusable) {
 	if o == nil || !o.Visible() {
-		return nil
+		return
 	}
 	if f, ok := o.(fyne.Focusable); ok {
 		if dis, ok := o.(fyne.Disableable); !ok || !dis.Disabled() {
-			return f
+			*out = append(*out, f)
 		}
+		return
 	}
 	switch v := o.(type) {
 	case *fyne.Container:
 		for _, c := range v.Objects {
-			if f := firstFocusable(c); f != nil {
-				return f
-			}
+			collectFocusables(c, out)
 		}
 	case *container.Scroll:
-		return firstFocusable(v.Content)
+		collectFocusables(v.Content, out)
 	case *container.Split:
-		if f := firstFocusable(v.Leading); f != nil {
-			return f
-		}
-		return firstFocusable(v.Trailing)
+		collectFocusables(v.Leading, out)
+		collectFocusables(v.Trailing, out)
 	case *widget.Form:
 		for _, it := range v.Items {
-			if f := firstFocusable(it.Widget); f != nil {
-				return f
-			}
+			collectFocusables(it.Widget, out)
 		}
 	}
-	return nil
 }
 
 // showError shows an error the way users need it: the Chinese message that

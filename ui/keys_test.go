@@ -56,6 +56,10 @@ func TestScreenKeysFromAnyFocus(t *testing.T) {
 		}
 	}
 	f.mustFocus(d.Issue.Payer, "the payer after F1")
+	// The cursor lands in the first field in reading order: the query's
+	// start date, not its table.
+	f.key(fyne.KeyF4)
+	f.mustFocus(d.Query.From, "the query's start date")
 }
 
 // TestDialogsKeepTheKeyboard: focus goes into a dialog, Enter takes the
