@@ -116,7 +116,8 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	}
 	sc.Results = widget.NewLabel("")
 	sc.Totals, sc.SelfCash, sc.ToAllocate = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
-	sc.Totals.Wrapping, sc.ToAllocate.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
+	// Lines are broken by the text itself: a wrapping label in a scrolled
+	// column is laid out before its width is known and overlaps what follows.
 	sc.Capitals = widget.NewLabel("")
 	sc.Total = canvas.NewText("合计 ¥0.00", color.Black)
 	sc.Total.TextSize = 22
@@ -402,7 +403,8 @@ type lineRow struct {
 func (sc *IssueScreen) lineRow(i int) *lineRow {
 	for len(sc.rows) <= i {
 		j := len(sc.rows)
-		r := &lineRow{name: widget.NewLabel(""), amount: widget.NewLabel(""), qty: newField("数量"), price: newField("单价")}
+		r := &lineRow{name: widget.NewLabel(""), amount: widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{}),
+			qty: newField("数量"), price: newField("单价")}
 		r.name.Truncation = fyne.TextTruncateEllipsis // a long name shortens; the amounts and 删除 stay in view
 		r.qty.keys, r.price.keys = sc.keys, sc.keys
 		r.price.onEnter = func() { sc.win.Canvas().Focus(sc.Search) }
@@ -439,7 +441,8 @@ func (sc *IssueScreen) lineRow(i int) *lineRow {
 		})
 		cell := fyne.NewSize(86, r.qty.MinSize().Height)
 		right := container.NewHBox(widget.NewLabel("数量"), container.NewGridWrap(cell, r.qty),
-			widget.NewLabel("单价"), container.NewGridWrap(cell, r.price), r.amount, remove)
+			widget.NewLabel("单价"), container.NewGridWrap(cell, r.price),
+			container.NewGridWrap(fyne.NewSize(96, cell.Height), r.amount), remove) // a fixed subtotal column keeps the rows aligned
 		r.box = container.NewBorder(nil, nil, nil, right, r.name)
 		sc.rows = append(sc.rows, r)
 	}
@@ -597,7 +600,11 @@ func (sc *IssueScreen) recompute() {
 	for _, c := range t.Categories {
 		cats = append(cats, fmt.Sprintf("%s %s", c.ChargeName, c.Amt))
 	}
-	sc.Totals.SetText(strings.Join(cats, "   "))
+	var rows []string
+	for i := 0; i < len(cats); i += 4 {
+		rows = append(rows, strings.Join(cats[i:min(i+4, len(cats))], "   "))
+	}
+	sc.Totals.SetText(strings.Join(rows, "\n"))
 	sc.Total.Text = "合计 ¥" + t.Total.String()
 	sc.Total.Refresh()
 	sc.Capitals.SetText("大写：" + t.Total.Capitals())
@@ -610,7 +617,7 @@ func (sc *IssueScreen) recompute() {
 	}
 	switch {
 	case blank == 1 && t.ToAllocate >= 0:
-		sc.ToAllocate.SetText(fmt.Sprintf("还需分配 0.00 元（%s 元计入未填金额的支付方式）", t.ToAllocate))
+		sc.ToAllocate.SetText(fmt.Sprintf("还需分配 0.00 元\n（%s 元计入未填金额的支付方式）", t.ToAllocate))
 	default:
 		sc.ToAllocate.SetText(fmt.Sprintf("还需分配 %s 元", t.ToAllocate))
 	}
