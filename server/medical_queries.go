@@ -343,16 +343,9 @@ func mustBillNo(s string) int64 {
 // there) — with the fields this server answered before (the bill's
 // identity and state, and the settlement as issued).
 func (s *Store) medicalDetail(ctx context.Context, app *HISApp, data []byte) (any, error) {
-	var req struct{ BillBatchCode, BillNo, Random bill.Text }
-	if err := decodeBusiness(data, &req); err != nil {
-		return nil, err
-	}
-	lb, err := s.billFor(ctx, app, string(req.BillBatchCode), req.BillNo)
+	lb, err := s.billWithRandom(ctx, app, data)
 	if err != nil {
 		return nil, err
-	}
-	if r := strings.TrimSpace(string(req.Random)); r != "" && !strings.EqualFold(r, lb.CheckCode) {
-		return nil, failMedical(ResultNotFound, "未找到票据 %s %s（校验码不符）", lb.BillCode, lb.BillNo)
 	}
 	rel, err := s.relatedBill(ctx, lb)
 	if err != nil {

@@ -31,28 +31,7 @@ func TestHISEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
-	bin := filepath.Join(t.TempDir(), "ebill-server")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	data := t.TempDir()
-	admin := func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command(bin, append([]string{"--data", data, "--json"}, args...)...)
-		cmd.Env = append(os.Environ(), "EBILL_HIS_KEY=his-vendor-secret-key")
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("ebill-server %v: %v\n%s", args, err, exitText(err))
-		}
-		return out
-	}
-	admin("unit", "set", "--name", "厦门市海沧区第一医院", "--credit-code", "123502004266001233")
-	admin("stock", "receive", "--kind", "einvoice", "--code", "35060126", "--from", "1", "--to", "100000")
-	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "1", "--to", "100000")
-	admin("stock", "receive", "--kind", "paper", "--code", "35062601", "--from", "1", "--to", "1000")
-	admin("point", "add", "H01", "--name", "HIS门诊开票", "--kind", "server")
-	admin("his-app", "add", "--appid", "HIS01", "--points", "H01", "--name", "演示HIS", "--allow-from", "127.0.0.1,::1")
-	admin("paper", "assign", "--point", "H01", "--code", "35062601", "--count", "100")
+	bin, data, admin := setupHISServer(t, "--allow-from", "127.0.0.1,::1")
 
 	addr := freeAddr(t)
 	var serveErr syncBuffer
@@ -355,6 +334,37 @@ func TestHISEndToEnd(t *testing.T) {
 		t.Fatalf("his-app call with a wrong key: %v %s", err, out)
 	}
 	admin("audit", "verify") // the audit chain holds after the kill (exits non-zero otherwise)
+}
+
+// setupHISServer builds ebill-server and sets up a data directory with the
+// administrator's commands: the unit, e-bill and paper stock, the server
+// point H01 with paper, and the HIS app HIS01 (appArgs add to its
+// his-app add). It returns the binary, the directory and the command runner.
+func setupHISServer(t *testing.T, appArgs ...string) (bin, data string, admin func(args ...string) []byte) {
+	t.Helper()
+	bin = filepath.Join(t.TempDir(), "ebill-server")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	data = t.TempDir()
+	admin = func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"--data", data, "--json"}, args...)...)
+		cmd.Env = append(os.Environ(), "EBILL_HIS_KEY=his-vendor-secret-key")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("ebill-server %v: %v\n%s", args, err, exitText(err))
+		}
+		return out
+	}
+	admin("unit", "set", "--name", "厦门市海沧区第一医院", "--credit-code", "123502004266001233")
+	admin("stock", "receive", "--kind", "einvoice", "--code", "35060126", "--from", "0000000001", "--to", "0000100000")
+	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "0000000001", "--to", "0000100000")
+	admin("stock", "receive", "--kind", "paper", "--code", "35062601", "--from", "0000000001", "--to", "0000001000")
+	admin("point", "add", "H01", "--name", "HIS门诊开票", "--kind", "server")
+	admin(append([]string{"his-app", "add", "--appid", "HIS01", "--points", "H01", "--name", "演示HIS"}, appArgs...)...)
+	admin("paper", "assign", "--point", "H01", "--code", "35062601", "--count", "100")
+	return bin, data, admin
 }
 
 // syncBuffer is a process's output, read while the process writes it.

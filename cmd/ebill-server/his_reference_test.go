@@ -241,28 +241,7 @@ func TestHISReferenceWalk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
-	bin := filepath.Join(t.TempDir(), "ebill-server")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	data := t.TempDir()
-	admin := func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command(bin, append([]string{"--data", data, "--json"}, args...)...)
-		cmd.Env = append(os.Environ(), "EBILL_HIS_KEY=his-vendor-secret-key")
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("ebill-server %v: %v\n%s", args, err, exitText(err))
-		}
-		return out
-	}
-	admin("unit", "set", "--name", "厦门市海沧区第一医院", "--credit-code", "123502004266001233")
-	admin("stock", "receive", "--kind", "einvoice", "--code", "35060126", "--from", "0000000001", "--to", "0000100000")
-	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "0000000001", "--to", "0000100000")
-	admin("stock", "receive", "--kind", "paper", "--code", "35062601", "--from", "0000000001", "--to", "0000001000")
-	admin("point", "add", "H01", "--name", "HIS门诊开票", "--kind", "server")
-	admin("his-app", "add", "--appid", "HIS01", "--points", "H01", "--name", "演示HIS")
-	admin("paper", "assign", "--point", "H01", "--code", "35062601", "--count", "100")
+	bin, data, _ := setupHISServer(t)
 	addr := freeAddr(t)
 	serve := exec.Command(bin, "--data", data, "serve", "--addr", addr, "--public-url", "https://pj.example-hospital.cn")
 	if err := serve.Start(); err != nil {
