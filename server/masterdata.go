@@ -175,15 +175,16 @@ func masterData(ctx context.Context, s querier, point string, since int64) (wire
 	if err := s.queryRow(ctx, "SELECT version FROM master_seq WHERE id = 1").Scan(&md.Version); err != nil {
 		return md, err
 	}
+	// The seal image only when it changed since the station's version (a
+	// pull runs every few seconds; the image is up to 256 KB).
 	var seal []byte
-	var sealVersion int64
-	switch err := s.queryRow(ctx, "SELECT seal, seal_version FROM unit WHERE id = 1").Scan(&seal, &sealVersion); {
+	switch err := s.queryRow(ctx, "SELECT seal FROM unit WHERE id = 1 AND seal_version > ?", since).Scan(&seal); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return md, err
-	case sealVersion > since && len(seal) > 0:
+	case len(seal) > 0:
 		md.UnitSeal = seal
-	case sealVersion > since && since > 0:
+	case since > 0:
 		md.UnitSealCleared = true
 	}
 	rows, err := s.query(ctx, `SELECT code, name, pinyin, category_code, unit, spec, price, medical_class, disabled, version

@@ -221,12 +221,12 @@ func (s *Store) medicalNotifyPic(ctx context.Context, app *HISApp, data []byte, 
 		if err != nil {
 			return nil, err
 		}
-		unit, err := s.Unit(ctx)
+		seal, err := s.UnitSeal(ctx)
 		if err != nil {
 			return nil, err
 		}
 		img, err := printing.Image(printing.Face(printing.BillInfo{Bill: lb.Bill, CheckCode: lb.CheckCode, VerifyURL: f.PictureURL,
-			Reversed: rev, Seal: unit.Seal}, font), 0, font, 100)
+			Reversed: rev, Seal: seal}, font), 0, font, 100)
 		if err != nil {
 			return nil, err
 		}

@@ -78,12 +78,10 @@ func (a *API) mobilePDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := printing.BillInfo{Bill: lb.Bill, CheckCode: lb.CheckCode}
-	unit, err := a.store.Unit(r.Context())
-	if err != nil {
+	if info.Seal, err = a.store.UnitSeal(r.Context()); err != nil {
 		a.fail(w, err)
 		return
 	}
-	info.Seal = unit.Seal
 	if info.Reversed, err = a.store.isReversed(r.Context(), lb.ID); err != nil {
 		a.fail(w, err)
 		return

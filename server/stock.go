@@ -22,8 +22,9 @@ const (
 type Unit struct {
 	Name       string `json:"name"`
 	CreditCode string `json:"creditCode"`
-	// Seal is the hospital's registered seal (票据专用章) as a PNG; nil in
-	// SetUnit keeps the one set before, ClearSeal removes it.
+	// Seal is the hospital's registered seal (票据专用章) as a PNG, for
+	// SetUnit (Unit leaves it out; UnitSeal reads it): nil keeps the one
+	// set before, ClearSeal removes it.
 	Seal      []byte `json:"-"`
 	ClearSeal bool   `json:"-"`
 }
@@ -72,14 +73,26 @@ func (s *Store) SetUnit(ctx context.Context, u Unit) error {
 	})
 }
 
-// Unit returns the unit; an empty Unit before SetUnit.
+// Unit returns the unit's name and credit code (not its seal: every batch
+// of bills reads the unit, see UnitSeal); an empty Unit before SetUnit.
 func (s *Store) Unit(ctx context.Context) (Unit, error) {
 	var u Unit
-	err := s.queryRow(ctx, "SELECT name, credit_code, seal FROM unit WHERE id = 1").Scan(&u.Name, &u.CreditCode, &u.Seal)
+	err := s.queryRow(ctx, "SELECT name, credit_code FROM unit WHERE id = 1").Scan(&u.Name, &u.CreditCode)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Unit{}, nil
 	}
 	return u, err
+}
+
+// UnitSeal is the hospital's seal image (PNG) printed on its bills, nil
+// when none is set.
+func (s *Store) UnitSeal(ctx context.Context) ([]byte, error) {
+	var seal []byte
+	err := s.queryRow(ctx, "SELECT seal FROM unit WHERE id = 1").Scan(&seal)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return seal, err
 }
 
 // SetBillKind says under which bill code a kind of bill is issued.
