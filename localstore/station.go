@@ -305,7 +305,10 @@ func loadConfig(ctx context.Context, q querier) (config, error) {
 		cfg.billCodes[bill.Kind(k)] = c
 	}
 	kinds.Close()
-	rows, err := q.QueryContext(ctx, "SELECT key, value FROM settings")
+	// Only the settings the config holds: others (the seal image, printer
+	// settings) are read where they are used.
+	rows, err := q.QueryContext(ctx, "SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?)",
+		settingLimits, settingStockAlert, settingRefill, settingDesk)
 	if err != nil {
 		return cfg, err
 	}
