@@ -244,20 +244,8 @@ func collectFocusables(o fyne.CanvasObject, out *[]fyne.Focusable) {
 		}
 		return
 	}
-	switch v := o.(type) {
-	case *fyne.Container:
-		for _, c := range v.Objects {
-			collectFocusables(c, out)
-		}
-	case *container.Scroll:
-		collectFocusables(v.Content, out)
-	case *container.Split:
-		collectFocusables(v.Leading, out)
-		collectFocusables(v.Trailing, out)
-	case *widget.Form:
-		for _, it := range v.Items {
-			collectFocusables(it.Widget, out)
-		}
+	for _, c := range children(o) {
+		collectFocusables(c, out)
 	}
 }
 

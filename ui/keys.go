@@ -242,23 +242,33 @@ func containsObject(root, o fyne.CanvasObject) bool {
 	if root == o {
 		return true
 	}
-	switch v := root.(type) {
-	case *fyne.Container:
-		for _, c := range v.Objects {
-			if containsObject(c, o) {
-				return true
-			}
+	for _, c := range children(root) {
+		if containsObject(c, o) {
+			return true
 		}
-	case *widget.Form:
-		for _, it := range v.Items {
-			if containsObject(it.Widget, o) {
-				return true
-			}
-		}
-	case *container.Scroll:
-		return containsObject(v.Content, o)
 	}
 	return false
+}
+
+// children are the objects a layout object holds: a container's objects,
+// a scroll's content, a split's two sides, a form's fields. Widgets are
+// leaves.
+func children(o fyne.CanvasObject) []fyne.CanvasObject {
+	switch v := o.(type) {
+	case *fyne.Container:
+		return v.Objects
+	case *container.Scroll:
+		return []fyne.CanvasObject{v.Content}
+	case *container.Split:
+		return []fyne.CanvasObject{v.Leading, v.Trailing}
+	case *widget.Form:
+		var out []fyne.CanvasObject
+		for _, it := range v.Items {
+			out = append(out, it.Widget)
+		}
+		return out
+	}
+	return nil
 }
 
 // key is the dialog's handling of a key its widgets did not use: Enter

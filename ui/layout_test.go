@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -108,16 +107,8 @@ func checkFits(t *testing.T, o fyne.CanvasObject, width float32) {
 	if o.Size().Width+0.5 < o.MinSize().Width {
 		t.Errorf("%T %s is %.0f px wide, it needs %.0f: cut", o, describe(o), o.Size().Width, o.MinSize().Width)
 	}
-	switch v := o.(type) {
-	case *fyne.Container:
-		for _, c := range v.Objects {
-			checkFits(t, c, width)
-		}
-	case *container.Scroll:
-		checkFits(t, v.Content, width)
-	case *container.Split:
-		checkFits(t, v.Leading, width)
-		checkFits(t, v.Trailing, width)
+	for _, c := range children(o) {
+		checkFits(t, c, width)
 	}
 }
 

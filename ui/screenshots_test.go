@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -212,17 +211,10 @@ func TestEnrolledDeskAsMakeRunShowsIt(t *testing.T) {
 }
 
 func collectTexts(o fyne.CanvasObject, out *[]string) {
-	switch v := o.(type) {
-	case *widget.Label:
-		*out = append(*out, v.Text)
-	case *fyne.Container:
-		for _, c := range v.Objects {
-			collectTexts(c, out)
-		}
-	case *container.Scroll:
-		collectTexts(v.Content, out)
-	case *container.Split:
-		collectTexts(v.Leading, out)
-		collectTexts(v.Trailing, out)
+	if l, ok := o.(*widget.Label); ok {
+		*out = append(*out, l.Text)
+	}
+	for _, c := range children(o) {
+		collectTexts(c, out)
 	}
 }
