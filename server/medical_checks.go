@@ -41,6 +41,7 @@ type numberRange struct {
 	EndNo         string `json:"endNo"`
 	CopyNum       int    `json:"copyNum"`
 	TotalAmt      string `json:"totalAmt"`
+	amount        bill.Money
 }
 
 // paging reads pageNo and pageSize leniently: absent means the first page
@@ -105,9 +106,7 @@ func (s *Store) medicalCheck(k checkKind) MedicalService {
 		var pageNum int
 		var pageSum bill.Money
 		for _, r := range pageRows {
-			pageNum += r.CopyNum
-			m, _ := bill.ParseMoney(r.TotalAmt)
-			pageSum += m
+			pageNum, pageSum = pageNum+r.CopyNum, pageSum+r.amount
 		}
 		if req.IsReturnList == "0" {
 			pageRows = []numberRange{}
@@ -137,7 +136,8 @@ func (s *Store) numberRanges(ctx context.Context, f LedgerFilter) ([]numberRange
 		if err := rows.Scan(&r.PlaceCode, &r.BusType, &kind, &r.BillBatchCode, &lo, &hi, &r.CopyNum, &sum); err != nil {
 			return nil, err
 		}
-		r.BillName, r.BgnNo, r.EndNo, r.TotalAmt = billName(bill.Kind(kind)), bill.FormatBillNo(lo), bill.FormatBillNo(hi), bill.Money(sum.Int64).String()
+		r.amount = bill.Money(sum.Int64)
+		r.BillName, r.BgnNo, r.EndNo, r.TotalAmt = billName(bill.Kind(kind)), bill.FormatBillNo(lo), bill.FormatBillNo(hi), r.amount.String()
 		out = append(out, r)
 	}
 	return out, rows.Err()

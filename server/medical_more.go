@@ -267,12 +267,9 @@ func (s *Store) medicalPrintedList(ctx context.Context, app *HISApp, data []byte
 	if err != nil {
 		return nil, err
 	}
-	to, err := parseMedicalDate("busEndDate", string(req.BusEndDate))
+	to, err := parsePeriodEnd("busEndDate", string(req.BusEndDate))
 	if err != nil {
 		return nil, err
-	}
-	if len(strings.TrimSpace(string(req.BusEndDate))) <= 10 {
-		to = to.AddDate(0, 0, 1)
 	}
 	if to.Sub(from) > 8*24*time.Hour {
 		return nil, failMedical(ResultInvalid, "查询范围不能超过一周")

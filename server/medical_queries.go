@@ -31,6 +31,16 @@ func parseMedicalDate(field, s string) (time.Time, error) {
 	return time.Time{}, failMedical(ResultInvalid, "%s 日期 %q 格式不正确，应为 yyyyMMddHHmmssSSS 或 yyyyMMdd", field, s)
 }
 
+// parsePeriodEnd reads the end of a period: a time is the end itself, a
+// date (yyyyMMdd or yyyy-MM-dd) covers that whole day.
+func parsePeriodEnd(field, s string) (time.Time, error) {
+	t, err := parseMedicalDate(field, s)
+	if err == nil && len(strings.TrimSpace(s)) <= 10 {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t, err
+}
+
 // dayRange is [start of the day, start of the next) for a date.
 func dayRange(field, s string) (time.Time, time.Time, error) {
 	t, err := parseMedicalDate(field, s)
@@ -146,12 +156,9 @@ func (s *Store) medicalBillList(byIvc bool) MedicalService {
 		if err != nil {
 			return nil, err
 		}
-		to, err := parseMedicalDate("busEndDate", string(req.BusEndDate))
+		to, err := parsePeriodEnd("busEndDate", string(req.BusEndDate))
 		if err != nil {
 			return nil, err
-		}
-		if len(strings.TrimSpace(string(req.BusEndDate))) <= 10 { // a date: the whole day
-			to = to.AddDate(0, 0, 1)
 		}
 		if req.PageSize == "" {
 			return nil, failMedical(ResultInvalid, "pageSize 应在 1 至 200 之间，收到 %q", req.PageSize)
@@ -273,11 +280,8 @@ func (s *Store) unprintedList(ctx context.Context, app *HISApp, data []byte, car
 		}
 	}
 	if req.BusEndDate != "" {
-		if to, err = parseMedicalDate("busEndDate", string(req.BusEndDate)); err != nil {
+		if to, err = parsePeriodEnd("busEndDate", string(req.BusEndDate)); err != nil {
 			return nil, err
-		}
-		if len(req.BusEndDate) <= 10 {
-			to = to.AddDate(0, 0, 1)
 		}
 	}
 	size, _ := strconv.Atoi(string(req.PageSize))
