@@ -303,27 +303,12 @@ func otherInfo(b *bill.Bill, info BillInfo) []infoLine {
 			out = append(out, infoLine{field, label, value})
 		}
 	}
-	insurance := string(s.MedicalCareType)
-	if insurance == "" {
-		insurance = insuranceTypes[string(s.MedCareTypeCode)]
-	}
 	fixed("busNo", "业务流水号", string(s.BusNo))
 	if b.Kind == bill.Inpatient {
-		dept := string(s.Category)
-		if dept == "" {
-			dept = string(s.PatientCategory)
-		}
-		if l := string(s.LeaveCategory); l != "" && l != dept {
-			dept = strings.TrimPrefix(dept+"—"+l, "—")
-		}
-		stay := ""
-		if s.InHospitalDate != "" {
-			stay = dashDate(string(s.InHospitalDate)) + "至" + dashDate(string(s.OutHospitalDate))
-		}
 		fixed("caseNumber", "病历号", string(s.CaseNumber))
 		fixed("hospitalNo", "住院号", string(s.HospitalNo))
-		fixed("category", "住院科别", dept)
-		fixed("stay", "住院时间", stay)
+		fixed("category", "住院科别", departments(s))
+		fixed("stay", "住院时间", stayText(s))
 		fixed("cashPay", "预缴金额", s.CashPay.String())
 		fixed("cashRecharge", "补缴金额", s.CashRecharge.String())
 		fixed("cashRefund", "退费金额", s.CashRefund.String())
@@ -332,7 +317,7 @@ func otherInfo(b *bill.Bill, info BillInfo) []infoLine {
 		fixed("visitDate", "就诊日期", dashDate(string(s.ConsultationDate)))
 	}
 	fixed("institution", "医疗机构类型", string(s.MedicalInstitution))
-	fixed("insuranceType", "医保类型", insurance)
+	fixed("insuranceType", "医保类型", insuranceName(s))
 	fixed("insuranceNo", "医保编号", string(s.MedicalInsuranceID))
 	fixed("sex", "性别", string(s.Sex))
 	for _, m := range []struct {
@@ -352,15 +337,49 @@ func otherInfo(b *bill.Bill, info BillInfo) []infoLine {
 		extra("hospitalDays", "住院天数", string(s.HospitalDays))
 		extra("ward", "病区", strings.TrimSpace(string(s.Ward)+" "+string(s.BedNo)))
 	}
-	var pays []string
-	for _, c := range s.PayChannelDetail {
-		pays = append(pays, payChannelName(info, string(c.Code))+" "+c.Value.String())
-	}
-	extra("payChannels", "支付方式", strings.Join(pays, "，"))
+	extra("payChannels", "支付方式", payChannelsText(info, s))
 	for _, o := range s.OtherInfo {
 		extra("otherInfo", string(o.InfoName), string(o.InfoValue))
 	}
 	return out
+}
+
+// departments is 住院科别: the admitting department, and the discharging
+// one after a dash when it differs.
+func departments(s *bill.Settlement) string {
+	dept := string(s.Category)
+	if dept == "" {
+		dept = string(s.PatientCategory)
+	}
+	if l := string(s.LeaveCategory); l != "" && l != dept {
+		dept = strings.TrimPrefix(dept+"—"+l, "—")
+	}
+	return dept
+}
+
+// stayText is 住院时间: admitted to discharged, "" without an admission date.
+func stayText(s *bill.Settlement) string {
+	if s.InHospitalDate == "" {
+		return ""
+	}
+	return dashDate(string(s.InHospitalDate)) + "至" + dashDate(string(s.OutHospitalDate))
+}
+
+// insuranceName is 医保类型: the name sent, else the type code's name.
+func insuranceName(s *bill.Settlement) string {
+	if n := string(s.MedicalCareType); n != "" {
+		return n
+	}
+	return insuranceTypes[string(s.MedCareTypeCode)]
+}
+
+// payChannelsText is 支付方式: each channel's name and amount.
+func payChannelsText(info BillInfo, s *bill.Settlement) string {
+	var pays []string
+	for _, c := range s.PayChannelDetail {
+		pays = append(pays, payChannelName(info, string(c.Code))+" "+c.Value.String())
+	}
+	return strings.Join(pays, "，")
 }
 
 func payChannelName(info BillInfo, code string) string {

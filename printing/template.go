@@ -251,24 +251,7 @@ func paperValues(info BillInfo) map[string]string {
 		"caseNumber": string(s.CaseNumber), "cashPay": s.CashPay.String(), "cashRecharge": s.CashRecharge.String(),
 		"cashRefund": s.CashRefund.String(),
 	}
-	dept := string(s.Category)
-	if l := string(s.LeaveCategory); l != "" && l != dept {
-		dept = strings.TrimPrefix(dept+"—"+l, "—")
-	}
-	v["category"] = dept
-	if s.InHospitalDate != "" {
-		v["stay"] = dashDate(string(s.InHospitalDate)) + "至" + dashDate(string(s.OutHospitalDate))
-	}
-	insurance := string(s.MedicalCareType)
-	if insurance == "" {
-		insurance = insuranceTypes[string(s.MedCareTypeCode)]
-	}
-	v["insuranceType"] = insurance
-	var pays []string
-	for _, c := range s.PayChannelDetail {
-		pays = append(pays, payChannelName(info, string(c.Code))+" "+c.Value.String())
-	}
-	v["payChannels"] = strings.Join(pays, "，")
+	v["category"], v["stay"], v["insuranceType"], v["payChannels"] = departments(s), stayText(s), insuranceName(s), payChannelsText(info, s)
 	if b.Red != nil {
 		v["remark"] = strings.TrimSpace("红字冲销 原票据 " + b.Red.OrigBillCode + " " + b.Red.OrigBillNo + " " + v["remark"])
 	}
