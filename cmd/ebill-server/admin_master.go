@@ -1,0 +1,172 @@
+package main
+
+// The administration commands of users and the audit trail, and of the
+// master data stations pull: charge items, pay channels, messages.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/cli"
+	"github.com/ebill/ebill/cmd/internal/textout"
+	"github.com/ebill/ebill/server"
+)
+
+func cmdUser(ctx context.Context, a *app, args []string) error {
+	return sub(a, "user", args, map[string]func([]string) error{
+		"add": func(args []string) error {
+			fs := a.flags("user add", "登录名 --name 姓名 --roles cashier,… （密码：环境变量 EBILL_PASSWORD，或在标准输入输入一行）")
+			name := fs.String("name", "", "姓名")
+			roles := fs.String("roles", "", "角色，逗号分隔：cashier 收费员、exam_nurse 体检护士、bill_admin 票据管理员、finance 财务、sysadmin 系统管理员、secadmin 安全管理员、auditor 审计员")
+			login, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			password := os.Getenv("EBILL_PASSWORD")
+			if password == "" {
+				fmt.Fprint(a.Stderr, "请输入初始密码（至少8位）：")
+				line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+				password = strings.TrimRight(line, "\r\n")
+			}
+			u := server.User{Login: login, Name: *name, Roles: strings.Split(*roles, ",")}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.AddUser(ctx, u, password); err != nil {
+					return err
+				}
+				var names []string
+				for _, r := range u.Roles {
+					names = append(names, server.RoleNames[r])
+				}
+				return a.Report(u, "已添加用户 %s %s（%s）\n", u.Login, u.Name, strings.Join(names, "、"))
+			})
+		},
+		"list": func(args []string) error {
+			return a.withStore(ctx, func(s *server.Store) error {
+				users, err := s.Users(ctx)
+				if err != nil {
+					return err
+				}
+				if a.JSON {
+					a.PrintJSON(nonNil(users))
+					return nil
+				}
+				w := textout.NewTable(a.Stdout)
+				fmt.Fprintln(w, "登录名\t姓名\t角色\t状态")
+				for _, u := range users {
+					var names []string
+					for _, r := range u.Roles {
+						names = append(names, server.RoleNames[r])
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", u.Login, u.Name, strings.Join(names, "、"), map[bool]string{true: "停用", false: "正常"}[u.Disabled])
+				}
+				return w.Flush()
+			})
+		},
+	})
+}
+
+func cmdAudit(ctx context.Context, a *app, args []string) error {
+	return sub(a, "audit", args, map[string]func([]string) error{
+		"list": func(args []string) error {
+			fs := a.flags("audit list", "[--after 序号] [--limit 条数]")
+			after := cli.Int64(fs, "after", 0, 0, "只列出此序号之后的记录")
+			limit := cli.Int(fs, "limit", 100, 1, "最多条数")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				recs, err := s.AuditTrail(ctx, *after, *limit)
+				if err != nil {
+					return err
+				}
+				if a.JSON {
+					a.PrintJSON(nonNil(recs))
+					return nil
+				}
+				w := textout.NewTable(a.Stdout)
+				fmt.Fprintln(w, "序号\t时间\t操作人\t来源\t操作\t对象\t详情")
+				for _, r := range recs {
+					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, beijing(r.At), r.Actor, r.Remote, r.Action, r.Target, r.Detail)
+				}
+				return w.Flush()
+			})
+		},
+		"verify": func(args []string) error {
+			return a.withStore(ctx, func(s *server.Store) error {
+				n, err := s.VerifyAudit(ctx)
+				if err != nil {
+					return err
+				}
+				return a.Report(map[string]any{"valid": true, "records": n}, "审计记录校验通过：共 %d 条，哈希链完整。\n", n)
+			})
+		},
+	})
+}
+
+func cmdItem(ctx context.Context, a *app, args []string) error {
+	return sub(a, "item", args, map[string]func([]string) error{
+		"import": func(args []string) error {
+			fs := a.flags("item import", "--file 收费项目.csv（首行 code,name,category,unit,spec,price,class）")
+			file := fs.String("file", "", "CSV 文件，UTF-8 编码")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			f, err := os.Open(*file)
+			if err != nil {
+				return bill.Errorf(bill.EInvalid, "无法打开文件 %s：%v", *file, err)
+			}
+			defer f.Close()
+			return a.withStore(ctx, func(s *server.Store) error {
+				n, err := s.ImportChargeItems(ctx, f)
+				if err != nil {
+					return err
+				}
+				return a.Report(map[string]int{"imported": n}, "已导入 %d 个收费项目，收费电脑同步后生效。\n", n)
+			})
+		},
+	})
+}
+
+func cmdPayChannel(ctx context.Context, a *app, args []string) error {
+	return sub(a, "paychannel", args, map[string]func([]string) error{
+		"set": func(args []string) error {
+			fs := a.flags("paychannel set", "编码 --name 名称 [--disabled]")
+			name := fs.String("name", "", "名称，例如 医保统筹")
+			disabled := fs.Bool("disabled", false, "停用")
+			code, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.SetPayChannel(ctx, code, *name, *disabled); err != nil {
+					return err
+				}
+				return a.Report(map[string]any{"code": code, "name": *name, "disabled": *disabled}, "交费渠道 %s %s 已保存。\n", code, *name)
+			})
+		},
+	})
+}
+
+func cmdMessage(ctx context.Context, a *app, args []string) error {
+	return sub(a, "message", args, map[string]func([]string) error{
+		"post": func(args []string) error {
+			fs := a.flags("message post", "--title 标题 --body 内容 [--point 开票点]")
+			title := fs.String("title", "", "标题")
+			body := fs.String("body", "", "内容")
+			point := fs.String("point", "", "只发给此开票点；不填发给全部")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.PostMessage(ctx, *point, *title, *body); err != nil {
+					return err
+				}
+				return a.Report(map[string]string{"title": *title}, "消息已发送，收费电脑同步后可见。\n")
+			})
+		},
+	})
+}
