@@ -243,4 +243,3 @@ func payChannelName(code string) string {
 	return map[string]string{"01": "POS", "02": "现金", "03": "转账", "04": "支付宝", "05": "微信", "06": "支票",
 		"07": "银行卡", "08": "银联", "09": "自助机"}[code]
 }
-
