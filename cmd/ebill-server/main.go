@@ -228,10 +228,8 @@ func defaultPublicURL(scheme, hosts string, addr net.Addr) (url string, localOnl
 			break
 		}
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		if ip != nil {
-			host = lanAddress()
-		}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = lanAddress()
 	}
 	ip := net.ParseIP(host)
 	localOnly = strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
