@@ -77,7 +77,11 @@ func (s *Store) medicalBatchIssue(ctx context.Context, app *HISApp, k bill.Kind,
 			defer func() { <-sem }()
 			f, err := s.medicalIssue(ctx, app, k, raw, "")
 			if err != nil {
-				_, results[i].errMsg = resultOf(err)
+				var code string
+				code, results[i].errMsg = resultOf(err)
+				if code == ResultInternal { // our fault: the detail goes to the log, as for a single call
+					s.log.Error("batch issue item failed", "appid", app.AppID, "batchNo", batchNo, "item", i+1, "err", err)
+				}
 				return
 			}
 			results[i].f, results[i].ok = f.(issuedFields), true
