@@ -220,33 +220,29 @@ func (d *Desk) focusScreen() {
 // firstFocusable is the visible, enabled widget that takes the keyboard
 // and comes first in reading order — the top-most, then left-most — so
 // that a screen's filters come before its table whatever the containers.
+// Positions are summed down the layout from o (the driver's absolute
+// positions are not ready for a screen just put in the window).
 func firstFocusable(o fyne.CanvasObject) fyne.Focusable {
-	var all []fyne.Focusable
-	collectFocusables(o, &all)
 	var best fyne.Focusable
 	var bp fyne.Position
-	for _, f := range all {
-		p := fyne.CurrentApp().Driver().AbsolutePositionForObject(f.(fyne.CanvasObject))
-		if best == nil || p.Y < bp.Y-1 || (p.Y < bp.Y+1 && p.X < bp.X) {
-			best, bp = f, p
+	var walk func(o fyne.CanvasObject, at fyne.Position)
+	walk = func(o fyne.CanvasObject, at fyne.Position) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		if f, ok := o.(fyne.Focusable); ok {
+			if dis, ok := o.(fyne.Disableable); (!ok || !dis.Disabled()) &&
+				(best == nil || at.Y < bp.Y-1 || (at.Y < bp.Y+1 && at.X < bp.X)) {
+				best, bp = f, at
+			}
+			return
+		}
+		for _, c := range children(o) {
+			walk(c, at.Add(c.Position()))
 		}
 	}
+	walk(o, fyne.Position{})
 	return best
-}
-
-func collectFocusables(o fyne.CanvasObject, out *[]fyne.Focusable) {
-	if o == nil || !o.Visible() {
-		return
-	}
-	if f, ok := o.(fyne.Focusable); ok {
-		if dis, ok := o.(fyne.Disableable); !ok || !dis.Disabled() {
-			*out = append(*out, f)
-		}
-		return
-	}
-	for _, c := range children(o) {
-		collectFocusables(c, out)
-	}
 }
 
 // showError shows an error the way users need it: the Chinese message that
