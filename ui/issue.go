@@ -102,7 +102,7 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	sc.InsuranceType = newSelect([]string{"07 全自费", "01 职工医保", "02 居民医保", "06 全公费", "99 其他"}, nil)
 	sc.FundPay, sc.AccountPay, sc.OtherFundPay = mk("0.00"), mk("0.00"), mk("0.00")
 	sc.SelfPay, sc.SelfConceited, sc.OwnPay = mk("0.00"), mk("0.00"), mk("0.00")
-	sc.Search = mk("检索收费项目：编码、名称或拼音首字母（如 qmsp），回车添加")
+	sc.Search = mk("项目检索：编码、名称或拼音首字母（如 qmsp），回车添加")
 	sc.Search.OnChanged = func(q string) { sc.search(q) }
 	sc.Search.onEnter = sc.addSelected
 	sc.Search.onUpDown = func(up bool) {
