@@ -236,7 +236,7 @@ func TestHISEndToEnd(t *testing.T) {
 	// A patient record whose resident ID has a wrong check digit: the bill
 	// is issued with the number as sent, the server logs and counts it.
 	typo := settlement("E2E-IDTYPO")
-	typo["idCardNo"], typo["busDateTime"] = "350203198503122016", time.Now().Format("20060102150405")+"000"
+	typo["idCardNo"], typo["busDateTime"] = "350203198503122016", time.Now().In(time.FixedZone("CST", 8*3600)).Format("20060102150405")+"000"
 	if m := ok("invoiceEBillOutpatient", typo); len(fmt.Sprint(m["billNo"])) != 10 {
 		t.Fatalf("ID typo: %v", m)
 	}
