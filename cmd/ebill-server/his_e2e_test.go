@@ -58,48 +58,16 @@ func TestHISEndToEnd(t *testing.T) {
 		if !isRaw {
 			raw, _ = json.Marshal(business)
 		}
-		d := base64.StdEncoding.EncodeToString(raw)
-		noise := fmt.Sprintf("%017d", time.Now().UnixNano()/1000+int64(n))
-		sum := md5.Sum([]byte("appid=HIS01&data=" + d + "&noise=" + noise + "&key=his-vendor-secret-key&version=1.0"))
-		body, _ := json.Marshal(map[string]string{"appid": "HIS01", "data": d, "noise": noise, "version": "1.0",
-			"sign": strings.ToUpper(hex.EncodeToString(sum[:]))})
-		resp, err := client.Post("https://"+addr+"/medical-web/api/medical/"+service, "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var env struct{ Data, Noise, Sign string }
-		json.NewDecoder(resp.Body).Decode(&env)
-		rs := md5.Sum([]byte("appid=HIS01&data=" + env.Data + "&noise=" + env.Noise + "&key=his-vendor-secret-key&version=1.0"))
-		if env.Sign != strings.ToUpper(hex.EncodeToString(rs[:])) {
-			t.Fatalf("%s: response sign", service)
-		}
-		dec, _ := base64.StdEncoding.DecodeString(env.Data)
-		var res struct{ Result, Message string }
-		json.Unmarshal(dec, &res)
-		msg, _ := base64.StdEncoding.DecodeString(res.Message)
+		res, msg := postHIS(t, client, addr, service, raw, fmt.Sprintf("%017d", time.Now().UnixNano()/1000+int64(n)))
 		out := map[string]any{}
 		if json.Unmarshal(msg, &out) != nil {
 			out["text"] = string(msg)
 		}
-		samples.add(service, raw, res.Result, msg)
+		samples.add(service, raw, res, msg)
 		checkTimestamps(t, service, "", out)
-		return res.Result, out
+		return res, out
 	}
-	example := func(file, bus string) map[string]any {
-		raw, err := os.ReadFile("../../examples/" + file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber() // amounts and the 19-digit patientNo go out as written
-		if err := dec.Decode(&m); err != nil {
-			t.Fatal(err)
-		}
-		m["busNo"], m["placeCode"] = bus, "H01"
-		return m
-	}
+	example := func(file, bus string) map[string]any { return hisExample(t, file, bus) }
 	settlement := func(bus string) map[string]any { return example("outpatient.json", bus) }
 	code, first := call("invoiceEBillOutpatient", settlement("E2E-1"))
 	if code != "S0000" || first["billNo"] == nil {
@@ -334,6 +302,51 @@ func TestHISEndToEnd(t *testing.T) {
 		t.Fatalf("his-app call with a wrong key: %v %s", err, out)
 	}
 	admin("audit", "verify") // the audit chain holds after the kill (exits non-zero otherwise)
+}
+
+// postHIS makes one call of the medical API as a HIS client does (a
+// signed envelope around raw) and checks the answer's signature; it
+// returns the result code and the decoded message.
+func postHIS(t *testing.T, client *http.Client, addr, service string, raw []byte, noise string) (string, []byte) {
+	t.Helper()
+	d := base64.StdEncoding.EncodeToString(raw)
+	sum := md5.Sum([]byte("appid=HIS01&data=" + d + "&noise=" + noise + "&key=his-vendor-secret-key&version=1.0"))
+	body, _ := json.Marshal(map[string]string{"appid": "HIS01", "data": d, "noise": noise, "version": "1.0",
+		"sign": strings.ToUpper(hex.EncodeToString(sum[:]))})
+	resp, err := client.Post("https://"+addr+"/medical-web/api/medical/"+service, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct{ Data, Noise, Sign string }
+	json.NewDecoder(resp.Body).Decode(&env)
+	rs := md5.Sum([]byte("appid=HIS01&data=" + env.Data + "&noise=" + env.Noise + "&key=his-vendor-secret-key&version=1.0"))
+	if env.Sign != strings.ToUpper(hex.EncodeToString(rs[:])) {
+		t.Fatalf("%s: response sign", service)
+	}
+	dec, _ := base64.StdEncoding.DecodeString(env.Data)
+	var res struct{ Result, Message string }
+	json.Unmarshal(dec, &res)
+	msg, _ := base64.StdEncoding.DecodeString(res.Message)
+	return res.Result, msg
+}
+
+// hisExample is an example settlement as a HIS sends it for the server
+// point H01 under busNo: amounts and the 19-digit patientNo as written.
+func hisExample(t *testing.T, file, bus string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../../examples/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	m["busNo"], m["placeCode"] = bus, "H01"
+	return m
 }
 
 // setupHISServer builds ebill-server and sets up a data directory with the
