@@ -34,15 +34,24 @@ type Settlement struct {
 	TotalAmt      Money `json:"totalAmt,omitempty"`
 	IsArrears     Text  `json:"isArrears,omitempty" max:"1" strict:"y"`
 	ArrearsReason Text  `json:"arrearsReason,omitempty" max:"200"`
+	// Payment references, kept as sent: 支付宝账户, 微信支付订单号, 微信
+	// 公众号或小程序用户ID, 微信医保支付订单号, 业务票据关联号.
+	AlipayCode       Text `json:"alipayCode,omitempty" max:"100"`
+	WeChatOrderNo    Text `json:"weChatOrderNo,omitempty" max:"100"`
+	OpenID           Text `json:"openID,omitempty" max:"60"`
+	WeChatMedTransNo Text `json:"weChatMedTransNo,omitempty" max:"100"`
+	EBillRelateNo    Text `json:"eBillRelateNo,omitempty" max:"32"`
 
 	// Payer (交款人).
 	Payer     Text `json:"payer,omitempty" max:"100" req:"all"`
 	PayerType Text `json:"payerType,omitempty" max:"1" strict:"y" req:"all"`
 	IDCardNo  Text `json:"idCardNo,omitempty" max:"30" strict:"y"`
-	CardType  Text `json:"cardType,omitempty" max:"10" strict:"y"`
-	CardNo    Text `json:"cardNo,omitempty" max:"50"`
-	Tel       Text `json:"tel,omitempty" max:"20" strict:"y"`
-	Email     Text `json:"email,omitempty" max:"100"`
+	// IDCardType is the kind of identity document (证件类型), kept as sent.
+	IDCardType Text `json:"idCardType,omitempty" max:"20"`
+	CardType   Text `json:"cardType,omitempty" max:"10" strict:"y"`
+	CardNo     Text `json:"cardNo,omitempty" max:"50"`
+	Tel        Text `json:"tel,omitempty" max:"20" strict:"y"`
+	Email      Text `json:"email,omitempty" max:"100"`
 
 	// Visit (就诊信息).
 	MedicalInstitution  Text `json:"medicalInstitution,omitempty" max:"30"`
@@ -72,6 +81,18 @@ type Settlement struct {
 	LeaveCategory     Text `json:"leaveCategory,omitempty" max:"60"`
 	LeaveCategoryCode Text `json:"leaveCategoryCode,omitempty" max:"60"`
 	CheckUpNo         Text `json:"checkUpNo,omitempty" max:"50" req:"exam"`
+	VisitNo           Text `json:"visitNo,omitempty" max:"20"` // 住院就诊编号 (may equal hospitalNo)
+	ICD               Text `json:"ICD,omitempty" max:"20"`     // 疾病编码
+	// SpecialDiseasesName is the insured special disease (特殊病种名称).
+	SpecialDiseasesName Text `json:"specialDiseasesName,omitempty" max:"200"`
+
+	// A deposit voucher's 缴款人 (when not the patient), the account the
+	// deposit came from, and the payer's work unit or address.
+	Drawee      Text `json:"drawee,omitempty" max:"50"`
+	AccountName Text `json:"accountName,omitempty" max:"200"`
+	AccountNo   Text `json:"accountNo,omitempty" max:"200"`
+	AccountBank Text `json:"accountBank,omitempty" max:"200"`
+	WorkUnit    Text `json:"workUnit,omitempty" max:"200"`
 
 	// Amount split of the insurance settlement (all fen).
 	FundPay          Money `json:"fundPay,omitempty"`
@@ -93,6 +114,11 @@ type Settlement struct {
 	ListDetail       []DetailLine `json:"listDetail,omitempty"`
 	PayChannelDetail []PayChannel `json:"payChannelDetail,omitempty"`
 	OtherInfo        []OtherInfo  `json:"otherInfo,omitempty"`
+	// OtherMedicalList is further insurance information (其它医保信息).
+	OtherMedicalList []OtherMedical `json:"otherMedicalList,omitempty"`
+	// PayMentVoucher lists the deposit vouchers the settlement consumed
+	// (预交金凭证消费扣款列表).
+	PayMentVoucher []VoucherRef `json:"payMentVoucher,omitempty"`
 }
 
 // ChargeLine is one charge category on the bill face (chargeDetail).
@@ -143,6 +169,20 @@ type OtherInfo struct {
 	InfoNo    Text `json:"infoNo,omitempty" max:"10"`
 	InfoName  Text `json:"infoName,omitempty" max:"100"`
 	InfoValue Text `json:"infoValue,omitempty" max:"200"`
+}
+
+// OtherMedical is one item of further insurance information (otherMedicalList).
+type OtherMedical struct {
+	InfoNo    Text `json:"infoNo,omitempty" max:"10"`
+	InfoName  Text `json:"infoName,omitempty" max:"100"`
+	InfoValue Text `json:"infoValue,omitempty" max:"100"`
+	InfoOther Text `json:"infoOther,omitempty" max:"100"`
+}
+
+// VoucherRef names a deposit voucher a settlement consumed (payMentVoucher).
+type VoucherRef struct {
+	VoucherBatchCode Text `json:"voucherBatchCode,omitempty" max:"50" strict:"y" req:"all"`
+	VoucherNo        Text `json:"voucherNo,omitempty" max:"20" strict:"y" req:"all"`
 }
 
 // RoundingLineName names the explicit rounding line (货币误差) that carries the
@@ -270,11 +310,13 @@ const (
 var settlementFieldKinds = map[string]map[string]valueKind{
 	"": {"totalAmt": kindMoney, "fundPay": kindMoney, "accountPay": kindMoney, "otherfundPay": kindMoney,
 		"ownPay": kindMoney, "selfConceitedAmt": kindMoney, "selfPayAmt": kindMoney, "selfCashPay": kindMoney,
-		"reimbursementAmt": kindMoney, "ownAcBalance": kindMoney},
+		"reimbursementAmt": kindMoney, "ownAcBalance": kindMoney, "cashPay": kindMoney, "cashRecharge": kindMoney, "cashRefund": kindMoney},
 	"chargeDetail":     {"std": kindMoney4, "number": kindQuantity, "amt": kindMoney, "selfAmt": kindMoney},
 	"listDetail":       {"std": kindMoney4, "number": kindQuantity, "amt": kindMoney4, "selfAmt": kindMoney4, "receivableAmt": kindMoney4},
 	"payChannelDetail": {"payChannelValue": kindMoney},
 	"otherInfo":        {},
+	"otherMedicalList": {},
+	"payMentVoucher":   {},
 }
 
 func findBad(prefix string, obj map[string]any, kinds map[string]valueKind) (string, string) {
@@ -349,6 +391,8 @@ func (s *Settlement) Clone() *Settlement {
 	c.ListDetail = append([]DetailLine(nil), s.ListDetail...)
 	c.PayChannelDetail = append([]PayChannel(nil), s.PayChannelDetail...)
 	c.OtherInfo = append([]OtherInfo(nil), s.OtherInfo...)
+	c.OtherMedicalList = append([]OtherMedical(nil), s.OtherMedicalList...)
+	c.PayMentVoucher = append([]VoucherRef(nil), s.PayMentVoucher...)
 	return &c
 }
 
@@ -368,6 +412,12 @@ func (s *Settlement) Normalize() {
 	}
 	for i := range s.OtherInfo {
 		trimTexts(&s.OtherInfo[i])
+	}
+	for i := range s.OtherMedicalList {
+		trimTexts(&s.OtherMedicalList[i])
+	}
+	for i := range s.PayMentVoucher {
+		trimTexts(&s.PayMentVoucher[i])
 	}
 	if len(s.BusDateTime) == 14 && allDigits(string(s.BusDateTime)) {
 		s.BusDateTime += "000"

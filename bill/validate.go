@@ -19,10 +19,16 @@ const (
 	Inpatient    Kind = "inpatient"
 	Registration Kind = "registration"
 	Exam         Kind = "exam"
+	// Deposit is the deposit voucher (预交金电子凭证) of an inpatient or
+	// exam deposit: issued for HIS by server points, never at a station.
+	Deposit Kind = "deposit"
 )
 
-// Kinds lists every kind in display order.
+// Kinds lists the medical bill kinds, the ones stations issue, in display order.
 var Kinds = []Kind{Outpatient, Inpatient, Registration, Exam}
+
+// AllKinds lists every kind the ledger holds: the medical kinds and deposit vouchers.
+var AllKinds = append(append([]Kind(nil), Kinds...), Deposit)
 
 // Name is the kind's Chinese name as printed in titles: 门诊, 住院, 挂号, 体检.
 func (k Kind) Name() string {
@@ -35,6 +41,8 @@ func (k Kind) Name() string {
 		return "挂号"
 	case Exam:
 		return "体检"
+	case Deposit:
+		return "预交金"
 	}
 	return string(k)
 }
@@ -71,15 +79,27 @@ func ParseKind(s string) (Kind, error) {
 	return "", Errorf(EInvalid, "未知的票据种类 %q，可选：outpatient(门诊)、inpatient(住院)、registration(挂号)、exam(体检)", s)
 }
 
+// ParseAnyKind accepts any kind of AllKinds, deposit vouchers included.
+func ParseAnyKind(s string) (Kind, error) {
+	if s == string(Deposit) || s == Deposit.Name() {
+		return Deposit, nil
+	}
+	k, err := ParseKind(s)
+	if err != nil {
+		return "", Errorf(EInvalid, "未知的票据种类 %q，可选：outpatient(门诊)、inpatient(住院)、registration(挂号)、exam(体检)、deposit(预交金)", s)
+	}
+	return k, nil
+}
+
 // Validate checks a normalized settlement against the rules of a blue
 // (positive) bill of kind k: required fields per kind, lengths, formats,
 // identity checksums, and that every total adds up exactly. The first
 // problem found is returned as an *Error naming the field.
 func (s *Settlement) Validate(k Kind) error {
-	if _, err := ParseKind(string(k)); err != nil {
+	if _, err := ParseAnyKind(string(k)); err != nil {
 		return err
 	}
-	checks := []func(Kind) error{s.checkTexts, s.checkFormats, s.checkPayer, s.checkAmounts, s.checkDetails, s.checkPayChannels}
+	checks := []func(Kind) error{s.checkTexts, s.checkFormats, s.checkPayer, s.checkAmounts, s.checkDetails, s.checkPayChannels, s.checkDeposit}
 	for _, check := range checks {
 		if err := check(k); err != nil {
 			return err
@@ -109,6 +129,16 @@ func (s *Settlement) checkTexts(k Kind) error {
 	}
 	for i := range s.OtherInfo {
 		if err := checkStructTexts(fmt.Sprintf("otherInfo[%d].", i), &s.OtherInfo[i], k); err != nil {
+			return err
+		}
+	}
+	for i := range s.OtherMedicalList {
+		if err := checkStructTexts(fmt.Sprintf("otherMedicalList[%d].", i), &s.OtherMedicalList[i], k); err != nil {
+			return err
+		}
+	}
+	for i := range s.PayMentVoucher {
+		if err := checkStructTexts(fmt.Sprintf("payMentVoucher[%d].", i), &s.PayMentVoucher[i], k); err != nil {
 			return err
 		}
 	}
