@@ -59,9 +59,13 @@ func Province(billCode string) string {
 	return ""
 }
 
-// Title is the bill's title: "<province>医疗<kind>收费票据（电子）".
+// Title is the bill's title: "<province>医疗<kind>收费票据（电子）", or
+// "<province>住院预交金电子凭证" for a deposit voucher.
 // Registration and exam bills are issued on the outpatient form.
 func Title(b *bill.Bill) string {
+	if b.Kind == bill.Deposit {
+		return Province(b.BillCode) + bill.DepositName(b.Settlement.BusType) + "电子凭证"
+	}
 	kind := "门诊"
 	if b.Kind == bill.Inpatient {
 		kind = "住院"

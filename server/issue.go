@@ -160,12 +160,14 @@ func (s *Store) seal(ctx context.Context, point string, key *bill.PrivateKey, k 
 }
 
 // billByBusNo finds the bill a point issued for a BusNo; nil when none.
+// Deposit vouchers are not looked at: HIS numbers its deposits apart from
+// its settlements, so a voucher and a bill may share a BusNo (busKey).
 func (s *Store) billByBusNo(ctx context.Context, point, busNo string) (*LedgerBill, error) {
 	if strings.TrimSpace(busNo) == "" {
 		return nil, nil
 	}
 	var content []byte
-	lb, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content FROM bills WHERE point_code = ? AND bus_no = ? AND red_of IS NULL",
+	lb, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content FROM bills WHERE point_code = ? AND bus_no = ? AND red_of IS NULL AND kind <> 'deposit'",
 		point, busNo), &content)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -177,7 +179,17 @@ func (s *Store) billByBusNo(ctx context.Context, point, busNo string) (*LedgerBi
 	return lb, err
 }
 
-// billsByBusNo finds the bills a point issued for any of busNos.
+// busKey is what BusNo idempotency is kept by: the BusNo of a bill, and
+// apart from them, of a deposit voucher.
+func busKey(k bill.Kind, busNo string) string {
+	if k == bill.Deposit {
+		return "deposit/" + busNo
+	}
+	return busNo
+}
+
+// billsByBusNo finds the bills and vouchers a point issued for any of
+// busNos, by busKey.
 func (s *Store) billsByBusNo(ctx context.Context, point string, busNos []string) (map[string]*LedgerBill, error) {
 	out := map[string]*LedgerBill{}
 	if len(busNos) == 0 {
@@ -189,14 +201,31 @@ func (s *Store) billsByBusNo(ctx context.Context, point string, busNos []string)
 	}
 	found, err := s.billsWithContent(ctx, "WHERE point_code = ? AND red_of IS NULL AND bus_no IN ("+placeholders(len(busNos))+")", args...)
 	for _, lb := range found {
-		out[lb.BusNo] = lb
+		out[busKey(lb.Kind, lb.BusNo)] = lb
 	}
 	return out, err
 }
 
 // ReverseAt issues the red bill of a bill issued at a server point: once
 // (a second attempt is EAlreadyReversed, its message containing 已冲销).
+// A deposit voucher is reversed by refunding all that is left of it.
 func (s *Store) ReverseAt(ctx context.Context, point, code string, no int64, reason, operator string) (*Issued, error) {
+	return s.redAt(ctx, point, code, no, reason, operator, 0, bill.RefundFields{})
+}
+
+// RefundAt issues, at a server point, the red voucher that refunds amt of
+// a deposit voucher (writeOffPayMentVoucher): several refunds may draw on
+// one voucher until nothing is left of it.
+func (s *Store) RefundAt(ctx context.Context, point, code string, no int64, amt bill.Money, f bill.RefundFields, reason, operator string) (*Issued, error) {
+	if amt <= 0 {
+		return nil, bill.FieldErrorf("amt", "退款金额应大于 0，收到 %s 元", amt)
+	}
+	return s.redAt(ctx, point, code, no, reason, operator, amt, f)
+}
+
+// redAt issues a red bill: the whole reversal of a bill, or the refund of
+// amt (0: all that is left) of a deposit voucher.
+func (s *Store) redAt(ctx context.Context, point, code string, no int64, reason, operator string, amt bill.Money, f bill.RefundFields) (*Issued, error) {
 	if strings.TrimSpace(reason) == "" {
 		return nil, bill.FieldErrorf("reason", "冲红原因不能为空。")
 	}
@@ -213,6 +242,13 @@ func (s *Store) ReverseAt(ctx context.Context, point, code string, no int64, rea
 	if orig.RedOf != "" {
 		return nil, bill.Errorf(bill.EInvalid, "票据 %s %s 是红字票据，不能冲红。", code, orig.BillNo)
 	}
+	red := &bill.RedRef{OrigID: orig.ID, OrigBillCode: orig.BillCode, OrigBillNo: orig.BillNo, Reason: reason, Operator: operator}
+	if orig.Kind == bill.Deposit {
+		return s.refund(ctx, point, key, orig, amt, f, red)
+	}
+	if amt != 0 {
+		return nil, bill.Errorf(bill.EInvalid, "票据 %s %s 不是预交金凭证，不能部分退款；请整张冲红。", code, orig.BillNo)
+	}
 	var redCode string
 	var redNo int64
 	err = s.queryRow(ctx, "SELECT bill_code, bill_no FROM bills WHERE red_of = ?", orig.ID).Scan(&redCode, &redNo)
@@ -224,11 +260,48 @@ func (s *Store) ReverseAt(ctx context.Context, point, code string, no int64, rea
 		return nil, err
 	}
 	st := bill.Reverse(orig.Bill.Settlement)
-	redBill, err := s.seal(ctx, point, key, orig.Kind, &st, &bill.RedRef{OrigID: orig.ID, OrigBillCode: orig.BillCode,
-		OrigBillNo: orig.BillNo, Reason: reason, Operator: operator})
+	redBill, err := s.seal(ctx, point, key, orig.Kind, &st, red)
 	if err != nil {
 		return nil, err
 	}
 	// A live paper copy of the original is voided with the reversal.
 	return redBill, s.voidLivePaper(ctx, orig.ID, "冲红："+reason)
+}
+
+// refund issues the red voucher of amt (0: all that is left) of deposit
+// voucher orig; the caller holds the point's lock. The upload rules
+// (checkRefund) decide again inside the transaction that stores it.
+func (s *Store) refund(ctx context.Context, point string, key *bill.PrivateKey, orig *LedgerBill, amt bill.Money, f bill.RefundFields, red *bill.RedRef) (*Issued, error) {
+	var left bill.Money
+	err := s.tx(ctx, func(t *dbtx) error {
+		refunded, err := s.refundedTx(ctx, t, orig.ID)
+		left = orig.Total - refunded
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if left <= 0 {
+		return nil, bill.Errorf(bill.EAlreadyReversed, "预交金凭证 %s %s 已全部退款（已冲销），不能再退。", orig.BillCode, orig.BillNo)
+	}
+	if amt == 0 {
+		amt = left
+		if f == (bill.RefundFields{}) {
+			f = bill.RefundFields{Payee: bill.Text(red.Operator), BusDateTime: bill.Text(bill.FormatBusDateTime(s.now()))}
+		}
+	}
+	if amt > left {
+		return nil, bill.FieldErrorf("amt", "退款金额 %s 元超过预交金凭证 %s %s 的余额 %s 元（凭证金额 %s 元，已退 %s 元）。",
+			amt, orig.BillCode, orig.BillNo, left, orig.Total, orig.Total-left)
+	}
+	st, err := bill.RefundDeposit(orig.Bill.Settlement, amt, f)
+	if err != nil {
+		return nil, err
+	}
+	issued, err := s.seal(ctx, point, key, bill.Deposit, &st, red)
+	if err != nil || amt < left {
+		return issued, err
+	}
+	// Nothing is left: a live paper copy of the voucher is voided with it.
+	return issued, s.voidLivePaper(ctx, orig.ID, "退款："+red.Reason)
 }

@@ -252,12 +252,12 @@ func (s *Store) issueBatch(point string, batch []*issueReq) {
 		return
 	}
 	for _, r := range batch {
-		bus := string(r.st.BusNo)
+		bus := busKey(r.kind, string(r.st.BusNo))
 		if first, ok := byBus[bus]; ok {
 			if first.req.kind == r.kind && string(first.req.canonical) == string(r.canonical) {
 				first.also = append(first.also, r)
 			} else {
-				answer(r, nil, bill.Errorf(bill.EConflict, "业务流水号 %s 正在以不同内容开票；请核对，或使用新的业务流水号。", bus))
+				answer(r, nil, bill.Errorf(bill.EConflict, "业务流水号 %s 正在以不同内容开票；请核对，或使用新的业务流水号。", r.st.BusNo))
 			}
 			continue
 		}

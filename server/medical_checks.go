@@ -27,6 +27,9 @@ type checkKind struct {
 // billName is the name of a bill kind as the platform names its bill
 // kinds (billName in answers).
 func billName(k bill.Kind) string {
+	if k == bill.Deposit {
+		return "预交金电子凭证"
+	}
 	return "医疗" + k.Name() + "收费票据（电子）"
 }
 
@@ -92,7 +95,7 @@ func (s *Store) medicalCheck(k checkKind) MedicalService {
 			return nil, err
 		}
 		f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: !k.byIvc,
-			BusType: strings.TrimSpace(string(req.BusType)), Red: k.red}
+			BusType: strings.TrimSpace(string(req.BusType)), Red: k.red, Medical: true}
 		n, sum, err := s.CountLedger(ctx, f)
 		if err != nil {
 			return nil, err

@@ -56,17 +56,12 @@ var notProvided = map[string]struct{ code, why string }{
 	"printPaperBill":     {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器；请在收费电脑上打印"},
 	"printElectBill":     {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器；可用 getEBillPicUrl 取查验页面打印"},
 	"printElectBillList": {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器"},
+	"turnPaperPrint":     {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器；请调用 turnPaper 登记换开，在收费电脑上打印"},
+	"reTurnPaperPrint":   {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器；请调用 reTurnPaper 登记重新换开，在收费电脑上打印"},
 	// Not provided yet (sendBillNotice: only until an SMS sender is set,
 	// which ebill-server serve always does).
-	"invoiceEBillCommon":          {ResultNotProvided, "本服务器只开具医疗收费票据，不开具往来、捐赠、非税通用票据"},
-	"invoicePayMentVoucher":       {ResultNotProvided, "暂不支持财政预交金电子凭证"},
-	"writeOffPayMentVoucher":      {ResultNotProvided, "暂不支持财政预交金电子凭证"},
-	"cancelPayMentVoucherBalance": {ResultNotProvided, "暂不支持财政预交金电子凭证"},
-	"invalidPayMentVoucherPaper":  {ResultNotProvided, "暂不支持财政预交金电子凭证"},
-	"receiveArreasFeedBack":       {ResultNotProvided, "暂不支持欠费票据的流通状态反馈"},
-	"turnPaperPrint":              {ResultNotProvided, "请调用 turnPaper 登记换开，在收费电脑上打印"},
-	"reTurnPaperPrint":            {ResultNotProvided, "请调用 reTurnPaper 登记重新换开，在收费电脑上打印"},
-	"sendBillNotice":              {ResultNotProvided, "本服务器未配置短信通道，不能发送票据通知；患者可扫描票据二维码查验"},
+	"invoiceEBillCommon": {ResultNotProvided, "本服务器只开具医疗收费票据，不开具往来、捐赠、非税通用票据"},
+	"sendBillNotice":     {ResultNotProvided, "本服务器未配置短信通道，不能发送票据通知；患者可扫描票据二维码查验"},
 }
 
 // NotProvided answers a service of the reference this server does not
@@ -104,6 +99,7 @@ func (s *Store) moreServices(publicURL string) map[string]MedicalService {
 			return s.medicalWriteOff(ctx, app, data, publicURL)
 		},
 		"getEBillPrintList":      s.medicalPrintedList,
+		"receiveArreasFeedBack":  s.medicalArrearsFeedback,
 		"getElectBilllListTotal": s.medicalListPages,
 	}
 }
@@ -377,4 +373,58 @@ func (s *Store) NoticeService(publicURL string, sender Sender) MedicalService {
 		}
 		return SuccessText("成功"), nil
 	}
+}
+
+// medicalArrearsFeedback is receiveArreasFeedBack: HIS says that a bill
+// issued while the patient was in arrears may now circulate. The first
+// day said is kept; a repeat is answered as a success (a retry).
+func (s *Store) medicalArrearsFeedback(ctx context.Context, app *HISApp, data []byte) (any, error) {
+	var req struct{ BillBatchCode, BillNo, FeedBackDate bill.Text }
+	if err := decodeBusiness(data, &req); err != nil {
+		return nil, err
+	}
+	day := strings.TrimSpace(string(req.FeedBackDate))
+	at, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		if at, err = time.Parse("20060102", day); err != nil {
+			return nil, failMedical(ResultInvalid, "feedBackDate（反馈时间）应为 yyyy-MM-dd，例如 2026-12-01，收到 %q", day)
+		}
+	}
+	lb, err := s.billFor(ctx, app, strings.TrimSpace(string(req.BillBatchCode)), req.BillNo)
+	if err != nil {
+		return nil, err
+	}
+	if lb.RedOf != "" {
+		return nil, failMedical(ResultInvalid, "%s %s 是红字票据，没有流通状态", lb.BillCode, lb.BillNo)
+	}
+	if err := s.RecordArrearsFeedback(ctx, lb.ID, at.Format("2006-01-02"), app.AppID); err != nil {
+		return nil, err
+	}
+	return SuccessText("成功"), nil
+}
+
+// RecordArrearsFeedback keeps the day HIS said a bill may circulate; a
+// bill keeps the first day said.
+func (s *Store) RecordArrearsFeedback(ctx context.Context, billID, day, appID string) error {
+	return s.tx(ctx, func(t *dbtx) error {
+		res, err := t.exec(ctx, `INSERT INTO bill_feedback (bill_id, feedback_date, app_id, received_at) VALUES (?,?,?,?)
+			ON CONFLICT (bill_id) DO NOTHING`, billID, day, appID, s.millis())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return t.audit(ctx, "bill.arrears_feedback", billID, map[string]string{"feedbackDate": day, "app": appID})
+	})
+}
+
+// ArrearsFeedback is the day HIS said a bill may circulate; "" if never.
+func (s *Store) ArrearsFeedback(ctx context.Context, billID string) (string, error) {
+	var day string
+	err := s.queryRow(ctx, "SELECT feedback_date FROM bill_feedback WHERE bill_id = ?", billID).Scan(&day)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return day, err
 }

@@ -121,7 +121,7 @@ func (s *Store) relatedBill(ctx context.Context, b *LedgerBill) (string, error) 
 	}
 	var code string
 	var no int64
-	err := s.queryRow(ctx, "SELECT bill_code, bill_no FROM bills WHERE red_of = ?", b.ID).Scan(&code, &no)
+	err := s.queryRow(ctx, "SELECT bill_code, bill_no FROM bills WHERE red_of = ? ORDER BY seq DESC LIMIT 1", b.ID).Scan(&code, &no)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -131,10 +131,20 @@ func (s *Store) relatedBill(ctx context.Context, b *LedgerBill) (string, error) 
 	return code + " " + bill.FormatBillNo(no), nil
 }
 
+// isReversed: a bill has been reversed by its red bill; a deposit voucher
+// has been refunded in full.
 func (s *Store) isReversed(ctx context.Context, id string) (bool, error) {
 	var n int
-	err := s.queryRow(ctx, "SELECT COUNT(*) FROM bills WHERE red_of = ?", id).Scan(&n)
-	return n > 0, err
+	var refunded sql.NullInt64
+	if err := s.queryRow(ctx, "SELECT COUNT(*), SUM(total) FROM bills WHERE red_of = ?", id).Scan(&n, &refunded); err != nil || n == 0 {
+		return false, err
+	}
+	var kind string
+	var total int64
+	if err := s.queryRow(ctx, "SELECT kind, total FROM bills WHERE id = ?", id).Scan(&kind, &total); err != nil {
+		return false, err
+	}
+	return bill.Kind(kind) != bill.Deposit || total+refunded.Int64 <= 0, nil
 }
 
 // medicalBillList is getBillByBusDate (by business time, as HIS counts)
@@ -171,7 +181,7 @@ func (s *Store) medicalBillList(byIvc bool) MedicalService {
 		if err != nil {
 			return nil, err
 		}
-		f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: !byIvc, Limit: size, Offset: (page - 1) * size}
+		f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: !byIvc, Medical: true, Limit: size, Offset: (page - 1) * size}
 		switch req.DataType {
 		case "", "1":
 			f.Red = "blue"

@@ -56,6 +56,9 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 	for id, svc := range s.batchServices(publicURL) {
 		services[id] = svc
 	}
+	for id, svc := range s.voucherServices(publicURL) {
+		services[id] = svc
+	}
 	return services
 }
 
@@ -262,9 +265,17 @@ func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any
 	// The red bill that reversed it, named as writeOffEBill names it.
 	var redCode, redCheck string
 	var redNo int64
-	switch err := s.queryRow(ctx, "SELECT bill_code, bill_no, check_code FROM bills WHERE red_of = ?", lb.ID).Scan(&redCode, &redNo, &redCheck); {
+	// (A deposit voucher's latest refund; the voucher stays valid until
+	// nothing is left of it.)
+	switch err := s.queryRow(ctx, "SELECT bill_code, bill_no, check_code FROM bills WHERE red_of = ? ORDER BY issued_at DESC, bill_no DESC LIMIT 1",
+		lb.ID).Scan(&redCode, &redNo, &redCheck); {
 	case err == nil:
 		out["state"], out["isScarlet"] = "2", "1"
+		if rev, err := s.isReversed(ctx, lb.ID); err != nil {
+			return nil, err
+		} else if !rev {
+			out["state"] = "1"
+		}
 		// Named as writeOffEBill names it (what clients written against
 		// this server read) and as the reference names it here.
 		out["eScarletBillBatchCode"], out["eScarletBillNo"], out["eScarletRandom"] = redCode, bill.FormatBillNo(redNo), redCheck

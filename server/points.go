@@ -244,7 +244,8 @@ func (s *Store) enrollResponse(ctx context.Context, t *dbtx, point, code string)
 	if err := t.queryRow(ctx, "SELECT name, credit_code FROM unit WHERE id = 1").Scan(&resp.UnitName, &resp.UnitCreditCode); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	rows, err := t.query(ctx, "SELECT kind, bill_code FROM bill_kinds ORDER BY kind")
+	// Deposit vouchers are issued by server points only.
+	rows, err := t.query(ctx, "SELECT kind, bill_code FROM bill_kinds WHERE kind <> 'deposit' ORDER BY kind")
 	if err != nil {
 		return nil, err
 	}

@@ -97,13 +97,23 @@ func (s *Store) UnitSeal(ctx context.Context) ([]byte, error) {
 
 // SetBillKind says under which bill code a kind of bill is issued.
 func (s *Store) SetBillKind(ctx context.Context, k bill.Kind, code string) error {
-	if _, err := bill.ParseKind(string(k)); err != nil {
+	if _, err := bill.ParseAnyKind(string(k)); err != nil {
 		return err
 	}
 	if err := bill.CheckBillCode(code); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(t *dbtx) error {
+		// Deposit vouchers are numbered apart from bills: stations are
+		// given segments of the bills' codes, never of the vouchers'.
+		var other string
+		q := "SELECT kind FROM bill_kinds WHERE bill_code = ? AND kind <> ? AND (kind = 'deposit') <> (? = 'deposit')"
+		switch err := t.queryRow(ctx, q, code, string(k), string(k)).Scan(&other); {
+		case err == nil:
+			return bill.Errorf(bill.EInvalid, "票据代码 %s 已用于%s票据；预交金凭证与医疗收费票据须使用不同的票据代码。", code, bill.Kind(other).Name())
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 		if _, err := t.exec(ctx, `INSERT INTO bill_kinds (kind, bill_code) VALUES (?, ?)
 			ON CONFLICT (kind) DO UPDATE SET bill_code = excluded.bill_code`, string(k), code); err != nil {
 			return err

@@ -143,6 +143,7 @@ type uploadBatch struct {
 	segments []wire.Segment            // the point's segments
 	accepted map[string]*bill.Bill     // bills of this batch stored so far, by id
 	reversed map[string]bool           // originals reversed by a red bill of this batch
+	refunded map[string]bill.Money     // deposit vouchers: what red vouchers of this batch refunded
 	inserts  []*wire.Bill              // to insert at flush
 	bills    map[*wire.Bill]*bill.Bill // decoded content of inserts
 }
@@ -155,7 +156,7 @@ func (s *Store) newUploadBatch(ctx context.Context, t *dbtx, point string, bills
 		return nil, err
 	}
 	u := &uploadBatch{s: s, t: t, point: p, heldHash: map[string]string{}, numbers: map[string]string{},
-		accepted: map[string]*bill.Bill{}, reversed: map[string]bool{}, bills: map[*wire.Bill]*bill.Bill{}}
+		accepted: map[string]*bill.Bill{}, reversed: map[string]bool{}, refunded: map[string]bill.Money{}, bills: map[*wire.Bill]*bill.Bill{}}
 	ids := make([]any, len(bills))
 	for i := range bills {
 		ids[i] = bills[i].ID
@@ -283,7 +284,11 @@ func (u *uploadBatch) decide(ctx context.Context, wb *wire.Bill, c checkedBill) 
 		if msg != "" {
 			return reject("%s", msg)
 		}
-		u.reversed[b.Red.OrigID] = true
+		if b.Kind == bill.Deposit {
+			u.refunded[b.Red.OrigID] -= b.Settlement.TotalAmt
+		} else {
+			u.reversed[b.Red.OrigID] = true
+		}
 	}
 	u.inserts = append(u.inserts, wb)
 	u.bills[wb] = b
@@ -315,6 +320,9 @@ func (u *uploadBatch) checkRed(ctx context.Context, b *bill.Bill) (string, error
 			return "", err
 		}
 	}
+	if orig.Kind == bill.Deposit || b.Kind == bill.Deposit {
+		return u.checkRefund(ctx, b, orig)
+	}
 	if u.reversed[b.Red.OrigID] {
 		return redAlreadyReversed, nil
 	}
@@ -330,6 +338,47 @@ func (u *uploadBatch) checkRed(ctx context.Context, b *bill.Bill) (string, error
 		return "红字票据的内容与原票据不对应（应整张冲销原票据）", nil
 	}
 	return "", nil
+}
+
+// checkRefund: a red deposit voucher refunds part or all of what is left
+// of a deposit voucher, its content the original's with the refund's own
+// fields. The original's row is locked, so that two refunds of one voucher
+// at different points are decided one after the other.
+func (u *uploadBatch) checkRefund(ctx context.Context, b *bill.Bill, orig *bill.Bill) (string, error) {
+	if orig.Kind != bill.Deposit || b.Kind != bill.Deposit {
+		return "预交金凭证只能由预交金红字凭证退款，其他票据也不能用红字凭证冲销", nil
+	}
+	var id string
+	if err := u.t.queryRow(ctx, "SELECT id FROM bills WHERE id = ?"+u.s.forUpdate(), b.Red.OrigID).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	refunded, err := u.s.refundedTx(ctx, u.t, b.Red.OrigID)
+	if err != nil {
+		return "", err
+	}
+	refunded += u.refunded[b.Red.OrigID]
+	amt := -b.Settlement.TotalAmt
+	if left := orig.Settlement.TotalAmt - refunded; amt > left {
+		if left == 0 {
+			return redAlreadyReversed, nil
+		}
+		return fmt.Sprintf("退款金额 %s 元超过预交金凭证余额 %s 元", amt, left), nil
+	}
+	want, err := bill.RefundDeposit(orig.Settlement, amt, bill.RefundFieldsOf(&b.Settlement))
+	if err != nil {
+		return bill.ErrorMessage(err), nil
+	}
+	if !bytes.Equal(want.Canonical(), b.Settlement.Canonical()) || orig.BillCode != b.Red.OrigBillCode || orig.BillNo != b.Red.OrigBillNo {
+		return "红字预交金凭证的内容与原凭证不对应", nil
+	}
+	return "", nil
+}
+
+// refundedTx is how much of a deposit voucher red vouchers have refunded.
+func (s *Store) refundedTx(ctx context.Context, t *dbtx, voucherID string) (bill.Money, error) {
+	var sum sql.NullInt64
+	err := t.queryRow(ctx, "SELECT SUM(total) FROM bills WHERE red_of = ?", voucherID).Scan(&sum)
+	return -bill.Money(sum.Int64), err
 }
 
 // flush inserts the accepted bills (several rows per statement) and moves

@@ -70,13 +70,13 @@ func cmdUnit(ctx context.Context, a *app, args []string) error {
 func cmdKind(ctx context.Context, a *app, args []string) error {
 	return sub(a, "kind", args, map[string]func([]string) error{
 		"set": func(args []string) error {
-			fs := a.flags("kind set", "--kind outpatient|inpatient|registration|exam --code 票据代码")
+			fs := a.flags("kind set", "--kind outpatient|inpatient|registration|exam|deposit --code 票据代码")
 			kind := fs.String("kind", "", "票据种类")
 			code := fs.String("code", "", "8位票据代码")
 			if _, err := a.parse(fs, args, false); err != nil {
 				return err
 			}
-			k, err := bill.ParseKind(*kind)
+			k, err := bill.ParseAnyKind(*kind)
 			if err != nil {
 				return err
 			}
@@ -97,7 +97,7 @@ func cmdKind(ctx context.Context, a *app, args []string) error {
 					a.PrintJSON(kinds)
 					return nil
 				}
-				for _, k := range bill.Kinds {
+				for _, k := range bill.AllKinds {
 					if c, ok := kinds[k]; ok {
 						fmt.Fprintf(a.Stdout, "%s  %s\n", k.Name(), c)
 					}

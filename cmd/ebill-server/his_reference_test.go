@@ -134,18 +134,18 @@ func referenceServices(v map[string]string) []struct {
 		svc{id: "writeOffEBill", req: map[string]any{"billBatchCode": v["code4"], "billNo": v["no4"], "reason": "退费", "operator": "林小燕",
 			"busDateTime": v["busDateTime"], "placeCode": "H01"}, answer: red},
 		svc{id: "writeOffEBillToPaper", req: map[string]any{"billBatchCode": v["code3"], "billNo": v["no3"], "reason": "退费", "operator": "林小燕",
-			"busDateTime": v["busDateTime"], "placeCode": "H01", "pBillBatchCode": "35062601", "pBillNo": "1"}, answer: red},
-		svc{id: "turnPaper", req: paper("2"), answer: answerSpec{}},
-		svc{id: "reTurnPaper", req: paper("3"), answer: answerSpec{}},
-		svc{id: "invalidPaper", req: map[string]any{"pBillBatchCode": "35062601", "pBillNo": "3", "placeCode": "H01", "author": "林小燕",
+			"busDateTime": v["busDateTime"], "placeCode": "H01", "pBillBatchCode": "35062601", "pBillNo": "2"}, answer: red},
+		svc{id: "turnPaper", req: paper("3"), answer: answerSpec{}},
+		svc{id: "reTurnPaper", req: paper("4"), answer: answerSpec{}},
+		svc{id: "invalidPaper", req: map[string]any{"pBillBatchCode": "35062601", "pBillNo": "4", "placeCode": "H01", "author": "林小燕",
 			"reason": "打印错误", "busDateTime": v["busDateTime"]}, answer: red},
-		svc{id: "invalidBlankBillNo", req: map[string]any{"pBillBatchCode": "35062601", "pBillNoStart": "4", "pBillNoEnd": "5",
+		svc{id: "invalidBlankBillNo", req: map[string]any{"pBillBatchCode": "35062601", "pBillNoStart": "5", "pBillNoEnd": "6",
 			"placeCode": "H01", "author": "林小燕", "reason": "走纸", "busDateTime": v["busDateTime"]}, answer: answerSpec{}},
 	)
 	for _, id := range []string{"generateAccount", "getEBillAcList", "downEBillAccount", "registerEBillAcc", "cancelEBillAcc",
 		"getBillStockOutList", "billStockOut", "billStockReturn", "receiveCheckTotalData", "receiveCheckWriteOffData",
 		"receiveBillByBusDate", "queryCheckTotalData", "queryCheckWriteOffData", "queryBillByBusDate", "printPaperBill",
-		"printElectBill", "printElectBillList"} {
+		"printElectBill", "printElectBillList", "turnPaperPrint", "reTurnPaperPrint"} {
 		out = append(out, svc{id: id, req: map[string]any{"placeCode": "H01"}, refused: "E1012"})
 	}
 	batch := func(file, kind string) map[string]any {
@@ -160,11 +160,23 @@ func referenceServices(v map[string]string) []struct {
 			items: map[string]answerSpec{"eBillList": {"busNo": "S", "status": "I", "errMsg": "S", "billBatchCode": "S", "billNo": "S",
 				"random": "S", "createTime": "T", "billQRCode": "B", "pictureUrl": "S", "pictureNetUrl": "S"}}},
 	)
-	for _, id := range []string{"invoiceEBillCommon", "invoicePayMentVoucher",
-		"writeOffPayMentVoucher", "cancelPayMentVoucherBalance", "invalidPayMentVoucherPaper", "receiveArreasFeedBack",
-		"turnPaperPrint", "reTurnPaperPrint"} {
-		out = append(out, svc{id: id, req: map[string]any{"placeCode": "H01"}, refused: "E1013"})
-	}
+	// 预交金: a deposit, a refund of part of another, the reversal of the
+	// inpatient bill that consumed a third, and the voiding of a fourth's
+	// paper copy (the walk's setup made them).
+	voucher := answerSpec{"voucherBatchCode": "S", "voucherNo": "S", "voucherRandom": "S", "createTime": "T", "billQRCode": "B", "pictureUrl": "S"}
+	out = append(out,
+		svc{id: "invoicePayMentVoucher", req: v2m(v["deposit"]), answer: voucher},
+		svc{id: "writeOffPayMentVoucher", req: map[string]any{"busType": "07", "billBatchCode": v["code"], "billNo": v["no"], "reason": "出院结余退款",
+			"operator": "林小燕", "busDateTime": v["busDateTime"], "placeCode": "H01", "voucherBatchCode": v["vcode1"], "voucherNo": v["vno1"],
+			"amt": "1200.50", "ownAcBalance": "3000.00"}, answer: voucher},
+		svc{id: "cancelPayMentVoucherBalance", req: map[string]any{"billBatchCode": v["hvcode"], "billNo": v["hvno"], "reason": "结算有误",
+			"operator": "林小燕", "busDateTime": v["busDateTime"], "placeCode": "H01", "hospitalNo": "ZY20261201"},
+			answer: with2(red, "voucherNo", "S")},
+		svc{id: "invalidPayMentVoucherPaper", req: map[string]any{"pBillBatchCode": "35062601", "pBillNo": "1", "placeCode": "H01",
+			"author": "林小燕", "reason": "打印错误", "busDateTime": v["busDateTime"]}, answer: voucher},
+		svc{id: "receiveArreasFeedBack", req: bill(map[string]any{"feedBackDate": v["today"]}), answer: answerSpec{"": "S"}},
+		svc{id: "invoiceEBillCommon", req: map[string]any{"placeCode": "H01"}, refused: "E1013"},
+	)
 	return out
 }
 
@@ -280,15 +292,42 @@ func TestHISReferenceWalk(t *testing.T) {
 	_, second := call("invoiceEBillOutpatient", example("WALK-2"))
 	s2 := second.(map[string]any)
 	call("writeOffEBill", map[string]any{"billBatchCode": s2["billBatchCode"], "billNo": s2["billNo"], "reason": "退费", "operator": "林小燕"})
+	today := time.Now().In(time.FixedZone("CST", 8*3600))
+	// Deposit vouchers: one to refund in part, one an inpatient bill
+	// consumes, one on paper (number 1).
+	deposit := func(bus string) map[string]any {
+		return map[string]any{"busType": "07", "busNo": bus, "payer": "陈志明", "busDateTime": ex["busDateTime"], "placeCode": "H01",
+			"payee": "林小燕", "author": "林小燕", "cardType": "1", "cardNo": "A0012345", "amt": "3000.00", "ownAcBalance": "0",
+			"category": "心血管内科", "categoryCode": "0301", "inHospitalDate": today.Format("2006-01-02"), "hospitalNo": "ZY20261201",
+			"visitNo": "ZY20261201", "payChannelDetail": []any{map[string]any{"payChannelCode": "02", "payChannelValue": "3000.00"}}}
+	}
+	vouchers := map[string]map[string]any{}
+	for _, bus := range []string{"YJ-1", "YJ-2", "YJ-3"} {
+		code, m := call("invoicePayMentVoucher", deposit(bus))
+		if code != "S0000" {
+			t.Fatalf("invoicePayMentVoucher: %s %v", code, m)
+		}
+		vouchers[bus] = m.(map[string]any)
+	}
+	if code, m := call("turnPaper", map[string]any{"billBatchCode": vouchers["YJ-3"]["voucherBatchCode"], "billNo": vouchers["YJ-3"]["voucherNo"],
+		"pBillBatchCode": "35062601", "pBillNo": "1", "placeCode": "H01", "operator": "林小燕"}); code != "S0000" {
+		t.Fatalf("turnPaper of a voucher: %s %v", code, m)
+	}
+	consumer := exampleOf("inpatient.json", "WALK-HV")
+	consumer["payMentVoucher"] = []any{map[string]any{"voucherBatchCode": vouchers["YJ-2"]["voucherBatchCode"], "voucherNo": vouchers["YJ-2"]["voucherNo"]}}
+	code, hv := call("invEBillHospitalized", consumer)
+	if code != "S0000" {
+		t.Fatalf("an inpatient bill consuming a voucher: %s %v", code, hv)
+	}
+	hvm := hv.(map[string]any)
 	_, third := call("invoiceEBillOutpatient", example("WALK-3"))
 	s3 := third.(map[string]any)
 	if code, m := call("turnPaper", map[string]any{"billBatchCode": s3["billBatchCode"], "billNo": s3["billNo"], "pBillBatchCode": "35062601",
-		"pBillNo": "1", "placeCode": "H01", "operator": "林小燕"}); code != "S0000" {
+		"pBillNo": "2", "placeCode": "H01", "operator": "林小燕"}); code != "S0000" {
 		t.Fatalf("turnPaper: %s %v", code, m)
 	}
 	_, fourth := call("invoiceEBillOutpatient", example("WALK-4")) // reversed by the walk
 	s4 := fourth.(map[string]any)
-	today := time.Now().In(time.FixedZone("CST", 8*3600))
 	busDay := fmt.Sprint(ex["busDateTime"])[:8]
 	v := map[string]string{"code": fmt.Sprint(f["billBatchCode"]), "no": fmt.Sprint(f["billNo"]), "random": fmt.Sprint(f["random"]),
 		"createTime": fmt.Sprint(f["createTime"]), "busNo": "WALK-1", "busDateTime": fmt.Sprint(ex["busDateTime"]),
@@ -297,7 +336,9 @@ func TestHISReferenceWalk(t *testing.T) {
 		"from": today.AddDate(0, 0, -6).Format("20060102") + "000000000", "to": today.Format("20060102") + "235959999",
 		"code3": fmt.Sprint(s3["billBatchCode"]), "no3": fmt.Sprint(s3["billNo"]), "code4": fmt.Sprint(s4["billBatchCode"]),
 		"no4": fmt.Sprint(s4["billNo"]), "outpatient": asJSON(example("WALK-O")), "inpatient": asJSON(exampleOf("inpatient.json", "WALK-H")),
-		"registration": asJSON(exampleOf("registration.json", "WALK-R")), "exam": asJSON(exampleOf("exam.json", "WALK-C"))}
+		"registration": asJSON(exampleOf("registration.json", "WALK-R")), "exam": asJSON(exampleOf("exam.json", "WALK-C")),
+		"deposit": asJSON(deposit("YJ-WALK")), "vcode1": fmt.Sprint(vouchers["YJ-1"]["voucherBatchCode"]),
+		"vno1": fmt.Sprint(vouchers["YJ-1"]["voucherNo"]), "hvcode": fmt.Sprint(hvm["billBatchCode"]), "hvno": fmt.Sprint(hvm["billNo"])}
 	for file, name := range map[string]string{"outpatient": "outpatient.json", "inpatient": "inpatient.json",
 		"registration": "registration.json", "exam": "exam.json"} {
 		v[file+"-b1"], v[file+"-b2"] = asJSON(exampleOf(name, "WALK-B1-"+file)), asJSON(exampleOf(name, "WALK-B2-"+file))
