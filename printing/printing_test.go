@@ -674,3 +674,41 @@ func TestQRPNGDecodes(t *testing.T) {
 		t.Fatalf("QR PNG reads %q", got)
 	}
 }
+
+// TestDepositVoucherPDF: a deposit voucher prints under its own title, its
+// one line the deposit, and a partial refund as a red voucher of the
+// refunded amount.
+func TestDepositVoucherPDF(t *testing.T) {
+	s := bill.Settlement{BusNo: "YJ0001", BusType: "07", BusDateTime: "20261201093000000", Payee: "林小燕", Author: "林小燕",
+		Payer: "陈志明", PayerType: "1", HospitalNo: "ZY20261201", Category: "心血管内科", InHospitalDate: "20261201", IsArrears: "0",
+		TotalAmt: 300000, PayChannelDetail: []bill.PayChannel{{Code: "02", Value: 300000}}}
+	s.ChargeDetail = []bill.ChargeLine{bill.DepositLine(s.BusType, s.TotalAmt)}
+	s.Normalize()
+	if err := s.Validate(bill.Deposit); err != nil {
+		t.Fatal(err)
+	}
+	v := &bill.Bill{V: 1, ID: "0193a4b2-0000-7000-8000-000000000009", Kind: bill.Deposit, BillCode: "35060726", BillNo: "0000000001",
+		PlaceCode: "H01", IssuedAt: "2026-12-01T01:30:00.000Z", Seq: 1, UnitName: "厦门市海沧区第一医院", UnitCode: "12350205MB0123456X", Settlement: s}
+	text := squeeze(pdfText(t, facePDF(t, v, "")))
+	for _, want := range []string{"福建省住院预交金电子凭证", "住院预交金", "3000.00", "叁仟元整", "陈志明"} {
+		if !strings.Contains(text, squeeze(want)) {
+			t.Errorf("the voucher's PDF text lacks %q", want)
+		}
+	}
+	if strings.Contains(text, "收费票据") {
+		t.Error("the voucher is titled as a bill")
+	}
+	rs, err := bill.RefundDeposit(s, 120050, bill.RefundFields{Payee: "王会计", BusDateTime: "20261205100000000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := *v
+	r.BillNo, r.Seq, r.Settlement = "0000000002", 2, rs
+	r.Red = &bill.RedRef{OrigID: v.ID, OrigBillCode: v.BillCode, OrigBillNo: v.BillNo, Reason: "出院结余退款", Operator: "王会计"}
+	text = squeeze(pdfText(t, facePDF(t, &r, "")))
+	for _, want := range []string{"红字", "¥-1200.50", "原票据号码：0000000001", "原因：出院结余退款"} {
+		if !strings.Contains(text, squeeze(want)) {
+			t.Errorf("the refund's PDF text lacks %q", want)
+		}
+	}
+}
