@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strings"
 
 	"github.com/ebill/ebill/bill"
 )
@@ -120,9 +121,15 @@ func (s *Store) medicalTurnPaper(ctx context.Context, app *HISApp, data []byte, 
 	return out, nil
 }
 
-// medicalInvalidPaper voids a printed paper bill and reverses its e-bill in
-// one step (the reversal voids the live paper).
-func (s *Store) medicalInvalidPaper(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+// paperVoid is a request to void a printed paper bill (invalidPaper,
+// invalidPayMentVoucherPaper) and the e-bill it was turned from.
+type paperVoid struct {
+	place, code, reason, author string
+	no                          int64
+	bill                        *LedgerBill
+}
+
+func (s *Store) readPaperVoid(ctx context.Context, app *HISApp, data []byte) (*paperVoid, error) {
 	var req struct {
 		PBillBatchCode, PBillNo, PlaceCode, Author, Reason bill.Text
 	}
@@ -137,11 +144,22 @@ func (s *Store) medicalInvalidPaper(ctx context.Context, app *HISApp, data []byt
 	if err != nil {
 		return nil, err
 	}
-	lb, err := s.PaperBill(ctx, place, string(req.PBillBatchCode), pno)
+	code := strings.TrimSpace(string(req.PBillBatchCode))
+	lb, err := s.PaperBill(ctx, place, code, pno)
 	if err != nil {
 		return nil, err
 	}
-	red, err := s.ReverseAt(ctx, place, lb.BillCode, mustBillNo(lb.BillNo), string(req.Reason), string(req.Author))
+	return &paperVoid{place: place, code: code, no: pno, reason: string(req.Reason), author: string(req.Author), bill: lb}, nil
+}
+
+// medicalInvalidPaper voids a printed paper bill and reverses its e-bill in
+// one step (the reversal voids the live paper).
+func (s *Store) medicalInvalidPaper(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+	pv, err := s.readPaperVoid(ctx, app, data)
+	if err != nil {
+		return nil, err
+	}
+	red, err := s.ReverseAt(ctx, pv.place, pv.bill.BillCode, mustBillNo(pv.bill.BillNo), pv.reason, pv.author)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +167,7 @@ func (s *Store) medicalInvalidPaper(ctx context.Context, app *HISApp, data []byt
 	if err != nil {
 		return nil, err
 	}
-	out["pBillBatchCode"], out["pBillNo"] = string(req.PBillBatchCode), bill.FormatBillNo(pno)
+	out["pBillBatchCode"], out["pBillNo"] = pv.code, bill.FormatBillNo(pv.no)
 	return out, nil
 }
 

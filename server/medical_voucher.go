@@ -157,27 +157,16 @@ func (s *Store) medicalVoucherCancel(ctx context.Context, app *HISApp, data []by
 // medicalVoucherPaperVoid is invalidPayMentVoucherPaper: the paper copy of
 // a deposit voucher is voided and what is left of the deposit refunded.
 func (s *Store) medicalVoucherPaperVoid(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
-	var req struct{ PBillBatchCode, PBillNo, PlaceCode, Author, Reason bill.Text }
-	if err := decodeBusiness(data, &req); err != nil {
-		return nil, err
-	}
-	place, err := placeFor(app, req.PlaceCode)
+	pv, err := s.readPaperVoid(ctx, app, data)
 	if err != nil {
 		return nil, err
 	}
-	pno, err := paperNo("pBillNo", req.PBillNo)
-	if err != nil {
-		return nil, err
-	}
-	lb, err := s.PaperBill(ctx, place, strings.TrimSpace(string(req.PBillBatchCode)), pno)
-	if err != nil {
-		return nil, err
-	}
+	lb := pv.bill
 	if lb.Kind != bill.Deposit {
 		return nil, failMedical(ResultInvalid, "纸质票据 %s %s 换开自电子票据 %s %s，不是预交金凭证；请调用 invalidPaper",
-			req.PBillBatchCode, bill.FormatBillNo(pno), lb.BillCode, lb.BillNo)
+			pv.code, bill.FormatBillNo(pv.no), lb.BillCode, lb.BillNo)
 	}
-	red, err := s.ReverseAt(ctx, place, lb.BillCode, mustBillNo(lb.BillNo), string(req.Reason), string(req.Author))
+	red, err := s.ReverseAt(ctx, pv.place, lb.BillCode, mustBillNo(lb.BillNo), pv.reason, pv.author)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +174,6 @@ func (s *Store) medicalVoucherPaperVoid(ctx context.Context, app *HISApp, data [
 	if err != nil {
 		return nil, err
 	}
-	out["pBillBatchCode"], out["pBillNo"] = string(req.PBillBatchCode), bill.FormatBillNo(pno)
+	out["pBillBatchCode"], out["pBillNo"] = pv.code, bill.FormatBillNo(pv.no)
 	return out, nil
 }
