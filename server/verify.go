@@ -71,6 +71,20 @@ func (s *Store) VerifyBill(ctx context.Context, ref bill.VerifyRef) (*VerifyResu
 		r.Message = "该票据已被红字票据冲销，不能再用于报销。"
 	case stateRed:
 		r.Message = "这是红字（冲销）票据，冲销原票据 " + lb.RedOfBill + "。"
+		if lb.Kind == bill.Deposit {
+			r.Message = "这是预交金退款凭证，退还预交金凭证 " + lb.RedOfBill + " 的 " + (-lb.Total).String() + " 元。"
+		}
+	case stateNormal:
+		if lb.Kind == bill.Deposit {
+			var refunded sql.NullInt64
+			if err := s.queryRow(ctx, "SELECT SUM(total) FROM bills WHERE red_of = ?", lb.ID).Scan(&refunded); err != nil {
+				return nil, err
+			}
+			if refunded.Int64 != 0 {
+				r.Message = "该预交金凭证已退款 " + bill.Money(-refunded.Int64).String() + " 元，余额 " +
+					(lb.Total + bill.Money(refunded.Int64)).String() + " 元。"
+			}
+		}
 	}
 	r.Valid = r.State == stateNormal
 	// A bill converted to paper is reimbursed with the paper, not twice.

@@ -77,6 +77,11 @@ func TestDepositVoucherRefunds(t *testing.T) {
 		if code, msg := refund("1200.50"); code != server.ResultOK || decodeMap(t, msg)["eScarletBillNo"] == "" {
 			t.Fatalf("first refund: %s %s", code, msg)
 		}
+		vr, err := s.VerifyBill(ctx, bill.VerifyRef{BillCode: depositCode, BillNo: v["voucherNo"], CheckCode: v["voucherRandom"]})
+		must(t, err)
+		if !vr.Valid || !strings.Contains(vr.Message, "已退款 1200.50 元，余额 1799.50 元") {
+			t.Fatalf("the verification page of a voucher refunded in part: valid %v, %q", vr.Valid, vr.Message)
+		}
 		if code, msg := refund("1800.00"); code == server.ResultOK || !strings.Contains(string(msg), "余额 1799.50") {
 			t.Fatalf("a refund beyond what is left: %s %s", code, msg)
 		}
