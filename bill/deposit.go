@@ -8,17 +8,21 @@ import "fmt"
 // red voucher of part or all of what is left of a deposit; several refunds
 // may draw on one voucher until nothing is left.
 
-// Deposit business types: 07 住院预交金, 08 体检预交金.
+// Deposit business types: 07 住院预交金, 08 体检预交金, 12 门诊预交金.
 const (
-	BusTypeInpatientDeposit = "07"
-	BusTypeExamDeposit      = "08"
+	BusTypeInpatientDeposit  = "07"
+	BusTypeExamDeposit       = "08"
+	BusTypeOutpatientDeposit = "12"
 )
 
 // DepositName is the name of a deposit of a business type, as the
 // voucher's line and title print it.
 func DepositName(busType Text) string {
-	if busType == BusTypeExamDeposit {
+	switch busType {
+	case BusTypeExamDeposit:
 		return "体检预交金"
+	case BusTypeOutpatientDeposit:
+		return "门诊预交金"
 	}
 	return "住院预交金"
 }
@@ -46,9 +50,9 @@ func (s *Settlement) checkDeposit(k Kind) error {
 		if s.HospitalNo == "" {
 			return FieldErrorf("hospitalNo", "住院预交金凭证必须填写患者住院号")
 		}
-	case BusTypeExamDeposit:
+	case BusTypeExamDeposit, BusTypeOutpatientDeposit:
 	default:
-		return FieldErrorf("busType", "预交金凭证的业务标识应为 07（住院预交金）或 08（体检预交金），收到 %q", s.BusType)
+		return FieldErrorf("busType", "预交金凭证的业务标识应为 07（住院预交金）、08（体检预交金）或 12（门诊预交金），收到 %q", s.BusType)
 	}
 	if len(s.ChargeDetail) != 1 || s.ChargeDetail[0] != DepositLine(s.BusType, s.TotalAmt) {
 		return FieldErrorf("chargeDetail", "预交金凭证只有一行预交金")
@@ -90,3 +94,16 @@ func RefundFieldsOf(r *Settlement) RefundFields {
 
 // String names a voucher for messages: 代码 号码.
 func (v VoucherRef) String() string { return fmt.Sprintf("%s %s", v.VoucherBatchCode, v.VoucherNo) }
+
+// checkCommon: a general bill's business type is its kind's.
+func (s *Settlement) checkCommon(k Kind) error {
+	if k != Transfer && k != Donation && k != NonTax {
+		return nil
+	}
+	if want, err := CommonKind(s.BusType); err != nil {
+		return err
+	} else if want != k {
+		return FieldErrorf("busType", "业务标识 %s 是%s票据的，不是%s票据的", s.BusType, want.Name(), k.Name())
+	}
+	return nil
+}

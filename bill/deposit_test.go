@@ -100,3 +100,34 @@ func TestParseAnyKind(t *testing.T) {
 		t.Errorf("门诊: %v %v", k, err)
 	}
 }
+
+func TestCommonKind(t *testing.T) {
+	for bt, want := range map[Text]Kind{"09": Transfer, "10": Donation, "11": NonTax} {
+		if k, err := CommonKind(bt); err != nil || k != want {
+			t.Errorf("busType %s: %v %v", bt, k, err)
+		}
+	}
+	if _, err := CommonKind("02"); err == nil {
+		t.Error("busType 02 is not a general bill's")
+	}
+	for _, k := range ServerKinds {
+		if k.Medical() {
+			t.Errorf("%s is a server kind and medical", k)
+		}
+		if got, err := ParseAnyKind(k.Name()); err != nil || got != k {
+			t.Errorf("ParseAnyKind(%s): %v %v", k.Name(), got, err)
+		}
+		if _, err := ParseKind(string(k)); err == nil {
+			t.Errorf("ParseKind accepted %s, which stations do not issue", k)
+		}
+	}
+	s := deposit()
+	s.BusType = "10"
+	s.ChargeDetail = []ChargeLine{{SortNo: "1", ChargeCode: "JZ01", ChargeName: "捐赠", Amt: s.TotalAmt}}
+	if err := s.Validate(Transfer); err == nil || !strings.Contains(err.Error(), "不是往来结算票据的") {
+		t.Errorf("a 捐赠 busType on a 往来 bill: %v", err)
+	}
+	if err := s.Validate(Donation); err != nil {
+		t.Errorf("a 捐赠票: %v", err)
+	}
+}

@@ -19,18 +19,37 @@ const (
 	Inpatient    Kind = "inpatient"
 	Registration Kind = "registration"
 	Exam         Kind = "exam"
-	// Deposit is the deposit voucher (预交金电子凭证) of an inpatient or
-	// exam deposit: issued for HIS by server points, never at a station.
+	// Deposit is the deposit voucher (预交金电子凭证) of an inpatient,
+	// outpatient or exam deposit.
 	Deposit Kind = "deposit"
+	// The general bills a hospital issues besides medical ones
+	// (invoiceEBillCommon): 往来结算票据 (busType 09), 公益事业捐赠票据
+	// (10) and 非税收入通用票据 (11).
+	Transfer Kind = "transfer"
+	Donation Kind = "donation"
+	NonTax   Kind = "nontax"
 )
 
 // Kinds lists the medical bill kinds, the ones stations issue, in display order.
 var Kinds = []Kind{Outpatient, Inpatient, Registration, Exam}
 
-// AllKinds lists every kind the ledger holds: the medical kinds and deposit vouchers.
-var AllKinds = append(append([]Kind(nil), Kinds...), Deposit)
+// ServerKinds are issued for HIS by server points only, each under a bill
+// code of its own: stations are never given their numbers.
+var ServerKinds = []Kind{Deposit, Transfer, Donation, NonTax}
 
-// Name is the kind's Chinese name as printed in titles: 门诊, 住院, 挂号, 体检.
+// AllKinds lists every kind the ledger holds.
+var AllKinds = append(append([]Kind(nil), Kinds...), ServerKinds...)
+
+// Medical reports whether k is a medical bill kind (one of Kinds).
+func (k Kind) Medical() bool {
+	switch k {
+	case Outpatient, Inpatient, Registration, Exam:
+		return true
+	}
+	return false
+}
+
+// Name is the kind's Chinese name as printed in titles: 门诊, 住院, 挂号, 体检…
 func (k Kind) Name() string {
 	switch k {
 	case Outpatient:
@@ -43,8 +62,28 @@ func (k Kind) Name() string {
 		return "体检"
 	case Deposit:
 		return "预交金"
+	case Transfer:
+		return "往来结算"
+	case Donation:
+		return "公益事业捐赠"
+	case NonTax:
+		return "非税收入通用"
 	}
 	return string(k)
+}
+
+// CommonKind is the general bill kind of an invoiceEBillCommon business
+// type: 09 往来, 10 捐赠, 11 非税通用.
+func CommonKind(busType Text) (Kind, error) {
+	switch busType {
+	case "09":
+		return Transfer, nil
+	case "10":
+		return Donation, nil
+	case "11":
+		return NonTax, nil
+	}
+	return "", FieldErrorf("busType", "通用票据的业务标识应为 09（往来票）、10（捐赠票）或 11（非税通用票），收到 %q", busType)
 }
 
 // InferKind tells a settlement's kind from its content: an exam number
@@ -79,16 +118,15 @@ func ParseKind(s string) (Kind, error) {
 	return "", Errorf(EInvalid, "未知的票据种类 %q，可选：outpatient(门诊)、inpatient(住院)、registration(挂号)、exam(体检)", s)
 }
 
-// ParseAnyKind accepts any kind of AllKinds, deposit vouchers included.
+// ParseAnyKind accepts any kind of AllKinds by its English or Chinese name.
 func ParseAnyKind(s string) (Kind, error) {
-	if s == string(Deposit) || s == Deposit.Name() {
-		return Deposit, nil
+	for _, k := range AllKinds {
+		if s == string(k) || s == k.Name() {
+			return k, nil
+		}
 	}
-	k, err := ParseKind(s)
-	if err != nil {
-		return "", Errorf(EInvalid, "未知的票据种类 %q，可选：outpatient(门诊)、inpatient(住院)、registration(挂号)、exam(体检)、deposit(预交金)", s)
-	}
-	return k, nil
+	return "", Errorf(EInvalid, "未知的票据种类 %q，可选：outpatient(门诊)、inpatient(住院)、registration(挂号)、exam(体检)、"+
+		"deposit(预交金)、transfer(往来结算)、donation(公益事业捐赠)、nontax(非税收入通用)", s)
 }
 
 // Validate checks a normalized settlement against the rules of a blue
@@ -99,7 +137,7 @@ func (s *Settlement) Validate(k Kind) error {
 	if _, err := ParseAnyKind(string(k)); err != nil {
 		return err
 	}
-	checks := []func(Kind) error{s.checkTexts, s.checkFormats, s.checkPayer, s.checkAmounts, s.checkDetails, s.checkPayChannels, s.checkDeposit}
+	checks := []func(Kind) error{s.checkTexts, s.checkFormats, s.checkPayer, s.checkAmounts, s.checkDetails, s.checkPayChannels, s.checkDeposit, s.checkCommon}
 	for _, check := range checks {
 		if err := check(k); err != nil {
 			return err

@@ -60,11 +60,15 @@ func Province(billCode string) string {
 }
 
 // Title is the bill's title: "<province>医疗<kind>收费票据（电子）", or
-// "<province>住院预交金电子凭证" for a deposit voucher.
+// "<province>住院预交金电子凭证" for a deposit voucher, "<province>往来结算票据（电子）"
+// and the like for the general bills.
 // Registration and exam bills are issued on the outpatient form.
 func Title(b *bill.Bill) string {
-	if b.Kind == bill.Deposit {
+	switch b.Kind {
+	case bill.Deposit:
 		return Province(b.BillCode) + bill.DepositName(b.Settlement.BusType) + "电子凭证"
+	case bill.Transfer, bill.Donation, bill.NonTax:
+		return Province(b.BillCode) + b.Kind.Name() + "票据（电子）"
 	}
 	kind := "门诊"
 	if b.Kind == bill.Inpatient {

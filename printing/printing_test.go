@@ -712,3 +712,19 @@ func TestDepositVoucherPDF(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneralBillTitle: 往来, 捐赠 and 非税通用 bills print under their own titles.
+func TestGeneralBillTitle(t *testing.T) {
+	b := sampleBill(t)
+	for k, want := range map[bill.Kind]string{bill.Transfer: "福建省往来结算票据（电子）", bill.Donation: "福建省公益事业捐赠票据（电子）",
+		bill.NonTax: "福建省非税收入通用票据（电子）", bill.Outpatient: "福建省医疗门诊收费票据（电子）"} {
+		b.Kind = k
+		if got := Title(b); got != want {
+			t.Errorf("%s: title %q, want %q", k, got, want)
+		}
+	}
+	b.Kind = bill.Transfer
+	if text := squeeze(pdfText(t, facePDF(t, b, ""))); !strings.Contains(text, "福建省往来结算票据（电子）") {
+		t.Error("the 往来票's PDF lacks its title")
+	}
+}

@@ -49,11 +49,11 @@ type LedgerFilter struct {
 	ByBusiness bool
 	BusType    string // only bills of this business type (busType), when set
 	Red        string // "": all; "blue": bills that are not red; "red": red bills only
-	// Medical leaves out deposit vouchers: HIS reconciles its bills and
-	// its deposits apart.
-	Medical bool
-	Limit   int // default 100, at most 1000
-	Offset  int
+	// NoVouchers leaves out deposit vouchers: HIS reconciles its bills
+	// and its deposits apart.
+	NoVouchers bool
+	Limit      int // default 100, at most 1000
+	Offset     int
 }
 
 func (f LedgerFilter) where() (string, []any) {
@@ -80,7 +80,7 @@ func (f LedgerFilter) where() (string, []any) {
 	if f.BusType != "" {
 		q, args = q+" AND bus_type = ?", append(args, f.BusType)
 	}
-	if f.Medical {
+	if f.NoVouchers {
 		q += " AND kind <> 'deposit'"
 	}
 	switch f.Red {

@@ -27,8 +27,11 @@ type checkKind struct {
 // billName is the name of a bill kind as the platform names its bill
 // kinds (billName in answers).
 func billName(k bill.Kind) string {
-	if k == bill.Deposit {
+	switch k {
+	case bill.Deposit:
 		return "预交金电子凭证"
+	case bill.Transfer, bill.Donation, bill.NonTax:
+		return k.Name() + "票据（电子）"
 	}
 	return "医疗" + k.Name() + "收费票据（电子）"
 }
@@ -95,7 +98,7 @@ func (s *Store) medicalCheck(k checkKind) MedicalService {
 			return nil, err
 		}
 		f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: !k.byIvc,
-			BusType: strings.TrimSpace(string(req.BusType)), Red: k.red, Medical: true}
+			BusType: strings.TrimSpace(string(req.BusType)), Red: k.red, NoVouchers: true}
 		n, sum, err := s.CountLedger(ctx, f)
 		if err != nil {
 			return nil, err

@@ -58,10 +58,9 @@ var notProvided = map[string]struct{ code, why string }{
 	"printElectBillList": {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器"},
 	"turnPaperPrint":     {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器；请调用 turnPaper 登记换开，在收费电脑上打印"},
 	"reTurnPaperPrint":   {ResultPlatformOnly, "打印由收费电脑上的打印组件完成，不经服务器；请调用 reTurnPaper 登记重新换开，在收费电脑上打印"},
-	// Not provided yet (sendBillNotice: only until an SMS sender is set,
-	// which ebill-server serve always does).
-	"invoiceEBillCommon": {ResultNotProvided, "本服务器只开具医疗收费票据，不开具往来、捐赠、非税通用票据"},
-	"sendBillNotice":     {ResultNotProvided, "本服务器未配置短信通道，不能发送票据通知；患者可扫描票据二维码查验"},
+	// Not provided until an SMS sender is set (ebill-server serve always
+	// sets one).
+	"sendBillNotice": {ResultNotProvided, "本服务器未配置短信通道，不能发送票据通知；患者可扫描票据二维码查验"},
 }
 
 // NotProvided answers a service of the reference this server does not

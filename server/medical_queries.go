@@ -181,7 +181,7 @@ func (s *Store) medicalBillList(byIvc bool) MedicalService {
 		if err != nil {
 			return nil, err
 		}
-		f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: !byIvc, Medical: true, Limit: size, Offset: (page - 1) * size}
+		f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: !byIvc, NoVouchers: true, Limit: size, Offset: (page - 1) * size}
 		switch req.DataType {
 		case "", "1":
 			f.Red = "blue"

@@ -27,6 +27,18 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 		"invEBillHospitalized":   issue(bill.Inpatient),
 		"invEBillRegistration":   issue(bill.Registration),
 		"invEBillCheckUp":        issue(bill.Exam),
+		// 往来, 捐赠 and 非税通用 bills, each kind told by its busType.
+		"invoiceEBillCommon": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+			var req struct{ BusType bill.Text }
+			if err := decodeBusiness(data, &req); err != nil {
+				return nil, err
+			}
+			k, err := bill.CommonKind(bill.Text(strings.TrimSpace(string(req.BusType))))
+			if err != nil {
+				return nil, failMedical(ResultInvalid, "%s", bill.ErrorMessage(err))
+			}
+			return s.medicalIssue(ctx, app, k, data, publicURL)
+		},
 		"getEBillByBusNo": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
 			return s.medicalByBusNo(ctx, app, data, publicURL)
 		},

@@ -244,8 +244,9 @@ func (s *Store) enrollResponse(ctx context.Context, t *dbtx, point, code string)
 	if err := t.queryRow(ctx, "SELECT name, credit_code FROM unit WHERE id = 1").Scan(&resp.UnitName, &resp.UnitCreditCode); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	// Deposit vouchers are issued by server points only.
-	rows, err := t.query(ctx, "SELECT kind, bill_code FROM bill_kinds WHERE kind <> 'deposit' ORDER BY kind")
+	// The server kinds (deposit vouchers, general bills) are issued by
+	// server points only.
+	rows, err := t.query(ctx, "SELECT kind, bill_code FROM bill_kinds WHERE kind IN ("+quotedKinds(bill.Kinds)+") ORDER BY kind")
 	if err != nil {
 		return nil, err
 	}
@@ -349,4 +350,14 @@ func (s *Store) ReportStatus(ctx context.Context, point string, st wire.StationS
 		}
 		return mustAffect(res, "开票点 "+point)
 	})
+}
+
+// quotedKinds lists kinds as SQL string literals ('outpatient','inpatient'…),
+// for the kind constants only.
+func quotedKinds(kinds []bill.Kind) string {
+	q := make([]string, len(kinds))
+	for i, k := range kinds {
+		q[i] = "'" + string(k) + "'"
+	}
+	return strings.Join(q, ",")
 }

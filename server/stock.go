@@ -104,15 +104,27 @@ func (s *Store) SetBillKind(ctx context.Context, k bill.Kind, code string) error
 		return err
 	}
 	return s.tx(ctx, func(t *dbtx) error {
-		// Deposit vouchers are numbered apart from bills: stations are
-		// given segments of the bills' codes, never of the vouchers'.
-		var other string
-		q := "SELECT kind FROM bill_kinds WHERE bill_code = ? AND kind <> ? AND (kind = 'deposit') <> (? = 'deposit')"
-		switch err := t.queryRow(ctx, q, code, string(k), string(k)).Scan(&other); {
-		case err == nil:
-			return bill.Errorf(bill.EInvalid, "票据代码 %s 已用于%s票据；预交金凭证与医疗收费票据须使用不同的票据代码。", code, bill.Kind(other).Name())
-		case !errors.Is(err, sql.ErrNoRows):
+		// A code may serve several medical kinds, but a server kind
+		// (deposit vouchers, general bills) has a code of its own:
+		// stations are given segments of the medical codes only.
+		rows, err := t.query(ctx, "SELECT kind FROM bill_kinds WHERE bill_code = ? AND kind <> ?", code, string(k))
+		if err != nil {
 			return err
+		}
+		var others []bill.Kind
+		for rows.Next() {
+			var o string
+			if err := rows.Scan(&o); err != nil {
+				rows.Close()
+				return err
+			}
+			others = append(others, bill.Kind(o))
+		}
+		rows.Close()
+		for _, o := range others {
+			if !o.Medical() || !k.Medical() {
+				return bill.Errorf(bill.EInvalid, "票据代码 %s 已用于%s票据；预交金凭证、往来、捐赠、非税通用票据须各用自己的票据代码，不能与其他票据共用。", code, o.Name())
+			}
 		}
 		if _, err := t.exec(ctx, `INSERT INTO bill_kinds (kind, bill_code) VALUES (?, ?)
 			ON CONFLICT (kind) DO UPDATE SET bill_code = excluded.bill_code`, string(k), code); err != nil {

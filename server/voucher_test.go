@@ -172,7 +172,7 @@ func TestDepositRefundsRace(t *testing.T) {
 func TestDepositVoucherRules(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
 		ctx, c := voucherServer(t, s)
-		if err := s.SetBillKind(ctx, bill.Deposit, outCode); err == nil || !strings.Contains(err.Error(), "不同的票据代码") {
+		if err := s.SetBillKind(ctx, bill.Deposit, outCode); err == nil || !strings.Contains(err.Error(), "各用自己的票据代码") {
 			t.Fatalf("deposit vouchers on the outpatient code: %v", err)
 		}
 		if err := s.SetBillKind(ctx, bill.Exam, depositCode); err == nil {
@@ -252,6 +252,54 @@ func TestArrearsFeedback(t *testing.T) {
 		}
 		if day, err := s.ArrearsFeedback(ctx, lb.ID); err != nil || day != "2026-12-03" {
 			t.Fatalf("stored day %q (%v), want the first one said", day, err)
+		}
+	})
+}
+
+// TestCommonBills: invoiceEBillCommon issues 往来, 捐赠 and 非税通用 bills,
+// each kind under its own code, told by busType; a kind without a code,
+// or a medical busType, issues nothing.
+func TestCommonBills(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx, c := voucherServer(t, s)
+		const transferCode = "35060826"
+		must(t, s.SetBillKind(ctx, bill.Transfer, transferCode))
+		_, err := s.ReceiveStock(ctx, server.StockEInvoice, bill.Segment{Code: transferCode, Start: 1, End: 1000})
+		must(t, err)
+		common := func(busNo, busType string) map[string]any {
+			return map[string]any{"busNo": busNo, "busType": busType, "payer": "厦门海湾科技有限公司", "busDateTime": "20261201093000000",
+				"placeCode": "H01", "payee": "林小燕", "author": "林小燕", "checker": "王会计", "totalAmt": "5000.00", "payerType": "2",
+				"payChannelDetail": []any{map[string]any{"payChannelCode": "03", "payChannelValue": "5000.00"}},
+				"chargeDetail": []any{map[string]any{"sortNo": 1, "chargeCode": "WL01", "chargeName": "代收进修培训费", "std": "2500.00",
+					"number": 2, "amt": "5000.00"}}}
+		}
+		code, msg := c.call("invoiceEBillCommon", common("WL-1", "09"))
+		if code != server.ResultOK {
+			t.Fatalf("往来票: %s %s", code, msg)
+		}
+		b := decodeMap(t, msg)
+		no, _ := bill.ParseBillNo(b["billNo"])
+		lb, err := s.LedgerBill(ctx, b["billBatchCode"], no)
+		must(t, err)
+		if lb.BillCode != transferCode || lb.Kind != bill.Transfer || lb.Total != 500000 {
+			t.Fatalf("stored %s %s %s %s", lb.Kind, lb.BillCode, lb.BillNo, lb.Total)
+		}
+		code, msg = c.call("getEBillStatesByBillInfo", map[string]any{"billBatchCode": b["billBatchCode"], "billNo": b["billNo"]})
+		if st := decodeMap(t, msg); code != server.ResultOK || st["billName"] != "往来结算票据（电子）" {
+			t.Fatalf("state: %s %v", code, st)
+		}
+		if code, msg := c.call("invoiceEBillCommon", common("WL-2", "10")); code == server.ResultOK || !strings.Contains(string(msg), "公益事业捐赠") {
+			t.Fatalf("捐赠票 without a code: %s %s", code, msg)
+		}
+		if code, msg := c.call("invoiceEBillCommon", common("WL-3", "02")); code == server.ResultOK || !strings.Contains(string(msg), "09（往来票）") {
+			t.Fatalf("a common bill of busType 02: %s %s", code, msg)
+		}
+		if n, _, err := s.CountLedger(ctx, server.LedgerFilter{}); err != nil || n != 1 {
+			t.Fatalf("%d bills stored (%v), want the one 往来票", n, err)
+		}
+		code, msg = c.call("writeOffEBill", map[string]any{"billBatchCode": b["billBatchCode"], "billNo": b["billNo"], "reason": "重复收取", "operator": "王会计"})
+		if code != server.ResultOK || decodeMap(t, msg)["eScarletBillBatchCode"] != transferCode {
+			t.Fatalf("writeOffEBill of a 往来票: %s %s", code, msg)
 		}
 	})
 }

@@ -375,6 +375,8 @@ func setupHISServer(t *testing.T, appArgs ...string) (bin, data string, admin fu
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "0000000001", "--to", "0000100000")
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060726", "--from", "0000000001", "--to", "0000100000")
 	admin("kind", "set", "--kind", "deposit", "--code", "35060726")
+	admin("stock", "receive", "--kind", "einvoice", "--code", "35060826", "--from", "0000000001", "--to", "0000100000")
+	admin("kind", "set", "--kind", "transfer", "--code", "35060826")
 	admin("stock", "receive", "--kind", "paper", "--code", "35062601", "--from", "0000000001", "--to", "0000001000")
 	admin("point", "add", "H01", "--name", "HIS门诊开票", "--kind", "server")
 	admin(append([]string{"his-app", "add", "--appid", "HIS01", "--points", "H01", "--name", "演示HIS"}, appArgs...)...)

@@ -175,7 +175,7 @@ func referenceServices(v map[string]string) []struct {
 		svc{id: "invalidPayMentVoucherPaper", req: map[string]any{"pBillBatchCode": "35062601", "pBillNo": "1", "placeCode": "H01",
 			"author": "林小燕", "reason": "打印错误", "busDateTime": v["busDateTime"]}, answer: voucher},
 		svc{id: "receiveArreasFeedBack", req: bill(map[string]any{"feedBackDate": v["today"]}), answer: answerSpec{"": "S"}},
-		svc{id: "invoiceEBillCommon", req: map[string]any{"placeCode": "H01"}, refused: "E1013"},
+		svc{id: "invoiceEBillCommon", req: v2m(v["common"]), answer: issued},
 	)
 	return out
 }
@@ -337,7 +337,12 @@ func TestHISReferenceWalk(t *testing.T) {
 		"code3": fmt.Sprint(s3["billBatchCode"]), "no3": fmt.Sprint(s3["billNo"]), "code4": fmt.Sprint(s4["billBatchCode"]),
 		"no4": fmt.Sprint(s4["billNo"]), "outpatient": asJSON(example("WALK-O")), "inpatient": asJSON(exampleOf("inpatient.json", "WALK-H")),
 		"registration": asJSON(exampleOf("registration.json", "WALK-R")), "exam": asJSON(exampleOf("exam.json", "WALK-C")),
-		"deposit": asJSON(deposit("YJ-WALK")), "vcode1": fmt.Sprint(vouchers["YJ-1"]["voucherBatchCode"]),
+		"deposit": asJSON(deposit("YJ-WALK")), "common": asJSON(map[string]any{"busNo": "WL-1", "busType": "09", "payer": "厦门海湾科技有限公司",
+			"busDateTime": ex["busDateTime"], "placeCode": "H01", "payee": "林小燕", "author": "林小燕", "checker": "王会计",
+			"totalAmt": "5000.00", "payerType": "2", "age": "", "sex": "", "remark": "进修培训费代收",
+			"payChannelDetail": []any{map[string]any{"payChannelCode": "03", "payChannelValue": "5000.00"}},
+			"chargeDetail": []any{map[string]any{"sortNo": 1, "chargeCode": "WL01", "chargeName": "代收进修培训费", "unit": "人",
+				"std": "2500.00", "number": 2, "amt": "5000.00"}}}), "vcode1": fmt.Sprint(vouchers["YJ-1"]["voucherBatchCode"]),
 		"vno1": fmt.Sprint(vouchers["YJ-1"]["voucherNo"]), "hvcode": fmt.Sprint(hvm["billBatchCode"]), "hvno": fmt.Sprint(hvm["billNo"])}
 	for file, name := range map[string]string{"outpatient": "outpatient.json", "inpatient": "inpatient.json",
 		"registration": "registration.json", "exam": "exam.json"} {
