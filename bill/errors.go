@@ -20,7 +20,8 @@ const (
 	ENoStock         = "no_stock"         // no numbers (e-bill or paper) left
 	ELimit           = "limit"            // an offline limit is reached
 	ETampered        = "tampered"         // signature, hash or chain broken
-	EUnauthorized    = "unauthorized"     // the caller is not who it says, or may not do this
+	EUnauthorized    = "unauthorized"     // the caller is not who it says (not signed in, session over)
+	EForbidden       = "forbidden"        // the caller is known and may not do this
 	EUnavailable     = "unavailable"      // the server cannot be reached; try again later
 	EInternal        = "internal"         // a fault of ours; details are in the log
 )

@@ -30,8 +30,8 @@ if [ ! -f "$data/server/ledger.db" ]; then
 	say $srv point add H01 --name HIS门诊开票 --kind server
 	say $srv his-app add --appid DEMO-HIS --key demo-his-key-0123456789 --points H01 --name 演示HIS
 	say $srv item import --file examples/charge-items.csv
-	echo "ebill1234" | say $srv user add lin --name 林小燕 --roles cashier
-	say $srv message post --title 欢迎使用 --body "这是演示环境：登录名 lin，密码 ebill1234。"
+	echo "Shou#Fei2026" | say $srv user add lin --name 林小燕 --roles cashier
+	say $srv message post --title 欢迎使用 --body "这是演示环境：登录名 lin，密码 Shou#Fei2026。"
 fi
 
 $srv serve --addr "$addr" --public-url "https://$addr" > "$data/server.log" 2>&1 &
@@ -73,11 +73,11 @@ echo "HIS 接口：https://$addr/medical-web/api/medical/{服务名}，appid DEM
 echo "电子票据和纸质票据的打印结果（PDF）在 $data/prints/。"
 echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$bin/ebill-desk" ]; then
-	echo "正在打开收费桌面程序：登录名 lin，密码 ebill1234。关闭窗口即停止演示。"
+	echo "正在打开收费桌面程序：登录名 lin，密码 Shou#Fei2026。关闭窗口即停止演示。"
 	"$bin/ebill-desk" --data "$data/station" --sync 2> "$data/desk.log" || true
 else
 	echo "本机没有图形显示（DISPLAY 未设置），未打开桌面程序；在有显示器的机器上运行："
-	echo "  $bin/ebill-desk --data $data/station --sync     （登录名 lin，密码 ebill1234）"
+	echo "  $bin/ebill-desk --data $data/station --sync     （登录名 lin，密码 Shou#Fei2026）"
 	echo "按 Ctrl+C 停止服务器。"
 	wait $server_pid || true
 fi

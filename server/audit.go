@@ -15,6 +15,10 @@ import (
 type Actor struct {
 	Who  string // "user:lin", "station:P01", "cli:root"
 	From string // remote address, or "local"
+	// User is the signed-in person acting, whose permissions are checked.
+	User *User
+	// System marks the server's own work, which no person signs in for.
+	System bool
 }
 
 type actorKey struct{}

@@ -7,3 +7,6 @@ func SetBackfillPage(n int) func() {
 	backfillPage = n
 	return func() { backfillPage = old }
 }
+
+// ValidTOTP checks a second-factor code (RFC 6238 vectors).
+var ValidTOTP = validTOTP

@@ -21,7 +21,7 @@ func TestNoiseWindow(t *testing.T) {
 	s, err := server.OpenStore(context.Background(), "", t.TempDir(), server.WithStoreClock(clk.now))
 	must(t, err)
 	defer s.Close()
-	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local", System: true})
 	setupUnit(t, s)
 	must(t, s.AddPoint(ctx, "H01", "HIS", server.PointServer))
 	must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))

@@ -217,7 +217,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, wire.LoginResponse{Token: sess.Token, ExpiresAt: sess.ExpiresAt, Login: sess.User.Login,
-		Name: sess.User.Name, Roles: sess.User.Roles})
+		Name: sess.User.Name, Roles: sess.User.Roles, Stage: sess.Stage})
 }
 
 func (a *API) password(w http.ResponseWriter, r *http.Request) {
@@ -227,11 +227,14 @@ func (a *API) password(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if err := a.store.ChangePassword(r.Context(), token, req.Old, req.New); err != nil {
+	sess, err := a.store.ChangePassword(r.Context(), token, req.Old, req.New)
+	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	// The change ended every session of the user; this one goes on under
+	// a new token.
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "token": sess.Token, "stage": sess.Stage})
 }
 
 func (a *API) allocate(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {
@@ -341,6 +344,8 @@ func httpStatus(code string) int {
 		return http.StatusBadRequest
 	case bill.EUnauthorized:
 		return http.StatusUnauthorized
+	case bill.EForbidden:
+		return http.StatusForbidden
 	case bill.ENotFound:
 		return http.StatusNotFound
 	case bill.EConflict, bill.EAlreadyReversed, bill.ENoStock:

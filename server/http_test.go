@@ -20,7 +20,7 @@ import (
 
 func TestHTTPAPI(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := context.Background()
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local", System: true})
 		setupUnit(t, s)
 		must(t, s.AddPoint(ctx, "P01", "门诊一号窗口", server.PointStation))
 		code, _, err := s.EnrollCode(ctx, "P01")
@@ -127,13 +127,13 @@ func TestHTTPAPI(t *testing.T) {
 			}
 		}
 		// A user signs in over the API; a wrong password is refused.
-		must(t, s.AddUser(ctx, server.User{Login: "lin", Name: "林小燕", Roles: []string{server.RoleCashier}}, "correct horse"))
+		must(t, s.AddUser(ctx, server.User{Login: "lin", Name: "林小燕", Roles: []string{server.RoleCashier}}, "Correct#Horse7"))
 		for _, tc := range []struct {
 			body   string
 			status int
 			want   string
 		}{
-			{`{"login":"lin","password":"correct horse"}`, 200, `"token"`},
+			{`{"login":"lin","password":"Correct#Horse7"}`, 200, `"token"`},
 			{`{"login":"lin","password":"wrong"}`, 401, "不正确"},
 		} {
 			resp, err := httpc.Post(srv.URL+wire.PathLogin, "application/json", strings.NewReader(tc.body))

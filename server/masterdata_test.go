@@ -25,7 +25,7 @@ XJ01CEQ001,青霉素片,09,片,0.25g*24,0.4583,甲
 
 func TestMasterDataReachesTheStation(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx := context.Background()
+		ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local", System: true})
 		setupUnit(t, s)
 		if _, err := s.ImportChargeItems(ctx, strings.NewReader(strings.Replace(itemsCSV, "35.00", "35.00001", 1))); err == nil ||
 			!strings.Contains(err.Error(), "第 3 行价格") {
@@ -35,7 +35,7 @@ func TestMasterDataReachesTheStation(t *testing.T) {
 		if err != nil || n != 3 {
 			t.Fatalf("import: %d %v", n, err)
 		}
-		must(t, s.AddUser(ctx, server.User{Login: "lin", Name: "林小燕", Roles: []string{server.RoleCashier}}, "correct horse"))
+		must(t, s.AddUser(ctx, server.User{Login: "lin", Name: "林小燕", Roles: []string{server.RoleCashier}}, "Correct#Horse7"))
 		must(t, s.PostMessage(ctx, "", "系统通知", "今晚 22:00 维护"))
 		must(t, s.AddPoint(ctx, "P01", "门诊一号窗口", server.PointStation))
 		st := enrollStation(t, s, "P01")

@@ -369,7 +369,7 @@ func resultOf(err error) (string, string) {
 		return ResultLimit, msg
 	case bill.EUnavailable:
 		return ResultInternal, msg + "；请稍后重试"
-	case bill.EUnauthorized:
+	case bill.EUnauthorized, bill.EForbidden:
 		return ResultNotYourPoint, msg
 	}
 	return ResultInternal, ResultMessages[ResultInternal]

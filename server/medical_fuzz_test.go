@@ -13,7 +13,7 @@ import (
 // envelopes around arbitrary business JSON, at the medical API: it must
 // never panic, must answer with a result code, and a failure stores nothing.
 func FuzzMedicalRequest(f *testing.F) {
-	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:fuzz", From: "local"})
+	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:fuzz", From: "local", System: true})
 	s, err := server.OpenStore(ctx, "", f.TempDir())
 	if err != nil {
 		f.Fatal(err)

@@ -100,7 +100,7 @@ func (c *hisClient) call(service string, business any, mutate ...func(map[string
 // server point H01, the app his-demo — behind the real handler.
 func hisServer(t *testing.T, s *server.Store) (context.Context, *server.API, *httptest.Server, *hisClient) {
 	t.Helper()
-	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local"})
+	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local", System: true})
 	setupUnit(t, s)
 	must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
 	must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/cipher"
 	"database/sql"
 	"embed"
 	"errors"
@@ -49,6 +50,8 @@ type Store struct {
 	dialect    string
 	log        *slog.Logger
 	now        func() time.Time
+	keyFile    string      // where the key sealing secrets is kept
+	aead       cipher.AEAD // seals secrets (secrets.go)
 	issueLocks pointLocks
 	iss        issuers
 	keys       gosync.Map // point → *bill.PrivateKey of server points
@@ -104,6 +107,10 @@ func OpenStore(ctx context.Context, dsn, dataDir string, opts ...StoreOption) (*
 	}
 	if err != nil {
 		return nil, fmt.Errorf("server: open database: %w", err)
+	}
+	if err := s.loadSealer(dataDir); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("server: the key sealing secrets: %w", err)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		s.db.Close()

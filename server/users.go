@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,92 +16,72 @@ import (
 	"github.com/ebill/ebill/bill"
 )
 
-// Roles (domain.md §1). The three administrator roles of MLPS level 3
-// (等保三级) are separated: no user holds two of them.
-const (
-	RoleCashier    = "cashier"    // 收费员
-	RoleExamNurse  = "exam_nurse" // 体检护士
-	RoleBillAdmin  = "bill_admin" // 票据管理员
-	RoleFinance    = "finance"    // 财务
-	RoleSysAdmin   = "sysadmin"   // 系统管理员
-	RoleSecAdmin   = "secadmin"   // 安全管理员
-	RoleAuditor    = "auditor"    // 审计员
-	SessionTTL     = 12 * time.Hour
-	maxFailures    = 5
-	lockoutPeriod  = 15 * time.Minute
-	minPasswordLen = 8
-)
-
-// RolePermissions says what each role may do.
-var RolePermissions = map[string][]string{
-	RoleCashier:   {"bill.issue", "bill.red", "paper.print", "bill.query", "closing.own"},
-	RoleExamNurse: {"bill.issue", "paper.print", "bill.query", "closing.own"},
-	RoleBillAdmin: {"stock.receive", "point.manage", "segment.allocate", "bill.query", "writeoff.prepare"},
-	RoleFinance:   {"bill.query", "report.view", "closing.all"},
-	RoleSysAdmin:  {"system.configure", "backup.run"},
-	RoleSecAdmin:  {"user.manage", "role.assign"},
-	RoleAuditor:   {"audit.read"},
-}
-
-// RoleNames are the roles' Chinese names.
-var RoleNames = map[string]string{RoleCashier: "收费员", RoleExamNurse: "体检护士", RoleBillAdmin: "票据管理员",
-	RoleFinance: "财务", RoleSysAdmin: "系统管理员", RoleSecAdmin: "安全管理员", RoleAuditor: "审计员"}
-
-var adminRoles = []string{RoleSysAdmin, RoleSecAdmin, RoleAuditor}
-
 // User is a person who signs in to ebill.
 type User struct {
-	Login    string   `json:"login"`
-	Name     string   `json:"name"`
-	Roles    []string `json:"roles"`
-	Disabled bool     `json:"disabled"`
+	Login       string    `json:"login"`
+	Name        string    `json:"name"`
+	Roles       []string  `json:"roles"`
+	Disabled    bool      `json:"disabled"`
+	MustChange  bool      `json:"mustChange,omitempty"` // signs in only to change the password
+	MFA         bool      `json:"mfa,omitempty"`        // a second factor is set up
+	LastLoginAt time.Time `json:"lastLoginAt,omitzero"` // the last sign-in
+	ChangedAt   time.Time `json:"passwordChangedAt,omitzero"`
 }
 
-// Can reports whether the user's roles grant a permission.
-func (u *User) Can(permission string) bool {
-	for _, r := range u.Roles {
-		if slices.Contains(RolePermissions[r], permission) {
-			return true
-		}
-	}
-	return false
+// hashPassword is the one place passwords are hashed (a seam for an SM3
+// verifier, security.md §9).
+func hashPassword(p string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
+	return string(h), err
 }
 
-func checkRoles(roles []string) error {
-	if len(roles) == 0 {
-		return bill.Errorf(bill.EInvalid, "请至少指定一个角色。")
-	}
-	admins := 0
-	for _, r := range roles {
-		if _, ok := RolePermissions[r]; !ok {
-			return bill.Errorf(bill.EInvalid, "未知角色 %q，可选：cashier 收费员、exam_nurse 体检护士、bill_admin 票据管理员、finance 财务、sysadmin 系统管理员、secadmin 安全管理员、auditor 审计员", r)
-		}
-		if slices.Contains(adminRoles, r) {
-			admins++
-		}
-	}
-	if admins > 0 && len(roles) > 1 {
-		return bill.Errorf(bill.EInvalid, "系统管理员、安全管理员、审计员三个角色须分别由不同的人担任，且不能兼任其他角色（三员分立）。")
-	}
-	return nil
+func passwordMatches(hash, p string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(p)) == nil
 }
 
-// AddUser creates a user with a bcrypt-hashed password.
+// dummyHash is compared against when a login does not exist, so that an
+// unknown login costs the same work as a wrong password (IP-7).
+var dummyHash, _ = hashPassword("ebill-no-such-user-Zq8!")
+
+func checkLogin(login string) (string, error) {
+	login = strings.TrimSpace(login)
+	if login == "" || utf8.RuneCountInString(login) > 50 || strings.ContainsAny(login, " \t,") {
+		return "", bill.Errorf(bill.EInvalid, "登录名不能为空、不能含空格或逗号、不超过50个字符。")
+	}
+	return login, nil
+}
+
+// AddUser creates an account (system administrator). The password is a
+// one-time password: it must be changed at the first sign-in. Roles, when
+// given, are granted too, which takes the security administrator's
+// permission (or the system's, at installation and in tests).
 func (s *Store) AddUser(ctx context.Context, u User, password string) error {
-	u.Login = strings.TrimSpace(u.Login)
-	if u.Login == "" || len(u.Login) > 50 || strings.ContainsAny(u.Login, " \t,") {
-		return bill.Errorf(bill.EInvalid, "登录名不能为空、不能含空格或逗号、不超过50个字符。")
-	}
-	if u.Name == "" || utf8.RuneCountInString(u.Name) > 60 {
-		return bill.Errorf(bill.EInvalid, "请填写姓名（不超过60个字符）。")
-	}
-	if err := checkRoles(u.Roles); err != nil {
+	if _, err := s.authorize(ctx, PermUserManage); err != nil {
 		return err
 	}
-	if utf8.RuneCountInString(password) < minPasswordLen {
-		return bill.Errorf(bill.EInvalid, "密码至少 %d 位。", minPasswordLen)
+	var err error
+	if u.Login, err = checkLogin(u.Login); err != nil {
+		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if u.Name = strings.TrimSpace(u.Name); u.Name == "" || utf8.RuneCountInString(u.Name) > 60 {
+		return bill.Errorf(bill.EInvalid, "请填写姓名（不超过60个字符）。")
+	}
+	if len(u.Roles) > 0 {
+		if _, err := s.authorize(ctx, PermRoleGrant); err != nil {
+			return err
+		}
+		if err := checkRoles(u.Roles); err != nil {
+			return err
+		}
+	}
+	p, err := s.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.CheckPassword(u.Login, password); err != nil {
+		return err
+	}
+	hash, err := hashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -112,167 +90,235 @@ func (s *Store) AddUser(ctx context.Context, u User, password string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.exec(ctx, `INSERT INTO users (login, name, password_hash, roles, version, created_at)
-			VALUES (?,?,?,?,?,?)`, u.Login, u.Name, string(hash), strings.Join(u.Roles, ","), v, s.millis()); err != nil {
+		now := s.millis()
+		if _, err := t.exec(ctx, `INSERT INTO users (login, name, password_hash, roles, version, created_at, password_changed_at, must_change)
+			VALUES (?,?,?,?,?,?,?,1)`, u.Login, u.Name, hash, strings.Join(u.Roles, ","), v, now, now); err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, "INSERT INTO password_history (login, hash, changed_at) VALUES (?,?,?)", u.Login, hash, now); err != nil {
 			return err
 		}
 		return t.audit(ctx, "user.add", u.Login, map[string]any{"name": u.Name, "roles": u.Roles})
 	})
 	if errors.Is(err, ErrConflict) {
-		return bill.Errorf(bill.EConflict, "登录名 %s 已存在。", u.Login)
+		return bill.Errorf(bill.EConflict, "登录名 %s 已存在（登录名不区分大小写，停用的账号也保留其登录名）。", u.Login)
 	}
 	return err
 }
 
-// Session is a signed-in user's token, valid until ExpiresAt.
-type Session struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expiresAt"`
-	User      User      `json:"user"`
+// userRow is a user as the sign-in reads it.
+type userRow struct {
+	User
+	hash       string
+	totpSecret []byte
+	totpStep   int64
 }
 
-// Login checks a password and opens a session. After repeated failures the
-// account is locked for a while; every attempt is audited.
-func (s *Store) Login(ctx context.Context, login, password string) (*Session, error) {
-	var sess *Session
-	var failure error
-	err := s.tx(ctx, func(t *dbtx) error {
-		failure = nil
-		var hash, roles string
-		var disabled, failed int
-		var locked int64
-		var u User
-		err := t.queryRow(ctx, "SELECT login, name, password_hash, roles, disabled, failed_logins, locked_until FROM users WHERE login = ?"+s.forUpdate(),
-			login).Scan(&u.Login, &u.Name, &hash, &roles, &disabled, &failed, &locked)
-		deny := bill.Errorf(bill.EUnauthorized, "登录名或密码不正确。")
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			failure = deny
-			return t.audit(ctx, "login.fail", login, map[string]string{"reason": "unknown user"})
-		case err != nil:
-			return err
-		case disabled != 0:
-			failure = bill.Errorf(bill.EUnauthorized, "账号已停用，请联系安全管理员。")
-			return t.audit(ctx, "login.fail", login, map[string]string{"reason": "disabled"})
-		case locked > s.millis():
-			failure = bill.Errorf(bill.EUnauthorized, "密码错误次数过多，账号已锁定至 %s，请稍后再试或联系安全管理员。",
-				time.UnixMilli(locked).In(bill.Beijing).Format("15:04"))
-			return t.audit(ctx, "login.fail", login, map[string]string{"reason": "locked"})
-		}
-		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-			failed++
-			lockUntil := int64(0)
-			if failed >= maxFailures {
-				lockUntil, failed = s.now().Add(lockoutPeriod).UnixMilli(), 0
-			}
-			if _, err := t.exec(ctx, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE login = ?", failed, lockUntil, login); err != nil {
-				return err
-			}
-			failure = deny
-			return t.audit(ctx, "login.fail", login, map[string]any{"reason": "password", "locked": lockUntil > 0})
-		}
-		token := make([]byte, 32)
-		rand.Read(token)
-		u.Roles = strings.Split(roles, ",")
-		sess = &Session{Token: base64.RawURLEncoding.EncodeToString(token), ExpiresAt: s.now().Add(SessionTTL).UTC(), User: u}
-		if _, err := t.exec(ctx, "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE login = ?", login); err != nil {
-			return err
-		}
-		if _, err := t.exec(ctx, "INSERT INTO sessions (token_hash, login, expires_at, created_at) VALUES (?,?,?,?)",
-			tokenHash(sess.Token), login, sess.ExpiresAt.UnixMilli(), s.millis()); err != nil {
-			return err
-		}
-		return t.audit(ctx, "login", login, map[string]any{"roles": u.Roles})
-	})
-	if err != nil {
+const userCols = `SELECT login, name, roles, disabled, must_change, password_changed_at, last_login_at, password_hash,
+	totp_secret, totp_last_step FROM users`
+
+func scanUser(r interface{ Scan(...any) error }) (*userRow, error) {
+	var u userRow
+	var roles string
+	var disabled, mustChange int
+	var changed, last int64
+	if err := r.Scan(&u.Login, &u.Name, &roles, &disabled, &mustChange, &changed, &last, &u.hash, &u.totpSecret, &u.totpStep); err != nil {
 		return nil, err
 	}
-	if failure != nil {
-		return nil, failure
+	if roles != "" {
+		u.Roles = strings.Split(roles, ",")
 	}
-	return sess, nil
-}
-
-// SessionUser returns the user of a valid session token.
-func (s *Store) SessionUser(ctx context.Context, token string) (*User, error) {
-	var u User
-	var roles string
-	var disabled int
-	err := s.queryRow(ctx, `SELECT u.login, u.name, u.roles, u.disabled FROM sessions se JOIN users u ON u.login = se.login
-		WHERE se.token_hash = ? AND se.expires_at > ?`, tokenHash(token), s.millis()).Scan(&u.Login, &u.Name, &roles, &disabled)
-	if err != nil || disabled != 0 {
-		return nil, bill.Errorf(bill.EUnauthorized, "登录已过期，请重新登录。")
+	u.Disabled, u.MustChange, u.MFA = disabled != 0, mustChange != 0, len(u.totpSecret) > 0
+	if changed > 0 {
+		u.ChangedAt = time.UnixMilli(changed).UTC()
 	}
-	u.Roles = strings.Split(roles, ",")
+	if last > 0 {
+		u.LastLoginAt = time.UnixMilli(last).UTC()
+	}
 	return &u, nil
 }
 
-// ChangePassword sets a new password for the user of a session, who must
-// give the old one. The new hash reaches the stations with the next pull
-// (the user row gets a new master-data version), for offline sign-in.
-func (s *Store) ChangePassword(ctx context.Context, token, old, next string) error {
-	u, err := s.SessionUser(ctx, token)
-	if err != nil {
-		return err
+// userTx reads a user by login, whatever its case; ENotFound when none.
+func (s *Store) userTx(ctx context.Context, t *dbtx, login string, lock bool) (*userRow, error) {
+	q := userCols + " WHERE lower(login) = lower(?)"
+	if lock {
+		q += s.forUpdate()
 	}
-	if utf8.RuneCountInString(next) < minPasswordLen {
-		return bill.Errorf(bill.EInvalid, "新密码至少 %d 位。", minPasswordLen)
+	u, err := scanUser(t.queryRow(ctx, q, strings.TrimSpace(login)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, bill.Errorf(bill.ENotFound, "没有登录名为 %s 的用户。", login)
 	}
-	if next == old {
-		return bill.Errorf(bill.EInvalid, "新密码不能与原密码相同。")
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(next), bcrypt.DefaultCost)
-	if err != nil {
-		return err
-	}
-	var failure error
-	err = s.tx(WithActor(ctx, Actor{Who: "user:" + u.Login}), func(t *dbtx) error {
-		failure = nil
-		var current string
-		if err := t.queryRow(ctx, "SELECT password_hash FROM users WHERE login = ?"+s.forUpdate(), u.Login).Scan(&current); err != nil {
-			return err
-		}
-		if bcrypt.CompareHashAndPassword([]byte(current), []byte(old)) != nil {
-			failure = bill.Errorf(bill.EUnauthorized, "原密码不正确。")
-			return t.audit(ctx, "password.fail", u.Login, nil)
-		}
-		v, err := t.nextMasterVersion(ctx)
-		if err != nil {
-			return err
-		}
-		if _, err := t.exec(ctx, "UPDATE users SET password_hash = ?, version = ? WHERE login = ?", string(hash), v, u.Login); err != nil {
-			return err
-		}
-		return t.audit(ctx, "password.change", u.Login, nil)
-	})
-	if err != nil {
-		return err
-	}
-	return failure
-}
-
-func tokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
+	return u, err
 }
 
 // Users lists every user.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.query(ctx, "SELECT login, name, roles, disabled FROM users ORDER BY login")
+	rows, err := s.query(ctx, userCols+" ORDER BY login")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []User
 	for rows.Next() {
-		var u User
-		var roles string
-		var disabled int
-		if err := rows.Scan(&u.Login, &u.Name, &roles, &disabled); err != nil {
+		u, err := scanUser(rows)
+		if err != nil {
 			return nil, err
 		}
-		u.Roles, u.Disabled = strings.Split(roles, ","), disabled != 0
-		out = append(out, u)
+		out = append(out, u.User)
 	}
 	return out, rows.Err()
+}
+
+// notSelf refuses, and audits, an administrator acting on their own
+// account where the separation of duties forbids it.
+func (s *Store) notSelf(ctx context.Context, actor *User, login, what string) error {
+	if actor == nil || !strings.EqualFold(actor.Login, strings.TrimSpace(login)) {
+		return nil
+	}
+	if err := s.tx(ctx, func(t *dbtx) error {
+		return t.audit(ctx, "denied", "self", map[string]any{"login": actor.Login, "roles": actor.Roles, "what": what})
+	}); err != nil {
+		return err
+	}
+	return bill.Errorf(bill.EForbidden, "不能%s自己的账号；请由另一位管理员办理。", what)
+}
+
+// oneTimePassword makes a password that meets any policy: 16 characters
+// of all four classes, from characters that cannot be mistaken for one
+// another when read aloud.
+func oneTimePassword() string {
+	const upper, lower, digits, other = "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789", "#%+=@"
+	sets := []string{upper, lower, digits, other}
+	b := make([]byte, 16)
+	r := make([]byte, 16)
+	rand.Read(r)
+	for i := range b {
+		set := sets[i%4]
+		b[i] = set[int(r[i])%len(set)]
+	}
+	return string(b)
+}
+
+// changeUser runs an administrator's change to another user's account:
+// the permission, never on their own account, the user row locked.
+func (s *Store) changeUser(ctx context.Context, perm, login, what string, change func(t *dbtx, u *userRow) error) error {
+	actor, err := s.authorize(ctx, perm)
+	if err != nil {
+		return err
+	}
+	if err := s.notSelf(ctx, actor, login, what); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(t *dbtx) error {
+		u, err := s.userTx(ctx, t, login, true)
+		if err != nil {
+			return err
+		}
+		return change(t, u)
+	})
+}
+
+// ResetPassword gives another user a one-time password (system
+// administrator), ends their sessions and lockout; the password is shown
+// once, to be handed over, and must be changed at the next sign-in.
+func (s *Store) ResetPassword(ctx context.Context, login string) (string, error) {
+	password := oneTimePassword()
+	hash, err := hashPassword(password)
+	if err != nil {
+		return "", err
+	}
+	err = s.changeUser(ctx, PermUserManage, login, "重置", func(t *dbtx, u *userRow) error {
+		if _, err := s.setPasswordTx(ctx, t, u.Login, hash, true, "password.reset"); err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, "DELETE FROM login_failures WHERE login = ?", strings.ToLower(u.Login)); err != nil {
+			return err
+		}
+		return t.audit(ctx, "password.reset", u.Login, nil)
+	})
+	return password, err
+}
+
+// SetRoles grants a user exactly these roles (security administrator,
+// never to themselves) and ends the user's sessions.
+func (s *Store) SetRoles(ctx context.Context, login string, roles []string) error {
+	return s.changeUser(ctx, PermRoleGrant, login, "修改", func(t *dbtx, u *userRow) error {
+		if err := checkRoles(roles); err != nil {
+			return err
+		}
+		if err := s.bumpUserTx(ctx, t, u.Login, "roles = ?", strings.Join(roles, ",")); err != nil {
+			return err
+		}
+		if err := s.endSessionsTx(ctx, t, u.Login, "role.change"); err != nil {
+			return err
+		}
+		return t.audit(ctx, "role.set", u.Login, map[string]any{"before": u.Roles, "after": roles})
+	})
+}
+
+// bumpUserTx changes a user row and gives it a new master-data version,
+// so that stations pull the change.
+func (s *Store) bumpUserTx(ctx context.Context, t *dbtx, login, set string, args ...any) error {
+	v, err := t.nextMasterVersion(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, "UPDATE users SET "+set+", version = ? WHERE login = ?", append(args, v, login)...)
+	return err
+}
+
+// SetDisabled disables or enables an account (system administrator, not
+// their own); disabling ends its sessions.
+func (s *Store) SetDisabled(ctx context.Context, login string, disabled bool) error {
+	return s.changeUser(ctx, PermUserManage, login, "停用或启用", func(t *dbtx, u *userRow) error {
+		flag, action := 0, "user.enable"
+		if disabled {
+			flag, action = 1, "user.disable"
+		}
+		if err := s.bumpUserTx(ctx, t, u.Login, "disabled = ?", flag); err != nil {
+			return err
+		}
+		if disabled {
+			if err := s.endSessionsTx(ctx, t, u.Login, action); err != nil {
+				return err
+			}
+		}
+		return t.audit(ctx, action, u.Login, nil)
+	})
+}
+
+// Unlock ends a lockout (security administrator).
+func (s *Store) Unlock(ctx context.Context, login string) error {
+	if _, err := s.authorize(ctx, PermUnlock); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(t *dbtx) error {
+		if _, err := t.exec(ctx, "DELETE FROM login_failures WHERE login = ?", strings.ToLower(strings.TrimSpace(login))); err != nil {
+			return err
+		}
+		return t.audit(ctx, "account.unlock", login, nil)
+	})
+}
+
+// ResetMFA removes another user's second factor and backup codes
+// (security administrator, not their own); they set a new one up at the
+// next sign-in.
+func (s *Store) ResetMFA(ctx context.Context, login string) error {
+	return s.changeUser(ctx, PermMFAReset, login, "重置", func(t *dbtx, u *userRow) error {
+		if _, err := t.exec(ctx, "UPDATE users SET totp_secret = NULL, totp_last_step = 0 WHERE login = ?", u.Login); err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, "DELETE FROM backup_codes WHERE login = ?", u.Login); err != nil {
+			return err
+		}
+		if err := s.endSessionsTx(ctx, t, u.Login, "mfa.reset"); err != nil {
+			return err
+		}
+		return t.audit(ctx, "mfa.reset", u.Login, nil)
+	})
+}
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }

@@ -83,7 +83,7 @@ func TestScreenshots(t *testing.T) {
 func newEnrolledFixture(t *testing.T) *fixture {
 	t.Helper()
 	test.NewTempApp(t)
-	ctx := context.Background()
+	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local", System: true})
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.OpenStore(ctx, "", t.TempDir(), server.WithStoreLogger(quiet))
 	if err != nil {

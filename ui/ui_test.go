@@ -34,7 +34,7 @@ type fixture struct {
 	dir   string
 }
 
-const testPassword = "correct horse"
+const testPassword = "Correct#Horse7"
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()

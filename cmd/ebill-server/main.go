@@ -120,13 +120,18 @@ func (a *app) open(ctx context.Context) (*server.Store, error) {
 }
 
 // cliActor is who makes changes from the command line, for the audit trail.
+//
+// The administration commands still act as the system (the store's
+// permission checks let them through) until they sign in as a named
+// person (ebill-server login, issue 15's next step); the audit names the
+// operating-system user meanwhile.
 func cliActor(ctx context.Context) context.Context {
 	who := "cli"
 	if u, err := user.Current(); err == nil {
 		who += ":" + u.Username
 	}
 	host, _ := os.Hostname()
-	return server.WithActor(ctx, server.Actor{Who: who, From: host})
+	return server.WithActor(ctx, server.Actor{Who: who, From: host, System: true})
 }
 
 func (a *app) withStore(ctx context.Context, fn func(*server.Store) error) error {

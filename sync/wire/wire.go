@@ -44,6 +44,10 @@ type LoginResponse struct {
 	Login     string    `json:"login"`
 	Name      string    `json:"name"`
 	Roles     []string  `json:"roles"`
+	// Stage is what the session still owes before anything else: "" or
+	// "full" nothing; "password" a change of a one-time or expired
+	// password; "mfa" or "enroll" a second factor (administrators).
+	Stage string `json:"stage,omitempty"`
 }
 
 // PasswordRequest changes the signed-in user's password; the session

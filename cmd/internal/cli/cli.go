@@ -108,7 +108,7 @@ func ExitCode(code string) int {
 		return ExitBlocked
 	case bill.ETampered:
 		return ExitTampered
-	case bill.EUnauthorized, bill.EUnavailable:
+	case bill.EUnauthorized, bill.EForbidden, bill.EUnavailable:
 		return ExitDenied
 	}
 	return ExitInternal
