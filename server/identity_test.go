@@ -347,3 +347,66 @@ func TestNoDefaultAccounts(t *testing.T) {
 		}
 	})
 }
+
+// TestInitAndTokens (AC-5): the first administrators are made once, with
+// one-time passwords; an API token acts as its account, with the
+// account's permissions, until it is revoked or expires.
+func TestInitAndTokens(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)}
+	s := clockStore(t, c)
+	ctx := context.Background()
+	admins, err := s.Init(ctx, "sys", "sec", "aud")
+	must(t, err)
+	if len(admins) != 3 || admins[1].Role != server.RoleSecAdmin || len(admins[1].Password) != 16 {
+		t.Fatalf("init: %+v", admins)
+	}
+	if _, err := s.Init(ctx, "sys2", "sec2", "aud2"); bill.ErrorCode(err) != bill.EConflict {
+		t.Fatalf("a second init: %v", err)
+	}
+	sess, err := s.Login(ctx, "sec", admins[1].Password)
+	must(t, err)
+	if sess.Stage != server.StagePassword {
+		t.Fatalf("the first administrator's first sign-in: %s", sess.Stage)
+	}
+	// A service account for the nightly backup, with a token.
+	sys := asUser(&server.User{Login: "sys", Roles: []string{server.RoleSysAdmin}})
+	sec := asUser(&server.User{Login: "sec", Roles: []string{server.RoleSecAdmin}})
+	must(t, s.AddUser(sys, server.User{Login: "svc-backup", Name: "备份任务"}, pw1))
+	must(t, s.SetRoles(sec, "svc-backup", []string{server.RoleSysAdmin}))
+	if _, _, err := s.IssueAPIToken(sys, "svc-backup", "每日备份", 24*time.Hour); bill.ErrorCode(err) != bill.EForbidden {
+		t.Fatalf("sysadmin issues a token: %v", err)
+	}
+	token, tk, err := s.IssueAPIToken(sec, "svc-backup", "每日备份", 24*time.Hour)
+	must(t, err)
+	u, got, err := s.TokenUser(ctx, token)
+	must(t, err)
+	if u.Login != "svc-backup" || !u.Can(server.PermBackup) || u.Can(server.PermRoleGrant) || got.ID != tk.ID {
+		t.Fatalf("token user %+v %+v", u, got)
+	}
+	var stored string
+	must(t, s.DB().QueryRow("SELECT token_hash FROM api_tokens WHERE id = ?", tk.ID).Scan(&stored))
+	if strings.Contains(token, stored) || stored == token {
+		t.Fatal("the token is stored in clear")
+	}
+	c.t = c.t.Add(25 * time.Hour)
+	if _, _, err := s.TokenUser(ctx, token); bill.ErrorCode(err) != bill.EUnauthorized {
+		t.Fatalf("an expired token: %v", err)
+	}
+	token, tk, err = s.IssueAPIToken(sec, "svc-backup", "每日备份", 24*time.Hour)
+	must(t, err)
+	must(t, s.RevokeAPIToken(sec, tk.ID))
+	if _, _, err := s.TokenUser(ctx, token); bill.ErrorCode(err) != bill.EUnauthorized {
+		t.Fatalf("a revoked token: %v", err)
+	}
+	token, _, err = s.IssueAPIToken(sec, "svc-backup", "每日备份", 24*time.Hour)
+	must(t, err)
+	must(t, s.SetDisabled(sys, "svc-backup", true))
+	if _, _, err := s.TokenUser(ctx, token); bill.ErrorCode(err) != bill.EUnauthorized {
+		t.Fatalf("the token of a disabled account: %v", err)
+	}
+	list, err := s.APITokens(sec)
+	must(t, err)
+	if len(list) != 3 || !list[1].Revoked || list[0].CreatedBy != "sec" {
+		t.Fatalf("tokens %+v", list)
+	}
+}
