@@ -51,11 +51,9 @@ func (s *Store) medicalBatchIssue(ctx context.Context, app *HISApp, k bill.Kind,
 	if len(req.EBillList) == 0 || len(req.EBillList) > MaxHISBatch {
 		return nil, failMedical(ResultInvalid, "eBillList 每批 1 至 %d 张，收到 %d 张", MaxHISBatch, len(req.EBillList))
 	}
-	var n int
-	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM his_batch_items WHERE app_id = ? AND batch_no = ?", app.AppID, batchNo).Scan(&n); err != nil {
+	if seen, err := s.BatchSeen(ctx, app.AppID, batchNo); err != nil {
 		return nil, err
-	}
-	if n > 0 {
+	} else if seen {
 		return SuccessText("成功"), nil // sent again: already issued
 	}
 	type outcome struct {
@@ -88,22 +86,15 @@ func (s *Store) medicalBatchIssue(ctx context.Context, app *HISApp, k bill.Kind,
 		}(i, raw)
 	}
 	wg.Wait()
-	err := s.tx(ctx, func(t *dbtx) error {
-		for i, r := range results {
-			status := 2
-			no := int64(0)
-			if r.ok {
-				status = 1
-				no, _ = bill.ParseBillNo(r.f.BillNo)
-			}
-			if _, err := t.exec(ctx, `INSERT INTO his_batch_items (app_id, batch_no, seq, bus_no, status, err_msg, bill_code, bill_no, created_at)
-				VALUES (?,?,?,?,?,?,?,?,?)`, app.AppID, batchNo, i+1, r.busNo, status, r.errMsg, r.f.BillBatchCode, no, s.millis()); err != nil {
-				return err
-			}
+	items := make([]BatchItem, len(results))
+	for i, r := range results {
+		items[i] = BatchItem{BusNo: r.busNo, Status: 2, ErrMsg: r.errMsg}
+		if r.ok {
+			items[i].Status, items[i].BillCode = 1, r.f.BillBatchCode
+			items[i].BillNo, _ = bill.ParseBillNo(r.f.BillNo)
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	if err := s.SaveBatch(ctx, app.AppID, batchNo, items); err != nil {
 		return nil, err
 	}
 	return SuccessText("成功"), nil
@@ -114,27 +105,8 @@ func (s *Store) medicalBatchResult(ctx context.Context, app *HISApp, data []byte
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
 	}
-	rows, err := s.query(ctx, `SELECT bus_no, status, err_msg, bill_code, bill_no FROM his_batch_items
-		WHERE app_id = ? AND batch_no = ? ORDER BY seq`, app.AppID, strings.TrimSpace(string(req.BatchNo)))
+	items, err := s.BatchItems(ctx, app.AppID, strings.TrimSpace(string(req.BatchNo)))
 	if err != nil {
-		return nil, err
-	}
-	type item struct {
-		busNo, errMsg, code string
-		status              int
-		no                  int64
-	}
-	var items []item
-	for rows.Next() {
-		var it item
-		if err := rows.Scan(&it.busNo, &it.status, &it.errMsg, &it.code, &it.no); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		items = append(items, it)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if len(items) == 0 {
@@ -142,10 +114,10 @@ func (s *Store) medicalBatchResult(ctx context.Context, app *HISApp, data []byte
 	}
 	list := []map[string]any{}
 	for _, it := range items {
-		out := map[string]any{"busNo": it.busNo, "status": it.status, "errMsg": it.errMsg, "billBatchCode": "", "billNo": "",
+		out := map[string]any{"busNo": it.BusNo, "status": it.Status, "errMsg": it.ErrMsg, "billBatchCode": "", "billNo": "",
 			"random": "", "createTime": "", "billQRCode": "", "pictureUrl": "", "pictureNetUrl": ""}
-		if it.status == 1 {
-			lb, err := s.LedgerBill(ctx, it.code, it.no)
+		if it.Status == 1 {
+			lb, err := s.LedgerBill(ctx, it.BillCode, it.BillNo)
 			if err != nil {
 				return nil, err
 			}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -123,30 +122,18 @@ func (s *Store) medicalCheck(k checkKind) MedicalService {
 	}
 }
 
-// numberRanges groups the bills f selects by point, business type, kind
-// and bill code: the first and last number, how many and their amount.
+// numberRanges are the 票号段 rows of the bills f selects.
 func (s *Store) numberRanges(ctx context.Context, f LedgerFilter) ([]numberRange, error) {
-	q, args := f.where()
-	rows, err := s.query(ctx, `SELECT point_code, COALESCE(bus_type, ''), kind, bill_code, MIN(bill_no), MAX(bill_no), COUNT(*), SUM(total)
-		FROM bills`+q+` GROUP BY point_code, bus_type, kind, bill_code ORDER BY point_code, bus_type, bill_code, kind`, args...)
+	runs, err := s.NumberRanges(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := []numberRange{}
-	for rows.Next() {
-		var r numberRange
-		var kind string
-		var lo, hi int64
-		var sum sql.NullInt64
-		if err := rows.Scan(&r.PlaceCode, &r.BusType, &kind, &r.BillBatchCode, &lo, &hi, &r.CopyNum, &sum); err != nil {
-			return nil, err
-		}
-		r.amount = bill.Money(sum.Int64)
-		r.BillName, r.BgnNo, r.EndNo, r.TotalAmt = billName(bill.Kind(kind)), bill.FormatBillNo(lo), bill.FormatBillNo(hi), r.amount.String()
-		out = append(out, r)
+	for _, r := range runs {
+		out = append(out, numberRange{BusType: r.BusType, PlaceCode: r.Point, BillName: billName(r.Kind), BillBatchCode: r.BillCode,
+			BgnNo: bill.FormatBillNo(r.From), EndNo: bill.FormatBillNo(r.To), CopyNum: r.Count, TotalAmt: r.Total.String(), amount: r.Total})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // dateText is a time as yyyy-MM-dd in Beijing (the check answers' dates).

@@ -3,9 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/base64"
-	"errors"
 	"image/png"
 	"strings"
 	"time"
@@ -212,7 +210,7 @@ func (s *Store) medicalNotifyPic(ctx context.Context, app *HISApp, data []byte, 
 		if err != nil {
 			return nil, err
 		}
-		rev, err := s.isReversed(ctx, lb.ID)
+		rev, err := s.IsReversed(ctx, lb.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -296,18 +294,16 @@ func (s *Store) medicalPrintedList(ctx context.Context, app *HISApp, data []byte
 			(req.PatientID != "" && st.PatientID != req.PatientID) {
 			continue
 		}
-		var code string
-		var no int64
-		err := s.queryRow(ctx, "SELECT paper_code, paper_no FROM paper_usage WHERE bill_id = ? AND status = 'printed'", lb.ID).Scan(&code, &no)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
+		paper, err := s.LivePaper(ctx, lb.ID)
 		if err != nil {
 			return nil, err
 		}
+		if paper == nil {
+			continue
+		}
 		list = append(list, map[string]string{"busDate": MedicalTime(businessTime(lb.Bill)), "placeCode": lb.Point,
-			"billName": billName(lb.Kind), "billBatchCode": lb.BillCode, "billNo": lb.BillNo, "relatedBillBatchCode": code,
-			"relatedBillNo": bill.FormatBillNo(no), "ivcDateTime": MedicalTime(lb.IssuedAt)})
+			"billName": billName(lb.Kind), "billBatchCode": lb.BillCode, "billNo": lb.BillNo, "relatedBillBatchCode": paper.Code,
+			"relatedBillNo": bill.FormatBillNo(paper.No), "ivcDateTime": MedicalTime(lb.IssuedAt)})
 	}
 	total := len(list)
 	start := min((page-1)*size, total)
@@ -400,30 +396,4 @@ func (s *Store) medicalArrearsFeedback(ctx context.Context, app *HISApp, data []
 		return nil, err
 	}
 	return SuccessText("成功"), nil
-}
-
-// RecordArrearsFeedback keeps the day HIS said a bill may circulate; a
-// bill keeps the first day said.
-func (s *Store) RecordArrearsFeedback(ctx context.Context, billID, day, appID string) error {
-	return s.tx(ctx, func(t *dbtx) error {
-		res, err := t.exec(ctx, `INSERT INTO bill_feedback (bill_id, feedback_date, app_id, received_at) VALUES (?,?,?,?)
-			ON CONFLICT (bill_id) DO NOTHING`, billID, day, appID, s.millis())
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		return t.audit(ctx, "bill.arrears_feedback", billID, map[string]string{"feedbackDate": day, "app": appID})
-	})
-}
-
-// ArrearsFeedback is the day HIS said a bill may circulate; "" if never.
-func (s *Store) ArrearsFeedback(ctx context.Context, billID string) (string, error) {
-	var day string
-	err := s.queryRow(ctx, "SELECT feedback_date FROM bill_feedback WHERE bill_id = ?", billID).Scan(&day)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return day, err
 }

@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -119,32 +117,11 @@ func (s *Store) relatedBill(ctx context.Context, b *LedgerBill) (string, error) 
 	if b.RedOf != "" {
 		return b.RedOfBill, nil
 	}
-	var code string
-	var no int64
-	err := s.queryRow(ctx, "SELECT bill_code, bill_no FROM bills WHERE red_of = ? ORDER BY seq DESC LIMIT 1", b.ID).Scan(&code, &no)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
+	red, err := s.RedBillOf(ctx, b.ID)
+	if err != nil || red == nil {
 		return "", err
 	}
-	return code + " " + bill.FormatBillNo(no), nil
-}
-
-// isReversed: a bill has been reversed by its red bill; a deposit voucher
-// has been refunded in full.
-func (s *Store) isReversed(ctx context.Context, id string) (bool, error) {
-	var n int
-	var refunded sql.NullInt64
-	if err := s.queryRow(ctx, "SELECT COUNT(*), SUM(total) FROM bills WHERE red_of = ?", id).Scan(&n, &refunded); err != nil || n == 0 {
-		return false, err
-	}
-	var kind string
-	var total int64
-	if err := s.queryRow(ctx, "SELECT kind, total FROM bills WHERE id = ?", id).Scan(&kind, &total); err != nil {
-		return false, err
-	}
-	return bill.Kind(kind) != bill.Deposit || total+refunded.Int64 <= 0, nil
+	return red.BillCode + " " + red.BillNo, nil
 }
 
 // medicalBillList is getBillByBusDate (by business time, as HIS counts)
@@ -196,12 +173,7 @@ func (s *Store) medicalBillList(byIvc bool) MedicalService {
 		if err != nil {
 			return nil, err
 		}
-		where, args := f.where()
-		order := " ORDER BY bus_at, seq"
-		if byIvc {
-			order = " ORDER BY issued_at, seq"
-		}
-		rows, err := s.billsWithContent(ctx, where+order+" LIMIT ? OFFSET ?", append(args, size, (page-1)*size)...)
+		rows, err := s.LedgerPage(ctx, f)
 		if err != nil {
 			return nil, err
 		}
@@ -222,37 +194,20 @@ func (s *Store) medicalBillList(byIvc bool) MedicalService {
 // was used.
 func (s *Store) paperList(ctx context.Context, places []string, from, to time.Time, dataType string, page, size int) (any, error) {
 	status := map[string]string{"3": "printed", "4": "voided", "5": "blank_void"}[dataType]
-	where := " WHERE u.status = ? AND u.used_at >= ? AND u.used_at < ? AND u.point_code IN (" + placeholders(len(places)) + ")"
-	args := []any{status, from.UnixMilli(), to.UnixMilli()}
-	for _, p := range places {
-		args = append(args, p)
-	}
-	var total int
-	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM paper_usage u"+where, args...).Scan(&total); err != nil {
-		return nil, err
-	}
-	rows, err := s.query(ctx, `SELECT u.paper_code, u.paper_no, u.point_code, u.used_at, u.reason, COALESCE(b.bill_code, ''), COALESCE(b.bill_no, 0),
-		COALESCE(b.total, 0) FROM paper_usage u LEFT JOIN bills b ON b.id = u.bill_id`+where+
-		" ORDER BY u.paper_code, u.paper_no LIMIT ? OFFSET ?", append(args, size, (page-1)*size)...)
+	total, uses, err := s.PaperUses(ctx, places, status, from, to, size, (page-1)*size)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	list := []map[string]string{}
-	for rows.Next() {
-		var code, point, reason, billCode string
-		var no, used, billNo, total int64
-		if err := rows.Scan(&code, &no, &point, &used, &reason, &billCode, &billNo, &total); err != nil {
-			return nil, err
-		}
-		item := map[string]string{"pBillBatchCode": code, "pBillNo": bill.FormatBillNo(no), "placeCode": point,
-			"createTime": MedicalTime(time.UnixMilli(used)), "reason": reason}
-		if billCode != "" {
-			item["billBatchCode"], item["billNo"], item["totalAmt"] = billCode, bill.FormatBillNo(billNo), bill.Money(total).String()
+	for _, u := range uses {
+		item := map[string]string{"pBillBatchCode": u.Code, "pBillNo": bill.FormatBillNo(u.No), "placeCode": u.Point,
+			"createTime": MedicalTime(u.At), "reason": u.Reason}
+		if u.BillCode != "" {
+			item["billBatchCode"], item["billNo"], item["totalAmt"] = u.BillCode, bill.FormatBillNo(u.BillNo), u.Total.String()
 		}
 		list = append(list, item)
 	}
-	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": list}, rows.Err()
+	return map[string]any{"total": total, "pageNo": page, "pageSize": size, "billList": list}, nil
 }
 
 // medicalUnprinted is getEBillUnPrintList: a patient's bills (by card)
@@ -281,7 +236,7 @@ func (s *Store) unprintedList(ctx context.Context, app *HISApp, data []byte, car
 	if strings.TrimSpace(string(req.CardNo)) == "" && (cardRequired || (req.IDCardNo == "" && req.PatientID == "")) {
 		return nil, failMedical(ResultInvalid, "cardNo（卡号）不能为空")
 	}
-	to := s.now()
+	to := s.Now()
 	from := to.AddDate(0, 0, -30)
 	var err error
 	if req.BusBgnDate != "" {
@@ -300,17 +255,7 @@ func (s *Store) unprintedList(ctx context.Context, app *HISApp, data []byte, car
 	if req.PageSize == "" {
 		size = 20
 	}
-	where := "WHERE issued_at >= ? AND issued_at < ? AND red_of IS NULL AND point_code IN (" + placeholders(len(app.Points)) + ")"
-	args := []any{from.UnixMilli(), to.UnixMilli()}
-	for _, p := range app.Points {
-		args = append(args, p)
-	}
-	if req.CardNo != "" {
-		where, args = where+" AND card_no = ?", append(args, string(req.CardNo))
-	}
-	where += " AND NOT EXISTS (SELECT 1 FROM bills r WHERE r.red_of = bills.id)" +
-		" AND NOT EXISTS (SELECT 1 FROM paper_usage u WHERE u.bill_id = bills.id AND u.status = 'printed')"
-	found, err := s.billsWithContent(ctx, where+" ORDER BY issued_at DESC LIMIT 1000", args...)
+	found, err := s.OpenBills(ctx, app.Points, from, to, string(req.CardNo))
 	if err != nil {
 		return nil, err
 	}

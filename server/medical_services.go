@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -109,9 +107,10 @@ func (s *Store) issuedFields(ctx context.Context, lb *LedgerBill, publicURL stri
 	}
 	if publicURL != "" && lb.Bill != nil {
 		var sig []byte
+		var err error
 		if len(signature) > 0 && signature[0] != nil {
 			sig = signature[0]
-		} else if err := s.queryRow(ctx, "SELECT signature FROM bills WHERE id = ?", lb.ID).Scan(&sig); err != nil {
+		} else if sig, err = s.BillSignature(ctx, lb.ID); err != nil {
 			return f, err
 		}
 		url := bill.NewVerifyRef(lb.Bill, lb.CheckCode, sig).URL(publicURL)
@@ -183,17 +182,9 @@ func (s *Store) byBusNoFields(ctx context.Context, lb *LedgerBill, publicURL str
 	}
 	out := structMap(f)
 	out["isScarlet"] = "0"
-	var redCode string
-	var redNo int64
-	switch err := s.queryRow(ctx, "SELECT bill_code, bill_no FROM bills WHERE red_of = ?", lb.ID).Scan(&redCode, &redNo); {
-	case errors.Is(err, sql.ErrNoRows):
-		return out, nil
-	case err != nil:
-		return nil, err
-	}
-	red, err := s.LedgerBill(ctx, redCode, redNo)
-	if err != nil {
-		return nil, err
+	red, err := s.RedBillOf(ctx, lb.ID)
+	if err != nil || red == nil {
+		return out, err
 	}
 	rf, err := s.issuedFields(ctx, red, publicURL)
 	if err != nil {
@@ -274,40 +265,34 @@ func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any
 	if lb.RedOf != "" {
 		out["isScarlet"] = "1"
 	}
-	// The red bill that reversed it, named as writeOffEBill names it.
-	var redCode, redCheck string
-	var redNo int64
-	// (A deposit voucher's latest refund; the voucher stays valid until
-	// nothing is left of it.)
-	switch err := s.queryRow(ctx, "SELECT bill_code, bill_no, check_code FROM bills WHERE red_of = ? ORDER BY issued_at DESC, bill_no DESC LIMIT 1",
-		lb.ID).Scan(&redCode, &redNo, &redCheck); {
-	case err == nil:
+	// The red bill that reversed it, named as writeOffEBill names it (a
+	// deposit voucher's latest refund; the voucher stays valid until
+	// nothing is left of it).
+	red, err := s.RedBillOf(ctx, lb.ID)
+	if err != nil {
+		return nil, err
+	}
+	if red != nil {
 		out["state"], out["isScarlet"] = "2", "1"
-		if rev, err := s.isReversed(ctx, lb.ID); err != nil {
+		if rev, err := s.IsReversed(ctx, lb.ID); err != nil {
 			return nil, err
 		} else if !rev {
 			out["state"] = "1"
 		}
 		// Named as writeOffEBill names it (what clients written against
 		// this server read) and as the reference names it here.
-		out["eScarletBillBatchCode"], out["eScarletBillNo"], out["eScarletRandom"] = redCode, bill.FormatBillNo(redNo), redCheck
-		out["scarletBillBatchCode"], out["scarletBillNo"], out["scarletRandom"] = redCode, bill.FormatBillNo(redNo), redCheck
-		if red, err := s.LedgerBill(ctx, redCode, redNo); err == nil {
-			out["scarletCreateTime"], out["scarletBillBusDate"] = MedicalTime(red.IssuedAt), MedicalTime(red.IssuedAt)
-		}
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, err
+		out["eScarletBillBatchCode"], out["eScarletBillNo"], out["eScarletRandom"] = red.BillCode, red.BillNo, red.CheckCode
+		out["scarletBillBatchCode"], out["scarletBillNo"], out["scarletRandom"] = red.BillCode, red.BillNo, red.CheckCode
+		out["scarletCreateTime"], out["scarletBillBusDate"] = MedicalTime(red.IssuedAt), MedicalTime(red.IssuedAt)
 	}
 	// Its live paper copy, if it was converted.
-	var paperCode string
-	var paperNo int64
-	var paperAt int64
-	switch err := s.queryRow(ctx, "SELECT paper_code, paper_no, used_at FROM paper_usage WHERE bill_id = ? AND status = 'printed'", lb.ID).Scan(&paperCode, &paperNo, &paperAt); {
-	case err == nil:
-		out["isPrtPaper"], out["pBillBatchCode"], out["pBillNo"] = "1", paperCode, bill.FormatBillNo(paperNo)
-		out["pCreateTime"], out["pBillBusDate"] = MedicalTime(time.UnixMilli(paperAt)), MedicalTime(time.UnixMilli(paperAt))
-	case !errors.Is(err, sql.ErrNoRows):
+	paper, err := s.LivePaper(ctx, lb.ID)
+	if err != nil {
 		return nil, err
+	}
+	if paper != nil {
+		out["isPrtPaper"], out["pBillBatchCode"], out["pBillNo"] = "1", paper.Code, bill.FormatBillNo(paper.No)
+		out["pCreateTime"], out["pBillBusDate"] = MedicalTime(paper.At), MedicalTime(paper.At)
 	}
 	return out, nil
 }

@@ -82,7 +82,7 @@ func (a *API) mobilePDF(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	if info.Reversed, err = a.store.isReversed(r.Context(), lb.ID); err != nil {
+	if info.Reversed, err = a.store.IsReversed(r.Context(), lb.ID); err != nil {
 		a.fail(w, err)
 		return
 	}

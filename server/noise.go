@@ -37,9 +37,9 @@ var errStoreClosed = bill.Errorf(bill.EInternal, "服务器正在关闭，请稍
 // noiseBatch is the most noises one statement records (3 parameters each).
 const noiseBatch = 256
 
-// useNoise records a request's noise; false when it was seen within the
+// UseNoise records a request's noise; false when it was seen within the
 // window (a replay).
-func (s *Store) useNoise(ctx context.Context, appid, noise string) (bool, error) {
+func (s *Store) UseNoise(ctx context.Context, appid, noise string) (bool, error) {
 	nr := &s.noises
 	nr.once.Do(func() {
 		nr.queue, nr.quit = make(chan *noiseReq, 4*noiseBatch), make(chan struct{})

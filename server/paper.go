@@ -124,7 +124,7 @@ func (s *Store) PrintPaper(ctx context.Context, point, billCode string, billNo i
 	if lb.Point != point {
 		return bill.Errorf(bill.ENotFound, "开票点 %s 没有票据 %s %s。", point, billCode, lb.BillNo)
 	}
-	if rev, err := s.isReversed(ctx, lb.ID); err != nil {
+	if rev, err := s.IsReversed(ctx, lb.ID); err != nil {
 		return err
 	} else if rev {
 		return bill.Errorf(bill.EAlreadyReversed, "票据 %s %s 已冲销，不能换开纸质票据。", billCode, lb.BillNo)

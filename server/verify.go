@@ -113,7 +113,7 @@ func (s *Store) stateOf(ctx context.Context, lb *LedgerBill) (string, error) {
 	if lb.RedOf != "" {
 		return stateRed, nil
 	}
-	reversed, err := s.isReversed(ctx, lb.ID)
+	reversed, err := s.IsReversed(ctx, lb.ID)
 	if err != nil || !reversed {
 		return stateNormal, err
 	}
