@@ -28,6 +28,9 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
 }
 
+// ActorOf is the actor of the changes made under ctx.
+func ActorOf(ctx context.Context) Actor { return actorOf(ctx) }
+
 func actorOf(ctx context.Context) Actor {
 	if a, ok := ctx.Value(actorKey{}).(Actor); ok {
 		return a

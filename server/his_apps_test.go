@@ -13,6 +13,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/his"
 )
 
 // TestNoiseWindow: a noise is refused within the window and fresh again after it.
@@ -25,27 +26,28 @@ func TestNoiseWindow(t *testing.T) {
 	setupUnit(t, s)
 	must(t, s.AddPoint(ctx, "H01", "HIS", server.PointServer))
 	must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-	services := s.MedicalServices("")
+	ad := his.New(s, nil)
+	services := ad.MedicalServices("")
 	call := func() string {
 		data := base64.StdEncoding.EncodeToString([]byte(`{"busNo":"NONE"}`))
 		body, _ := json.Marshal(map[string]string{"appid": hisAppID, "data": data, "noise": "same-noise", "version": "1.0",
 			"sign": hisSign(hisAppID, data, "same-noise", hisKey, "1.0")})
-		resp, err := s.HandleMedical(ctx, "getEBillByBusNo", body, services)
+		resp, err := ad.HandleMedical(ctx, "getEBillByBusNo", body, services)
 		must(t, err)
 		raw, _ := base64.StdEncoding.DecodeString(resp.Data)
-		var r server.MedicalResult
+		var r his.MedicalResult
 		json.Unmarshal(raw, &r)
 		return r.Result
 	}
-	if got := call(); got != server.ResultNotFound {
+	if got := call(); got != his.ResultNotFound {
 		t.Fatalf("first use: %s", got)
 	}
 	clk.t = clk.t.Add(23 * time.Hour)
-	if got := call(); got != server.ResultReplay {
+	if got := call(); got != his.ResultReplay {
 		t.Fatalf("within the window: %s", got)
 	}
 	clk.t = clk.t.Add(2 * time.Hour)
-	if got := call(); got != server.ResultNotFound {
+	if got := call(); got != his.ResultNotFound {
 		t.Fatalf("after the window: %s", got)
 	}
 }
@@ -57,17 +59,18 @@ func TestNoiseWindow(t *testing.T) {
 func TestNoiseReplayedConcurrently(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
 		hisServer(t, s)
-		services := s.MedicalServices("")
+		ad := his.New(s, nil)
+		services := ad.MedicalServices("")
 		call := func(noise string) string {
 			data := base64.StdEncoding.EncodeToString([]byte(`{"busNo":"NONE"}`))
 			body, _ := json.Marshal(map[string]string{"appid": hisAppID, "data": data, "noise": noise, "version": "1.0",
 				"sign": hisSign(hisAppID, data, noise, hisKey, "1.0")})
-			resp, err := s.HandleMedical(context.Background(), "getEBillByBusNo", body, services)
+			resp, err := ad.HandleMedical(context.Background(), "getEBillByBusNo", body, services)
 			if err != nil {
 				return err.Error()
 			}
 			raw, _ := base64.StdEncoding.DecodeString(resp.Data)
-			var r server.MedicalResult
+			var r his.MedicalResult
 			json.Unmarshal(raw, &r)
 			return r.Result
 		}
@@ -87,11 +90,11 @@ func TestNoiseReplayedConcurrently(t *testing.T) {
 			for range n {
 				count[<-results]++
 			}
-			want := map[string]int{server.ResultNotFound: 1, server.ResultReplay: n - 1}
+			want := map[string]int{his.ResultNotFound: 1, his.ResultReplay: n - 1}
 			if !same {
-				want = map[string]int{server.ResultNotFound: n}
+				want = map[string]int{his.ResultNotFound: n}
 			}
-			if len(count) != len(want) || count[server.ResultNotFound] != want[server.ResultNotFound] {
+			if len(count) != len(want) || count[his.ResultNotFound] != want[his.ResultNotFound] {
 				t.Fatalf("same noise %v: %v, want %v", same, count, want)
 			}
 		}
@@ -132,18 +135,18 @@ func TestHISMetrics(t *testing.T) {
 func TestDisabledHISApp(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
 		ctx, _, _, c := hisServer(t, s)
-		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "X"}); code != server.ResultNotFound {
+		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "X"}); code != his.ResultNotFound {
 			t.Fatalf("before: %s", code)
 		}
 		must(t, s.DisableHISApp(ctx, hisAppID))
-		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "X"}); code != server.ResultUnknownApp {
+		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "X"}); code != his.ResultUnknownApp {
 			t.Fatalf("after disable: %s", code)
 		}
 		if err := s.DisableHISApp(ctx, "nobody"); bill.ErrorCode(err) != bill.ENotFound {
 			t.Fatalf("unknown app: %v", err)
 		}
 		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "X"}); code != server.ResultNotFound {
+		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "X"}); code != his.ResultNotFound {
 			t.Fatalf("enabled again: %s", code)
 		}
 	})
@@ -161,7 +164,7 @@ func TestHISAllowFrom(t *testing.T) {
 			return len(list)
 		}
 		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}, AllowFrom: []string{"10.1.2.3", "192.168.0.0/16"}}, hisKey))
-		if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "ALLOW-1")); code != server.ResultNotFromHere ||
+		if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "ALLOW-1")); code != his.ResultNotFromHere ||
 			!strings.Contains(string(msg), "127.0.0.1") || count() != 0 {
 			t.Fatalf("from 127.0.0.1: %s %s, %d bills", code, msg, count())
 		}
@@ -174,7 +177,7 @@ func TestHISAllowFrom(t *testing.T) {
 			t.Fatalf("after a refused change: %+v", apps)
 		}
 		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}, AllowFrom: []string{"10.1.2.3", "127.0.0.0/8"}}, hisKey))
-		if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "ALLOW-1")); code != server.ResultOK || count() != 1 {
+		if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "ALLOW-1")); code != his.ResultOK || count() != 1 {
 			t.Fatalf("from an allowed range: %s %s", code, msg)
 		}
 	})

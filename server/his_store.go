@@ -261,3 +261,14 @@ func (s *Store) ArrearsFeedback(ctx context.Context, billID string) (string, err
 	}
 	return day, err
 }
+
+// CardBills are the blue bills of a card at points, by business time in
+// [from, to), newest first, at most 1,000.
+func (s *Store) CardBills(ctx context.Context, points []string, cardNo string, from, to time.Time) ([]*LedgerBill, error) {
+	args := []any{cardNo, from.UnixMilli(), to.UnixMilli()}
+	for _, p := range points {
+		args = append(args, p)
+	}
+	return s.billsWithContent(ctx, "WHERE card_no = ? AND bus_at >= ? AND bus_at < ? AND red_of IS NULL AND point_code IN ("+
+		placeholders(len(points))+") ORDER BY bus_at DESC LIMIT 1000", args...)
+}

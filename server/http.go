@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/sync/wire"
 )
@@ -19,22 +21,26 @@ import (
 // MaxBodyBytes bounds a request body: a full upload batch fits with room.
 const MaxBodyBytes = 16 << 20
 
-// API serves the station sync API (v1) and the health check.
+// API serves the station sync API (v1), the patients' verification page
+// and mobile API, the health check and the metrics; other interfaces (the
+// HIS interface, server/his) are mounted on it.
 type API struct {
-	store *Store
-	log   *slog.Logger
-	now   func() time.Time
-	mux   *http.ServeMux
-	m     *metrics
-	// medical is the HIS interface's services (SetPublicURL sets the QR target).
-	medical   map[string]MedicalService
+	store     *Store
+	log       *slog.Logger
+	now       func() time.Time
+	mux       *http.ServeMux
+	m         *metrics
 	publicURL string
 	sender    Sender
+	// selfLogging are the routes whose handlers log their own line.
+	selfLogging map[string]bool
+	onPublicURL []func(string)
+	onSender    []func(Sender)
 }
 
 // NewAPI returns the HTTP handler of the server.
 func NewAPI(store *Store, log *slog.Logger) *API {
-	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux(), m: newMetrics()}
+	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux(), m: newMetrics(), selfLogging: map[string]bool{}}
 	a.mux.HandleFunc("GET /healthz", a.health)
 	a.mux.Handle("GET /metrics", a.m.handler())
 	a.mux.HandleFunc("POST "+wire.PathEnroll, a.enroll)
@@ -45,8 +51,6 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 	a.mux.HandleFunc("POST "+wire.PathPaper, a.station(a.uploadPaper))
 	a.mux.HandleFunc("GET "+wire.PathPull, a.station(a.pull))
 	a.mux.HandleFunc("POST "+wire.PathStatus, a.station(a.status))
-	a.medical = store.MedicalServices("")
-	a.mux.HandleFunc(medicalRoute, a.medicalCall)
 	a.mux.HandleFunc("GET "+bill.VerifyPath, a.verifyHTML)
 	a.mux.HandleFunc("POST /api/mobile/v1/code", a.mobileCode)
 	a.mux.HandleFunc("POST /api/mobile/v1/session", a.mobileSessionOpen)
@@ -55,62 +59,45 @@ func NewAPI(store *Store, log *slog.Logger) *API {
 	return a
 }
 
+// Mount serves another interface under a route pattern; selfLogging says
+// its handler logs its own line per request (the request log skips it).
+func (a *API) Mount(pattern string, h http.Handler, selfLogging bool) {
+	a.mux.Handle(pattern, h)
+	a.selfLogging[pattern] = selfLogging
+}
+
+// Logger is where the API logs.
+func (a *API) Logger() *slog.Logger { return a.log }
+
+// Registry is the Prometheus registry /metrics serves, for mounted
+// interfaces to register their metrics on.
+func (a *API) Registry() *prometheus.Registry { return a.m.registry }
+
 // SetPublicURL sets the address patients' phones reach this server at:
-// the target of the QR codes in the HIS interface's answers.
+// the target of the QR codes (here and in mounted interfaces).
 func (a *API) SetPublicURL(u string) {
 	a.publicURL = strings.TrimRight(u, "/")
-	a.medical = a.store.MedicalServices(a.publicURL)
-	a.setNotice()
+	for _, f := range a.onPublicURL {
+		f(a.publicURL)
+	}
 }
 
 // SetSender sets how one-time codes and bill notices reach patients' phones.
 func (a *API) SetSender(s Sender) {
 	a.sender = s
-	a.setNotice()
-}
-
-// setNotice adds sendBillNotice to the medical services once there is a
-// sender to send through.
-func (a *API) setNotice() {
-	if a.sender != nil {
-		a.medical["sendBillNotice"] = a.store.NoticeService(a.publicURL, a.sender)
+	for _, f := range a.onSender {
+		f(s)
 	}
 }
 
-const medicalRoute = "POST " + MedicalPathPrefix + "{serviceId}"
-
-// medicalCall serves the Bosssoft-compatible medical API: always HTTP 200
-// with a signed envelope, as HIS clients in the field expect.
-func (a *API) medicalCall(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	service := r.PathValue("serviceId")
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxMedicalBodyBytes+1))
-	if err != nil {
-		body = make([]byte, MaxMedicalBodyBytes+1) // over the limit: answered as such
+// OnSettings registers what a mounted interface does when the public
+// address or the sender is set.
+func (a *API) OnSettings(publicURL func(string), sender func(Sender)) {
+	if publicURL != nil {
+		a.onPublicURL = append(a.onPublicURL, publicURL)
 	}
-	resp, err := a.store.HandleMedical(r.Context(), service, body, a.medical)
-	if err != nil {
-		a.log.Error("medical call", "service", service, "err", err)
-		resp = &MedicalResponse{Data: medicalInternalData(), Result: ResultInternal}
-	}
-	writeJSON(w, http.StatusOK, resp)
-	// One line per call with its outcome, for the IT desk ("HIS says it
-	// failed at 10:32"); metrics by service and result code.
-	if _, known := a.medical[service]; !known {
-		service = "unknown" // a caller's made-up names must not become metric labels
-	}
-	took := time.Since(start)
-	a.m.his.WithLabelValues(service, resp.Result).Inc()
-	a.m.hisTime.WithLabelValues(service).Observe(took.Seconds())
-	attrs := []any{"service", service, "appid", resp.AppID, "result", resp.Result, "ms", took.Milliseconds(), "remote", r.RemoteAddr}
-	switch {
-	case resp.Result != ResultOK:
-		a.log.Warn("his call failed", append(attrs, "message", resp.Failure)...)
-	case len(resp.Warnings) > 0:
-		a.m.hisWarn.WithLabelValues(service).Add(float64(len(resp.Warnings)))
-		a.log.Warn("his call with warnings", append(attrs, "warnings", resp.Warnings)...)
-	default:
-		a.log.Info("his call", attrs...)
+	if sender != nil {
+		a.onSender = append(a.onSender, sender)
 	}
 }
 
@@ -122,8 +109,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, route := a.mux.Handler(r)
 	a.mux.ServeHTTP(rec, r)
 	a.m.observe(route, rec.status, time.Since(start))
-	if route == medicalRoute {
-		return // medicalCall logs its own line, with the result code
+	if a.selfLogging[route] {
+		return // the handler logged its own line (the HIS interface, with the result code)
 	}
 	a.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 		"ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr, "point", rec.point)

@@ -402,3 +402,34 @@ func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.Privat
 	}
 	return issued, errs, nil
 }
+
+// BillByBusNo is the bill a point issued for a BusNo; nil when none.
+func (s *Store) BillByBusNo(ctx context.Context, point, busNo string) (*LedgerBill, error) {
+	return s.billByBusNo(ctx, point, busNo)
+}
+
+// IssueAllAt issues bills of kind k at a server point for settlements
+// already normalized and validated, as one upload: all are stored, or none.
+func (s *Store) IssueAllAt(ctx context.Context, point string, k bill.Kind, sts []*bill.Settlement) ([]*Issued, error) {
+	if _, err := s.Point(ctx, point); err != nil {
+		return nil, err
+	}
+	batch := make([]*issueReq, len(sts))
+	for i, st := range sts {
+		batch[i] = &issueReq{kind: k, st: st, canonical: st.Canonical(), done: make(chan issueRes, 1)}
+	}
+	s.issueBatch(point, batch)
+	out := make([]*Issued, len(batch))
+	var first error
+	for i, r := range batch {
+		res := <-r.done
+		if res.err != nil && first == nil {
+			first = res.err
+		}
+		out[i] = res.iss
+	}
+	if first != nil {
+		return nil, first
+	}
+	return out, nil
+}

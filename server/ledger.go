@@ -45,7 +45,7 @@ type LedgerFilter struct {
 	Points   []string  // any of these points (with Point, both apply)
 	From, To time.Time // issue time (business time with ByBusiness), [From, To)
 	// ByBusiness makes From and To select by business time: a blue bill's
-	// busDateTime, a red bill's issue time (see businessTime).
+	// busDateTime, a red bill's issue time (see BusinessTime).
 	ByBusiness bool
 	BusType    string // only bills of this business type (busType), when set
 	Red        string // "": all; "blue": bills that are not red; "red": red bills only

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/his"
 )
 
 // FuzzMedicalRequest throws arbitrary envelopes, and correctly signed
@@ -26,7 +27,8 @@ func FuzzMedicalRequest(f *testing.F) {
 	if err := s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey); err != nil {
 		f.Fatal(err)
 	}
-	services := s.MedicalServices("https://pj.example.cn")
+	ad := his.New(s, nil)
+	services := ad.MedicalServices("https://pj.example.cn")
 	f.Add([]byte(`{"appid":"his-demo","data":"e30=","noise":"1","version":"1.0","sign":"x"}`), []byte(`{}`), true)
 	f.Add([]byte(`not json`), []byte(`{"busNo":"X","placeCode":"H01","totalAmt":-2.0E-4}`), false)
 	f.Add([]byte(`{}`), []byte(`{"busNo":null,"placeCode":"H01","payer":"张三","chargeDetail":[{"amt":"1e400"}]}`), true)
@@ -46,7 +48,7 @@ func FuzzMedicalRequest(f *testing.F) {
 			body, _ = json.Marshal(map[string]string{"appid": hisAppID, "data": data, "noise": n, "version": "1.0",
 				"sign": hisSign(hisAppID, data, n, hisKey, "1.0")})
 		}
-		resp, err := s.HandleMedical(ctx, "invoiceEBillOutpatient", body, services)
+		resp, err := ad.HandleMedical(ctx, "invoiceEBillOutpatient", body, services)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +56,7 @@ func FuzzMedicalRequest(f *testing.F) {
 		if err != nil {
 			t.Fatalf("response data not Base64: %v", err)
 		}
-		var res server.MedicalResult
+		var res his.MedicalResult
 		if err := json.Unmarshal(raw, &res); err != nil || res.Result == "" {
 			t.Fatalf("response %q: %v", raw, err)
 		}
@@ -62,10 +64,10 @@ func FuzzMedicalRequest(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Result != server.ResultOK && after != before {
+		if res.Result != his.ResultOK && after != before {
 			t.Fatalf("%s stored a bill", res.Result)
 		}
-		if res.Result == server.ResultInternal {
+		if res.Result == his.ResultInternal {
 			t.Fatalf("internal error for %q / %q", envelope, business)
 		}
 	})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/his"
 )
 
 // TestMedicalSignGoldenVectors: the signature of fixed values, worked out
@@ -27,11 +28,11 @@ import (
 func TestMedicalSignGoldenVectors(t *testing.T) {
 	v := map[string]string{"appid": "ebillhis01", "data": "eyJhIjoxfQ==", "noise": "20261125093015123",
 		"key": "0123456789abcdef0123", "version": "1.0", "region": "350200", "deptcode": "01"}
-	if got := server.MedicalSign(server.DefaultSignOrder, v); got != "5BF950342ABACC3524945B0E6EAC6036" {
+	if got := his.MedicalSign(server.DefaultSignOrder, v); got != "5BF950342ABACC3524945B0E6EAC6036" {
 		t.Fatalf("default order: %s", got)
 	}
 	order := append([]string{"region", "deptcode"}, server.DefaultSignOrder...)
-	if got := server.MedicalSign(order, v); got != "A092D0644B94507D7DF6D011301628A6" {
+	if got := his.MedicalSign(order, v); got != "A092D0644B94507D7DF6D011301628A6" {
 		t.Fatalf("region and deptcode first: %s", got)
 	}
 }
@@ -71,7 +72,7 @@ func (c *hisClient) call(service string, business any, mutate ...func(map[string
 		m(env)
 	}
 	body, _ := json.Marshal(env)
-	resp, err := http.Post(c.url+server.MedicalPathPrefix+service, "application/json", bytes.NewReader(body))
+	resp, err := http.Post(c.url+his.MedicalPathPrefix+service, "application/json", bytes.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func (c *hisClient) call(service string, business any, mutate ...func(map[string
 	if resp.StatusCode != http.StatusOK {
 		c.t.Fatalf("%s: HTTP %d", service, resp.StatusCode)
 	}
-	var out server.MedicalResponse
+	var out his.MedicalResponse
 	data, _ := io.ReadAll(resp.Body)
 	if err := json.Unmarshal(data, &out); err != nil {
 		c.t.Fatalf("%s: %v\n%s", service, err, data)
@@ -87,7 +88,7 @@ func (c *hisClient) call(service string, business any, mutate ...func(map[string
 	if out.Sign != "" && out.Sign != hisSign(c.appid, out.Data, out.Noise, c.key, "1.0") {
 		c.t.Fatalf("%s: the response's sign is wrong", service)
 	}
-	var res server.MedicalResult
+	var res his.MedicalResult
 	decoded, _ := base64.StdEncoding.DecodeString(out.Data)
 	if err := json.Unmarshal(decoded, &res); err != nil {
 		c.t.Fatalf("%s: data %q: %v", service, decoded, err)
@@ -105,6 +106,7 @@ func hisServer(t *testing.T, s *server.Store) (context.Context, *server.API, *ht
 	must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
 	must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
 	api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	his.Mount(api, s)
 	ts := httptest.NewServer(api)
 	t.Cleanup(ts.Close)
 	api.SetPublicURL(ts.URL)
@@ -138,7 +140,7 @@ func TestMedicalAPI(t *testing.T) {
 
 		// Issue; a retry with the same busNo returns the first bill.
 		code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "HIS0001"))
-		if code != server.ResultOK {
+		if code != his.ResultOK {
 			t.Fatalf("issue: %s %s", code, msg)
 		}
 		var first map[string]string
@@ -154,23 +156,23 @@ func TestMedicalAPI(t *testing.T) {
 		code, msg = c.call("invoiceEBillOutpatient", outpatientForHIS(t, "HIS0001"))
 		var again map[string]string
 		json.Unmarshal(msg, &again)
-		if code != server.ResultOK || again["billNo"] != first["billNo"] || count() != 1 {
+		if code != his.ResultOK || again["billNo"] != first["billNo"] || count() != 1 {
 			t.Fatalf("retry: %s %v, %d bills", code, again, count())
 		}
 		// The same busNo with other content is refused.
 		other := outpatientForHIS(t, "HIS0001")
 		other["payer"] = "李四"
-		if code, msg = c.call("invoiceEBillOutpatient", other); code != server.ResultConflict || count() != 1 {
+		if code, msg = c.call("invoiceEBillOutpatient", other); code != his.ResultConflict || count() != 1 {
 			t.Fatalf("same busNo, other content: %s %s", code, msg)
 		}
 		// A lost response: ask by busNo.
 		code, msg = c.call("getEBillByBusNo", map[string]string{"busNo": "HIS0001", "busDateTime": "20261125093015123"})
 		var found map[string]string
 		json.Unmarshal(msg, &found)
-		if code != server.ResultOK || found["billNo"] != first["billNo"] || found["random"] != first["random"] {
+		if code != his.ResultOK || found["billNo"] != first["billNo"] || found["random"] != first["random"] {
 			t.Fatalf("getEBillByBusNo: %s %s", code, msg)
 		}
-		if code, _ = c.call("getEBillByBusNo", map[string]string{"busNo": "NOPE"}); code != server.ResultNotFound {
+		if code, _ = c.call("getEBillByBusNo", map[string]string{"busNo": "NOPE"}); code != his.ResultNotFound {
 			t.Fatalf("unknown busNo: %s", code)
 		}
 		// Reverse once; the second time says 已冲销.
@@ -179,15 +181,15 @@ func TestMedicalAPI(t *testing.T) {
 		code, msg = c.call("writeOffEBill", wo)
 		var red map[string]string
 		json.Unmarshal(msg, &red)
-		if code != server.ResultOK || red["eScarletBillNo"] == "" || count() != 2 {
+		if code != his.ResultOK || red["eScarletBillNo"] == "" || count() != 2 {
 			t.Fatalf("writeOffEBill: %s %s", code, msg)
 		}
 		code, msg = c.call("writeOffEBill", wo)
-		if code != server.ResultReversed || !strings.Contains(string(msg), "已冲销") || count() != 2 {
+		if code != his.ResultReversed || !strings.Contains(string(msg), "已冲销") || count() != 2 {
 			t.Fatalf("second writeOffEBill: %s %s", code, msg)
 		}
 		code, msg = c.call("getEBillStatesByBillInfo", map[string]string{"billBatchCode": first["billBatchCode"], "billNo": first["billNo"]})
-		if code != server.ResultOK || !strings.Contains(string(msg), `"isScarlet":"1"`) || !strings.Contains(string(msg), `"state":"2"`) {
+		if code != his.ResultOK || !strings.Contains(string(msg), `"isScarlet":"1"`) || !strings.Contains(string(msg), `"state":"2"`) {
 			t.Fatalf("state: %s %s", code, msg)
 		}
 		// What the server issued verifies like a station's upload: the chain of H01 holds two bills.
@@ -205,16 +207,16 @@ func TestMedicalAPI(t *testing.T) {
 			mutate        func(map[string]string)
 			want          string
 		}{
-			{"wrong sign", "invoiceEBillOutpatient", outpatientForHIS(t, "HIS0002"), func(e map[string]string) { e["sign"] = strings.Repeat("0", 32) }, server.ResultBadSign},
-			{"unknown appid", "invoiceEBillOutpatient", outpatientForHIS(t, "HIS0002"), func(e map[string]string) { e["appid"] = "nobody" }, server.ResultUnknownApp},
-			{"unknown service", "makeMeRich", map[string]string{}, nil, server.ResultUnknownSvc},
+			{"wrong sign", "invoiceEBillOutpatient", outpatientForHIS(t, "HIS0002"), func(e map[string]string) { e["sign"] = strings.Repeat("0", 32) }, his.ResultBadSign},
+			{"unknown appid", "invoiceEBillOutpatient", outpatientForHIS(t, "HIS0002"), func(e map[string]string) { e["appid"] = "nobody" }, his.ResultUnknownApp},
+			{"unknown service", "makeMeRich", map[string]string{}, nil, his.ResultUnknownSvc},
 			{"bad base64", "invoiceEBillOutpatient", nil, func(e map[string]string) {
 				e["data"] = "%%%not base64%%%"
 				e["sign"] = hisSign(e["appid"], e["data"], e["noise"], hisKey, e["version"])
-			}, server.ResultBadBase64},
-			{"bad JSON", "invoiceEBillOutpatient", "{not json", nil, server.ResultBadData},
-			{"another point", "invoiceEBillOutpatient", func() map[string]any { m := outpatientForHIS(t, "HIS0003"); m["placeCode"] = "H02"; return m }(), nil, server.ResultNotYourPoint},
-			{"totals wrong", "invoiceEBillOutpatient", func() map[string]any { m := outpatientForHIS(t, "HIS0004"); m["totalAmt"] = "999.99"; return m }(), nil, server.ResultInvalid},
+			}, his.ResultBadBase64},
+			{"bad JSON", "invoiceEBillOutpatient", "{not json", nil, his.ResultBadData},
+			{"another point", "invoiceEBillOutpatient", func() map[string]any { m := outpatientForHIS(t, "HIS0003"); m["placeCode"] = "H02"; return m }(), nil, his.ResultNotYourPoint},
+			{"totals wrong", "invoiceEBillOutpatient", func() map[string]any { m := outpatientForHIS(t, "HIS0004"); m["totalAmt"] = "999.99"; return m }(), nil, his.ResultInvalid},
 		} {
 			var mut []func(map[string]string)
 			if tc.mutate != nil {
@@ -229,24 +231,24 @@ func TestMedicalAPI(t *testing.T) {
 			e["noise"] = "fixed-noise-0001"
 			e["sign"] = hisSign(e["appid"], e["data"], e["noise"], hisKey, e["version"])
 		}
-		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "HIS0001"}, replay); code != server.ResultOK {
+		if code, _ := c.call("getEBillByBusNo", map[string]string{"busNo": "HIS0001"}, replay); code != his.ResultOK {
 			t.Fatalf("first use of a noise: %s", code)
 		}
-		if code, _ := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "HIS0005"), replay); code != server.ResultReplay {
+		if code, _ := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "HIS0005"), replay); code != his.ResultReplay {
 			t.Fatalf("replayed noise: %s", code)
 		}
 		if n := count(); n != before {
 			t.Fatalf("failures stored bills: %d → %d", before, n)
 		}
 		// A body over the limit.
-		big := bytes.Repeat([]byte("x"), server.MaxMedicalBodyBytes+10)
-		resp, err := http.Post(ts.URL+server.MedicalPathPrefix+"invoiceEBillOutpatient", "application/json", bytes.NewReader(big))
+		big := bytes.Repeat([]byte("x"), his.MaxMedicalBodyBytes+10)
+		resp, err := http.Post(ts.URL+his.MedicalPathPrefix+"invoiceEBillOutpatient", "application/json", bytes.NewReader(big))
 		must(t, err)
-		var out server.MedicalResponse
+		var out his.MedicalResponse
 		json.NewDecoder(resp.Body).Decode(&out)
 		resp.Body.Close()
 		decoded, _ := base64.StdEncoding.DecodeString(out.Data)
-		if resp.StatusCode != 200 || !strings.Contains(string(decoded), server.ResultTooLarge) {
+		if resp.StatusCode != 200 || !strings.Contains(string(decoded), his.ResultTooLarge) {
 			t.Fatalf("a body over the limit: %d %s", resp.StatusCode, decoded)
 		}
 	})
@@ -284,7 +286,7 @@ func TestVerificationPage(t *testing.T) {
 		_, err = s.AssignPaper(ctx, "H01", "35062601", 10)
 		must(t, err)
 		if code, msg := c.call("turnPaper", map[string]string{"billBatchCode": issued["billBatchCode"], "billNo": issued["billNo"],
-			"pBillBatchCode": "35062601", "pBillNo": "1", "placeCode": "H01", "operator": "林小燕"}); code != server.ResultOK {
+			"pBillBatchCode": "35062601", "pBillNo": "1", "placeCode": "H01", "operator": "林小燕"}); code != his.ResultOK {
 			t.Fatalf("turnPaper: %s %s", code, msg)
 		}
 		if page := get(issued["pictureUrl"]); !strings.Contains(page, `class="state ok" id="state">正常（已换开纸质票据）`) ||
@@ -316,7 +318,7 @@ func TestMedicalQueries(t *testing.T) {
 			json.Unmarshal(msg, &out)
 			// billBusDate is the settlement's time in the 17-digit form
 			// HIS parses (yyyyMMddHHmmssSSS), not the 8-digit day.
-			if code != server.ResultOK || out["billBusDate"] != yesterday+"235959500" {
+			if code != his.ResultOK || out["billBusDate"] != yesterday+"235959500" {
 				t.Fatalf("issue %s: %s %s", bus, code, msg)
 			}
 			issued = append(issued, out)
@@ -324,7 +326,7 @@ func TestMedicalQueries(t *testing.T) {
 		code, msg := c.call("writeOffEBill", map[string]string{"billBatchCode": issued[1]["billBatchCode"], "billNo": issued[1]["billNo"], "reason": "退费"})
 		var red map[string]string
 		json.Unmarshal(msg, &red)
-		if code != server.ResultOK || len(red["billBusDate"]) != 17 || red["billBusDate"][:8] != today {
+		if code != his.ResultOK || len(red["billBusDate"]) != 17 || red["billBusDate"][:8] != today {
 			t.Fatalf("write-off: %s %s", code, msg)
 		}
 		for _, f := range []string{"createTime", "billBusDate"} {
@@ -335,7 +337,7 @@ func TestMedicalQueries(t *testing.T) {
 		list := func(day, dataType, page string) (int, []map[string]any) {
 			code, msg := c.call("getBillByBusDate", map[string]string{"busBgnDate": day, "busEndDate": day, "placeCode": "H01",
 				"dataType": dataType, "pageNo": page, "pageSize": "2"})
-			if code != server.ResultOK {
+			if code != his.ResultOK {
 				t.Fatalf("getBillByBusDate %s: %s %s", dataType, code, msg)
 			}
 			var out struct {
@@ -360,14 +362,14 @@ func TestMedicalQueries(t *testing.T) {
 		if total, _ := list(yesterday, "2", "1"); total != 0 {
 			t.Fatalf("%d red bills yesterday", total)
 		}
-		if code, _ := c.call("getBillByBusDate", map[string]string{"busBgnDate": today, "busEndDate": today, "pageSize": "500"}); code != server.ResultInvalid {
+		if code, _ := c.call("getBillByBusDate", map[string]string{"busBgnDate": today, "busEndDate": today, "pageSize": "500"}); code != his.ResultInvalid {
 			t.Fatalf("pageSize 500: %s", code)
 		}
 		totals := func(service, day, busType string) map[string]string {
 			code, msg := c.call(service, map[string]string{"placeCode": "H01", "busDate": day, "busType": busType})
 			var m map[string]string
 			json.Unmarshal(msg, &m)
-			if code != server.ResultOK {
+			if code != his.ResultOK {
 				t.Fatalf("%s: %s %s", service, code, msg)
 			}
 			return m
@@ -375,7 +377,7 @@ func TestMedicalQueries(t *testing.T) {
 		// One more charge today, so today has a blue bill and a red one.
 		q4 := outpatientForHIS(t, "Q4")
 		q4["busDateTime"] = bill.FormatBusDateTime(time.Now())
-		if code, msg := c.call("invoiceEBillOutpatient", q4); code != server.ResultOK {
+		if code, msg := c.call("invoiceEBillOutpatient", q4); code != his.ResultOK {
 			t.Fatalf("issue Q4: %s %s", code, msg)
 		}
 		// checkTotalData covers every bill of the business day, red bills
@@ -404,11 +406,11 @@ func TestMedicalQueries(t *testing.T) {
 			}
 		}
 		code, msg = c.call("getEBillUnPrintList", map[string]string{"cardNo": "M0012345678"})
-		if code != server.ResultOK || !strings.Contains(string(msg), `"total":3`) || strings.Contains(string(msg), issued[1]["billNo"]) {
+		if code != his.ResultOK || !strings.Contains(string(msg), `"total":3`) || strings.Contains(string(msg), issued[1]["billNo"]) {
 			t.Fatalf("kiosk list: %s %s", code, msg)
 		}
 		code, msg = c.call("getBillDetail", map[string]string{"billBatchCode": issued[0]["billBatchCode"], "billNo": issued[0]["billNo"]})
-		if code != server.ResultOK || !strings.Contains(string(msg), `"payer":"张三"`) || !strings.Contains(string(msg), `"state":"1"`) {
+		if code != his.ResultOK || !strings.Contains(string(msg), `"payer":"张三"`) || !strings.Contains(string(msg), `"state":"1"`) {
 			t.Fatalf("detail: %s %s", code, msg)
 		}
 	})
@@ -422,7 +424,7 @@ func TestMedicalPlatformFieldNames(t *testing.T) {
 		delete(m, "patientCategoryCode")
 		m["category"], m["categoryCode"] = "内科门诊", "0301"
 		code, msg := c.call("invoiceEBillOutpatient", m)
-		if code != server.ResultOK {
+		if code != his.ResultOK {
 			t.Fatalf("category instead of patientCategory: %s %s", code, msg)
 		}
 		var r map[string]string
@@ -449,7 +451,7 @@ func TestMedicalPaper(t *testing.T) {
 		ok := func(service string, req map[string]string) map[string]string {
 			t.Helper()
 			code, msg := c.call(service, req)
-			if code != server.ResultOK {
+			if code != his.ResultOK {
 				t.Fatalf("%s %v: %s %s", service, req, code, msg)
 			}
 			var m map[string]string
@@ -465,7 +467,7 @@ func TestMedicalPaper(t *testing.T) {
 		current := func() string {
 			return ok("getPaperBillNo", map[string]string{"placeCode": "H01", "pBillBatchCode": "35062601"})["pBillNo"]
 		}
-		if code, msg := c.call("getValidBillBatchCode", map[string]string{"placeCode": "H01"}); code != server.ResultOK ||
+		if code, msg := c.call("getValidBillBatchCode", map[string]string{"placeCode": "H01"}); code != his.ResultOK ||
 			!strings.Contains(string(msg), `"pBillNo":"0000000001"`) {
 			t.Fatalf("paper codes: %s %s", code, msg)
 		}
@@ -484,12 +486,12 @@ func TestMedicalPaper(t *testing.T) {
 			return map[string]string{"billBatchCode": m["billBatchCode"], "billNo": m["billNo"], "pBillBatchCode": "35062601",
 				"pBillNo": no, "placeCode": "H01", "operator": "林小燕"}
 		}
-		fails("turnPaper", turn(a, "2"), server.ResultConflict, "不一致")
+		fails("turnPaper", turn(a, "2"), his.ResultConflict, "不一致")
 		ok("turnPaper", turn(a, "1"))
 		if current() != "0000000002" {
 			t.Fatalf("after a conversion the current number is %s", current())
 		}
-		fails("turnPaper", turn(a, "2"), server.ResultConflict, "已换开")
+		fails("turnPaper", turn(a, "2"), his.ResultConflict, "已换开")
 		ok("reTurnPaper", turn(a, "2"))
 		if _, err := s.PaperBill(ctx, "H01", "35062601", 1); bill.ErrorCode(err) != bill.ENotFound {
 			t.Fatalf("paper 1 after the reprint: %v", err)
@@ -521,13 +523,13 @@ func TestMedicalPaper(t *testing.T) {
 		if _, err := s.PaperBill(ctx, "H01", "35062601", 2); bill.ErrorCode(err) != bill.ENotFound {
 			t.Fatalf("paper 2 after the write-off: %v", err)
 		}
-		fails("turnPaper", turn(a, "6"), server.ResultReversed, "已冲销")
+		fails("turnPaper", turn(a, "6"), his.ResultReversed, "已冲销")
 		// Paper in the period lists: 3 live copies, 4 voided copies, 5 blank voids.
 		today := time.Now().In(bill.Beijing).Format("20060102")
 		for dataType, want := range map[string]string{"3": `"total":0`, "4": `"total":3`, "5": `"total":2`} {
 			code, msg := c.call("getBillByBusDate", map[string]string{"busBgnDate": today, "busEndDate": today, "placeCode": "H01",
 				"dataType": dataType, "pageNo": "1", "pageSize": "50"})
-			if code != server.ResultOK || !strings.Contains(string(msg), want) {
+			if code != his.ResultOK || !strings.Contains(string(msg), want) {
 				t.Errorf("paper dataType %s: %s %s, want %s", dataType, code, msg, want)
 			}
 		}
@@ -555,7 +557,7 @@ func TestMedicalExamBatch(t *testing.T) {
 		bad["totalAmt"] = "1.00"
 		code, msg := c.call("invEBillCheckUpBatch", map[string]any{"placeCode": "H01", "batchNo": "ACME-2026",
 			"items": []any{person(0, "张三"), bad, person(2, "王五")}})
-		if code != server.ResultInvalid || !strings.Contains(string(msg), "第 2 人（李四）") || count() != 0 {
+		if code != his.ResultInvalid || !strings.Contains(string(msg), "第 2 人（李四）") || count() != 0 {
 			t.Fatalf("a batch with one bad person: %s %s, %d bills", code, msg, count())
 		}
 		code, msg = c.call("invEBillCheckUpBatch", map[string]any{"placeCode": "H01", "batchNo": "ACME-2026",
@@ -566,7 +568,7 @@ func TestMedicalExamBatch(t *testing.T) {
 			Bills    []map[string]string
 		}
 		json.Unmarshal(msg, &rep)
-		if code != server.ResultOK || rep.Count != 3 || rep.TotalAmt != "1680.00" || count() != 3 {
+		if code != his.ResultOK || rep.Count != 3 || rep.TotalAmt != "1680.00" || count() != 3 {
 			t.Fatalf("one bill per person: %s %s", code, msg)
 		}
 		// One bill to the unit for another batch.
@@ -574,7 +576,7 @@ func TestMedicalExamBatch(t *testing.T) {
 		code, msg = c.call("invEBillCheckUpBatch", map[string]any{"placeCode": "H01", "batchNo": "ACME-UNIT", "mode": "unit",
 			"unit": map[string]string{"payer": "厦门海湾科技有限公司"}, "items": people})
 		json.Unmarshal(msg, &rep)
-		if code != server.ResultOK || rep.Count != 1 || rep.TotalAmt != "1120.00" || rep.Bills[0]["payer"] != "厦门海湾科技有限公司" || count() != 4 {
+		if code != his.ResultOK || rep.Count != 1 || rep.TotalAmt != "1120.00" || rep.Bills[0]["payer"] != "厦门海湾科技有限公司" || count() != 4 {
 			t.Fatalf("one bill to the unit: %s %s", code, msg)
 		}
 	})
@@ -591,7 +593,7 @@ func TestMedicalBatchIssue(t *testing.T) {
 		bad["totalAmt"] = "1.00" // does not add up
 		batch := map[string]any{"batchNo": "BATCH-1", "eBillList": []any{outpatientForHIS(t, "B-1"), bad, outpatientForHIS(t, "B-3")}}
 		for range 2 {
-			if code, msg := c.call("batchInvoiceEBillOutpatient", batch); code != server.ResultOK || string(msg) != "成功" {
+			if code, msg := c.call("batchInvoiceEBillOutpatient", batch); code != his.ResultOK || string(msg) != "成功" {
 				t.Fatalf("batch: %s %s", code, msg)
 			}
 		}
@@ -604,7 +606,7 @@ func TestMedicalBatchIssue(t *testing.T) {
 			}
 		}
 		json.Unmarshal(msg, &out)
-		if code != server.ResultOK || out.Count != 3 || len(out.EBillList) != 3 {
+		if code != his.ResultOK || out.Count != 3 || len(out.EBillList) != 3 {
 			t.Fatalf("results: %s %s", code, msg)
 		}
 		for i, want := range []int{1, 2, 1} {
@@ -617,7 +619,7 @@ func TestMedicalBatchIssue(t *testing.T) {
 		if err != nil || n != 2 {
 			t.Fatalf("%d bills after the batch sent twice (%v)", n, err)
 		}
-		if code, _ := c.call("getBatchInvoiceEBill", map[string]string{"batchNo": "NO-SUCH"}); code != server.ResultNotFound {
+		if code, _ := c.call("getBatchInvoiceEBill", map[string]string{"batchNo": "NO-SUCH"}); code != his.ResultNotFound {
 			t.Fatalf("an unknown batch: %s", code)
 		}
 	})

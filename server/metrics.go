@@ -19,9 +19,6 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	acks     *prometheus.CounterVec
-	his      *prometheus.CounterVec
-	hisTime  *prometheus.HistogramVec
-	hisWarn  *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -33,14 +30,8 @@ func newMetrics() *metrics {
 			Help: "HTTP request duration by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
 		acks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ebill_upload_bills_total",
 			Help: "Uploaded bills by verdict (stored, duplicate, conflict, rejected)."}, []string{"status"}),
-		his: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ebill_his_calls_total",
-			Help: "Calls of the HIS (medical) API by service id and result code (S0000 success, E… failures)."}, []string{"service", "result"}),
-		hisTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ebill_his_call_seconds",
-			Help: "Duration of HIS (medical) API calls by service id.", Buckets: prometheus.DefBuckets}, []string{"service"}),
-		hisWarn: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ebill_his_warnings_total",
-			Help: "Bills the HIS API issued with a warning (a resident ID whose check digit or birth date is wrong), by service id."}, []string{"service"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.acks, m.his, m.hisTime, m.hisWarn,
+	m.registry.MustRegister(m.requests, m.duration, m.acks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -78,7 +78,7 @@ func backfillBusiness(ctx context.Context, tx *sql.Tx, dialect string) error {
 			}
 			r := row{id: id, at: issued}
 			if b, err := decodeBill(content); err == nil {
-				r.at, r.busType = businessTime(b).UnixMilli(), string(b.Settlement.BusType)
+				r.at, r.busType = BusinessTime(b).UnixMilli(), string(b.Settlement.BusType)
 			}
 			todo = append(todo, r)
 		}
@@ -105,11 +105,11 @@ func backfillBusiness(ctx context.Context, tx *sql.Tx, dialect string) error {
 	}
 }
 
-// businessTime is when a bill's business happened: a blue bill's
+// BusinessTime is when a bill's business happened: a blue bill's
 // busDateTime; a red bill's own issue time (the refund, whereas its
 // settlement mirrors the original's); the issue time when busDateTime
 // cannot be read.
-func businessTime(b *bill.Bill) time.Time {
+func BusinessTime(b *bill.Bill) time.Time {
 	if b.Red == nil {
 		if t, err := bill.ParseBusDateTime(string(b.Settlement.BusDateTime)); err == nil {
 			return t

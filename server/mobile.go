@@ -192,7 +192,7 @@ func (s *Store) MobileBills(ctx context.Context, token string) ([]MobileBill, er
 			return nil, err
 		}
 		out = append(out, MobileBill{BillCode: lb.BillCode, BillNo: lb.BillNo, CheckCode: lb.CheckCode, Kind: lb.Kind.Name(),
-			Total: lb.Total.String(), IssuedAt: MedicalTime(lb.IssuedAt), State: state, Unit: lb.Bill.UnitName})
+			Total: lb.Total.String(), IssuedAt: bill.FormatBusDateTime(lb.IssuedAt), State: state, Unit: lb.Bill.UnitName})
 	}
 	return out, nil
 }

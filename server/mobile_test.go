@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/his"
 )
 
 func TestMobileAPI(t *testing.T) {
@@ -20,7 +21,7 @@ func TestMobileAPI(t *testing.T) {
 		smsLog := filepath.Join(t.TempDir(), "sms.log")
 		api.SetSender(&server.LogSender{Path: smsLog})
 		for _, bus := range []string{"M1", "M2"} {
-			if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, bus)); code != server.ResultOK {
+			if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, bus)); code != his.ResultOK {
 				t.Fatalf("issue: %s %s", code, msg)
 			}
 		}
@@ -100,7 +101,7 @@ func TestMobileAPI(t *testing.T) {
 func TestCardNumbersBackfilled(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
 		_, _, _, c := hisServer(t, s)
-		if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "CARD-1")); code != server.ResultOK {
+		if code, msg := c.call("invoiceEBillOutpatient", outpatientForHIS(t, "CARD-1")); code != his.ResultOK {
 			t.Fatalf("issue: %s %s", code, msg)
 		}
 		ctx := context.Background()

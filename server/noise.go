@@ -9,8 +9,12 @@ import (
 	"github.com/ebill/ebill/bill"
 )
 
+// NoiseWindow is how long a HIS request's noise is remembered: a noise
+// seen again within it is a replay.
+const NoiseWindow = 24 * time.Hour
+
 // Replay protection for the medical API: every request's noise is
-// recorded, and a noise seen within MedicalNoiseWindow is a replay.
+// recorded, and a noise seen within NoiseWindow is a replay.
 // Recording is group-committed like issuing: requests wait in one queue,
 // and one goroutine records all that are waiting with one statement — one
 // commit for many requests instead of one each.
@@ -77,7 +81,7 @@ func (s *Store) runNoises(q chan *noiseReq, quit chan struct{}) {
 			return
 		}
 		now := s.millis()
-		cutoff := now - MedicalNoiseWindow.Milliseconds()
+		cutoff := now - NoiseWindow.Milliseconds()
 		if pruned < now-time.Minute.Milliseconds() { // old noises are forgotten once a minute
 			if _, err := s.db.Exec(s.rebind("DELETE FROM his_noise WHERE seen_at < ?"), cutoff); err != nil {
 				s.log.Warn("pruning old HIS noises", "err", err)

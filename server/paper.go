@@ -227,7 +227,3 @@ func (s *Store) BlankVoidPaper(ctx context.Context, point, code string, from, to
 	})
 	return to - from + 1, err
 }
-
-func paperFields(code string, no int64) map[string]string {
-	return map[string]string{"pBillBatchCode": code, "pBillNo": bill.FormatBillNo(no)}
-}

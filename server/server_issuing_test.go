@@ -11,6 +11,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/his"
 )
 
 // TestServerIssuingConcurrently: many HIS calls at once on a point never
@@ -127,10 +128,10 @@ func TestBusinessDatesBackfilled(t *testing.T) {
 		code, msg := c.call("invoiceEBillOutpatient", m)
 		var blue map[string]string
 		json.Unmarshal(msg, &blue)
-		if code != server.ResultOK {
+		if code != his.ResultOK {
 			t.Fatalf("issue: %s %s", code, msg)
 		}
-		if code, msg := c.call("writeOffEBill", map[string]string{"billBatchCode": blue["billBatchCode"], "billNo": blue["billNo"], "reason": "退费"}); code != server.ResultOK {
+		if code, msg := c.call("writeOffEBill", map[string]string{"billBatchCode": blue["billBatchCode"], "billNo": blue["billNo"], "reason": "退费"}); code != his.ResultOK {
 			t.Fatalf("write-off: %s %s", code, msg)
 		}
 		must(t, s.MigrateTo(ctx, 6))      // as before migration 7: no business columns

@@ -405,7 +405,7 @@ func (u *uploadBatch) flush(ctx context.Context) error {
 			rows[j] = "(" + placeholders(cols) + ")"
 			args = append(args, b.ID, u.point.Code, u.point.Epoch, b.Seq, wb.BillCode, wb.BillNo, wb.CheckCode, string(b.Kind),
 				busNo, string(b.Settlement.Payer), int64(b.Settlement.TotalAmt), b.IssuedTime().UnixMilli(), redOf, wb.Content,
-				hex.EncodeToString(wb.Hash), wb.Signature, now, cardNo, businessTime(b).UnixMilli(), string(b.Settlement.BusType))
+				hex.EncodeToString(wb.Hash), wb.Signature, now, cardNo, BusinessTime(b).UnixMilli(), string(b.Settlement.BusType))
 		}
 		if _, err := u.t.exec(ctx, `INSERT INTO bills (id, point_code, epoch, seq, bill_code, bill_no, check_code, kind, bus_no,
 			payer, total, issued_at, red_of, content, hash, signature, received_at, card_no, bus_at, bus_type) VALUES `+strings.Join(rows, ","), args...); err != nil {

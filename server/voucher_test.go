@@ -10,6 +10,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/his"
 )
 
 const depositCode = "35060726"
@@ -54,7 +55,7 @@ func TestDepositVoucherRefunds(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
 		ctx, c := voucherServer(t, s)
 		code, msg := c.call("invoicePayMentVoucher", depositForHIS("YJ0001", "3000.00"))
-		if code != server.ResultOK {
+		if code != his.ResultOK {
 			t.Fatalf("issue: %s %s", code, msg)
 		}
 		v := decodeMap(t, msg)
@@ -66,7 +67,7 @@ func TestDepositVoucherRefunds(t *testing.T) {
 			t.Fatalf("a retry gave another voucher: %s", again)
 		}
 		bill1 := outpatientForHIS(t, "YJ0001")
-		if code, msg := c.call("invoiceEBillOutpatient", bill1); code != server.ResultOK {
+		if code, msg := c.call("invoiceEBillOutpatient", bill1); code != his.ResultOK {
 			t.Fatalf("a bill with a voucher's busNo: %s %s", code, msg)
 		}
 		refund := func(amt string) (string, []byte) {
@@ -74,7 +75,7 @@ func TestDepositVoucherRefunds(t *testing.T) {
 				"voucherNo": v["voucherNo"], "amt": amt, "ownAcBalance": "3000.00", "reason": "出院结余退款", "operator": "王会计",
 				"busDateTime": "20261205100000000", "placeCode": "H01"})
 		}
-		if code, msg := refund("1200.50"); code != server.ResultOK || decodeMap(t, msg)["eScarletBillNo"] == "" {
+		if code, msg := refund("1200.50"); code != his.ResultOK || decodeMap(t, msg)["eScarletBillNo"] == "" {
 			t.Fatalf("first refund: %s %s", code, msg)
 		}
 		vr, err := s.VerifyBill(ctx, bill.VerifyRef{BillCode: depositCode, BillNo: v["voucherNo"], CheckCode: v["voucherRandom"]})
@@ -82,14 +83,14 @@ func TestDepositVoucherRefunds(t *testing.T) {
 		if !vr.Valid || !strings.Contains(vr.Message, "已退款 1200.50 元，余额 1799.50 元") {
 			t.Fatalf("the verification page of a voucher refunded in part: valid %v, %q", vr.Valid, vr.Message)
 		}
-		if code, msg := refund("1800.00"); code == server.ResultOK || !strings.Contains(string(msg), "余额 1799.50") {
+		if code, msg := refund("1800.00"); code == his.ResultOK || !strings.Contains(string(msg), "余额 1799.50") {
 			t.Fatalf("a refund beyond what is left: %s %s", code, msg)
 		}
 		code, msg = refund("1799.50")
-		if code != server.ResultOK {
+		if code != his.ResultOK {
 			t.Fatalf("second refund: %s %s", code, msg)
 		}
-		if code, msg := refund("0.01"); code == server.ResultOK || !strings.Contains(string(msg), "已全部退款") {
+		if code, msg := refund("0.01"); code == his.ResultOK || !strings.Contains(string(msg), "已全部退款") {
 			t.Fatalf("a refund of a voucher refunded in full: %s %s", code, msg)
 		}
 		no, _ := bill.ParseBillNo(v["voucherNo"])
@@ -116,7 +117,7 @@ func TestDepositVoucherRefunds(t *testing.T) {
 		}
 		// The voucher now reads as reversed (state 2).
 		code, msg = c.call("getEBillStatesByBillInfo", map[string]any{"billBatchCode": depositCode, "billNo": v["voucherNo"]})
-		if st := decodeMap(t, msg); code != server.ResultOK || st["state"] != "2" || st["billName"] != "预交金电子凭证" {
+		if st := decodeMap(t, msg); code != his.ResultOK || st["state"] != "2" || st["billName"] != "预交金电子凭证" {
 			t.Fatalf("state of a voucher refunded in full: %s %v", code, st)
 		}
 		// writeOffEBill of an outpatient bill is whole, and a bill is not refunded in parts.
@@ -186,23 +187,23 @@ func TestDepositVoucherRules(t *testing.T) {
 		// Bad input changes nothing.
 		bad := depositForHIS("YJ-BAD", "100.00")
 		bad["busType"] = "02"
-		if code, msg := c.call("invoicePayMentVoucher", bad); code == server.ResultOK || !strings.Contains(string(msg), "07（住院预交金）") {
+		if code, msg := c.call("invoicePayMentVoucher", bad); code == his.ResultOK || !strings.Contains(string(msg), "07（住院预交金）") {
 			t.Fatalf("a voucher of busType 02: %s %s", code, msg)
 		}
 		bad = depositForHIS("YJ-BAD", "100.00")
 		bad["payChannelDetail"] = []any{map[string]any{"payChannelCode": "02", "payChannelValue": "99.00"}}
-		if code, _ := c.call("invoicePayMentVoucher", bad); code == server.ResultOK {
+		if code, _ := c.call("invoicePayMentVoucher", bad); code == his.ResultOK {
 			t.Fatal("a voucher whose channels do not add up")
 		}
 		if n, _, err := s.CountLedger(ctx, server.LedgerFilter{}); err != nil || n != 0 {
 			t.Fatalf("refused vouchers left %d bills (%v)", n, err)
 		}
 		code, _ := c.call("invoicePayMentVoucher", depositForHIS("YJ0002", "500.00"))
-		if code != server.ResultOK {
+		if code != his.ResultOK {
 			t.Fatal("voucher")
 		}
 		code, msg := c.call("checkTotalData", map[string]any{"busDate": "2026-12-01"})
-		if m := decodeMap(t, msg); code != server.ResultOK || m["allTotalNum"] != "0" {
+		if m := decodeMap(t, msg); code != his.ResultOK || m["allTotalNum"] != "0" {
 			t.Fatalf("checkTotalData counted a voucher: %s %s", code, msg)
 		}
 		// A station enrolled now gets the bills' codes only.
@@ -238,16 +239,16 @@ func TestArrearsFeedback(t *testing.T) {
 		feedback := func(day string) (string, []byte) {
 			return c.call("receiveArreasFeedBack", map[string]any{"billBatchCode": b["billBatchCode"], "billNo": b["billNo"], "feedBackDate": day})
 		}
-		if code, msg := feedback("2026/12/03"); code == server.ResultOK || !strings.Contains(string(msg), "yyyy-MM-dd") {
+		if code, msg := feedback("2026/12/03"); code == his.ResultOK || !strings.Contains(string(msg), "yyyy-MM-dd") {
 			t.Fatalf("a malformed day: %s %s", code, msg)
 		}
 		if day, err := s.ArrearsFeedback(ctx, lb.ID); err != nil || day != "" {
 			t.Fatalf("a refused feedback stored %q (%v)", day, err)
 		}
-		if code, msg := feedback("2026-12-03"); code != server.ResultOK || string(msg) != "成功" {
+		if code, msg := feedback("2026-12-03"); code != his.ResultOK || string(msg) != "成功" {
 			t.Fatalf("feedback: %s %s", code, msg)
 		}
-		if code, _ := feedback("2026-12-04"); code != server.ResultOK {
+		if code, _ := feedback("2026-12-04"); code != his.ResultOK {
 			t.Fatal("a repeat is answered as a success")
 		}
 		if day, err := s.ArrearsFeedback(ctx, lb.ID); err != nil || day != "2026-12-03" {
@@ -274,7 +275,7 @@ func TestCommonBills(t *testing.T) {
 					"number": 2, "amt": "5000.00"}}}
 		}
 		code, msg := c.call("invoiceEBillCommon", common("WL-1", "09"))
-		if code != server.ResultOK {
+		if code != his.ResultOK {
 			t.Fatalf("往来票: %s %s", code, msg)
 		}
 		b := decodeMap(t, msg)
@@ -285,20 +286,20 @@ func TestCommonBills(t *testing.T) {
 			t.Fatalf("stored %s %s %s %s", lb.Kind, lb.BillCode, lb.BillNo, lb.Total)
 		}
 		code, msg = c.call("getEBillStatesByBillInfo", map[string]any{"billBatchCode": b["billBatchCode"], "billNo": b["billNo"]})
-		if st := decodeMap(t, msg); code != server.ResultOK || st["billName"] != "往来结算票据（电子）" {
+		if st := decodeMap(t, msg); code != his.ResultOK || st["billName"] != "往来结算票据（电子）" {
 			t.Fatalf("state: %s %v", code, st)
 		}
-		if code, msg := c.call("invoiceEBillCommon", common("WL-2", "10")); code == server.ResultOK || !strings.Contains(string(msg), "公益事业捐赠") {
+		if code, msg := c.call("invoiceEBillCommon", common("WL-2", "10")); code == his.ResultOK || !strings.Contains(string(msg), "公益事业捐赠") {
 			t.Fatalf("捐赠票 without a code: %s %s", code, msg)
 		}
-		if code, msg := c.call("invoiceEBillCommon", common("WL-3", "02")); code == server.ResultOK || !strings.Contains(string(msg), "09（往来票）") {
+		if code, msg := c.call("invoiceEBillCommon", common("WL-3", "02")); code == his.ResultOK || !strings.Contains(string(msg), "09（往来票）") {
 			t.Fatalf("a common bill of busType 02: %s %s", code, msg)
 		}
 		if n, _, err := s.CountLedger(ctx, server.LedgerFilter{}); err != nil || n != 1 {
 			t.Fatalf("%d bills stored (%v), want the one 往来票", n, err)
 		}
 		code, msg = c.call("writeOffEBill", map[string]any{"billBatchCode": b["billBatchCode"], "billNo": b["billNo"], "reason": "重复收取", "operator": "王会计"})
-		if code != server.ResultOK || decodeMap(t, msg)["eScarletBillBatchCode"] != transferCode {
+		if code != his.ResultOK || decodeMap(t, msg)["eScarletBillBatchCode"] != transferCode {
 			t.Fatalf("writeOffEBill of a 往来票: %s %s", code, msg)
 		}
 	})

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/his"
 	"github.com/ebill/ebill/sync/wire"
 )
 
@@ -88,11 +89,11 @@ func benchHIS(clients int, dur time.Duration, dir, example, pgDSN, serverBin str
 		body, _ := json.Marshal(map[string]string{"appid": benchAppID, "data": data, "noise": noise, "version": "1.0",
 			"sign": strings.ToUpper(hex.EncodeToString(sum[:]))})
 		start := time.Now()
-		resp, err := httpc.Post(url+server.MedicalPathPrefix+"invoiceEBillOutpatient", "application/json", bytes.NewReader(body))
+		resp, err := httpc.Post(url+his.MedicalPathPrefix+"invoiceEBillOutpatient", "application/json", bytes.NewReader(body))
 		if err != nil {
 			return 0, err
 		}
-		var out server.MedicalResponse
+		var out his.MedicalResponse
 		err = json.NewDecoder(resp.Body).Decode(&out)
 		resp.Body.Close()
 		took := time.Since(start)
@@ -101,7 +102,7 @@ func benchHIS(clients int, dur time.Duration, dir, example, pgDSN, serverBin str
 		}
 		dec, _ := base64.StdEncoding.DecodeString(out.Data)
 		if !bytes.Contains(dec, []byte(`"S0000"`)) {
-			var r server.MedicalResult
+			var r his.MedicalResult
 			json.Unmarshal(dec, &r)
 			msg, _ := base64.StdEncoding.DecodeString(r.Message)
 			return 0, fmt.Errorf("%s %s", r.Result, msg)
@@ -184,6 +185,7 @@ func startServerInProcess(dsn, dir string) (string, func(), error) {
 		}
 	}
 	api := server.NewAPI(store, quiet)
+	his.Mount(api, store)
 	api.SetPublicURL("https://pj.example-hospital.cn")
 	ts := httptest.NewServer(api)
 	return ts.URL, func() { ts.Close(); store.Close() }, nil

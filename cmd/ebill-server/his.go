@@ -13,6 +13,7 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/his"
 )
 
 // cmdHISApp registers, disables and lists the callers of the medical API
@@ -42,7 +43,7 @@ func cmdHISApp(ctx context.Context, a *app, args []string) error {
 					return err
 				}
 				return a.Report(map[string]any{"appid": app.AppID, "points": app.Points},
-					"已登记应用 %s，可为开票点 %s 开票。接口地址：https://服务器地址%s{服务名}\n", app.AppID, strings.Join(app.Points, "、"), server.MedicalPathPrefix)
+					"已登记应用 %s，可为开票点 %s 开票。接口地址：https://服务器地址%s{服务名}\n", app.AppID, strings.Join(app.Points, "、"), his.MedicalPathPrefix)
 			})
 		},
 		"disable": func(args []string) error {
@@ -155,7 +156,7 @@ func cmdHISCall(ctx context.Context, a *app, args []string) error {
 		}
 		business = b
 	}
-	c := server.NewMedicalClient(*url, *appid, *key, *fingerprint)
+	c := his.NewMedicalClient(*url, *appid, *key, *fingerprint)
 	c.SignOrder = splitList(*order)
 	ans, err := c.Call(ctx, *service, business)
 	if err != nil {
@@ -177,7 +178,7 @@ func cmdHISCall(ctx context.Context, a *app, args []string) error {
 		}
 		a.Printf("%s → %s（%s）\n%s\n", *service, ans.Result, sig, readableJSON(ans.Message))
 	}
-	if ans.Result != server.ResultOK {
+	if ans.Result != his.ResultOK {
 		return cli.Reported{Err: bill.Errorf(bill.EInvalid, "接口返回 %s：%s", ans.Result, string(ans.Message))}
 	}
 	return nil

@@ -23,6 +23,7 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/his"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=...".
@@ -172,6 +173,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		return bill.Errorf(bill.EInvalid, "无法监听 %s：%v", *addr, err)
 	}
 	api := server.NewAPI(store, a.Log)
+	his.Mount(api, store)
 	if *smsLog == "" {
 		*smsLog = filepath.Join(a.dataDir, "sms-outbox.log")
 	}

@@ -1,4 +1,4 @@
-package server
+package his
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
 )
 
 // Batch issue (bosssoft-v3.md §3, "Batch issue"): a HIS sends up to 200
@@ -19,9 +20,9 @@ import (
 // MaxHISBatch is the most settlements one batch may carry.
 const MaxHISBatch = 200
 
-func (s *Store) batchServices(publicURL string) map[string]MedicalService {
+func (s *Adapter) batchServices(publicURL string) map[string]MedicalService {
 	batch := func(k bill.Kind) MedicalService {
-		return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		return func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalBatchIssue(ctx, app, k, data, publicURL)
 		}
 	}
@@ -30,13 +31,13 @@ func (s *Store) batchServices(publicURL string) map[string]MedicalService {
 		"batchInvoiceEBillHospitalized": batch(bill.Inpatient),
 		"batchInvoiceEBillRegistration": batch(bill.Registration),
 		"batchInvoiceEBillCheckUp":      batch(bill.Exam),
-		"getBatchInvoiceEBill": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"getBatchInvoiceEBill": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalBatchResult(ctx, app, data, publicURL)
 		},
 	}
 }
 
-func (s *Store) medicalBatchIssue(ctx context.Context, app *HISApp, k bill.Kind, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalBatchIssue(ctx context.Context, app *server.HISApp, k bill.Kind, data []byte, publicURL string) (any, error) {
 	var req struct {
 		BatchNo   bill.Text         `json:"batchNo"`
 		EBillList []json.RawMessage `json:"eBillList"`
@@ -86,9 +87,9 @@ func (s *Store) medicalBatchIssue(ctx context.Context, app *HISApp, k bill.Kind,
 		}(i, raw)
 	}
 	wg.Wait()
-	items := make([]BatchItem, len(results))
+	items := make([]server.BatchItem, len(results))
 	for i, r := range results {
-		items[i] = BatchItem{BusNo: r.busNo, Status: 2, ErrMsg: r.errMsg}
+		items[i] = server.BatchItem{BusNo: r.busNo, Status: 2, ErrMsg: r.errMsg}
 		if r.ok {
 			items[i].Status, items[i].BillCode = 1, r.f.BillBatchCode
 			items[i].BillNo, _ = bill.ParseBillNo(r.f.BillNo)
@@ -100,7 +101,7 @@ func (s *Store) medicalBatchIssue(ctx context.Context, app *HISApp, k bill.Kind,
 	return SuccessText("成功"), nil
 }
 
-func (s *Store) medicalBatchResult(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalBatchResult(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
 	var req struct{ BatchNo bill.Text }
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err

@@ -1,10 +1,11 @@
-package server
+package his
 
 import (
 	"context"
 	"strings"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
 )
 
 // The deposit voucher services of the reference (bosssoft-v3.md §5,
@@ -15,18 +16,18 @@ import (
 // fields and, as the reference's examples do and ZLHIS reads, the same
 // values under the e-bill names.
 
-func (s *Store) voucherServices(publicURL string) map[string]MedicalService {
+func (s *Adapter) voucherServices(publicURL string) map[string]MedicalService {
 	return map[string]MedicalService{
-		"invoicePayMentVoucher": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"invoicePayMentVoucher": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalVoucherIssue(ctx, app, data, publicURL)
 		},
-		"writeOffPayMentVoucher": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"writeOffPayMentVoucher": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalVoucherRefund(ctx, app, data, publicURL)
 		},
-		"cancelPayMentVoucherBalance": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"cancelPayMentVoucherBalance": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalVoucherCancel(ctx, app, data, publicURL)
 		},
-		"invalidPayMentVoucherPaper": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"invalidPayMentVoucherPaper": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalVoucherPaperVoid(ctx, app, data, publicURL)
 		},
 	}
@@ -35,7 +36,7 @@ func (s *Store) voucherServices(publicURL string) map[string]MedicalService {
 // voucherFields answers with a voucher: its reference fields, and the same
 // values under the names of an issued bill (e-bill fields, named as the
 // reference's examples name them) or of a red bill.
-func (s *Store) voucherFields(ctx context.Context, iss *Issued, publicURL string) (map[string]string, error) {
+func (s *Adapter) voucherFields(ctx context.Context, iss *server.Issued, publicURL string) (map[string]string, error) {
 	f, err := s.issuedFields(ctx, iss.LedgerBill, publicURL, iss.Signature)
 	if err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func (s *Store) voucherFields(ctx context.Context, iss *Issued, publicURL string
 
 // medicalVoucherIssue is invoicePayMentVoucher: the request's fields are a
 // settlement's (payer, busNo, category, hospitalNo…) and amt, the deposit.
-func (s *Store) medicalVoucherIssue(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalVoucherIssue(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
 	st, err := bill.ParseSettlement(data)
 	if err != nil {
 		return nil, failMedical(ResultBadData, "%s", bill.ErrorMessage(err))
@@ -83,7 +84,7 @@ func (s *Store) medicalVoucherIssue(ctx context.Context, app *HISApp, data []byt
 }
 
 // voucherFor loads the deposit voucher a request names.
-func (s *Store) voucherFor(ctx context.Context, app *HISApp, code, no bill.Text) (*LedgerBill, error) {
+func (s *Adapter) voucherFor(ctx context.Context, app *server.HISApp, code, no bill.Text) (*server.LedgerBill, error) {
 	lb, err := s.billFor(ctx, app, strings.TrimSpace(string(code)), no)
 	if err != nil {
 		return nil, err
@@ -98,7 +99,7 @@ func (s *Store) voucherFor(ctx context.Context, app *HISApp, code, no bill.Text)
 // of a deposit voucher. billBatchCode and billNo name the settlement's
 // bill the refund follows, when there is one; they are not required to be
 // a bill of this server.
-func (s *Store) medicalVoucherRefund(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalVoucherRefund(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
 	var req struct {
 		VoucherBatchCode, VoucherNo, Reason, Operator, BusDateTime, Remark bill.Text
 		Amt, OwnAcBalance                                                  bill.Money
@@ -130,7 +131,7 @@ func (s *Store) medicalVoucherRefund(ctx context.Context, app *HISApp, data []by
 // bill that consumed deposit vouchers is reversed, and the deposits are
 // the patient's again. Answered as writeOffEBill answers, with the red
 // bill's values also under the voucher names (ZLHIS reads those).
-func (s *Store) medicalVoucherCancel(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalVoucherCancel(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
 	var req struct{ BillBatchCode, BillNo, Reason, Operator bill.Text }
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
@@ -156,7 +157,7 @@ func (s *Store) medicalVoucherCancel(ctx context.Context, app *HISApp, data []by
 
 // medicalVoucherPaperVoid is invalidPayMentVoucherPaper: the paper copy of
 // a deposit voucher is voided and what is left of the deposit refunded.
-func (s *Store) medicalVoucherPaperVoid(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalVoucherPaperVoid(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
 	pv, err := s.readPaperVoid(ctx, app, data)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package server
+package his
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/sync/wire"
 )
 
@@ -39,7 +40,7 @@ type examBatchBill struct {
 	TotalAmt      string `json:"totalAmt"`
 }
 
-func (s *Store) medicalExamBatch(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalExamBatch(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	var req examBatchRequest
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func (s *Store) medicalExamBatch(ctx context.Context, app *HISApp, data []byte) 
 			problems = append(problems, who+"：业务流水号 "+string(st.BusNo)+" 在本批中重复")
 		default:
 			seen[st.BusNo] = true
-			if prior, err := s.billByBusNo(ctx, place, string(st.BusNo)); err != nil {
+			if prior, err := s.BillByBusNo(ctx, place, string(st.BusNo)); err != nil {
 				return nil, err
 			} else if prior != nil {
 				problems = append(problems, who+"：业务流水号 "+string(st.BusNo)+" 已开具过票据 "+prior.BillCode+" "+prior.BillNo)
@@ -94,29 +95,21 @@ func (s *Store) medicalExamBatch(ctx context.Context, app *HISApp, data []byte) 
 		if err != nil {
 			return nil, err
 		}
-		if prior, err := s.billByBusNo(ctx, place, string(unitBill.BusNo)); err != nil {
+		if prior, err := s.BillByBusNo(ctx, place, string(unitBill.BusNo)); err != nil {
 			return nil, err
 		} else if prior != nil {
 			return nil, failMedical(ResultConflict, "批次 %s 已开具单位票据 %s %s", req.BatchNo, prior.BillCode, prior.BillNo)
 		}
 		toIssue = []*bill.Settlement{unitBill}
 	}
-	batch := make([]*issueReq, len(toIssue))
-	for i, st := range toIssue {
-		batch[i] = &issueReq{kind: bill.Exam, st: st, canonical: st.Canonical(), done: make(chan issueRes, 1)}
-	}
-	if _, err := s.Point(ctx, place); err != nil {
+	issued, err := s.IssueAllAt(ctx, place, bill.Exam, toIssue) // one upload: all stored, or none
+	if err != nil {
 		return nil, err
 	}
-	s.issueBatch(place, batch) // one Upload: all stored, or none
 	out := []examBatchBill{}
 	var total bill.Money
-	for _, r := range batch {
-		res := <-r.done
-		if res.err != nil {
-			return nil, res.err
-		}
-		lb := res.iss.LedgerBill
+	for _, iss := range issued {
+		lb := iss.LedgerBill
 		total += lb.Total
 		out = append(out, examBatchBill{BusNo: lb.BusNo, Payer: lb.Payer, BillBatchCode: lb.BillCode, BillNo: lb.BillNo,
 			Random: lb.CheckCode, TotalAmt: lb.Total.String()})

@@ -1,4 +1,4 @@
-package server
+package his
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/printing"
+	"github.com/ebill/ebill/server"
 )
 
 // Services of the Bosssoft v3.2 reference (bosssoft-v3.md) beyond issuing,
@@ -69,14 +70,14 @@ func NotProvided(serviceID string) (code, why string, ok bool) {
 }
 
 // moreServices are the services of this file.
-func (s *Store) moreServices(publicURL string) map[string]MedicalService {
+func (s *Adapter) moreServices(publicURL string) map[string]MedicalService {
 	return map[string]MedicalService{
 		"getEBillAccountStatus": s.medicalAccountStatus,
 		"getValidBillNo":        s.medicalValidBillNo,
-		"testServerConnect": func(context.Context, *HISApp, []byte) (any, error) {
+		"testServerConnect": func(context.Context, *server.HISApp, []byte) (any, error) {
 			return SuccessText("连接成功"), nil
 		},
-		"getEBillPicUrl": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"getEBillPicUrl": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			lb, err := s.billWithRandom(ctx, app, data)
 			if err != nil {
 				return nil, err
@@ -87,10 +88,10 @@ func (s *Store) moreServices(publicURL string) map[string]MedicalService {
 			}
 			return map[string]string{"pictureUrl": f.PictureURL, "pictureNetUrl": f.PictureNetURL}, nil
 		},
-		"getEBillNotifyPic": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"getEBillNotifyPic": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalNotifyPic(ctx, app, data, publicURL)
 		},
-		"writeOffEBillToPaper": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"writeOffEBillToPaper": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			// The bill's paper copy is voided with the reversal; no paper
 			// red bill is printed here.
 			return s.medicalWriteOff(ctx, app, data, publicURL)
@@ -103,7 +104,7 @@ func (s *Store) moreServices(publicURL string) map[string]MedicalService {
 
 // billWithRandom loads the bill a request names by billBatchCode, billNo
 // and (when sent) random, the check code.
-func (s *Store) billWithRandom(ctx context.Context, app *HISApp, data []byte) (*LedgerBill, error) {
+func (s *Adapter) billWithRandom(ctx context.Context, app *server.HISApp, data []byte) (*server.LedgerBill, error) {
 	var req struct{ BillBatchCode, BillNo, Random bill.Text }
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
@@ -123,7 +124,7 @@ func (s *Store) billWithRandom(ctx context.Context, app *HISApp, data []byte) (*
 // platform, not here, so a bill this server holds is 0 (未入账): the state
 // in which ZLHIS (v3.1/v3.2), which asks before every refund, goes on to
 // refund.
-func (s *Store) medicalAccountStatus(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalAccountStatus(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	if _, err := s.billWithRandom(ctx, app, data); err != nil {
 		return nil, err
 	}
@@ -143,7 +144,7 @@ type validRange struct {
 // its paper (billCode "paper") — filtered by billCode or billBatchCode.
 // The list is answered under both names the reference uses (billNoList in
 // its table, pBillNoList in its example).
-func (s *Store) medicalValidBillNo(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalValidBillNo(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	var req struct{ PlaceCode, BillCode, BillBatchCode bill.Text }
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
@@ -190,7 +191,7 @@ func (s *Store) medicalValidBillNo(ctx context.Context, app *HISApp, data []byte
 
 // medicalNotifyPic is getEBillNotifyPic: the bill's QR code and, when
 // isReturnPic is 1, a picture of the bill (the notice slip a kiosk shows).
-func (s *Store) medicalNotifyPic(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalNotifyPic(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
 	var req struct{ IsReturnPic bill.Text }
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
@@ -234,7 +235,7 @@ func (s *Store) medicalNotifyPic(ctx context.Context, app *HISApp, data []byte, 
 
 // medicalListPages is getElectBilllListTotal: how many pages the bill's
 // detail list has (0 when it has none).
-func (s *Store) medicalListPages(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalListPages(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	lb, err := s.billWithRandom(ctx, app, data)
 	if err != nil {
 		return nil, err
@@ -249,7 +250,7 @@ func (s *Store) medicalListPages(ctx context.Context, app *HISApp, data []byte) 
 
 // medicalPrintedList is getEBillPrintList: a patient's bills turned to
 // paper (live paper) in a period of at most a week, paged.
-func (s *Store) medicalPrintedList(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalPrintedList(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	var req struct {
 		BusBgnDate, BusEndDate, PlaceCode, PageNo, PageSize, BusType, CardType, CardNo, IDCardNo, PatientID bill.Text
 	}
@@ -278,12 +279,7 @@ func (s *Store) medicalPrintedList(ctx context.Context, app *HISApp, data []byte
 	if err != nil {
 		return nil, err
 	}
-	args := []any{string(req.CardNo), from.UnixMilli(), to.UnixMilli()}
-	for _, p := range places {
-		args = append(args, p)
-	}
-	found, err := s.billsWithContent(ctx, "WHERE card_no = ? AND bus_at >= ? AND bus_at < ? AND red_of IS NULL AND point_code IN ("+
-		placeholders(len(places))+") ORDER BY bus_at DESC LIMIT 1000", args...)
+	found, err := s.CardBills(ctx, places, string(req.CardNo), from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +297,7 @@ func (s *Store) medicalPrintedList(ctx context.Context, app *HISApp, data []byte
 		if paper == nil {
 			continue
 		}
-		list = append(list, map[string]string{"busDate": MedicalTime(businessTime(lb.Bill)), "placeCode": lb.Point,
+		list = append(list, map[string]string{"busDate": MedicalTime(server.BusinessTime(lb.Bill)), "placeCode": lb.Point,
 			"billName": billName(lb.Kind), "billBatchCode": lb.BillCode, "billNo": lb.BillNo, "relatedBillBatchCode": paper.Code,
 			"relatedBillNo": bill.FormatBillNo(paper.No), "ivcDateTime": MedicalTime(lb.IssuedAt)})
 	}
@@ -322,8 +318,8 @@ func truncate(s string, n int) string {
 // NoticeService is sendBillNotice: the bill's verification link sent to
 // the patient's phone (noticeType 1201) through sender. E-mail (1202) is
 // not sent; a request that asks for it sends nothing.
-func (s *Store) NoticeService(publicURL string, sender Sender) MedicalService {
-	return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) NoticeService(publicURL string, sender server.Sender) MedicalService {
+	return func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 		var req struct {
 			BillBatchCode, BillNo bill.Text
 			NoticeList            []struct{ NoticeType, NoticeValue bill.Text }
@@ -373,7 +369,7 @@ func (s *Store) NoticeService(publicURL string, sender Sender) MedicalService {
 // medicalArrearsFeedback is receiveArreasFeedBack: HIS says that a bill
 // issued while the patient was in arrears may now circulate. The first
 // day said is kept; a repeat is answered as a success (a retry).
-func (s *Store) medicalArrearsFeedback(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalArrearsFeedback(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	var req struct{ BillBatchCode, BillNo, FeedBackDate bill.Text }
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package server
+package his
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/sync/wire"
 )
 
@@ -26,7 +27,7 @@ type MedicalClient struct {
 	URL       string // the server, e.g. https://192.168.1.10:8443
 	AppID     string
 	Key       string
-	SignOrder []string // default DefaultSignOrder
+	SignOrder []string // default server.DefaultSignOrder
 	Version   string   // default 1.0
 	HTTP      *http.Client
 }
@@ -54,7 +55,7 @@ type MedicalAnswer struct {
 func (c *MedicalClient) Call(ctx context.Context, service string, business []byte) (*MedicalAnswer, error) {
 	order, version := c.SignOrder, c.Version
 	if len(order) == 0 {
-		order = DefaultSignOrder
+		order = server.DefaultSignOrder
 	}
 	if version == "" {
 		version = "1.0"

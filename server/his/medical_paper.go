@@ -1,25 +1,26 @@
-package server
+package his
 
 import (
 	"context"
 	"strings"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
 )
 
 // The paper calls of the medical API, for server points.
 
-func (s *Store) paperServices(publicURL string) map[string]MedicalService {
+func (s *Adapter) paperServices(publicURL string) map[string]MedicalService {
 	return map[string]MedicalService{
 		"getValidBillBatchCode": s.medicalPaperCodes,
 		"getPaperBillNo":        s.medicalPaperNo,
-		"turnPaper": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"turnPaper": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalTurnPaper(ctx, app, data, false)
 		},
-		"reTurnPaper": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"reTurnPaper": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalTurnPaper(ctx, app, data, true)
 		},
-		"invalidPaper": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"invalidPaper": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalInvalidPaper(ctx, app, data, publicURL)
 		},
 		"invalidBlankBillNo": s.medicalBlankVoid,
@@ -27,7 +28,7 @@ func (s *Store) paperServices(publicURL string) map[string]MedicalService {
 }
 
 // placeFor checks the caller may act for a request's placeCode.
-func placeFor(app *HISApp, place bill.Text) (string, error) {
+func placeFor(app *server.HISApp, place bill.Text) (string, error) {
 	if place == "" {
 		return "", failMedical(ResultInvalid, "placeCode（开票点编码）不能为空")
 	}
@@ -45,7 +46,7 @@ func paperNo(field string, v bill.Text) (int64, error) {
 	return n, nil
 }
 
-func (s *Store) medicalPaperCodes(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalPaperCodes(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	var req struct{ PlaceCode bill.Text }
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
@@ -78,7 +79,7 @@ func (s *Store) medicalPaperCodes(ctx context.Context, app *HISApp, data []byte)
 	return map[string]any{"billCodeList": []map[string]any{{"billCode": "paper", "billBatchCodeList": codes}}, "list": list}, nil
 }
 
-func (s *Store) medicalPaperNo(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalPaperNo(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	var req struct{ PlaceCode, PBillBatchCode bill.Text }
 	if err := decodeBusiness(data, &req); err != nil {
 		return nil, err
@@ -94,7 +95,7 @@ func (s *Store) medicalPaperNo(ctx context.Context, app *HISApp, data []byte) (a
 	return paperFields(string(req.PBillBatchCode), no), nil
 }
 
-func (s *Store) medicalTurnPaper(ctx context.Context, app *HISApp, data []byte, reprint bool) (any, error) {
+func (s *Adapter) medicalTurnPaper(ctx context.Context, app *server.HISApp, data []byte, reprint bool) (any, error) {
 	var req struct {
 		BillBatchCode, BillNo, PBillBatchCode, PBillNo, PlaceCode, Operator bill.Text
 	}
@@ -126,10 +127,10 @@ func (s *Store) medicalTurnPaper(ctx context.Context, app *HISApp, data []byte, 
 type paperVoid struct {
 	place, code, reason, author string
 	no                          int64
-	bill                        *LedgerBill
+	bill                        *server.LedgerBill
 }
 
-func (s *Store) readPaperVoid(ctx context.Context, app *HISApp, data []byte) (*paperVoid, error) {
+func (s *Adapter) readPaperVoid(ctx context.Context, app *server.HISApp, data []byte) (*paperVoid, error) {
 	var req struct {
 		PBillBatchCode, PBillNo, PlaceCode, Author, Reason bill.Text
 	}
@@ -154,7 +155,7 @@ func (s *Store) readPaperVoid(ctx context.Context, app *HISApp, data []byte) (*p
 
 // medicalInvalidPaper voids a printed paper bill and reverses its e-bill in
 // one step (the reversal voids the live paper).
-func (s *Store) medicalInvalidPaper(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalInvalidPaper(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
 	pv, err := s.readPaperVoid(ctx, app, data)
 	if err != nil {
 		return nil, err
@@ -171,7 +172,7 @@ func (s *Store) medicalInvalidPaper(ctx context.Context, app *HISApp, data []byt
 	return out, nil
 }
 
-func (s *Store) medicalBlankVoid(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalBlankVoid(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	var req struct {
 		PBillBatchCode, PBillNoStart, PBillNoEnd, PlaceCode, Author, Reason bill.Text
 	}
@@ -195,4 +196,8 @@ func (s *Store) medicalBlankVoid(ctx context.Context, app *HISApp, data []byte) 
 		return nil, err
 	}
 	return map[string]any{"pBillBatchCode": string(req.PBillBatchCode), "count": n}, nil
+}
+
+func paperFields(code string, no int64) map[string]string {
+	return map[string]string{"pBillBatchCode": code, "pBillNo": bill.FormatBillNo(no)}
 }

@@ -1,4 +1,4 @@
-package server
+package his
 
 import (
 	"context"
@@ -9,14 +9,15 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/printing"
+	"github.com/ebill/ebill/server"
 )
 
 // MedicalServices are the service ids of the medical API this server
 // answers; publicURL is the address patients' phones reach the
 // verification page at (the QR code's target).
-func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
+func (s *Adapter) MedicalServices(publicURL string) map[string]MedicalService {
 	issue := func(k bill.Kind) MedicalService {
-		return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		return func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalIssue(ctx, app, k, data, publicURL)
 		}
 	}
@@ -26,7 +27,7 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 		"invEBillRegistration":   issue(bill.Registration),
 		"invEBillCheckUp":        issue(bill.Exam),
 		// 往来, 捐赠 and 非税通用 bills, each kind told by its busType.
-		"invoiceEBillCommon": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"invoiceEBillCommon": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			var req struct{ BusType bill.Text }
 			if err := decodeBusiness(data, &req); err != nil {
 				return nil, err
@@ -37,10 +38,10 @@ func (s *Store) MedicalServices(publicURL string) map[string]MedicalService {
 			}
 			return s.medicalIssue(ctx, app, k, data, publicURL)
 		},
-		"getEBillByBusNo": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"getEBillByBusNo": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalByBusNo(ctx, app, data, publicURL)
 		},
-		"writeOffEBill": func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+		"writeOffEBill": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 			return s.medicalWriteOff(ctx, app, data, publicURL)
 		},
 		"getEBillStatesByBillInfo":   s.medicalState,
@@ -96,14 +97,14 @@ type issuedFields struct {
 	PictureNetURL string `json:"pictureNetUrl"`
 }
 
-func (s *Store) issuedFields(ctx context.Context, lb *LedgerBill, publicURL string, signature ...[]byte) (issuedFields, error) {
+func (s *Adapter) issuedFields(ctx context.Context, lb *server.LedgerBill, publicURL string, signature ...[]byte) (issuedFields, error) {
 	// billBusDate is a timestamp like every other (yyyyMMddHHmmssSSS):
 	// HIS clients parse it with that layout, and a shorter value throws
 	// after the bill exists (domain.md §5).
 	f := issuedFields{BillBatchCode: lb.BillCode, BillNo: lb.BillNo, Random: lb.CheckCode, CreateTime: MedicalTime(lb.IssuedAt),
 		BillBusDate: MedicalTime(lb.IssuedAt)}
 	if lb.Bill != nil {
-		f.BillBusDate = MedicalTime(businessTime(lb.Bill))
+		f.BillBusDate = MedicalTime(server.BusinessTime(lb.Bill))
 	}
 	if publicURL != "" && lb.Bill != nil {
 		var sig []byte
@@ -124,7 +125,7 @@ func (s *Store) issuedFields(ctx context.Context, lb *LedgerBill, publicURL stri
 	return f, nil
 }
 
-func (s *Store) medicalIssue(ctx context.Context, app *HISApp, k bill.Kind, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalIssue(ctx context.Context, app *server.HISApp, k bill.Kind, data []byte, publicURL string) (any, error) {
 	st, err := bill.ParseSettlement(data)
 	if err != nil {
 		return nil, failMedical(ResultBadData, "%s", bill.ErrorMessage(err))
@@ -145,7 +146,7 @@ func (s *Store) medicalIssue(ctx context.Context, app *HISApp, k bill.Kind, data
 }
 
 // medicalByBusNo answers "what became of this busNo" (a lost response).
-func (s *Store) medicalByBusNo(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalByBusNo(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
 	var req struct {
 		BusNo     bill.Text `json:"busNo"`
 		PlaceCode bill.Text `json:"placeCode"`
@@ -161,7 +162,7 @@ func (s *Store) medicalByBusNo(ctx context.Context, app *HISApp, data []byte, pu
 		points = []string{string(req.PlaceCode)}
 	}
 	for _, p := range points {
-		lb, err := s.billByBusNo(ctx, p, string(req.BusNo))
+		lb, err := s.BillByBusNo(ctx, p, string(req.BusNo))
 		if err != nil {
 			return nil, err
 		}
@@ -175,7 +176,7 @@ func (s *Store) medicalByBusNo(ctx context.Context, app *HISApp, data []byte, pu
 // byBusNoFields answer getEBillByBusNo: the issued bill's fields, whether
 // it was reversed (isScarlet) and, when it was, the red bill's fields under
 // the reference's scarlet… names.
-func (s *Store) byBusNoFields(ctx context.Context, lb *LedgerBill, publicURL string) (any, error) {
+func (s *Adapter) byBusNoFields(ctx context.Context, lb *server.LedgerBill, publicURL string) (any, error) {
 	f, err := s.issuedFields(ctx, lb, publicURL)
 	if err != nil {
 		return nil, err
@@ -200,7 +201,7 @@ func (s *Store) byBusNoFields(ctx context.Context, lb *LedgerBill, publicURL str
 }
 
 // billFor loads a bill the app may see (one of its points).
-func (s *Store) billFor(ctx context.Context, app *HISApp, code string, no bill.Text) (*LedgerBill, error) {
+func (s *Adapter) billFor(ctx context.Context, app *server.HISApp, code string, no bill.Text) (*server.LedgerBill, error) {
 	n, err := bill.ParseBillNo(string(no))
 	if err != nil {
 		return nil, failMedical(ResultInvalid, "%s", bill.ErrorMessage(err))
@@ -215,7 +216,7 @@ func (s *Store) billFor(ctx context.Context, app *HISApp, code string, no bill.T
 	return lb, nil
 }
 
-func (s *Store) medicalWriteOff(ctx context.Context, app *HISApp, data []byte, publicURL string) (any, error) {
+func (s *Adapter) medicalWriteOff(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
 	var req struct {
 		BillBatchCode bill.Text `json:"billBatchCode"`
 		BillNo        bill.Text `json:"billNo"`
@@ -238,7 +239,7 @@ func (s *Store) medicalWriteOff(ctx context.Context, app *HISApp, data []byte, p
 }
 
 // redFields are the response fields of a red bill (writeOffEBill, invalidPaper).
-func (s *Store) redFields(ctx context.Context, red *Issued, publicURL string) (map[string]string, error) {
+func (s *Adapter) redFields(ctx context.Context, red *server.Issued, publicURL string) (map[string]string, error) {
 	f, err := s.issuedFields(ctx, red.LedgerBill, publicURL, red.Signature)
 	if err != nil {
 		return nil, err
@@ -248,7 +249,7 @@ func (s *Store) redFields(ctx context.Context, red *Issued, publicURL string) (m
 		"pictureNetUrl": f.PictureNetURL}, nil
 }
 
-func (s *Store) medicalState(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalState(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	var req struct {
 		BillBatchCode bill.Text `json:"billBatchCode"`
 		BillNo        bill.Text `json:"billNo"`

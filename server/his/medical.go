@@ -1,4 +1,4 @@
-package server
+package his
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
 )
 
 // The Bosssoft-compatible medical API (domain.md §5) that HIS systems in
@@ -137,7 +138,7 @@ func (r *MedicalRequest) signValues(key string) map[string]string {
 
 // MedicalService handles one service id: the caller and the decoded
 // business JSON in, the business result (encoded as JSON) out.
-type MedicalService func(ctx context.Context, app *HISApp, data []byte) (any, error)
+type MedicalService func(ctx context.Context, app *server.HISApp, data []byte) (any, error)
 
 // medicalFailure is a failure with its result code.
 type medicalFailure struct {
@@ -185,11 +186,11 @@ func resultOf(err error) (string, string) {
 // the response envelope out (always answered with HTTP 200, as callers in
 // the field read the message only from a 200). A request that fails a
 // check stores nothing.
-func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte, services map[string]MedicalService) (*MedicalResponse, error) {
+func (s *Adapter) HandleMedical(ctx context.Context, serviceID string, body []byte, services map[string]MedicalService) (*MedicalResponse, error) {
 	var req MedicalRequest
 	ws := &warnings{}
 	ctx = context.WithValue(ctx, warningsKey{}, ws)
-	respond := func(app *HISApp, code, message string, payload any) (*MedicalResponse, error) {
+	respond := func(app *server.HISApp, code, message string, payload any) (*MedicalResponse, error) {
 		res := MedicalResult{Result: code}
 		if text, ok := payload.(SuccessText); ok && code == ResultOK {
 			res.Message = base64.StdEncoding.EncodeToString([]byte(text))
@@ -241,7 +242,7 @@ func (s *Store) HandleMedical(ctx context.Context, serviceID string, body []byte
 	if subtle.ConstantTimeCompare([]byte(strings.ToUpper(req.Sign)), []byte(want)) != 1 {
 		return respond(app, ResultBadSign, "签名错误：请核对密钥和签名字段顺序", nil)
 	}
-	if from := actorOf(ctx).From; !app.MayCallFrom(from) {
+	if from := server.ActorOf(ctx).From; !app.MayCallFrom(from) {
 		s.log.Warn("HIS call from an address its app may not call from", "appid", app.AppID, "from", from)
 		return respond(app, ResultNotFromHere, "来源地址 "+from+" 不在应用 "+app.AppID+" 允许的范围内，请联系医院信息科", nil)
 	}

@@ -1,4 +1,4 @@
-package server
+package his
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
 )
 
 // The reconciliation services of the reference (bosssoft-v3.md §10): day
@@ -66,8 +67,8 @@ func paging(pageNo, pageSize bill.Text) (page, size int, err error) {
 	return page, size, nil
 }
 
-func (s *Store) medicalCheck(k checkKind) MedicalService {
-	return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalCheck(k checkKind) MedicalService {
+	return func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 		var req struct {
 			BusDate, IvcDate, BusType, PlaceCode, IsReturnList, PageNo, PageSize bill.Text
 		}
@@ -96,7 +97,7 @@ func (s *Store) medicalCheck(k checkKind) MedicalService {
 		if err != nil {
 			return nil, err
 		}
-		f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: !k.byIvc,
+		f := server.LedgerFilter{Points: places, From: from, To: to, ByBusiness: !k.byIvc,
 			BusType: strings.TrimSpace(string(req.BusType)), Red: k.red, NoVouchers: true}
 		n, sum, err := s.CountLedger(ctx, f)
 		if err != nil {
@@ -123,7 +124,7 @@ func (s *Store) medicalCheck(k checkKind) MedicalService {
 }
 
 // numberRanges are the 票号段 rows of the bills f selects.
-func (s *Store) numberRanges(ctx context.Context, f LedgerFilter) ([]numberRange, error) {
+func (s *Adapter) numberRanges(ctx context.Context, f server.LedgerFilter) ([]numberRange, error) {
 	runs, err := s.NumberRanges(ctx, f)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package server
+package his
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
 )
 
 // The medical API's queries: bills in a period (paged), daily totals for
@@ -51,7 +52,7 @@ func dayRange(field, s string) (time.Time, time.Time, error) {
 
 // placesOf is the points a query covers: the one asked for (if the caller
 // may see it) or all of the caller's.
-func placesOf(app *HISApp, place bill.Text) ([]string, error) {
+func placesOf(app *server.HISApp, place bill.Text) ([]string, error) {
 	if place == "" {
 		return app.Points, nil
 	}
@@ -91,13 +92,13 @@ type billListItem struct {
 // listItem describes b (its signed content loaded); related is the bill it
 // is linked to — a red bill's original, or the red bill that reversed b —
 // as "code number", or "".
-func listItem(b *LedgerBill, related string) billListItem {
+func listItem(b *server.LedgerBill, related string) billListItem {
 	it := billListItem{BusNo: b.BusNo, PlaceCode: b.Point, BillName: billName(b.Kind), BillBatchCode: b.BillCode, BillNo: b.BillNo,
 		Random: b.CheckCode, TotalAmt: b.Total.String(), IvcDateTime: MedicalTime(b.IssuedAt), DataType: "1", State: "1",
 		Payer: b.Payer, CreateTime: MedicalTime(b.IssuedAt), IsScarlet: "0", BusDate: MedicalTime(b.IssuedAt)}
 	if b.Bill != nil {
 		st := &b.Bill.Settlement
-		it.BusDate, it.BusType = MedicalTime(businessTime(b.Bill)), string(st.BusType)
+		it.BusDate, it.BusType = MedicalTime(server.BusinessTime(b.Bill)), string(st.BusType)
 		it.Sex, it.IDCardNo, it.Remark = string(st.Sex), bill.MaskID(string(st.IDCardNo)), string(st.Remark)
 	}
 	code, no, _ := strings.Cut(related, " ")
@@ -113,7 +114,7 @@ func listItem(b *LedgerBill, related string) billListItem {
 
 // relatedBill is the bill linked to b: its original when b is red, the
 // red bill that reversed it otherwise ("" when none).
-func (s *Store) relatedBill(ctx context.Context, b *LedgerBill) (string, error) {
+func (s *Adapter) relatedBill(ctx context.Context, b *server.LedgerBill) (string, error) {
 	if b.RedOf != "" {
 		return b.RedOfBill, nil
 	}
@@ -128,8 +129,8 @@ func (s *Store) relatedBill(ctx context.Context, b *LedgerBill) (string, error) 
 // and getBillByIvcDate (by issue time): dataType 1 normal, 2 red, 3 paper,
 // 4 paper red, 5 blank paper (by when the paper was used); pageSize at most
 // 200.
-func (s *Store) medicalBillList(byIvc bool) MedicalService {
-	return func(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalBillList(byIvc bool) MedicalService {
+	return func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 		var req struct {
 			BusBgnDate, BusEndDate, IvcBgnDate, IvcEndDate, PlaceCode, DataType, PageNo, PageSize bill.Text
 		}
@@ -158,7 +159,7 @@ func (s *Store) medicalBillList(byIvc bool) MedicalService {
 		if err != nil {
 			return nil, err
 		}
-		f := LedgerFilter{Points: places, From: from, To: to, ByBusiness: !byIvc, NoVouchers: true, Limit: size, Offset: (page - 1) * size}
+		f := server.LedgerFilter{Points: places, From: from, To: to, ByBusiness: !byIvc, NoVouchers: true, Limit: size, Offset: (page - 1) * size}
 		switch req.DataType {
 		case "", "1":
 			f.Red = "blue"
@@ -192,7 +193,7 @@ func (s *Store) medicalBillList(byIvc bool) MedicalService {
 // paperList answers getBillByBusDate for paper: 3 paper copies printed
 // (live), 4 paper copies voided, 5 blank-voided numbers, by when the paper
 // was used.
-func (s *Store) paperList(ctx context.Context, places []string, from, to time.Time, dataType string, page, size int) (any, error) {
+func (s *Adapter) paperList(ctx context.Context, places []string, from, to time.Time, dataType string, page, size int) (any, error) {
 	status := map[string]string{"3": "printed", "4": "voided", "5": "blank_void"}[dataType]
 	total, uses, err := s.PaperUses(ctx, places, status, from, to, size, (page-1)*size)
 	if err != nil {
@@ -212,20 +213,20 @@ func (s *Store) paperList(ctx context.Context, places []string, from, to time.Ti
 
 // medicalUnprinted is getEBillUnPrintList: a patient's bills (by card)
 // without a paper copy, in a period (default the last 30 days), paged.
-func (s *Store) medicalUnprinted(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalUnprinted(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	return s.unprintedList(ctx, app, data, true)
 }
 
 // medicalNotPrinted is getNotPrintList: as getEBillUnPrintList, the card
 // optional, and each item says whether the bill has a detail list.
-func (s *Store) medicalNotPrinted(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalNotPrinted(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	return s.unprintedList(ctx, app, data, false)
 }
 
 // unprintedList lists a patient's bills (by card, or by ID number or
 // patient id) not reversed and not turned to paper, in a period (default
 // the last 30 days), paged.
-func (s *Store) unprintedList(ctx context.Context, app *HISApp, data []byte, cardRequired bool) (any, error) {
+func (s *Adapter) unprintedList(ctx context.Context, app *server.HISApp, data []byte, cardRequired bool) (any, error) {
 	var req struct {
 		CardType, CardNo, IDCardNo, PatientID, BusType, BusBgnDate, BusEndDate, PageNo, PageSize bill.Text
 	}
@@ -301,7 +302,7 @@ func mustBillNo(s string) int64 {
 // level of the answer (a kiosk's form reads payer, totalAmt, chargeDetail…
 // there) — with the fields this server answered before (the bill's
 // identity and state, and the settlement as issued).
-func (s *Store) medicalDetail(ctx context.Context, app *HISApp, data []byte) (any, error) {
+func (s *Adapter) medicalDetail(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
 	lb, err := s.billWithRandom(ctx, app, data)
 	if err != nil {
 		return nil, err

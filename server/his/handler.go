@@ -1,0 +1,119 @@
+package his
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ebill/ebill/server"
+)
+
+// Route is the pattern the HIS interface is served under.
+const Route = "POST " + MedicalPathPrefix + "{serviceId}"
+
+// Handler serves the HIS interface over HTTP: always HTTP 200 with a
+// signed envelope, as HIS clients in the field expect; one log line and
+// metrics per call.
+type Handler struct {
+	a         *Adapter
+	mu        sync.RWMutex
+	services  map[string]MedicalService
+	publicURL string
+	sender    server.Sender
+	calls     *prometheus.CounterVec
+	took      *prometheus.HistogramVec
+	warned    *prometheus.CounterVec
+}
+
+// NewHandler is the HTTP handler of the HIS interface; its metrics are
+// registered on reg.
+func NewHandler(a *Adapter, reg prometheus.Registerer) *Handler {
+	h := &Handler{a: a,
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ebill_his_calls_total",
+			Help: "Calls of the HIS (medical) API by service id and result code (S0000 success, E… failures)."}, []string{"service", "result"}),
+		took: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ebill_his_call_seconds",
+			Help: "Duration of HIS (medical) API calls by service id.", Buckets: prometheus.DefBuckets}, []string{"service"}),
+		warned: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ebill_his_warnings_total",
+			Help: "Bills the HIS API issued with a warning (a resident ID whose check digit or birth date is wrong), by service id."}, []string{"service"}),
+	}
+	if reg != nil {
+		reg.MustRegister(h.calls, h.took, h.warned)
+	}
+	h.rebuild()
+	return h
+}
+
+// Mount serves the HIS interface on an API, following its public address
+// and sender.
+func Mount(api *server.API, store *server.Store) *Handler {
+	h := NewHandler(New(store, api.Logger()), api.Registry())
+	api.Mount(Route, h, true)
+	api.OnSettings(h.SetPublicURL, h.SetSender)
+	return h
+}
+
+func (h *Handler) rebuild() {
+	services := h.a.MedicalServices(h.publicURL)
+	if h.sender != nil {
+		services["sendBillNotice"] = h.a.NoticeService(h.publicURL, h.sender)
+	}
+	h.mu.Lock()
+	h.services = services
+	h.mu.Unlock()
+}
+
+// SetPublicURL sets the target of the QR codes in the answers.
+func (h *Handler) SetPublicURL(u string) {
+	h.publicURL = strings.TrimRight(u, "/")
+	h.rebuild()
+}
+
+// SetSender adds sendBillNotice, sending through s.
+func (h *Handler) SetSender(s server.Sender) {
+	h.sender = s
+	h.rebuild()
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	service := r.PathValue("serviceId")
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxMedicalBodyBytes+1))
+	if err != nil {
+		body = make([]byte, MaxMedicalBodyBytes+1) // over the limit: answered as such
+	}
+	h.mu.RLock()
+	services := h.services
+	h.mu.RUnlock()
+	resp, err := h.a.HandleMedical(r.Context(), service, body, services)
+	if err != nil {
+		h.a.log.Error("medical call", "service", service, "err", err)
+		resp = &MedicalResponse{Data: medicalInternalData(), Result: ResultInternal}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(resp)
+	// One line per call with its outcome, for the IT desk ("HIS says it
+	// failed at 10:32"); metrics by service and result code.
+	if _, known := services[service]; !known {
+		service = "unknown" // a caller's made-up names must not become metric labels
+	}
+	took := time.Since(start)
+	h.calls.WithLabelValues(service, resp.Result).Inc()
+	h.took.WithLabelValues(service).Observe(took.Seconds())
+	attrs := []any{"service", service, "appid", resp.AppID, "result", resp.Result, "ms", took.Milliseconds(), "remote", r.RemoteAddr}
+	switch {
+	case resp.Result != ResultOK:
+		h.a.log.Warn("his call failed", append(attrs, "message", resp.Failure)...)
+	case len(resp.Warnings) > 0:
+		h.warned.WithLabelValues(service).Add(float64(len(resp.Warnings)))
+		h.a.log.Warn("his call with warnings", append(attrs, "warnings", resp.Warnings)...)
+	default:
+		h.a.log.Info("his call", attrs...)
+	}
+}
