@@ -14,6 +14,7 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
 	ebsync "github.com/ebill/ebill/sync"
 	"github.com/ebill/ebill/sync/wire"
 )
@@ -25,7 +26,7 @@ func TestHTTPAPI(t *testing.T) {
 		must(t, s.AddPoint(ctx, "P01", "门诊一号窗口", server.PointStation))
 		code, _, err := s.EnrollCode(ctx, "P01")
 		must(t, err)
-		srv := httptest.NewTLSServer(server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
+		srv := httptest.NewTLSServer(api.New(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
 		defer srv.Close()
 		fp := fingerprintOf(t, srv)
 
@@ -108,7 +109,7 @@ func TestHTTPAPI(t *testing.T) {
 				return h
 			}, 401},
 			{"enroll garbage", wire.PathEnroll, `{"code":`, func([]byte) string { return "" }, 400},
-			{"body over the limit", wire.PathEnroll, `{"code":"` + strings.Repeat("A", server.MaxBodyBytes) + `"}`, func([]byte) string { return "" }, 400},
+			{"body over the limit", wire.PathEnroll, `{"code":"` + strings.Repeat("A", api.MaxBodyBytes) + `"}`, func([]byte) string { return "" }, 400},
 		} {
 			method := "POST"
 			if tc.path == wire.PathPull {
@@ -167,7 +168,7 @@ func TestHTTPAPI(t *testing.T) {
 func fingerprintOf(t *testing.T, srv *httptest.Server) string {
 	t.Helper()
 	cert := srv.TLS.Certificates[0]
-	return server.Fingerprint(cert)
+	return api.Fingerprint(cert)
 }
 
 func example(t *testing.T, name string) *bill.Settlement {

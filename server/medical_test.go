@@ -20,6 +20,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
 	"github.com/ebill/ebill/server/his"
 )
 
@@ -99,18 +100,18 @@ func (c *hisClient) call(service string, business any, mutate ...func(map[string
 
 // hisServer is a store set up for the HIS interface — a unit with stock, a
 // server point H01, the app his-demo — behind the real handler.
-func hisServer(t *testing.T, s *server.Store) (context.Context, *server.API, *httptest.Server, *hisClient) {
+func hisServer(t *testing.T, s *server.Store) (context.Context, *api.API, *httptest.Server, *hisClient) {
 	t.Helper()
 	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", From: "local", System: true})
 	setupUnit(t, s)
 	must(t, s.AddPoint(ctx, "H01", "HIS 门诊开票", server.PointServer))
 	must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"H01"}}, hisKey))
-	api := server.NewAPI(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	his.Mount(api, s)
-	ts := httptest.NewServer(api)
+	h := api.New(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	his.Mount(h, s)
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
-	api.SetPublicURL(ts.URL)
-	return ctx, api, ts, &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
+	h.SetPublicURL(ts.URL)
+	return ctx, h, ts, &hisClient{t: t, url: ts.URL, appid: hisAppID, key: hisKey}
 }
 
 func outpatientForHIS(t *testing.T, busNo string) map[string]any {
@@ -129,9 +130,9 @@ func outpatientForHIS(t *testing.T, busNo string) map[string]any {
 
 func TestMedicalAPI(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *server.Store) {
-		ctx, api, ts, c := hisServer(t, s)
+		ctx, h, ts, c := hisServer(t, s)
 		must(t, s.AddPoint(ctx, "H02", "另一院区", server.PointServer))
-		api.SetPublicURL("https://pj.example-hospital.cn")
+		h.SetPublicURL("https://pj.example-hospital.cn")
 		count := func() int {
 			list, err := s.LedgerBills(ctx, server.LedgerFilter{Limit: 1000})
 			must(t, err)

@@ -22,6 +22,7 @@ import (
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/printing/stationprint"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
 	ebsync "github.com/ebill/ebill/sync"
 	"github.com/ebill/ebill/sync/wire"
 )
@@ -67,18 +68,18 @@ func newWorldWith(t *testing.T, segmentSize int64, wrap func(http.Handler) http.
 	must(t, srv.SetPointSettings(ctx, "P01", st))
 	code, _, err := srv.EnrollCode(ctx, "P01")
 	must(t, err)
-	var h http.Handler = server.NewAPI(srv, quiet)
+	var h http.Handler = api.New(srv, quiet)
 	if wrap != nil {
 		h = wrap(h)
 	}
-	api := httptest.NewTLSServer(h)
-	t.Cleanup(api.Close)
+	ts := httptest.NewTLSServer(h)
+	t.Cleanup(ts.Close)
 	station, err := localstore.Open(ctx, t.TempDir())
 	must(t, err)
 	t.Cleanup(func() { station.Close() })
-	_, err = ebsync.Enroll(ctx, station, api.URL, server.Fingerprint(api.TLS.Certificates[0]), code)
+	_, err = ebsync.Enroll(ctx, station, ts.URL, api.Fingerprint(ts.TLS.Certificates[0]), code)
 	must(t, err)
-	return &world{srv: srv, api: api, station: station}
+	return &world{srv: srv, api: ts, station: station}
 }
 
 func (w *world) issue(t *testing.T, n int, prefix string) {

@@ -20,6 +20,7 @@ import (
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/printing"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
 	ebsync "github.com/ebill/ebill/sync"
 )
 
@@ -139,15 +140,15 @@ func newEnrolledFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewTLSServer(server.NewAPI(srv, quiet))
-	t.Cleanup(api.Close)
+	ts := httptest.NewTLSServer(api.New(srv, quiet))
+	t.Cleanup(ts.Close)
 	dir := t.TempDir()
 	st, err := localstore.Open(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if _, err := ebsync.Enroll(ctx, st, api.URL, server.Fingerprint(api.TLS.Certificates[0]), code); err != nil {
+	if _, err := ebsync.Enroll(ctx, st, ts.URL, api.Fingerprint(ts.TLS.Certificates[0]), code); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.IntakePaper(ctx, bill.Segment{Code: "35062601", Start: 1, End: 500}); err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
 	"github.com/ebill/ebill/server/his"
 	"github.com/ebill/ebill/sync/wire"
 )
@@ -184,10 +185,10 @@ func startServerInProcess(dsn, dir string) (string, func(), error) {
 			return "", nil, err
 		}
 	}
-	api := server.NewAPI(store, quiet)
-	his.Mount(api, store)
-	api.SetPublicURL("https://pj.example-hospital.cn")
-	ts := httptest.NewServer(api)
+	h := api.New(store, quiet)
+	his.Mount(h, store)
+	h.SetPublicURL("https://pj.example-hospital.cn")
+	ts := httptest.NewServer(h)
 	return ts.URL, func() { ts.Close(); store.Close() }, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
 	ebsync "github.com/ebill/ebill/sync"
 	"github.com/ebill/ebill/sync/wire"
 )
@@ -75,9 +76,9 @@ func uploadCase(ctx context.Context, name, dsn, dir string, station *localstore.
 	if err != nil {
 		return err
 	}
-	api := httptest.NewServer(server.NewAPI(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
-	defer api.Close()
-	client, err := ebsync.NewClient(api.URL, "", key, "P01")
+	ts := httptest.NewServer(api.New(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	defer ts.Close()
+	client, err := ebsync.NewClient(ts.URL, "", key, "P01")
 	if err != nil {
 		return err
 	}
@@ -130,8 +131,8 @@ func catchUpCase(ctx context.Context, name, dsn, dir string, station *localstore
 	if err := enrollBench(ctx, store, key); err != nil {
 		return 0, err
 	}
-	api := httptest.NewServer(server.NewAPI(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
-	defer api.Close()
+	ts := httptest.NewServer(api.New(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	defer ts.Close()
 	// A copy of the station file, so that each database starts from the same full outbox.
 	copyDir := dir + "-station"
 	if err := station.Backup(ctx, filepath.Join(copyDir, localstore.FileName)); err != nil {
@@ -142,7 +143,7 @@ func catchUpCase(ctx context.Context, name, dsn, dir string, station *localstore
 		return 0, err
 	}
 	defer st.Close()
-	if err := st.SetServer(ctx, api.URL, ""); err != nil {
+	if err := st.SetServer(ctx, ts.URL, ""); err != nil {
 		return 0, err
 	}
 	svc, err := ebsync.NewService(ctx, st, slog.New(slog.NewTextHandler(io.Discard, nil)), "bench")

@@ -23,6 +23,7 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
 	"github.com/ebill/ebill/server/his"
 )
 
@@ -172,16 +173,16 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return bill.Errorf(bill.EInvalid, "无法监听 %s：%v", *addr, err)
 	}
-	api := server.NewAPI(store, a.Log)
-	his.Mount(api, store)
+	handler := api.New(store, a.Log)
+	his.Mount(handler, store)
 	if *smsLog == "" {
 		*smsLog = filepath.Join(a.dataDir, "sms-outbox.log")
 	}
-	api.SetSender(&server.LogSender{Path: *smsLog})
+	handler.SetSender(&server.LogSender{Path: *smsLog})
 	if *healthURL != "" {
 		go store.RunHealthPush(ctx, *healthURL, 10*time.Minute)
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	scheme, fingerprint := "http", ""
 	if !*insecure {
@@ -190,7 +191,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 			ln.Close()
 			return err
 		}
-		fingerprint = server.Fingerprint(cert)
+		fingerprint = api.Fingerprint(cert)
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
@@ -206,7 +207,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 			a.Log.Info("public URL defaults to the server's own address", "publicURL", pub)
 		}
 	}
-	api.SetPublicURL(*publicURL)
+	handler.SetPublicURL(*publicURL)
 	a.Log.Info("ebill-server started", "url", url, "database", store.Dialect(), "fingerprint", fingerprint, "version", Version)
 	a.Report(map[string]string{"url": url, "fingerprint": fingerprint, "database": store.Dialect(), "publicURL": *publicURL},
 		"ebill-server 已启动：%s（数据库 %s）\n证书指纹：%s\n票据二维码查验地址：%s\n", url, store.Dialect(), fingerprint, *publicURL)
@@ -275,7 +276,7 @@ func loadCert(dataDir, certFile, keyFile, hosts string) (tls.Certificate, error)
 		}
 		return cert, nil
 	}
-	cert, err := server.SelfSignedCert(dataDir, strings.Split(hosts, ","))
+	cert, err := api.SelfSignedCert(dataDir, strings.Split(hosts, ","))
 	if err != nil {
 		return cert, fmt.Errorf("self-signed certificate: %w", err)
 	}
@@ -287,11 +288,11 @@ func cmdTLS(_ context.Context, a *app, args []string) error {
 		fmt.Fprintln(a.Stderr, "用法：ebill-server tls fingerprint")
 		return errUsage
 	}
-	cert, err := server.SelfSignedCert(a.dataDir, nil)
+	cert, err := api.SelfSignedCert(a.dataDir, nil)
 	if err != nil {
 		return err
 	}
-	fp := server.Fingerprint(cert)
+	fp := api.Fingerprint(cert)
 	return a.Report(map[string]string{"fingerprint": fp}, "%s\n", fp)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
 	"github.com/ebill/ebill/sync/wire"
 )
 
@@ -89,9 +90,9 @@ func newSiteVia(t *testing.T, segmentSize int64, insecure bool, front func(serve
 	code, _, err := store.EnrollCode(ctx, "P01")
 	mustDo(t, err)
 	store.Close()
-	cert, err := server.SelfSignedCert(s.srvData, nil)
+	cert, err := api.SelfSignedCert(s.srvData, nil)
 	mustDo(t, err)
-	s.fprint = server.Fingerprint(cert)
+	s.fprint = api.Fingerprint(cert)
 	s.start()
 	t.Cleanup(s.kill)
 	addr := s.addr

@@ -3,6 +3,7 @@ package his
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -48,9 +49,17 @@ func NewHandler(a *Adapter, reg prometheus.Registerer) *Handler {
 	return h
 }
 
-// Mount serves the HIS interface on an API, following its public address
-// and sender.
-func Mount(api *server.API, store *server.Store) *Handler {
+// Host is where the HIS interface is served: the server's API.
+type Host interface {
+	Mount(pattern string, h http.Handler, selfLogging bool)
+	Registry() *prometheus.Registry
+	Logger() *slog.Logger
+	OnSettings(publicURL func(string), sender func(server.Sender))
+}
+
+// Mount serves the HIS interface on the server's API, following its
+// public address and sender.
+func Mount(api Host, store *server.Store) *Handler {
 	h := NewHandler(New(store, api.Logger()), api.Registry())
 	api.Mount(Route, h, true)
 	api.OnSettings(h.SetPublicURL, h.SetSender)

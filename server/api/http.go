@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/sync/wire"
 )
 
@@ -25,21 +26,21 @@ const MaxBodyBytes = 16 << 20
 // and mobile API, the health check and the metrics; other interfaces (the
 // HIS interface, server/his) are mounted on it.
 type API struct {
-	store     *Store
+	store     *server.Store
 	log       *slog.Logger
 	now       func() time.Time
 	mux       *http.ServeMux
 	m         *metrics
 	publicURL string
-	sender    Sender
+	sender    server.Sender
 	// selfLogging are the routes whose handlers log their own line.
 	selfLogging map[string]bool
 	onPublicURL []func(string)
-	onSender    []func(Sender)
+	onSender    []func(server.Sender)
 }
 
-// NewAPI returns the HTTP handler of the server.
-func NewAPI(store *Store, log *slog.Logger) *API {
+// New returns the HTTP handler of the server.
+func New(store *server.Store, log *slog.Logger) *API {
 	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux(), m: newMetrics(), selfLogging: map[string]bool{}}
 	a.mux.HandleFunc("GET /healthz", a.health)
 	a.mux.Handle("GET /metrics", a.m.handler())
@@ -83,7 +84,7 @@ func (a *API) SetPublicURL(u string) {
 }
 
 // SetSender sets how one-time codes and bill notices reach patients' phones.
-func (a *API) SetSender(s Sender) {
+func (a *API) SetSender(s server.Sender) {
 	a.sender = s
 	for _, f := range a.onSender {
 		f(s)
@@ -92,7 +93,7 @@ func (a *API) SetSender(s Sender) {
 
 // OnSettings registers what a mounted interface does when the public
 // address or the sender is set.
-func (a *API) OnSettings(publicURL func(string), sender func(Sender)) {
+func (a *API) OnSettings(publicURL func(string), sender func(server.Sender)) {
 	if publicURL != nil {
 		a.onPublicURL = append(a.onPublicURL, publicURL)
 	}
@@ -105,7 +106,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
-	r = r.WithContext(WithActor(r.Context(), Actor{Who: "anonymous", From: r.RemoteAddr}))
+	r = r.WithContext(server.WithActor(r.Context(), server.Actor{Who: "anonymous", From: r.RemoteAddr}))
 	_, route := a.mux.Handler(r)
 	a.mux.ServeHTTP(rec, r)
 	a.m.observe(route, rec.status, time.Since(start))
@@ -127,11 +128,11 @@ func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWrit
 func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := a.store.db.PingContext(ctx); err != nil {
+	if err := a.store.Ping(ctx); err != nil {
 		a.fail(w, bill.Errorf(bill.EUnavailable, "数据库不可用：%v", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": a.store.dialect})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": a.store.Dialect()})
 }
 
 func (a *API) enroll(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +153,7 @@ func (a *API) enroll(w http.ResponseWriter, r *http.Request) {
 // station authenticates a request as an enrolled station's: the SM2
 // signature in the Authorization header over method, path, time and body,
 // under the point's registered key, within the allowed clock skew.
-func (a *API) station(next func(http.ResponseWriter, *http.Request, *Point, []byte)) http.HandlerFunc {
+func (a *API) station(next func(http.ResponseWriter, *http.Request, *server.Point, []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -167,11 +168,11 @@ func (a *API) station(next func(http.ResponseWriter, *http.Request, *Point, []by
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.point = p.Code
 		}
-		next(w, r.WithContext(WithActor(r.Context(), Actor{Who: "station:" + p.Code, From: r.RemoteAddr})), p, body)
+		next(w, r.WithContext(server.WithActor(r.Context(), server.Actor{Who: "station:" + p.Code, From: r.RemoteAddr})), p, body)
 	}
 }
 
-func (a *API) authenticate(r *http.Request, body []byte) (*Point, error) {
+func (a *API) authenticate(r *http.Request, body []byte) (*server.Point, error) {
 	deny := bill.Errorf(bill.EUnauthorized, "请求未通过身份验证；请确认本机已注册且未被撤销，并检查本机时间是否准确。")
 	auth, err := wire.ParseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
@@ -198,7 +199,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	sess, err := a.store.Login(WithActor(r.Context(), Actor{Who: "user:" + req.Login, From: r.RemoteAddr}), req.Login, req.Password)
+	sess, err := a.store.Login(server.WithActor(r.Context(), server.Actor{Who: "user:" + req.Login, From: r.RemoteAddr}), req.Login, req.Password)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -224,7 +225,7 @@ func (a *API) password(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "token": sess.Token, "stage": sess.Stage})
 }
 
-func (a *API) allocate(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {
+func (a *API) allocate(w http.ResponseWriter, r *http.Request, p *server.Point, body []byte) {
 	var req wire.AllocateRequest
 	if err := decodeStrict(bytes.NewReader(body), &req); err != nil {
 		a.fail(w, err)
@@ -238,7 +239,7 @@ func (a *API) allocate(w http.ResponseWriter, r *http.Request, p *Point, body []
 	writeJSON(w, http.StatusOK, seg)
 }
 
-func (a *API) upload(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {
+func (a *API) upload(w http.ResponseWriter, r *http.Request, p *server.Point, body []byte) {
 	var req wire.UploadRequest
 	if err := decodeStrict(bytes.NewReader(body), &req); err != nil {
 		a.fail(w, err)
@@ -253,7 +254,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request, p *Point, body []by
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (a *API) uploadPaper(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {
+func (a *API) uploadPaper(w http.ResponseWriter, r *http.Request, p *server.Point, body []byte) {
 	var req wire.PaperUploadRequest
 	if err := decodeStrict(bytes.NewReader(body), &req); err != nil {
 		a.fail(w, err)
@@ -267,7 +268,7 @@ func (a *API) uploadPaper(w http.ResponseWriter, r *http.Request, p *Point, body
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (a *API) pull(w http.ResponseWriter, r *http.Request, p *Point, _ []byte) {
+func (a *API) pull(w http.ResponseWriter, r *http.Request, p *server.Point, _ []byte) {
 	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
 	if r.URL.Query().Get("since") == "" {
 		since, err = 0, nil
@@ -284,7 +285,7 @@ func (a *API) pull(w http.ResponseWriter, r *http.Request, p *Point, _ []byte) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (a *API) status(w http.ResponseWriter, r *http.Request, p *Point, body []byte) {
+func (a *API) status(w http.ResponseWriter, r *http.Request, p *server.Point, body []byte) {
 	var st wire.StationStatus
 	if err := decodeStrict(bytes.NewReader(body), &st); err != nil {
 		a.fail(w, err)

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/printing"
+	"github.com/ebill/ebill/server"
 )
 
 type mobileRequest struct {
@@ -42,7 +43,7 @@ func (a *API) mobileSessionOpen(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": token, "expiresIn": int(MobileSessionTTL.Seconds())})
+	writeJSON(w, http.StatusOK, map[string]any{"token": token, "expiresIn": int(server.MobileSessionTTL.Seconds())})
 }
 
 func bearer(r *http.Request) string {
