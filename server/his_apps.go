@@ -163,17 +163,23 @@ func (s *Store) HISApps(ctx context.Context) ([]HISApp, error) {
 	return out, rows.Err()
 }
 
-// LookupHISApp returns one caller with its secret (nil when unknown), from a
-// cache of a few seconds: every call of the API asks for it.
+// LookupHISApp returns one caller with its secret (ENotFound when
+// unknown), from a cache of a few seconds: every call of the API asks for it.
 func (s *Store) LookupHISApp(ctx context.Context, appid string) (*HISApp, error) {
+	var a *HISApp
 	if c, ok := s.apps.Load(appid); ok && time.Since(c.(*cachedApp).at) < hisAppCacheTTL {
-		return c.(*cachedApp).app, nil
+		a = c.(*cachedApp).app
+	} else {
+		var err error
+		if a, err = s.loadHISApp(ctx, appid); err != nil {
+			return nil, err
+		}
+		s.apps.Store(appid, &cachedApp{app: a, at: time.Now()}) // nil too: unknown callers ask again and again
 	}
-	a, err := s.loadHISApp(ctx, appid)
-	if err == nil {
-		s.apps.Store(appid, &cachedApp{app: a, at: time.Now()})
+	if a == nil {
+		return nil, bill.Errorf(bill.ENotFound, "应用账号不存在。")
 	}
-	return a, err
+	return a, nil
 }
 
 // hisAppCacheTTL is how long a caller's row is trusted without reading it again.
@@ -184,6 +190,8 @@ type cachedApp struct {
 	at  time.Time
 }
 
+// loadHISApp reads a caller; nil, without an error, when unknown (the
+// cache keeps that answer too).
 func (s *Store) loadHISApp(ctx context.Context, appid string) (*HISApp, error) {
 	var a HISApp
 	var points, order, allow string

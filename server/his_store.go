@@ -28,12 +28,12 @@ func (s *Store) BillSignature(ctx context.Context, id string) ([]byte, error) {
 }
 
 // RedBillOf is the latest red bill of bill id (a deposit voucher may have
-// several refunds); nil when none.
+// several refunds); ENotFound when none.
 func (s *Store) RedBillOf(ctx context.Context, id string) (*LedgerBill, error) {
 	var content []byte
 	lb, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content FROM bills WHERE red_of = ? ORDER BY bills.issued_at DESC, bills.bill_no DESC LIMIT 1", id), &content)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, bill.Errorf(bill.ENotFound, "该票据没有红字票据。")
 	}
 	if err != nil {
 		return nil, err
@@ -49,14 +49,15 @@ type PaperCopy struct {
 	At   time.Time
 }
 
-// LivePaper is a bill's live (printed, not voided) paper copy; nil when none.
+// LivePaper is a bill's live (printed, not voided) paper copy; ENotFound
+// when none.
 func (s *Store) LivePaper(ctx context.Context, billID string) (*PaperCopy, error) {
 	var p PaperCopy
 	var at int64
 	err := s.queryRow(ctx, "SELECT paper_code, paper_no, used_at FROM paper_usage WHERE bill_id = ? AND status = 'printed'", billID).
 		Scan(&p.Code, &p.No, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, bill.Errorf(bill.ENotFound, "该票据没有换开的纸质票据。")
 	}
 	p.At = time.UnixMilli(at).UTC()
 	return &p, err

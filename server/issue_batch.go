@@ -403,9 +403,13 @@ func (s *Store) sealAndStore(ctx context.Context, point string, key *bill.Privat
 	return issued, errs, nil
 }
 
-// BillByBusNo is the bill a point issued for a BusNo; nil when none.
+// BillByBusNo is the bill a point issued for a BusNo; ENotFound when none.
 func (s *Store) BillByBusNo(ctx context.Context, point, busNo string) (*LedgerBill, error) {
-	return s.billByBusNo(ctx, point, busNo)
+	lb, err := s.billByBusNo(ctx, point, busNo)
+	if err == nil && lb == nil {
+		return nil, bill.Errorf(bill.ENotFound, "开票点 %s 没有业务流水号为 %s 的票据。", point, busNo)
+	}
+	return lb, err
 }
 
 // IssueAllAt issues bills of kind k at a server point for settlements

@@ -3,6 +3,8 @@ package his
 import (
 	"log/slog"
 
+	"github.com/ebill/ebill/bill"
+
 	"github.com/ebill/ebill/server"
 )
 
@@ -15,6 +17,18 @@ import (
 type Adapter struct {
 	*server.Store
 	log *slog.Logger
+}
+
+// found reads the error of a lookup: true when something was found,
+// false without an error when the ledger said it is not there (ENotFound).
+func found(err error) (bool, error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case bill.ErrorCode(err) == bill.ENotFound:
+		return false, nil
+	}
+	return false, err
 }
 
 // New is the HIS adapter of a ledger.

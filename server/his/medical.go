@@ -232,7 +232,7 @@ func (s *Adapter) HandleMedical(ctx context.Context, serviceID string, body []by
 		return respond(nil, ResultBadRequest, "请求格式错误：需要 JSON 对象，含 appid、data、noise、version、sign", nil)
 	}
 	app, err := s.LookupHISApp(ctx, req.AppID)
-	if err != nil {
+	if err != nil && bill.ErrorCode(err) != bill.ENotFound {
 		return nil, err
 	}
 	if app == nil || app.Disabled {

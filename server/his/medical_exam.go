@@ -78,9 +78,10 @@ func (s *Adapter) medicalExamBatch(ctx context.Context, app *server.HISApp, data
 			problems = append(problems, who+"：业务流水号 "+string(st.BusNo)+" 在本批中重复")
 		default:
 			seen[st.BusNo] = true
-			if prior, err := s.BillByBusNo(ctx, place, string(st.BusNo)); err != nil {
+			prior, err := s.BillByBusNo(ctx, place, string(st.BusNo))
+			if ok, err := found(err); err != nil {
 				return nil, err
-			} else if prior != nil {
+			} else if ok {
 				problems = append(problems, who+"：业务流水号 "+string(st.BusNo)+" 已开具过票据 "+prior.BillCode+" "+prior.BillNo)
 			}
 		}
@@ -95,9 +96,10 @@ func (s *Adapter) medicalExamBatch(ctx context.Context, app *server.HISApp, data
 		if err != nil {
 			return nil, err
 		}
-		if prior, err := s.BillByBusNo(ctx, place, string(unitBill.BusNo)); err != nil {
+		prior, err := s.BillByBusNo(ctx, place, string(unitBill.BusNo))
+		if ok, err := found(err); err != nil {
 			return nil, err
-		} else if prior != nil {
+		} else if ok {
 			return nil, failMedical(ResultConflict, "批次 %s 已开具单位票据 %s %s", req.BatchNo, prior.BillCode, prior.BillNo)
 		}
 		toIssue = []*bill.Settlement{unitBill}

@@ -279,22 +279,21 @@ func (s *Adapter) medicalPrintedList(ctx context.Context, app *server.HISApp, da
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.CardBills(ctx, places, string(req.CardNo), from, to)
+	cardBills, err := s.CardBills(ctx, places, string(req.CardNo), from, to)
 	if err != nil {
 		return nil, err
 	}
 	list := []map[string]string{}
-	for _, lb := range found {
+	for _, lb := range cardBills {
 		st := &lb.Bill.Settlement
 		if (req.CardType != "" && st.CardType != req.CardType) || (req.BusType != "" && st.BusType != req.BusType) ||
 			(req.PatientID != "" && st.PatientID != req.PatientID) {
 			continue
 		}
 		paper, err := s.LivePaper(ctx, lb.ID)
-		if err != nil {
+		if ok, err := found(err); err != nil {
 			return nil, err
-		}
-		if paper == nil {
+		} else if !ok {
 			continue
 		}
 		list = append(list, map[string]string{"busDate": MedicalTime(server.BusinessTime(lb.Bill)), "placeCode": lb.Point,

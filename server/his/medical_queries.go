@@ -119,7 +119,7 @@ func (s *Adapter) relatedBill(ctx context.Context, b *server.LedgerBill) (string
 		return b.RedOfBill, nil
 	}
 	red, err := s.RedBillOf(ctx, b.ID)
-	if err != nil || red == nil {
+	if ok, err := found(err); !ok {
 		return "", err
 	}
 	return red.BillCode + " " + red.BillNo, nil
@@ -256,12 +256,12 @@ func (s *Adapter) unprintedList(ctx context.Context, app *server.HISApp, data []
 	if req.PageSize == "" {
 		size = 20
 	}
-	found, err := s.OpenBills(ctx, app.Points, from, to, string(req.CardNo))
+	open, err := s.OpenBills(ctx, app.Points, from, to, string(req.CardNo))
 	if err != nil {
 		return nil, err
 	}
 	matched := []map[string]any{}
-	for _, lb := range found {
+	for _, lb := range open {
 		st := &lb.Bill.Settlement
 		switch {
 		case req.CardType != "" && st.CardType != req.CardType,

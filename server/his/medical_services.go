@@ -163,10 +163,9 @@ func (s *Adapter) medicalByBusNo(ctx context.Context, app *server.HISApp, data [
 	}
 	for _, p := range points {
 		lb, err := s.BillByBusNo(ctx, p, string(req.BusNo))
-		if err != nil {
+		if ok, err := found(err); err != nil {
 			return nil, err
-		}
-		if lb != nil {
+		} else if ok {
 			return s.byBusNoFields(ctx, lb, publicURL)
 		}
 	}
@@ -184,7 +183,7 @@ func (s *Adapter) byBusNoFields(ctx context.Context, lb *server.LedgerBill, publ
 	out := structMap(f)
 	out["isScarlet"] = "0"
 	red, err := s.RedBillOf(ctx, lb.ID)
-	if err != nil || red == nil {
+	if ok, err := found(err); !ok {
 		return out, err
 	}
 	rf, err := s.issuedFields(ctx, red, publicURL)
@@ -270,10 +269,9 @@ func (s *Adapter) medicalState(ctx context.Context, app *server.HISApp, data []b
 	// deposit voucher's latest refund; the voucher stays valid until
 	// nothing is left of it).
 	red, err := s.RedBillOf(ctx, lb.ID)
-	if err != nil {
+	if ok, err := found(err); err != nil {
 		return nil, err
-	}
-	if red != nil {
+	} else if ok {
 		out["state"], out["isScarlet"] = "2", "1"
 		if rev, err := s.IsReversed(ctx, lb.ID); err != nil {
 			return nil, err
@@ -288,10 +286,9 @@ func (s *Adapter) medicalState(ctx context.Context, app *server.HISApp, data []b
 	}
 	// Its live paper copy, if it was converted.
 	paper, err := s.LivePaper(ctx, lb.ID)
-	if err != nil {
+	if ok, err := found(err); err != nil {
 		return nil, err
-	}
-	if paper != nil {
+	} else if ok {
 		out["isPrtPaper"], out["pBillBatchCode"], out["pBillNo"] = "1", paper.Code, bill.FormatBillNo(paper.No)
 		out["pCreateTime"], out["pBillBusDate"] = MedicalTime(paper.At), MedicalTime(paper.At)
 	}
