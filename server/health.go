@@ -198,11 +198,9 @@ func (s *Store) recordHealthPush(ctx context.Context, date, url string, pushErr 
 	})
 }
 
-// RunHealthPush pushes yesterday's report once it is complete (after 01:00
-// Beijing), checking every interval until ctx ends; failures are retried
-// at the next check.
-func (s *Store) RunHealthPush(ctx context.Context, url string, every time.Duration) {
-	client := &http.Client{Timeout: 30 * time.Second}
+// runHealthPush pushes yesterday's report after 01:00, every `every`
+// (each day's report is sent until accepted), until ctx ends.
+func (s *Store) runHealthPush(ctx context.Context, client *http.Client, url string, every time.Duration) {
 	for {
 		now := s.now().In(bill.Beijing)
 		if now.Hour() >= 1 {

@@ -179,9 +179,20 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		*smsLog = filepath.Join(a.dataDir, "sms-outbox.log")
 	}
 	handler.SetSender(&server.LogSender{Path: *smsLog})
+	// Background work, started now and stopped in reverse order after the
+	// HTTP server stops taking requests and before the store closes.
+	runners := []server.Runner{store.Issuers(), store.Noises()}
 	if *healthURL != "" {
-		go store.RunHealthPush(ctx, *healthURL, 10*time.Minute)
+		runners = append(runners, store.HealthPush(*healthURL, 10*time.Minute))
 	}
+	for i, r := range runners {
+		if err := r.Start(ctx); err != nil {
+			stopRunners(a, runners[:i])
+			ln.Close()
+			return err
+		}
+	}
+	defer stopRunners(a, runners)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
 	scheme, fingerprint := "http", ""
@@ -222,6 +233,17 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	defer cancel()
 	a.Log.Info("ebill-server stopping")
 	return srv.Shutdown(shutdown)
+}
+
+// stopRunners stops background work in reverse order, each within 10 s.
+func stopRunners(a *app, runners []server.Runner) {
+	for i := len(runners) - 1; i >= 0; i-- {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := runners[i].Stop(ctx); err != nil {
+			a.Log.Warn("background work did not stop in time", "runner", runners[i].Name(), "err", err)
+		}
+		cancel()
+	}
 }
 
 // defaultPublicURL is the address QR codes point at when --public-url is
