@@ -53,6 +53,7 @@ build: deps
 	@mkdir -p bin
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill ./cmd/ebill
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill-server ./cmd/ebill-server
+	$(GO) build -trimpath -o bin/demoboot ./cmd/internal/demoboot
 	@echo "Building bin/ebill-desk (Fyne, with cgo and OpenGL): the first build compiles the GUI toolkit's C code and takes" \
 		"about 5–8 minutes on 2 cores; later builds take seconds. 正在编译桌面程序，首次约需 5–8 分钟。"
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ebill-desk ./cmd/ebill-desk

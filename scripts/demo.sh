@@ -16,22 +16,35 @@ sta="$bin/ebill --data $data/station"
 
 say() { echo; echo "\$ $*"; "$@"; }
 
+# Administration commands run signed in: here with the API tokens of service
+# accounts (票据管理员, 系统管理员, 安全管理员), which demoboot has the demo's
+# administrators issue through ebill-server's own commands on the first run.
+as() { local role=$1; shift; local var="EBILL_TOKEN_$role"; echo; echo "\$ [$role] $*"; EBILL_TOKEN="${!var}" EBILL_SESSION_FILE=/dev/null "$@"; }
+
 mkdir -p "$data"
-if [ ! -f "$data/server/ledger.db" ]; then
-	say $srv unit set --name 厦门市演示区医院 --credit-code 123502004266001233
+fresh=0
+[ -f "$data/server/ledger.db" ] || fresh=1
+if [ ! -f "$data/admin/tokens.env" ]; then
+	echo; echo "\$ $bin/demoboot （三员首次登录、服务账号与令牌）"
+	"$bin/demoboot" --bin "$bin/ebill-server" --data "$data/server" --dir "$data/admin"
+fi
+set -a; . "$data/admin/tokens.env"; set +a
+if [ $fresh = 1 ]; then
+	as BILLADMIN $srv unit set --name 厦门市演示区医院 --credit-code 123502004266001233
 	year=$(date +%y)
-	for k in outpatient registration exam; do say $srv kind set --kind $k --code 350601$year; done
-	say $srv kind set --kind inpatient --code 350602$year
-	say $srv stock receive --kind einvoice --code 350601$year --from 1 --to 500000
-	say $srv stock receive --kind einvoice --code 350602$year --from 1 --to 500000
-	say $srv stock receive --kind paper --code 35062601 --from 1 --to 10000
-	say $srv point add P01 --name 门诊收费一号窗口
-	say $srv point set P01 --checker 陈建国 --default-pay-channel 02
-	say $srv point add H01 --name HIS门诊开票 --kind server
-	say $srv his-app add --appid DEMO-HIS --key demo-his-key-0123456789 --points H01 --name 演示HIS
-	say $srv item import --file examples/charge-items.csv
-	echo "Shou#Fei2026" | say $srv user add lin --name 林小燕 --roles cashier
-	say $srv message post --title 欢迎使用 --body "这是演示环境：登录名 lin，密码 Shou#Fei2026。"
+	for k in outpatient registration exam; do as BILLADMIN $srv kind set --kind $k --code 350601$year; done
+	as BILLADMIN $srv kind set --kind inpatient --code 350602$year
+	as BILLADMIN $srv stock receive --kind einvoice --code 350601$year --from 1 --to 500000
+	as BILLADMIN $srv stock receive --kind einvoice --code 350602$year --from 1 --to 500000
+	as BILLADMIN $srv stock receive --kind paper --code 35062601 --from 1 --to 10000
+	as BILLADMIN $srv point add P01 --name 门诊收费一号窗口
+	as BILLADMIN $srv point set P01 --checker 陈建国 --default-pay-channel 02
+	as BILLADMIN $srv point add H01 --name HIS门诊开票 --kind server
+	as SECADMIN $srv his-app add --appid DEMO-HIS --key demo-his-key-0123456789 --points H01 --name 演示HIS
+	as BILLADMIN $srv item import --file examples/charge-items.csv
+	echo "Shou#Fei2026" | as SYSADMIN $srv user add lin --name 林小燕
+	as SECADMIN $srv user roles lin --roles cashier
+	as BILLADMIN $srv message post --title 欢迎使用 --body "这是演示环境：登录名 lin，密码 Shou#Fei2026。"
 fi
 
 $srv serve --addr "$addr" --public-url "https://$addr" > "$data/server.log" 2>&1 &
@@ -45,7 +58,7 @@ done
 fingerprint=$($srv --json tls fingerprint | sed -n 's/.*"fingerprint": "\(.*\)".*/\1/p')
 
 if [ ! -f "$data/station/station.db" ]; then
-	code=$($srv --json point enroll-code P01 | sed -n 's/.*"code": "\(.*\)".*/\1/p')
+	code=$(EBILL_TOKEN=$EBILL_TOKEN_BILLADMIN $srv --json point enroll-code P01 | sed -n 's/.*"code": "\(.*\)".*/\1/p')
 	say $sta enroll --server "https://$addr" --code "$code" --fingerprint "$fingerprint"
 	say $sta paper intake --code 35062601 --from 1 --to 500
 	say $sta printer default "pdf:$data/prints" # paper prints go to PDF files here; ebill printer list shows real printers
@@ -65,13 +78,14 @@ say $sta status
 # would (signed envelope); the same busNo on a later run returns the same bill.
 say $srv his-app call --url "https://$addr" --fingerprint "$fingerprint" --appid DEMO-HIS --key demo-his-key-0123456789 \
 	--service invoiceEBillOutpatient --file examples/outpatient.json --set placeCode=H01 --set busNo=HIS-MZ0001
-say $srv segment list
-say $srv bill list
+as BILLADMIN $srv segment list
+as BILLADMIN $srv bill list
 echo
 echo "服务器运行中：https://$addr（证书指纹 $fingerprint），日志在 $data/server.log。"
 echo "HIS 接口：https://$addr/medical-web/api/medical/{服务名}，appid DEMO-HIS，密钥 demo-his-key-0123456789，开票点 H01（docs/his-integration.md）。"
 echo "电子票据和纸质票据的打印结果（PDF）在 $data/prints/。"
 echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。"
+echo "三员账号（系统管理员、安全管理员、审计管理员）见 $data/admin/管理员账号.txt。"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$bin/ebill-desk" ]; then
 	echo "正在打开收费桌面程序：登录名 lin，密码 Shou#Fei2026。关闭窗口即停止演示。"
 	"$bin/ebill-desk" --data "$data/station" --sync 2> "$data/desk.log" || true

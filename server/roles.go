@@ -116,6 +116,13 @@ func checkRoles(roles []string) error {
 	return nil
 }
 
+// Authorize checks that the actor of ctx may do what perm names (the
+// administration commands ask before running); a refusal is audited.
+func (s *Store) Authorize(ctx context.Context, perm string) error {
+	_, err := s.authorize(ctx, perm)
+	return err
+}
+
 // authorize checks that the actor of ctx may do what perm names, and
 // returns the signed-in user (nil for the system itself: the server's own
 // jobs, and, until they sign in, the administration commands). A refusal

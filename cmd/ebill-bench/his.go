@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/adminboot"
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/server/api"
 	"github.com/ebill/ebill/server/his"
@@ -196,14 +197,25 @@ func startServerInProcess(dsn, dir string) (string, func(), error) {
 // (logging as in production, to a file), on a free port, over TLS with its
 // self-signed certificate pinned.
 func startServerProcess(bin, dsn, dir string) (string, *http.Transport, func(), error) {
-	admin := func(args ...string) ([]byte, error) {
+	run := func(env []string, args ...string) ([]byte, error) {
 		cmd := exec.Command(bin, append([]string{"--data", dir, "--json"}, args...)...)
-		cmd.Env = append(os.Environ(), "EBILL_DB="+dsn, "EBILL_HIS_KEY="+benchKey)
+		cmd.Env = append(append(os.Environ(), "EBILL_DB="+dsn, "EBILL_HIS_KEY="+benchKey), env...)
 		out, err := cmd.Output()
 		if err != nil {
 			return nil, fmt.Errorf("ebill-server %s: %v %s", strings.Join(args, " "), err, exitStderr(err))
 		}
 		return out, nil
+	}
+	// Set up as the hospital would: the administrators' first sign-in,
+	// then each command with the token of a service account allowed to run it.
+	boot, err := adminboot.Bootstrap(run, dir, "Bench#Pass2026", 1)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	admin := func(args ...string) ([]byte, error) {
+		perm := map[string]string{"unit": server.PermUnitManage, "kind": server.PermUnitManage, "stock": server.PermStockReceive,
+			"point": server.PermPointManage, "his-app": server.PermHISApps, "tls": server.PermBillQuery}[args[0]]
+		return run([]string{"EBILL_TOKEN=" + boot.TokenFor(perm), "EBILL_SESSION_FILE=" + dir + "/none.session"}, args...)
 	}
 	setup := [][]string{
 		{"unit", "set", "--name", "演示医院", "--credit-code", "123502004266001233"},

@@ -4,7 +4,6 @@ package main
 // master data stations pull: charge items, pay channels, messages.
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -19,29 +18,57 @@ import (
 func cmdUser(ctx context.Context, a *app, args []string) error {
 	return sub(a, "user", args, map[string]func([]string) error{
 		"add": func(args []string) error {
-			fs := a.flags("user add", "登录名 --name 姓名 --roles cashier,… （密码：环境变量 EBILL_PASSWORD，或在标准输入输入一行）")
+			fs := a.flags("user add", "登录名 --name 姓名 [--roles 角色,…] （一次性密码：环境变量 EBILL_PASSWORD，或在终端输入）")
 			name := fs.String("name", "", "姓名")
-			roles := fs.String("roles", "", "角色，逗号分隔：cashier 收费员、exam_nurse 体检护士、bill_admin 票据管理员、finance 财务、sysadmin 系统管理员、secadmin 安全管理员、auditor 审计员")
+			roles := fs.String("roles", "", "角色，逗号分隔（授予角色须安全管理员办理，可用 user roles）："+roleChoices())
 			login, err := a.parse(fs, args, true)
 			if err != nil {
 				return err
 			}
-			password := os.Getenv("EBILL_PASSWORD")
-			if password == "" {
-				fmt.Fprint(a.Stderr, "请输入初始密码（至少8位）：")
-				line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-				password = strings.TrimRight(line, "\r\n")
-			}
-			u := server.User{Login: login, Name: *name, Roles: strings.Split(*roles, ",")}
+			password := a.ask("EBILL_PASSWORD", "请输入一次性密码（本人首次登录时须修改）：")
+			u := server.User{Login: login, Name: *name, Roles: splitList(*roles)}
 			return a.withStore(ctx, func(s *server.Store) error {
 				if err := s.AddUser(ctx, u, password); err != nil {
 					return err
 				}
-				var names []string
-				for _, r := range u.Roles {
-					names = append(names, server.RoleNames[r])
+				return a.Report(u, "已添加用户 %s %s（%s），其首次登录时须修改密码。\n", u.Login, u.Name, roleNames(u.Roles))
+			})
+		},
+		"roles": func(args []string) error {
+			fs := a.flags("user roles", "登录名 --roles 角色,…")
+			roles := fs.String("roles", "", "角色，逗号分隔："+roleChoices())
+			login, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.SetRoles(ctx, login, splitList(*roles)); err != nil {
+					return err
 				}
-				return a.Report(u, "已添加用户 %s %s（%s）\n", u.Login, u.Name, strings.Join(names, "、"))
+				return a.Report(map[string]any{"login": login, "roles": splitList(*roles)}, "%s 的角色已改为：%s；其已有的登录已失效。\n", login, roleNames(splitList(*roles)))
+			})
+		},
+		"disable": func(args []string) error {
+			return a.userChange(ctx, "user disable", args, "已停用 %s，其登录已失效。\n", func(s *server.Store, l string) error { return s.SetDisabled(ctx, l, true) })
+		},
+		"enable": func(args []string) error {
+			return a.userChange(ctx, "user enable", args, "已启用 %s。\n", func(s *server.Store, l string) error { return s.SetDisabled(ctx, l, false) })
+		},
+		"unlock": func(args []string) error {
+			return a.userChange(ctx, "user unlock", args, "已解除 %s 的锁定。\n", func(s *server.Store, l string) error { return s.Unlock(ctx, l) })
+		},
+		"reset-password": func(args []string) error {
+			login, err := a.parse(a.flags("user reset-password", "登录名"), args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				pw, err := s.ResetPassword(ctx, login)
+				if err != nil {
+					return err
+				}
+				return a.Report(map[string]string{"login": login, "password": pw},
+					"%s 的一次性密码（只显示这一次，请当面交给本人；其登录时须修改）：%s\n", login, pw)
 			})
 		},
 		"list": func(args []string) error {
@@ -67,6 +94,28 @@ func cmdUser(ctx context.Context, a *app, args []string) error {
 			})
 		},
 	})
+}
+
+// userChange runs a change to one account named on the command line.
+func (a *app) userChange(ctx context.Context, name string, args []string, done string, change func(*server.Store, string) error) error {
+	login, err := a.parse(a.flags(name, "登录名"), args, true)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, func(s *server.Store) error {
+		if err := change(s, login); err != nil {
+			return err
+		}
+		return a.Report(map[string]string{"login": login}, done, login)
+	})
+}
+
+func roleChoices() string {
+	var parts []string
+	for _, r := range server.RoleOrder {
+		parts = append(parts, r+" "+server.RoleNames[r])
+	}
+	return strings.Join(parts, "、")
 }
 
 func cmdAudit(ctx context.Context, a *app, args []string) error {

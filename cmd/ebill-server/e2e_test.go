@@ -28,14 +28,8 @@ func TestEnrollEndToEnd(t *testing.T) {
 		}
 	}
 	srvData, station := t.TempDir(), filepath.Join(t.TempDir(), "station")
-	admin := func(args ...string) []byte {
-		t.Helper()
-		out, err := exec.Command(filepath.Join(bin, "ebill-server"), append([]string{"--data", srvData, "--json"}, args...)...).Output()
-		if err != nil {
-			t.Fatalf("ebill-server %v: %v\n%s", args, err, exitText(err))
-		}
-		return out
-	}
+	h := newAdminHarness(t, filepath.Join(bin, "ebill-server"), srvData)
+	admin := h.run
 	// Exactly the steps: stock receive, point add, point enroll-code, enroll.
 	// Numbers are typed as printed, with their leading zeros (decimal, never octal).
 	var received struct{ From, To, Count int64 }
@@ -47,7 +41,7 @@ func TestEnrollEndToEnd(t *testing.T) {
 	if received.From != 8 || received.Count != 92 {
 		t.Fatalf("stock receive 0000000008–0000000099: %+v", received)
 	}
-	if out, err := exec.Command(filepath.Join(bin, "ebill-server"), "--data", srvData, "stock", "receive", "--kind", "paper",
+	if out, err := h.cmd("stock", "receive", "--kind", "paper",
 		"--code", "35062602", "--from", "00x1", "--to", "9").CombinedOutput(); err == nil || !strings.Contains(string(out), "参数 --from") {
 		t.Fatalf("a malformed number: %v %s", err, out)
 	}
@@ -58,7 +52,7 @@ func TestEnrollEndToEnd(t *testing.T) {
 	if set.DefaultPayChannel != "05" || set.Checker != "陈建国" {
 		t.Fatalf("point set: %+v", set)
 	}
-	if out, err := exec.Command(filepath.Join(bin, "ebill-server"), "--data", srvData, "point", "set", "P01",
+	if out, err := h.cmd("point", "set", "P01",
 		"--default-pay-channel", "99").CombinedOutput(); err == nil || !strings.Contains(string(out), "没有编码为 99") {
 		t.Fatalf("an unknown default pay channel: %v %s", err, out)
 	}

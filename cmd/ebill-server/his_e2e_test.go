@@ -360,16 +360,8 @@ func setupHISServer(t *testing.T, appArgs ...string) (bin, data string, admin fu
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	data = t.TempDir()
-	admin = func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command(bin, append([]string{"--data", data, "--json"}, args...)...)
-		cmd.Env = append(os.Environ(), "EBILL_HIS_KEY=his-vendor-secret-key")
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("ebill-server %v: %v\n%s", args, err, exitText(err))
-		}
-		return out
-	}
+	h := newAdminHarness(t, bin, data)
+	admin = h.run
 	admin("unit", "set", "--name", "厦门市海沧区第一医院", "--credit-code", "123502004266001233")
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060126", "--from", "0000000001", "--to", "0000100000")
 	admin("stock", "receive", "--kind", "einvoice", "--code", "35060226", "--from", "0000000001", "--to", "0000100000")

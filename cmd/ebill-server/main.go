@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"flag"
@@ -42,6 +43,8 @@ type app struct {
 	cli.Out
 	dataDir string
 	dsn     string
+	getenv  func(string) string
+	in      *bufio.Reader // the terminal, for prompts
 }
 
 type command struct {
@@ -68,13 +71,19 @@ var commands = []command{
 	{"paper", "assign --point 开票点 --code 代码 --count 张数 | list --point 开票点：服务器开票点的纸质票据", cmdPaper},
 	{"report", "health --date 日期 [--out 文件 | --push 地址]：卫健委日报", cmdReport},
 	{"his-app", "add --appid A --key K --points P1,P2 | disable A | list | call --url U --appid A --service S --file F：登记、停用调用医疗票据接口的应用（HIS、体检系统、自助机），联调时模拟一次调用", cmdHISApp},
-	{"user", "add 登录名 --name 姓名 --roles 角色,… （密码从环境变量 EBILL_PASSWORD 或标准输入读取）| list", cmdUser},
+	{"init", "首次安装时创建系统管理员、安全管理员、审计管理员，显示其一次性密码", cmdInit},
+	{"login", "[--user 登录名]：以本人身份登录（管理命令须先登录，或在 EBILL_TOKEN 中给出令牌）", cmdLogin},
+	{"logout", "退出登录", cmdLogout},
+	{"user", "add 登录名 --name 姓名 [--roles 角色,…] | roles 登录名 --roles … | disable|enable 登录名 | reset-password 登录名 | unlock 登录名 | list", cmdUser},
+	{"mfa", "enroll | confirm --code N：绑定动态验证码 | reset 登录名：重置他人的动态验证码", cmdMFA},
+	{"token", "issue --user 账号 --name 用途 [--days N] | list | revoke 编号：脚本与定时任务用的令牌", cmdToken},
+	{"policy", "show | set …：安全策略（密码、锁定、会话、双因素）", cmdPolicy},
 	{"audit", "list [--after N] | verify：审计记录", cmdAudit},
 	{"version", "显示版本", cmdVersion},
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	a := &app{Out: cli.Out{Prog: "ebill-server", Stdout: stdout, Stderr: stderr}}
+	a := &app{Out: cli.Out{Prog: "ebill-server", Stdout: stdout, Stderr: stderr}, getenv: getenv}
 	fs := flag.NewFlagSet("ebill-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&a.dataDir, "data", envOr(getenv, "EBILL_SERVER_DATA", "ebill-server-data"), "数据目录（SQLite 数据库、证书）；环境变量 EBILL_SERVER_DATA")
@@ -90,9 +99,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 2
 	}
 	for _, c := range commands {
-		if c.name == fs.Arg(0) {
-			return a.Finish(c.run(cliActor(ctx), a, fs.Args()[1:]))
+		if c.name != fs.Arg(0) {
+			continue
 		}
+		perm, known := commandPermission(fs.Args())
+		switch {
+		case !known && (len(fs.Args()) == 1 || fs.Arg(1) == "-h" || fs.Arg(1) == "--help"):
+			return a.Finish(c.run(ctx, a, fs.Args()[1:])) // the usage of a command with subcommands
+		case !known:
+			return a.Finish(c.run(ctx, a, fs.Args()[1:])) // an unknown subcommand: its usage, nothing run
+		case perm == permPublic:
+			return a.Finish(c.run(publicActor(ctx), a, fs.Args()[1:]))
+		}
+		signed, err := a.signIn(ctx, perm)
+		if err != nil {
+			return a.Finish(err)
+		}
+		return a.Finish(c.run(signed, a, fs.Args()[1:]))
 	}
 	fmt.Fprintf(stderr, "未知命令 %q。\n\n", fs.Arg(0))
 	usage(stderr, fs)
@@ -121,19 +144,17 @@ func (a *app) open(ctx context.Context) (*server.Store, error) {
 	return server.OpenStore(ctx, a.dsn, a.dataDir, server.WithStoreLogger(a.Log))
 }
 
-// cliActor is who makes changes from the command line, for the audit trail.
-//
-// The administration commands still act as the system (the store's
-// permission checks let them through) until they sign in as a named
-// person (ebill-server login, issue 15's next step); the audit names the
-// operating-system user meanwhile.
-func cliActor(ctx context.Context) context.Context {
+// publicActor is who runs a command that needs no sign-in (the service,
+// the bootstrap, signing in): the operating-system user, for the audit.
+// It acts as the system only where the store allows that (Init checks
+// that no administrator exists; serve runs the server's own work).
+func publicActor(ctx context.Context) context.Context {
 	who := "cli"
 	if u, err := user.Current(); err == nil {
 		who += ":" + u.Username
 	}
 	host, _ := os.Hostname()
-	return server.WithActor(ctx, server.Actor{Who: who, From: host, System: true})
+	return server.WithActor(ctx, server.Actor{Who: who, From: host})
 }
 
 func (a *app) withStore(ctx context.Context, fn func(*server.Store) error) error {
