@@ -145,3 +145,9 @@ func (s *Store) authorize(ctx context.Context, perm string) (*User, error) {
 	}
 	return nil, bill.Errorf(bill.EForbidden, "您没有此操作的权限（%s）；如需办理，请联系安全管理员授权。", perm)
 }
+
+// AuditRefusal records a request refused before it reached a store
+// function (a cross-origin write to the console), for the audit trail.
+func (s *Store) AuditRefusal(ctx context.Context, action, target string, detail any) error {
+	return s.tx(ctx, func(t *dbtx) error { return t.audit(ctx, action, target, detail) })
+}

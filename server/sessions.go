@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -491,8 +492,9 @@ const (
 )
 
 // BeginTOTP starts setting up a second factor in a session: a new secret,
-// kept (sealed) with the session until ConfirmTOTP; the otpauth:// URL is
-// what the authenticator app scans as a QR code.
+// kept (sealed) with the session until ConfirmTOTP; asked again, it gives
+// the same secret (a page shown twice shows one QR code). The otpauth://
+// URL is what the authenticator app scans as a QR code.
 func (s *Store) BeginTOTP(ctx context.Context, token string) (secret, url string, err error) {
 	sess, err := s.Session(ctx, token)
 	if err != nil {
@@ -501,17 +503,32 @@ func (s *Store) BeginTOTP(ctx context.Context, token string) (secret, url string
 	if sess.Stage != StageEnroll && sess.Stage != StageFull {
 		return "", "", StageError(sess.Stage)
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: sess.User.Login, Period: totpPeriod,
-		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	opts := totp.GenerateOpts{Issuer: totpIssuer, AccountName: sess.User.Login, Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+	var pending []byte
+	if err := s.queryRow(ctx, "SELECT pending_totp FROM sessions WHERE token_hash = ?", tokenHash(token)).Scan(&pending); err != nil {
+		return "", "", err
+	}
+	if len(pending) > 0 {
+		if plain, err := s.unsealSecret(pending, sess.User.Login); err == nil {
+			if raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(string(plain)); err == nil {
+				opts.Secret = raw
+				defer clear(raw)
+			}
+			clear(plain)
+		}
+	}
+	key, err := totp.Generate(opts)
 	if err != nil {
 		return "", "", err
 	}
-	sealed := s.sealSecret([]byte(key.Secret()), sess.User.Login)
-	if err := s.tx(ctx, func(t *dbtx) error {
-		_, err := t.exec(ctx, "UPDATE sessions SET pending_totp = ? WHERE token_hash = ?", sealed, tokenHash(token))
-		return err
-	}); err != nil {
-		return "", "", err
+	if opts.Secret == nil {
+		sealed := s.sealSecret([]byte(key.Secret()), sess.User.Login)
+		if err := s.tx(ctx, func(t *dbtx) error {
+			_, err := t.exec(ctx, "UPDATE sessions SET pending_totp = ? WHERE token_hash = ?", sealed, tokenHash(token))
+			return err
+		}); err != nil {
+			return "", "", err
+		}
 	}
 	return key.Secret(), key.URL(), nil
 }

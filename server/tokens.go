@@ -175,7 +175,7 @@ func (s *Store) Init(ctx context.Context, sysadmin, secadmin, auditor string) ([
 	}
 	ctx = WithActor(ctx, Actor{Who: actorOf(ctx).Who, From: actorOf(ctx).From, System: true})
 	for _, a := range []InitialAdmin{{Login: sysadmin, Role: RoleSysAdmin}, {Login: secadmin, Role: RoleSecAdmin}, {Login: auditor, Role: RoleAuditor}} {
-		a.Password = oneTimePassword()
+		a.Password = OneTimePassword()
 		if err := s.AddUser(ctx, User{Login: a.Login, Name: RoleNames[a.Role], Roles: []string{a.Role}}, a.Password); err != nil {
 			return out, err
 		}

@@ -183,10 +183,10 @@ func (s *Store) notSelf(ctx context.Context, actor *User, login, what string) er
 	return bill.Errorf(bill.EForbidden, "不能%s自己的账号；请由另一位管理员办理。", what)
 }
 
-// oneTimePassword makes a password that meets any policy: 16 characters
+// OneTimePassword makes a password that meets any policy: 16 characters
 // of all four classes, from characters that cannot be mistaken for one
 // another when read aloud.
-func oneTimePassword() string {
+func OneTimePassword() string {
 	const upper, lower, digits, other = "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789", "#%+=@"
 	sets := []string{upper, lower, digits, other}
 	b := make([]byte, 16)
@@ -222,7 +222,7 @@ func (s *Store) changeUser(ctx context.Context, perm, login, what string, change
 // administrator), ends their sessions and lockout; the password is shown
 // once, to be handed over, and must be changed at the next sign-in.
 func (s *Store) ResetPassword(ctx context.Context, login string) (string, error) {
-	password := oneTimePassword()
+	password := OneTimePassword()
 	hash, err := hashPassword(password)
 	if err != nil {
 		return "", err

@@ -26,6 +26,7 @@ import (
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/server/api"
 	"github.com/ebill/ebill/server/his"
+	"github.com/ebill/ebill/server/web"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=...".
@@ -196,6 +197,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	handler := api.New(store, a.Log)
 	his.Mount(handler, store)
+	web.Mount(handler, store)
 	if *smsLog == "" {
 		*smsLog = filepath.Join(a.dataDir, "sms-outbox.log")
 	}

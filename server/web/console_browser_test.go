@@ -1,0 +1,348 @@
+package web_test
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
+	"github.com/ebill/ebill/server/web"
+)
+
+// console is a server with the console, on a clock that runs with real
+// time plus a shift the test moves (idle timeouts).
+type console struct {
+	store *server.Store
+	url   string
+	shift atomic.Int64
+}
+
+func (c *console) now() time.Time { return time.Now().Add(time.Duration(c.shift.Load())) }
+
+func newConsole(t *testing.T) *console {
+	t.Helper()
+	c := &console{}
+	s, err := server.OpenStore(context.Background(), "", t.TempDir(), server.WithStoreClock(c.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c.store = s
+	h := api.New(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	web.Mount(h, s)
+	ts := httptest.NewTLSServer(h)
+	t.Cleanup(ts.Close)
+	c.url = ts.URL
+	return c
+}
+
+// browser is headless Chromium (Debian's, which make test installs).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed (make test installs Debian's chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.IgnoreCertErrors, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	return ctx
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, steps...); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.location.href + '\\n' + document.documentElement.outerHTML"))
+		t.Fatalf("%v\n%s", err, html)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func location(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(loc)
+	return u.Path
+}
+
+func code(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// firstSignIn takes an administrator through the console's first
+// sign-in: the one-time password, a new one, the second factor with its
+// QR code and secret, the backup codes; it returns the secret.
+func firstSignIn(t *testing.T, ctx context.Context, c *console, login, once, password string) string {
+	t.Helper()
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#login"), login), chromedp.SendKeys(chromedp.CSS("#password"), once),
+		chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#password-form")))
+	if p := location(t, ctx); p != "/admin/password" {
+		t.Fatalf("after a one-time password: %s", p)
+	}
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#old"), once), chromedp.SendKeys(chromedp.CSS("#new"), password),
+		chromedp.SendKeys(chromedp.CSS("#confirm"), password), chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#secret")))
+	secret := text(t, ctx, "#secret")
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS("#code"), code(t, secret, c.now())), chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#codes")))
+	if n := strings.Count(text(t, ctx, "#codes"), "-"); n != 8 {
+		t.Fatalf("%d backup codes shown", n)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS("#continue")), chromedp.WaitVisible(chromedp.CSS("#menu")))
+	return secret
+}
+
+// TestConsoleSignIn walks the console in Chromium as the administrators
+// do, and attacks it as others would.
+func TestConsoleSignIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	c := newConsole(t)
+	admins, err := c.store.Init(context.Background(), "sys", "sec", "aud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	once := map[string]string{}
+	for _, a := range admins {
+		once[a.Login] = a.Password
+	}
+	ctx := browser(t)
+
+	// The security administrator: password, forced change, second factor; the menu has no 用户.
+	secSecret := firstSignIn(t, ctx, c, "sec", once["sec"], "Kq#Admin2026")
+	if menu := text(t, ctx, "#menu"); !strings.Contains(menu, "工作台") || strings.Contains(menu, "用户") {
+		t.Errorf("the security administrator's menu: %q", menu)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+
+	// The system administrator creates an account.
+	sysSecret := firstSignIn(t, ctx, c, "sys", once["sys"], "Zx#Admin2026")
+	if menu := text(t, ctx, "#menu"); !strings.Contains(menu, "用户") {
+		t.Errorf("the system administrator's menu: %q", menu)
+	}
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/users"), chromedp.WaitVisible(chromedp.CSS("#add-user")), chromedp.SendKeys(chromedp.CSS("#new-login"), "zhang"),
+		chromedp.SendKeys(chromedp.CSS("#new-name"), "张收费"), chromedp.Click(chromedp.CSS("#add")), chromedp.WaitVisible(chromedp.CSS("#one-time")))
+	if users, _ := c.store.Users(context.Background()); len(users) != 4 {
+		t.Fatalf("%d users after creating one", len(users))
+	}
+
+	// A second session of sys (a Go client) dies when the browser changes the password.
+	client := signedInClient(t, c, "sys", "Zx#Admin2026", sysSecret)
+	if status, _ := get(t, client, c.url+"/admin/users"); status != 200 {
+		t.Fatalf("the client's session: %d", status)
+	}
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/me/password"), chromedp.WaitVisible(chromedp.CSS("#password-form")), chromedp.SendKeys(chromedp.CSS("#old"), "Zx#Admin2026"),
+		chromedp.SendKeys(chromedp.CSS("#new"), "Zx#Admin2027"), chromedp.SendKeys(chromedp.CSS("#confirm"), "Zx#Admin2027"),
+		chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#message")))
+	if status, body := get(t, client, c.url+"/admin/users"); status != 401 || !strings.Contains(body, "login-form") {
+		t.Fatalf("the other session after the password change: %d", status)
+	}
+
+	// Idle for 16 minutes: the browser's session is over.
+	c.shift.Add(int64(16 * time.Minute))
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	if msg := text(t, ctx, "#error"); !strings.Contains(msg, "15 分钟未操作") {
+		t.Errorf("after 16 idle minutes: %q", msg)
+	}
+	c.shift.Store(0)
+
+	// The security administrator may not do the system administrator's work: 403, audited.
+	sec := signedInClient(t, c, "sec", "Kq#Admin2026", secSecret)
+	before := denials(t, c)
+	status, _ := post(t, sec, c.url+"/admin/users", url.Values{"login": {"evil"}, "name": {"冒名"}}, "same-origin")
+	if status != 403 || denials(t, c) != before+1 {
+		t.Fatalf("secadmin creating a user: %d, denials %d → %d", status, before, denials(t, c))
+	}
+	// A cross-site form post is refused before it reaches a handler.
+	status, _ = post(t, sec, c.url+"/admin/me/logout-everywhere", url.Values{}, "cross-site")
+	if status != 403 {
+		t.Fatalf("a cross-site post: %d", status)
+	}
+	if s, _ := get(t, sec, c.url+"/admin/"); s != 200 {
+		t.Fatal("the cross-site post signed the security administrator out")
+	}
+}
+
+// TestConsoleLockout (IA-7, IP-7): five failures lock a login, known or
+// not, with the same answers; the cookie has its attributes.
+func TestConsoleLockout(t *testing.T) {
+	c := newConsole(t)
+	if err := c.store.AddUser(server.WithActor(context.Background(), server.Actor{Who: "cli:test", System: true}),
+		server.User{Login: "lin", Name: "林", Roles: []string{server.RoleCashier}}, "Shou#Cash2026"); err != nil {
+		t.Fatal(err)
+	}
+	client := newClient(t)
+	answers := map[string][]string{}
+	for _, login := range []string{"lin", "nobody"} {
+		for i := 0; i < 5; i++ {
+			_, body := post(t, client, c.url+"/admin/login", url.Values{"login": {login}, "password": {"Wrong#Pass1"}}, "same-origin")
+			answers[login] = append(answers[login], errorText(body))
+		}
+	}
+	for i := range answers["lin"] {
+		if answers["lin"][i] != answers["nobody"][i] {
+			t.Errorf("failure %d: %q for a user, %q for an unknown login", i+1, answers["lin"][i], answers["nobody"][i])
+		}
+	}
+	if !strings.Contains(answers["lin"][4], "锁定至") {
+		t.Fatalf("the fifth failure: %q", answers["lin"][4])
+	}
+	resp := postResp(t, client, c.url+"/admin/login", url.Values{"login": {"lin"}, "password": {"Shou#Cash2026"}}, "same-origin")
+	if resp.StatusCode != 401 || len(resp.Cookies()) > 0 && resp.Cookies()[0].Value != "" {
+		t.Fatalf("the right password while locked: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	// After the lock, a sign-in sets a cookie with every attribute.
+	c.shift.Store(int64(31 * time.Minute))
+	resp = postResp(t, client, c.url+"/admin/login", url.Values{"login": {"lin"}, "password": {"Shou#Cash2026"}}, "same-origin")
+	var ck *http.Cookie
+	for _, k := range resp.Cookies() {
+		if k.Name == web.CookieName {
+			ck = k
+		}
+	}
+	if ck == nil || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.Domain != "" || len(ck.Value) < 40 {
+		t.Fatalf("session cookie %+v", ck)
+	}
+	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "Strict-Transport-Security"} {
+		if resp.Header.Get(h) == "" {
+			t.Errorf("no %s header", h)
+		}
+	}
+}
+
+func denials(t *testing.T, c *console) int {
+	recs, err := c.store.AuditTrail(context.Background(), 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		if r.Action == "denied" {
+			n++
+		}
+	}
+	return n
+}
+
+func newClient(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// signedInClient signs in over HTTP (with a second-factor code when a secret is given).
+func signedInClient(t *testing.T, c *console, login, password, secret string) *http.Client {
+	t.Helper()
+	client := newClient(t)
+	resp := postResp(t, client, c.url+"/admin/login", url.Values{"login": {login}, "password": {password}}, "same-origin")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in of %s: %d", login, resp.StatusCode)
+	}
+	if resp.Header.Get("Location") == "/admin/mfa" {
+		// The browser used this step's code a moment ago: move the clock on to the next step.
+		c.shift.Add(int64(30 * time.Second))
+		if r := postResp(t, client, c.url+"/admin/mfa", url.Values{"code": {code(t, secret, c.now())}}, "same-origin"); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("second factor of %s: %d", login, r.StatusCode)
+		}
+	}
+	return client
+}
+
+func get(t *testing.T, client *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := client.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func postResp(t *testing.T, client *http.Client, u string, form url.Values, site string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", site)
+	if site == "cross-site" {
+		req.Header.Set("Origin", "https://evil.example")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+func post(t *testing.T, client *http.Client, u string, form url.Values, site string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", site)
+	if site == "cross-site" {
+		req.Header.Set("Origin", "https://evil.example")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// errorText is the text of a page's error line.
+func errorText(body string) string {
+	i := strings.Index(body, `id="error">`)
+	if i < 0 {
+		return ""
+	}
+	rest := body[i+len(`id="error">`):]
+	return rest[:strings.Index(rest, "<")]
+}

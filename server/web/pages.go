@@ -1,0 +1,176 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
+)
+
+// homeView is 工作台: what a role can see at a glance.
+type homeView struct {
+	Stock  []server.CodeStock
+	Points []*server.Point
+}
+
+func (c *Console) home(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	var hv homeView
+	if sess.User.Can(server.PermBillQuery) {
+		var err error
+		if hv.Stock, err = c.store.Stock(ctx); err != nil {
+			c.fail(w, sess, err)
+			return
+		}
+		if hv.Points, err = c.store.Points(ctx); err != nil {
+			c.fail(w, sess, err)
+			return
+		}
+	}
+	c.render(w, http.StatusOK, "home", c.view(sess, "工作台", "/admin/", hv))
+}
+
+func (c *Console) view(sess *server.Session, title, active string, data any) *view {
+	return &view{Title: title, User: &sess.User, Menu: menuFor(&sess.User), Active: active, Data: data}
+}
+
+func (c *Console) fail(w http.ResponseWriter, sess *server.Session, err error) {
+	status := http.StatusBadRequest
+	switch bill.ErrorCode(err) {
+	case bill.EForbidden:
+		status = http.StatusForbidden
+	case bill.EInternal, "":
+		c.log.Error("console", "err", err)
+		status = http.StatusInternalServerError
+	}
+	v := c.view(sess, "出错了", "", nil)
+	v.Error = bill.ErrorMessage(err)
+	c.render(w, status, "error", v)
+}
+
+// meView is 个人设置: the person's own sessions.
+type meView struct {
+	Sessions []server.Session
+	Current  string
+}
+
+func (c *Console) me(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	list, err := c.store.MySessions(ctx, sess.Token)
+	if err != nil {
+		c.fail(w, sess, err)
+		return
+	}
+	v := c.view(sess, "个人设置", "/admin/me", meView{Sessions: list, Current: sess.ID})
+	v.Message = r.URL.Query().Get("ok")
+	c.render(w, http.StatusOK, "me", v)
+}
+
+func (c *Console) logoutEverywhere(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	if err := c.store.LogoutEverywhere(ctx, sess.Token); err != nil {
+		c.fail(w, sess, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/me?ok="+url.QueryEscape("已退出其他所有登录。"), http.StatusSeeOther)
+}
+
+// myPasswordPage changes the person's own password from 个人设置.
+func (c *Console) myPasswordPage(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	v := c.view(sess, "修改密码", "/admin/me", "/admin/me/password")
+	c.render(w, http.StatusOK, "password", v)
+}
+
+func (c *Console) myPassword(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	v := c.view(sess, "修改密码", "/admin/me", "/admin/me/password")
+	if r.PostFormValue("new") != r.PostFormValue("confirm") {
+		v.Error = "两次输入的新密码不一致，请重新输入。"
+		c.render(w, http.StatusBadRequest, "password", v)
+		return
+	}
+	next, err := c.store.ChangePassword(r.Context(), sess.Token, r.PostFormValue("old"), r.PostFormValue("new"))
+	if err != nil {
+		if bill.ErrorCode(err) == bill.EUnauthorized && strings.Contains(bill.ErrorMessage(err), "锁定") {
+			c.toLogin(w, r, err)
+			return
+		}
+		v.Error = bill.ErrorMessage(err)
+		c.render(w, statusOf(err), "password", v)
+		return
+	}
+	setCookie(w, next.Token)
+	http.Redirect(w, r, "/admin/me?ok="+url.QueryEscape("密码已修改，其他地方的登录已全部失效。"), http.StatusSeeOther)
+}
+
+// usersView is 系统管理·用户.
+type usersView struct {
+	Users    []server.User
+	Password string // a one-time password just made, shown once
+	For      string
+}
+
+func (c *Console) users(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	c.renderUsers(w, ctx, sess, http.StatusOK, "", "", usersView{})
+}
+
+func (c *Console) renderUsers(w http.ResponseWriter, ctx context.Context, sess *server.Session, status int, msg, errMsg string, uv usersView) {
+	list, err := c.store.Users(ctx)
+	if err != nil {
+		c.fail(w, sess, err)
+		return
+	}
+	uv.Users = list
+	v := c.view(sess, "用户", "/admin/users", uv)
+	v.Message, v.Error = msg, errMsg
+	c.render(w, status, "users", v)
+}
+
+func (c *Console) addUser(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	u := server.User{Login: strings.TrimSpace(r.PostFormValue("login")), Name: strings.TrimSpace(r.PostFormValue("name"))}
+	pw := server.OneTimePassword()
+	if err := c.store.AddUser(ctx, u, pw); err != nil {
+		c.renderUsers(w, ctx, sess, statusOf(err), "", bill.ErrorMessage(err), usersView{})
+		return
+	}
+	c.renderUsers(w, ctx, sess, http.StatusOK, "已创建用户 "+u.Login+"。请把一次性密码当面交给本人，并请安全管理员授予角色。", "",
+		usersView{Password: pw, For: u.Login})
+}
+
+func (c *Console) setDisabled(disabled bool) func(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	return func(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+		login := r.PathValue("login")
+		if err := c.store.SetDisabled(ctx, login, disabled); err != nil {
+			c.renderUsers(w, ctx, sess, statusOf(err), "", bill.ErrorMessage(err), usersView{})
+			return
+		}
+		msg := "已启用 " + login + "。"
+		if disabled {
+			msg = "已停用 " + login + "，其登录已失效。"
+		}
+		c.renderUsers(w, ctx, sess, http.StatusOK, msg, "", usersView{})
+	}
+}
+
+func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	login := r.PathValue("login")
+	pw, err := c.store.ResetPassword(ctx, login)
+	if err != nil {
+		c.renderUsers(w, ctx, sess, statusOf(err), "", bill.ErrorMessage(err), usersView{})
+		return
+	}
+	c.renderUsers(w, ctx, sess, http.StatusOK, "已重置 "+login+" 的密码，其已有的登录已失效。", "", usersView{Password: pw, For: login})
+}
+
+func statusOf(err error) int {
+	switch bill.ErrorCode(err) {
+	case bill.EForbidden:
+		return http.StatusForbidden
+	case bill.EUnauthorized:
+		return http.StatusUnauthorized
+	case bill.EConflict:
+		return http.StatusConflict
+	case bill.ENotFound:
+		return http.StatusNotFound
+	}
+	return http.StatusBadRequest
+}

@@ -1,0 +1,287 @@
+// Package web is the management console (console.md): server-rendered
+// pages under /admin for the finance office, its checkers, IT and the
+// three MLPS administrators. Every page calls the same store functions as
+// the command line and the APIs, which check the signed-in person's
+// permission themselves; the console checks too, to show only what a role
+// may do.
+package web
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
+)
+
+// Prefix is where the console is served.
+const Prefix = "/admin/"
+
+// CookieName is the session cookie.
+const CookieName = "ebill_session"
+
+// MaxBody bounds a console request (security.md IP-3).
+const MaxBody = 1 << 20
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Console serves the management console.
+type Console struct {
+	store *server.Store
+	log   *slog.Logger
+	mux   *http.ServeMux
+	pages *template.Template
+	csrf  *http.CrossOriginProtection
+}
+
+// New is the console over a ledger.
+func New(store *server.Store, log *slog.Logger) *Console {
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &Console{store: store, log: log, mux: http.NewServeMux(), csrf: http.NewCrossOriginProtection()}
+	c.pages = template.Must(template.New("").Funcs(template.FuncMap{
+		"beijing": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(bill.Beijing).Format("2006-01-02 15:04")
+		},
+		"roleNames": roleNames,
+	}).ParseFS(templateFS, "templates/*.html"))
+	static, _ := fs.Sub(staticFS, "static")
+	c.mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
+	c.mux.HandleFunc("GET /admin/login", c.loginPage)
+	c.mux.HandleFunc("POST /admin/login", c.login)
+	c.mux.HandleFunc("GET /admin/mfa", c.step(server.StageMFA, c.mfaPage))
+	c.mux.HandleFunc("POST /admin/mfa", c.step(server.StageMFA, c.mfa))
+	c.mux.HandleFunc("GET /admin/password", c.step(server.StagePassword, c.passwordPage))
+	c.mux.HandleFunc("POST /admin/password", c.step(server.StagePassword, c.password))
+	c.mux.HandleFunc("GET /admin/enroll", c.step(server.StageEnroll, c.enrollPage))
+	c.mux.HandleFunc("POST /admin/enroll", c.step(server.StageEnroll, c.enroll))
+	c.mux.HandleFunc("POST /admin/logout", c.logout)
+	c.mux.HandleFunc("GET /admin/{$}", c.page("", c.home))
+	c.mux.HandleFunc("GET /admin/me", c.page("", c.me))
+	c.mux.HandleFunc("POST /admin/me/logout-everywhere", c.page("", c.logoutEverywhere))
+	c.mux.HandleFunc("GET /admin/me/password", c.page("", c.myPasswordPage))
+	c.mux.HandleFunc("POST /admin/me/password", c.page("", c.myPassword))
+	c.mux.HandleFunc("GET /admin/users", c.page(server.PermUserManage, c.users))
+	c.mux.HandleFunc("POST /admin/users", c.page(server.PermUserManage, c.addUser))
+	c.mux.HandleFunc("POST /admin/users/{login}/disable", c.page(server.PermUserManage, c.setDisabled(true)))
+	c.mux.HandleFunc("POST /admin/users/{login}/enable", c.page(server.PermUserManage, c.setDisabled(false)))
+	c.mux.HandleFunc("POST /admin/users/{login}/reset-password", c.page(server.PermUserManage, c.resetPassword))
+	return c
+}
+
+// ServeHTTP adds the security headers, refuses cross-origin writes and
+// bounds the body, then serves the page.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	if err := c.csrf.Check(r); err != nil {
+		c.audit(r, "csrf.refused", r.URL.Path)
+		http.Error(w, "跨站请求已被拒绝。请从管理后台页面内操作。", http.StatusForbidden)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	c.mux.ServeHTTP(w, r)
+}
+
+// Mount serves the console on the server's API.
+func Mount(api interface {
+	Mount(pattern string, h http.Handler, selfLogging bool)
+	Logger() *slog.Logger
+}, store *server.Store) *Console {
+	c := New(store, api.Logger())
+	api.Mount(Prefix, c, false)
+	return c
+}
+
+// signedIn is a request's session (nil when none) and the context that
+// acts as its person.
+func (c *Console) signedIn(r *http.Request) (*server.Session, context.Context, error) {
+	ck, err := r.Cookie(CookieName)
+	if err != nil || ck.Value == "" {
+		return nil, r.Context(), nil
+	}
+	sess, err := c.store.Session(r.Context(), ck.Value)
+	if err != nil {
+		if bill.ErrorCode(err) == bill.EUnauthorized {
+			return nil, r.Context(), err
+		}
+		return nil, r.Context(), err
+	}
+	sess.Token = ck.Value
+	u := sess.User
+	ctx := server.WithActor(r.Context(), server.Actor{Who: "user:" + u.Login, From: r.RemoteAddr, User: &u})
+	return sess, ctx, nil
+}
+
+// view is what every page template gets.
+type view struct {
+	Title   string
+	User    *server.User
+	Menu    []menuItem
+	Active  string
+	Message string // a success notice
+	Error   string // what went wrong and what to do
+	Data    any
+}
+
+type menuItem struct {
+	Path, Name, Group string
+}
+
+// menu is the console's menu (console.md), each item with the permission
+// that shows it; only the pages that exist are listed.
+var menu = []struct {
+	menuItem
+	perm string
+}{
+	{menuItem{"/admin/", "工作台", ""}, ""},
+	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
+	{menuItem{"/admin/me", "个人设置", "个人"}, ""},
+}
+
+func menuFor(u *server.User) []menuItem {
+	var out []menuItem
+	for _, m := range menu {
+		if m.perm == "" || u.Can(m.perm) {
+			out = append(out, m.menuItem)
+		}
+	}
+	return out
+}
+
+// page wraps a handler of a full session that needs perm ("" any signed-in
+// person): no session → the sign-in page; a session owing a step → that
+// step; no permission → 403, audited by the store.
+func (c *Console) page(perm string, h func(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, ctx, err := c.signedIn(r)
+		if sess == nil {
+			c.toLogin(w, r, err)
+			return
+		}
+		if sess.Stage != server.StageFull {
+			http.Redirect(w, r, stagePath(sess.Stage), http.StatusSeeOther)
+			return
+		}
+		if perm != "" {
+			if err := c.store.Authorize(ctx, perm); err != nil {
+				c.render(w, http.StatusForbidden, "error", &view{Title: "无权访问", User: &sess.User, Menu: menuFor(&sess.User),
+					Error: bill.ErrorMessage(err)})
+				return
+			}
+		}
+		h(w, r, ctx, sess)
+	}
+}
+
+// step wraps the handler of a sign-in step: only a session owing it.
+func (c *Console) step(stage string, h func(w http.ResponseWriter, r *http.Request, sess *server.Session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, _, err := c.signedIn(r)
+		if sess == nil {
+			c.toLogin(w, r, err)
+			return
+		}
+		if sess.Stage != stage {
+			http.Redirect(w, r, stagePath(sess.Stage), http.StatusSeeOther)
+			return
+		}
+		h(w, r, sess)
+	}
+}
+
+func stagePath(stage string) string {
+	switch stage {
+	case server.StageMFA:
+		return "/admin/mfa"
+	case server.StagePassword:
+		return "/admin/password"
+	case server.StageEnroll:
+		return "/admin/enroll"
+	}
+	return "/admin/"
+}
+
+// toLogin sends a request without a (live) session to the sign-in page,
+// saying why when its session ended; a non-GET is refused outright.
+func (c *Console) toLogin(w http.ResponseWriter, r *http.Request, why error) {
+	clearCookie(w)
+	if r.Method != http.MethodGet {
+		http.Error(w, "登录已失效，请重新登录。", http.StatusUnauthorized)
+		return
+	}
+	msg := ""
+	if why != nil {
+		msg = bill.ErrorMessage(why)
+	}
+	w.WriteHeader(http.StatusUnauthorized)
+	c.pages.ExecuteTemplate(w, "login", &view{Title: "登录", Error: msg})
+}
+
+func (c *Console) render(w http.ResponseWriter, status int, name string, v *view) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.pages.ExecuteTemplate(w, name, v); err != nil {
+		c.log.Error("console template", "page", name, "err", err)
+	}
+}
+
+// setCookie sets the session cookie: Secure (always — the console is
+// served over TLS; a plain-HTTP test server gets it over loopback),
+// HttpOnly, SameSite=Strict, Path=/, no Domain.
+func setCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+}
+
+func clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+}
+
+// audit records a refusal the store did not see.
+func (c *Console) audit(r *http.Request, action, target string) {
+	c.log.Warn("console refused", "action", action, "target", target, "remote", r.RemoteAddr)
+	ctx := server.WithActor(r.Context(), server.Actor{Who: "anonymous", From: r.RemoteAddr})
+	if err := c.store.AuditRefusal(ctx, action, target, map[string]string{"method": r.Method,
+		"origin": truncate(r.Header.Get("Origin"), 100), "fetchSite": truncate(r.Header.Get("Sec-Fetch-Site"), 20)}); err != nil {
+		c.log.Error("audit", "err", err)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func roleNames(roles []string) string {
+	var names []string
+	for _, r := range roles {
+		names = append(names, server.RoleNames[r])
+	}
+	if len(names) == 0 {
+		return "未授予角色"
+	}
+	return strings.Join(names, "、")
+}
