@@ -410,3 +410,58 @@ func TestInitAndTokens(t *testing.T) {
 		t.Fatalf("tokens %+v", list)
 	}
 }
+
+// TestAuditorQueries (AU-7): only the auditor reads the trail, a page at
+// a time, by person and action; each query, export and verification is
+// itself recorded.
+func TestAuditorQueries(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		for i := 0; i < 7; i++ {
+			s.Login(context.Background(), "ghost", "Wrong#Pass9")
+		}
+		aud := asUser(&server.User{Login: "aud", Roles: []string{server.RoleAuditor}})
+		sec := asUser(&server.User{Login: "sec", Roles: []string{server.RoleSecAdmin}})
+		if _, _, err := s.QueryAudit(sec, server.AuditQuery{}); bill.ErrorCode(err) != bill.EForbidden {
+			t.Fatalf("the security administrator reading the audit: %v", err)
+		}
+		page, next, err := s.QueryAudit(aud, server.AuditQuery{Action: "login.fail", Actor: "", Limit: 3})
+		must(t, err)
+		if len(page) != 3 || next == 0 || page[0].Seq < page[2].Seq {
+			t.Fatalf("first page: %d records, next %d", len(page), next)
+		}
+		var seen []int64
+		for _, r := range page {
+			seen = append(seen, r.Seq)
+		}
+		for next != 0 {
+			page, next, err = s.QueryAudit(aud, server.AuditQuery{Action: "login.fail", Before: next, Limit: 3})
+			must(t, err)
+			for _, r := range page {
+				if r.Action != "login.fail" {
+					t.Fatalf("a %s record in a login.fail query", r.Action)
+				}
+				seen = append(seen, r.Seq)
+			}
+		}
+		if len(seen) != 7 {
+			t.Fatalf("%d login failures over the pages, want 7: %v", len(seen), seen)
+		}
+		recs, err := s.ExportAudit(aud, server.AuditQuery{Action: "login.fail"})
+		must(t, err)
+		if len(recs) != 7 {
+			t.Fatalf("export: %d", len(recs))
+		}
+		if _, err := s.CheckAudit(aud); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		all, _, err := s.QueryAudit(aud, server.AuditQuery{Action: "audit.", Limit: 100})
+		must(t, err)
+		for _, r := range all {
+			got[r.Action]++
+		}
+		if got["audit.query"] != 1 || got["audit.export"] != 1 || got["audit.verify"] != 1 {
+			t.Fatalf("the auditor's own records: %v", got)
+		}
+	})
+}

@@ -154,7 +154,8 @@ func TestConsoleSignIn(t *testing.T) {
 
 	// The security administrator: password, forced change, second factor; the menu has no 用户.
 	secSecret := firstSignIn(t, ctx, c, "sec", once["sec"], "Kq#Admin2026")
-	if menu := text(t, ctx, "#menu"); !strings.Contains(menu, "工作台") || strings.Contains(menu, "用户") {
+	if menu := text(t, ctx, "#menu"); !strings.Contains(menu, "工作台") || !strings.Contains(menu, "安全管理") ||
+		strings.Contains(menu, "用户") || strings.Contains(menu, "审计") {
 		t.Errorf("the security administrator's menu: %q", menu)
 	}
 	do(t, ctx, chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-form")))
@@ -168,6 +169,9 @@ func TestConsoleSignIn(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#new-name"), "张收费"), chromedp.Click(chromedp.CSS("#add")), chromedp.WaitVisible(chromedp.CSS("#one-time")))
 	if users, _ := c.store.Users(context.Background()); len(users) != 4 {
 		t.Fatalf("%d users after creating one", len(users))
+	}
+	if menu := text(t, ctx, "#menu"); strings.Contains(menu, "安全管理") || strings.Contains(menu, "审计") {
+		t.Errorf("the system administrator's menu: %q", menu)
 	}
 
 	// A second session of sys (a Go client) dies when the browser changes the password.
@@ -197,6 +201,56 @@ func TestConsoleSignIn(t *testing.T) {
 	if status != 403 || denials(t, c) != before+1 {
 		t.Fatalf("secadmin creating a user: %d, denials %d → %d", status, before, denials(t, c))
 	}
+	// The security administrator grants zhang the cashier's role in the browser.
+	secCtx := browser(t)
+	c.shift.Add(int64(30 * time.Second))
+	do(t, secCtx, chromedp.Navigate(c.url+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "sec"), chromedp.SendKeys(chromedp.CSS("#password"), "Kq#Admin2026"),
+		chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#mfa-form")),
+		chromedp.SendKeys(chromedp.CSS("#code"), code(t, secSecret, c.now())), chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#menu")), chromedp.Navigate(c.url+"/admin/security"), chromedp.WaitVisible(chromedp.CSS("#roles")),
+		chromedp.Click(chromedp.CSS(`#roles-zhang input[value="cashier"]`)), chromedp.Click(chromedp.CSS(`#roles-zhang button`)),
+		chromedp.WaitVisible(chromedp.CSS("#message")))
+	for _, u := range mustUsers(t, c) {
+		if u.Login == "zhang" && (len(u.Roles) != 1 || u.Roles[0] != server.RoleCashier) {
+			t.Fatalf("zhang's roles after the grant: %v", u.Roles)
+		}
+	}
+	// Granting a second administrator role is refused with the reason.
+	do(t, secCtx, chromedp.Click(chromedp.CSS(`#roles-zhang input[value="auditor"]`)), chromedp.Click(chromedp.CSS(`#roles-zhang button`)),
+		chromedp.WaitVisible(chromedp.CSS("#error")))
+	if msg := text(t, secCtx, "#error"); !strings.Contains(msg, "三员") && !strings.Contains(msg, "不能兼任") {
+		t.Errorf("granting auditor with cashier: %q", msg)
+	}
+
+	// The auditor: first sign-in, the trail, an export, the verification.
+	audSecret := firstSignIn(t, ctx, c, "aud", once["aud"], "Ty#Chk2026x")
+	if menu := text(t, ctx, "#menu"); !strings.Contains(menu, "审计查询") || strings.Contains(menu, "安全管理") || strings.Contains(menu, "用户") {
+		t.Errorf("the auditor's menu: %q", menu)
+	}
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/audit"), chromedp.WaitVisible(chromedp.CSS("#audit-query")),
+		chromedp.SendKeys(chromedp.CSS("#action"), "role.set"), chromedp.Click(chromedp.CSS("#search")), chromedp.WaitVisible(chromedp.CSS("#audit")))
+	if table := text(t, ctx, "#audit"); !strings.Contains(table, "user:sec") || !strings.Contains(table, "zhang") {
+		t.Errorf("the role.set records: %q", table)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS("#verify")), chromedp.WaitVisible(chromedp.CSS("#message")))
+	if msg := text(t, ctx, "#message"); !strings.Contains(msg, "完整性校验通过") {
+		t.Errorf("verification: %q", msg)
+	}
+	aud := signedInClient(t, c, "aud", "Ty#Chk2026x", audSecret)
+	resp, err := aud.Get(c.url + "/admin/audit/export?action=role.set")
+	if err != nil {
+		t.Fatal(err)
+	}
+	xlsx, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(xlsx), "PK") || !strings.Contains(resp.Header.Get("Content-Disposition"), ".xlsx") {
+		t.Fatalf("export: %d %q, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(xlsx))
+	}
+	if status, _ := get(t, aud, c.url+"/admin/users"); status != 403 {
+		t.Fatalf("the auditor opening 用户: %d", status)
+	}
+
 	// A cross-site form post is refused before it reaches a handler.
 	status, _ = post(t, sec, c.url+"/admin/me/logout-everywhere", url.Values{}, "cross-site")
 	if status != 403 {
@@ -345,4 +399,12 @@ func errorText(body string) string {
 	}
 	rest := body[i+len(`id="error">`):]
 	return rest[:strings.Index(rest, "<")]
+}
+
+func mustUsers(t *testing.T, c *console) []server.User {
+	users, err := c.store.Users(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return users
 }

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,7 @@ func New(store *server.Store, log *slog.Logger) *Console {
 			return t.In(bill.Beijing).Format("2006-01-02 15:04")
 		},
 		"roleNames": roleNames,
+		"hasRole":   func(roles []string, r string) bool { return slices.Contains(roles, r) },
 	}).ParseFS(templateFS, "templates/*.html"))
 	static, _ := fs.Sub(staticFS, "static")
 	c.mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
@@ -80,6 +82,14 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.mux.HandleFunc("POST /admin/users/{login}/disable", c.page(server.PermUserManage, c.setDisabled(true)))
 	c.mux.HandleFunc("POST /admin/users/{login}/enable", c.page(server.PermUserManage, c.setDisabled(false)))
 	c.mux.HandleFunc("POST /admin/users/{login}/reset-password", c.page(server.PermUserManage, c.resetPassword))
+	c.mux.HandleFunc("GET /admin/security", c.page(server.PermRoleGrant, c.security))
+	c.mux.HandleFunc("POST /admin/security/users/{login}/roles", c.page(server.PermRoleGrant, c.securityAction(c.setRoles)))
+	c.mux.HandleFunc("POST /admin/security/users/{login}/unlock", c.page(server.PermUnlock, c.securityAction(c.unlock)))
+	c.mux.HandleFunc("POST /admin/security/users/{login}/reset-mfa", c.page(server.PermMFAReset, c.securityAction(c.resetMFA)))
+	c.mux.HandleFunc("POST /admin/security/policy", c.page(server.PermPolicy, c.securityAction(c.setPolicy)))
+	c.mux.HandleFunc("GET /admin/audit", c.page(server.PermAuditRead, c.audit))
+	c.mux.HandleFunc("GET /admin/audit/export", c.page(server.PermAuditExport, c.auditExport))
+	c.mux.HandleFunc("POST /admin/audit/verify", c.page(server.PermAuditVerify, c.auditVerify))
 	return c
 }
 
@@ -96,7 +106,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	if err := c.csrf.Check(r); err != nil {
-		c.audit(r, "csrf.refused", r.URL.Path)
+		c.auditRefusal(r, "csrf.refused", r.URL.Path)
 		http.Error(w, "跨站请求已被拒绝。请从管理后台页面内操作。", http.StatusForbidden)
 		return
 	}
@@ -157,6 +167,8 @@ var menu = []struct {
 }{
 	{menuItem{"/admin/", "工作台", ""}, ""},
 	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
+	{menuItem{"/admin/security", "角色授权与安全策略", "安全管理"}, server.PermRoleGrant},
+	{menuItem{"/admin/audit", "审计查询", "审计管理"}, server.PermAuditRead},
 	{menuItem{"/admin/me", "个人设置", "个人"}, ""},
 }
 
@@ -258,8 +270,8 @@ func clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 }
 
-// audit records a refusal the store did not see.
-func (c *Console) audit(r *http.Request, action, target string) {
+// auditRefusal records a refusal the store did not see.
+func (c *Console) auditRefusal(r *http.Request, action, target string) {
 	c.log.Warn("console refused", "action", action, "target", target, "remote", r.RemoteAddr)
 	ctx := server.WithActor(r.Context(), server.Actor{Who: "anonymous", From: r.RemoteAddr})
 	if err := c.store.AuditRefusal(ctx, action, target, map[string]string{"method": r.Method,
