@@ -85,7 +85,8 @@ echo "服务器运行中：https://$addr（证书指纹 $fingerprint），日志
 echo "HIS 接口：https://$addr/medical-web/api/medical/{服务名}，appid DEMO-HIS，密钥 demo-his-key-0123456789，开票点 H01（docs/his-integration.md）。"
 echo "电子票据和纸质票据的打印结果（PDF）在 $data/prints/。"
 echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。"
-echo "三员账号（系统管理员、安全管理员、审计管理员）见 $data/admin/管理员账号.txt。"
+echo "管理端（浏览器打开）：https://$addr/admin/  三员账号如下（也在 $data/admin/管理员账号.txt）："
+sed -n '2,$p' "$data/admin/管理员账号.txt"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$bin/ebill-desk" ]; then
 	echo "正在打开收费桌面程序：登录名 lin，密码 Shou#Fei2026。关闭窗口即停止演示。"
 	"$bin/ebill-desk" --data "$data/station" --sync 2> "$data/desk.log" || true

@@ -361,3 +361,36 @@ func quotedKinds(kinds []bill.Kind) string {
 	}
 	return strings.Join(q, ",")
 }
+
+// StationReport is what a station last said about itself, and when: at
+// every sync, so At is its last sync.
+type StationReport struct {
+	wire.StationStatus
+	At time.Time `json:"at"`
+}
+
+// StationReports are the stations' last reports, by point code (points
+// never heard from are absent).
+func (s *Store) StationReports(ctx context.Context) (map[string]StationReport, error) {
+	rows, err := s.query(ctx, "SELECT code, status FROM points WHERE status IS NOT NULL AND status <> ''")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]StationReport{}
+	for rows.Next() {
+		var code, raw string
+		if err := rows.Scan(&code, &raw); err != nil {
+			return nil, err
+		}
+		var r struct {
+			wire.StationStatus
+			At int64 `json:"at"`
+		}
+		if json.Unmarshal([]byte(raw), &r) != nil {
+			continue
+		}
+		out[code] = StationReport{StationStatus: r.StationStatus, At: time.UnixMilli(r.At).UTC()}
+	}
+	return out, rows.Err()
+}

@@ -408,3 +408,26 @@ func mustUsers(t *testing.T, c *console) []server.User {
 	}
 	return users
 }
+
+// TestConsoleRoutesNeedSignIn (AC-1): every console page but the sign-in
+// and its assets answers a request without a session with the sign-in (401).
+func TestConsoleRoutesNeedSignIn(t *testing.T) {
+	c := newConsole(t)
+	client := newClient(t)
+	for _, path := range []string{"/admin/", "/admin/me", "/admin/me/password", "/admin/users", "/admin/security", "/admin/audit",
+		"/admin/audit/export", "/admin/mfa", "/admin/password", "/admin/enroll"} {
+		if status, body := get(t, client, c.url+path); status != 401 || !strings.Contains(body, "login-form") {
+			t.Errorf("GET %s without signing in: %d", path, status)
+		}
+	}
+	for _, path := range []string{"/admin/users", "/admin/users/x/disable", "/admin/users/x/enable", "/admin/users/x/reset-password",
+		"/admin/security/users/x/roles", "/admin/security/users/x/unlock", "/admin/security/users/x/reset-mfa", "/admin/security/policy",
+		"/admin/audit/verify", "/admin/me/logout-everywhere", "/admin/me/password", "/admin/mfa", "/admin/password", "/admin/enroll"} {
+		if status, _ := post(t, client, c.url+path, url.Values{}, "same-origin"); status != 401 {
+			t.Errorf("POST %s without signing in: %d", path, status)
+		}
+	}
+	if status, _ := get(t, client, c.url+"/admin/static/app.css"); status != 200 {
+		t.Errorf("the style sheet: %d", status)
+	}
+}

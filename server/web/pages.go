@@ -12,8 +12,9 @@ import (
 
 // homeView is 工作台: what a role can see at a glance.
 type homeView struct {
-	Stock  []server.CodeStock
-	Points []*server.Point
+	Stock   []server.CodeStock
+	Points  []*server.Point
+	Reports map[string]server.StationReport
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
@@ -25,6 +26,10 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, ctx context.Conte
 			return
 		}
 		if hv.Points, err = c.store.Points(ctx); err != nil {
+			c.fail(w, sess, err)
+			return
+		}
+		if hv.Reports, err = c.store.StationReports(ctx); err != nil {
 			c.fail(w, sess, err)
 			return
 		}
