@@ -17,13 +17,14 @@ fi
 
 # Debian packages: `deps.sh test` adds what the tests use (poppler reads the
 # PDFs, zbar decodes their QR codes, CUPS with cups-pdf is a real print
-# queue, headless Chromium opens the verification page as a phone would).
+# queue, headless Chromium opens the verification page as a phone would and
+# drives the management console, with CJK fonts for its screenshots).
 # The desktop app (Fyne) needs a C compiler and the X11/OpenGL headers to
 # build, always. `deps.sh windows` adds the mingw cross-compiler; `deps.sh
 # bench` adds Xvfb, in which the bench starts the real desktop program.
 pkgs=(gcc pkg-config libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 case "${1:-}" in
-test) pkgs+=(poppler-utils zbar-tools cups cups-client printer-driver-cups-pdf chromium) ;;
+test) pkgs+=(poppler-utils zbar-tools cups cups-client printer-driver-cups-pdf chromium fonts-noto-cjk) ;;
 windows) pkgs+=(gcc-mingw-w64-x86-64) ;;
 bench) pkgs+=(xvfb) ;;
 esac

@@ -19,12 +19,14 @@ type homeView struct {
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
 	var hv homeView
+	var err error
 	if sess.User.Can(server.PermBillQuery) {
-		var err error
 		if hv.Stock, err = c.store.Stock(ctx); err != nil {
 			c.fail(w, sess, err)
 			return
 		}
+	}
+	if sess.User.Can(server.PermBillQuery) || sess.User.Can(server.PermPointManage) {
 		if hv.Points, err = c.store.Points(ctx); err != nil {
 			c.fail(w, sess, err)
 			return
