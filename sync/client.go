@@ -178,6 +178,11 @@ func (c *Client) Login(ctx context.Context, login, password string) (*wire.Login
 }
 
 // ChangePassword changes the signed-in user's password at the server.
-func (c *Client) ChangePassword(ctx context.Context, token, old, next string) error {
-	return c.doAs(ctx, http.MethodPost, wire.PathPassword, wire.PasswordRequest{Old: old, New: next}, nil, false, token)
+//
+// The change ends every session of the user at the server; the one that
+// changed it goes on under the token returned.
+func (c *Client) ChangePassword(ctx context.Context, token, old, next string) (string, error) {
+	var out struct{ Token string }
+	err := c.doAs(ctx, http.MethodPost, wire.PathPassword, wire.PasswordRequest{Old: old, New: next}, &out, false, token)
+	return out.Token, err
 }

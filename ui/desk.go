@@ -44,6 +44,9 @@ type Session struct {
 	Roles   []string
 	Offline bool   // signed in against the cached credentials
 	Token   string // the server session, when signed in online
+	// MustChange: the password is one an administrator set, or expired; the
+	// desk opens only once it is changed (at the server).
+	MustChange bool
 }
 
 // Can reports whether the user holds one of roles.

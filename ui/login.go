@@ -29,6 +29,16 @@ type LoginScreen struct {
 	Button   *keyButton
 	onDone   func(*Session)
 	busy     bool
+
+	// The first sign-in's (or a reset or expired password's) change.
+	NewPassword  *widget.Entry
+	Repeat       *widget.Entry
+	ChangeButton *keyButton
+	loginBox     fyne.CanvasObject
+	changeBox    fyne.CanvasObject
+	body         *fyne.Container // holds the sign-in form, or the change
+	pending      *Session
+	old          string
 }
 
 // NewLoginScreen builds the screen; done receives the signed-in user.
@@ -44,6 +54,15 @@ func NewLoginScreen(env *Env, done func(*Session)) *LoginScreen {
 	sc.Password.OnSubmitted = func(string) { sc.Submit() }
 	sc.Button = newButton("登录", sc.Submit)
 	sc.Button.Importance = widget.HighImportance
+	sc.NewPassword, sc.Repeat = widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	sc.NewPassword.OnSubmitted = func(string) {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(sc.NewPassword); c != nil {
+			c.Focus(sc.Repeat)
+		}
+	}
+	sc.Repeat.OnSubmitted = func(string) { sc.SubmitChange() }
+	sc.ChangeButton = newButton("修改密码并登录", sc.SubmitChange)
+	sc.ChangeButton.Importance = widget.HighImportance
 	sc.Message.Wrapping = fyne.TextWrapWord
 	return sc
 }
@@ -56,8 +75,12 @@ func (sc *LoginScreen) Content() fyne.CanvasObject {
 		place.SetText("开票点：" + st.PlaceCode + " " + st.PlaceName + "    " + st.UnitName)
 	}
 	form := widget.NewForm(widget.NewFormItem("登录名", sc.Login), widget.NewFormItem("密码", sc.Password))
-	box := container.NewVBox(title, place, form, sc.Button, sc.Message)
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 260), box))
+	sc.loginBox = container.NewVBox(form, sc.Button)
+	change := widget.NewForm(widget.NewFormItem("新密码", sc.NewPassword), widget.NewFormItem("再次输入", sc.Repeat))
+	sc.changeBox = container.NewVBox(change, sc.ChangeButton)
+	sc.body = container.NewStack(sc.loginBox)
+	box := container.NewVBox(title, place, sc.body, sc.Message)
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 300), box))
 }
 
 // Submit signs in (in the background).
@@ -82,6 +105,51 @@ func (sc *LoginScreen) Submit() {
 			return
 		}
 		sc.Message.SetText("")
+		if s.MustChange {
+			sc.startChange(s, password)
+			return
+		}
+		sc.onDone(s)
+	})
+}
+
+// startChange asks for a new password before the desk opens: the one
+// given was set by an administrator (first sign-in, reset) or expired.
+func (sc *LoginScreen) startChange(s *Session, old string) {
+	sc.pending, sc.old = s, old
+	c := fyne.CurrentApp().Driver().CanvasForObject(sc.Password) // while the sign-in form still shows
+	sc.body.Objects = []fyne.CanvasObject{sc.changeBox}
+	sc.body.Refresh()
+	sc.Message.SetText("首次登录或密码已被重置（或已满 90 天），请设置新密码：至少 8 位，含大写字母、小写字母、数字、符号中的至少 3 类，不含登录名。")
+	if c != nil {
+		c.Focus(sc.NewPassword)
+	}
+}
+
+// SubmitChange changes the password at the server, then opens the desk.
+func (sc *LoginScreen) SubmitChange() {
+	if sc.busy || sc.pending == nil {
+		return
+	}
+	next := sc.NewPassword.Text
+	if next != sc.Repeat.Text {
+		sc.Message.SetText("两次输入的新密码不一致，请重新输入。")
+		return
+	}
+	sc.busy = true
+	s, old := sc.pending, sc.old
+	Go(sc.env.Bridge, func(ctx context.Context) (string, error) {
+		return sc.env.Client.ChangePassword(ctx, s.Token, old, next)
+	}, func(token string, err error) {
+		sc.busy = false
+		sc.NewPassword.SetText("")
+		sc.Repeat.SetText("")
+		if err != nil {
+			sc.Message.SetText(bill.ErrorMessage(err))
+			return
+		}
+		s.Token, s.MustChange = token, false
+		sc.pending, sc.old = nil, ""
 		sc.onDone(s)
 	})
 }
@@ -117,7 +185,11 @@ func SignIn(ctx context.Context, env *Env, login, password string) (*Session, er
 			if err := st.ClearLoginFailures(ctx, login); err != nil {
 				return nil, err
 			}
-			return &Session{Login: resp.Login, Name: resp.Name, Roles: resp.Roles, Token: resp.Token}, nil
+			switch resp.Stage {
+			case "mfa", "enroll":
+				return nil, bill.Errorf(bill.EForbidden, "管理员账号请在浏览器中使用票据管理端（服务器地址/admin/）；收费桌面供收费员、体检护士和财务使用。")
+			}
+			return &Session{Login: resp.Login, Name: resp.Name, Roles: resp.Roles, Token: resp.Token, MustChange: resp.Stage == "password"}, nil
 		case bill.ErrorCode(err) == bill.EUnauthorized:
 			if msg := bill.ErrorMessage(err); msg != "登录名或密码不正确。" {
 				return nil, err // locked or disabled at the server: say so as it does

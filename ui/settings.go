@@ -137,13 +137,14 @@ func (sc *SettingsScreen) ChangePassword() {
 		showError(sc.env, sc.win, bill.Errorf(bill.EUnavailable, "您是离线登录的，请在联网后重新登录再修改密码。"))
 		return
 	}
-	Go(sc.env.Bridge, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, sc.env.Client.ChangePassword(ctx, sc.session.Token, old, next)
-	}, func(_ struct{}, err error) {
+	Go(sc.env.Bridge, func(ctx context.Context) (string, error) {
+		return sc.env.Client.ChangePassword(ctx, sc.session.Token, old, next)
+	}, func(token string, err error) {
 		if err != nil {
 			showError(sc.env, sc.win, err)
 			return
 		}
+		sc.session.Token = token // the old one ended with the change
 		sc.OldPassword.SetText("")
 		sc.NewPassword.SetText("")
 		sc.Repeat.SetText("")

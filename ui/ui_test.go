@@ -92,6 +92,13 @@ func (f *fixture) signIn() *Desk {
 	f.typeText(testPassword)
 	f.key(fyne.KeyReturn)
 	f.env.Bridge.Wait()
+	if got == nil && ls.pending != nil { // an account the server made: its first password is changed
+		for range 2 {
+			f.typeText("Desk#Pass2026x")
+			f.key(fyne.KeyReturn)
+		}
+		f.env.Bridge.Wait()
+	}
 	if got == nil || got.Name != "林小燕" {
 		f.t.Fatalf("sign-in: %+v, message %q", got, ls.Message.Text)
 	}

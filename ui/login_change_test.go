@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"context"
+	"testing"
+
+	"fyne.io/fyne/v2"
+)
+
+// TestFirstSignInChangesPassword (IA-5 at the desk): an account an
+// administrator made signs in online only to set a new password; the desk
+// opens after the change, and the new password is the one that signs in.
+func TestFirstSignInChangesPassword(t *testing.T) {
+	f := newEnrolledFixture(t)
+	if f.env.Client == nil {
+		t.Fatal("the fixture has no server")
+	}
+	var got *Session
+	ls := NewLoginScreen(f.env, func(s *Session) { got = s })
+	f.win.SetContent(ls.Content())
+	f.win.Canvas().Focus(ls.Login)
+	f.typeText("lin")
+	f.key(fyne.KeyReturn)
+	f.typeText(testPassword)
+	f.key(fyne.KeyReturn)
+	f.env.Bridge.Wait()
+	if got != nil || len(ls.body.Objects) != 1 || ls.body.Objects[0] != ls.changeBox {
+		t.Fatalf("a one-time password opened the desk (%+v) or no change form: %q", got, ls.Message.Text)
+	}
+	if f.win.Canvas().Focused() != ls.NewPassword {
+		t.Fatal("the cursor is not in the new password")
+	}
+	const next = "Fresh#Start2026"
+	f.typeText("weakpass")
+	f.key(fyne.KeyReturn)
+	f.typeText("weakpass")
+	f.key(fyne.KeyReturn)
+	f.env.Bridge.Wait()
+	if got != nil || ls.Message.Text == "" {
+		t.Fatalf("a weak password was taken: %+v", got)
+	}
+	f.win.Canvas().Focus(ls.NewPassword)
+	f.typeText(next)
+	f.key(fyne.KeyReturn)
+	f.typeText(next)
+	f.key(fyne.KeyReturn)
+	f.env.Bridge.Wait()
+	if got == nil || got.MustChange || got.Token == "" {
+		t.Fatalf("after the change: %+v, message %q", got, ls.Message.Text)
+	}
+	s, err := SignIn(context.Background(), f.env, "lin", next)
+	if err != nil || s.MustChange || s.Offline {
+		t.Fatalf("signing in with the new password: %+v %v", s, err)
+	}
+	if _, err := SignIn(context.Background(), f.env, "lin", testPassword); err == nil {
+		t.Fatal("the one-time password still signs in")
+	}
+}
