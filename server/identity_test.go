@@ -65,6 +65,26 @@ func signedInMFA(t *testing.T, s *server.Store, c *clock, login string, roles ..
 	return &mfaUser{Session: full, secret: secret, backups: backups}
 }
 
+// forEachClockStore is forEachStore with a clock of the test's own,
+// starting at start, for each store.
+func forEachClockStore(t *testing.T, start time.Time, f func(t *testing.T, s *server.Store, c *clock)) {
+	t.Run("sqlite", func(t *testing.T) {
+		c := &clock{t: start}
+		f(t, clockStore(t, c), c)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgDSN(t)
+		if dsn == "" {
+			t.Skip("EBILL_TEST_PG not set")
+		}
+		c := &clock{t: start}
+		s, err := server.OpenStore(context.Background(), dsn, "", server.WithStoreClock(c.now))
+		must(t, err)
+		t.Cleanup(func() { s.Close() })
+		f(t, s, c)
+	})
+}
+
 func clockStore(t *testing.T, c *clock) *server.Store {
 	s, err := server.OpenStore(context.Background(), "", t.TempDir(), server.WithStoreClock(c.now))
 	must(t, err)
@@ -76,75 +96,75 @@ func clockStore(t *testing.T, c *clock) *server.Store {
 // nothing; a code is accepted once; a backup code once; the database holds
 // neither the secret nor the backup codes in clear.
 func TestSecondFactor(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)}
-	s := clockStore(t, c)
-	a := signedInMFA(t, s, c, "sec", server.RoleSecAdmin)
-	ctx := context.Background()
-	c.t = c.t.Add(time.Minute)
-	sess, err := s.Login(ctx, "sec", "Battery#Staple8")
-	must(t, err)
-	if sess.Stage != server.StageMFA {
-		t.Fatalf("an administrator's sign-in: stage %s", sess.Stage)
-	}
-	if _, err := s.Full(ctx, sess.Token); err == nil || !strings.Contains(err.Error(), "MFA_REQUIRED") {
-		t.Fatalf("password only: %v", err)
-	}
-	if _, err := s.VerifyMFA(ctx, sess.Token, "123456"); err == nil {
-		t.Fatal("a wrong code let in")
-	}
-	good := code(t, a.secret, c.now())
-	full, err := s.VerifyMFA(ctx, sess.Token, good)
-	must(t, err)
-	if full.Stage != server.StageFull {
-		t.Fatalf("after the code: %s", full.Stage)
-	}
-	// The same code again, in another sign-in within its 30 seconds: refused.
-	again, err := s.Login(ctx, "sec", "Battery#Staple8")
-	must(t, err)
-	if _, err := s.VerifyMFA(ctx, again.Token, good); err == nil {
-		t.Fatal("a code was accepted twice")
-	}
-	// A backup code works once.
-	if _, err := s.VerifyMFA(ctx, again.Token, a.backups[0]); err != nil {
-		t.Fatalf("backup code: %v", err)
-	}
-	third, err := s.Login(ctx, "sec", "Battery#Staple8")
-	must(t, err)
-	if _, err := s.VerifyMFA(ctx, third.Token, a.backups[0]); err == nil {
-		t.Fatal("a backup code was accepted twice")
-	}
-	// Nothing in clear in the database.
-	var sealed []byte
-	must(t, s.DB().QueryRow("SELECT totp_secret FROM users WHERE login = 'sec'").Scan(&sealed))
-	if len(sealed) == 0 || bytes.Contains(sealed, []byte(a.secret)) {
-		t.Fatalf("the TOTP secret is stored in clear (or not at all): %q", sealed)
-	}
-	rows, err := s.DB().Query("SELECT hash FROM backup_codes WHERE login = 'sec'")
-	must(t, err)
-	n := 0
-	for rows.Next() {
-		var h string
-		must(t, rows.Scan(&h))
-		n++
-		for _, b := range a.backups {
-			if strings.Contains(h, b) {
-				t.Errorf("backup code %s stored in clear", b)
+	forEachClockStore(t, time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), func(t *testing.T, s *server.Store, c *clock) {
+		a := signedInMFA(t, s, c, "sec", server.RoleSecAdmin)
+		ctx := context.Background()
+		c.t = c.t.Add(time.Minute)
+		sess, err := s.Login(ctx, "sec", "Battery#Staple8")
+		must(t, err)
+		if sess.Stage != server.StageMFA {
+			t.Fatalf("an administrator's sign-in: stage %s", sess.Stage)
+		}
+		if _, err := s.Full(ctx, sess.Token); err == nil || !strings.Contains(err.Error(), "MFA_REQUIRED") {
+			t.Fatalf("password only: %v", err)
+		}
+		if _, err := s.VerifyMFA(ctx, sess.Token, "123456"); err == nil {
+			t.Fatal("a wrong code let in")
+		}
+		good := code(t, a.secret, c.now())
+		full, err := s.VerifyMFA(ctx, sess.Token, good)
+		must(t, err)
+		if full.Stage != server.StageFull {
+			t.Fatalf("after the code: %s", full.Stage)
+		}
+		// The same code again, in another sign-in within its 30 seconds: refused.
+		again, err := s.Login(ctx, "sec", "Battery#Staple8")
+		must(t, err)
+		if _, err := s.VerifyMFA(ctx, again.Token, good); err == nil {
+			t.Fatal("a code was accepted twice")
+		}
+		// A backup code works once.
+		if _, err := s.VerifyMFA(ctx, again.Token, a.backups[0]); err != nil {
+			t.Fatalf("backup code: %v", err)
+		}
+		third, err := s.Login(ctx, "sec", "Battery#Staple8")
+		must(t, err)
+		if _, err := s.VerifyMFA(ctx, third.Token, a.backups[0]); err == nil {
+			t.Fatal("a backup code was accepted twice")
+		}
+		// Nothing in clear in the database.
+		var sealed []byte
+		must(t, s.DB().QueryRow("SELECT totp_secret FROM users WHERE login = 'sec'").Scan(&sealed))
+		if len(sealed) == 0 || bytes.Contains(sealed, []byte(a.secret)) {
+			t.Fatalf("the TOTP secret is stored in clear (or not at all): %q", sealed)
+		}
+		rows, err := s.DB().Query("SELECT hash FROM backup_codes WHERE login = 'sec'")
+		must(t, err)
+		n := 0
+		for rows.Next() {
+			var h string
+			must(t, rows.Scan(&h))
+			n++
+			for _, b := range a.backups {
+				if strings.Contains(h, b) {
+					t.Errorf("backup code %s stored in clear", b)
+				}
 			}
 		}
-	}
-	rows.Close()
-	if n != 8 {
-		t.Fatalf("%d backup code rows", n)
-	}
-	// Five wrong codes lock the account like wrong passwords.
-	fourth, err := s.Login(ctx, "sec", "Battery#Staple8")
-	must(t, err)
-	for i := 0; i < 5; i++ {
-		s.VerifyMFA(ctx, fourth.Token, "000000")
-	}
-	if _, err := s.Login(ctx, "sec", "Battery#Staple8"); err == nil || !strings.Contains(err.Error(), "锁定") {
-		t.Fatalf("after 5 wrong codes: %v", err)
-	}
+		rows.Close()
+		if n != 8 {
+			t.Fatalf("%d backup code rows", n)
+		}
+		// Five wrong codes lock the account like wrong passwords.
+		fourth, err := s.Login(ctx, "sec", "Battery#Staple8")
+		must(t, err)
+		for i := 0; i < 5; i++ {
+			s.VerifyMFA(ctx, fourth.Token, "000000")
+		}
+		if _, err := s.Login(ctx, "sec", "Battery#Staple8"); err == nil || !strings.Contains(err.Error(), "锁定") {
+			t.Fatalf("after 5 wrong codes: %v", err)
+		}
+	})
 }
 
 // TestTOTPVectors: RFC 6238 Appendix B (SHA-1), the last six digits.
@@ -163,58 +183,58 @@ func TestTOTPVectors(t *testing.T) {
 // TestSessionLimits (SE-1..3): 15 minutes idle or 8 hours in all end a
 // session; role change, disable and sign-out end them too.
 func TestSessionLimits(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)}
-	s := clockStore(t, c)
-	ctx := context.Background()
-	sess := signedIn(t, s, "lin", server.RoleCashier)
-	c.t = c.t.Add(15 * time.Minute)
-	if _, err := s.Full(ctx, sess.Token); err != nil {
-		t.Fatalf("after 15 minutes: %v", err)
-	}
-	c.t = c.t.Add(15*time.Minute + time.Second)
-	if _, err := s.Full(ctx, sess.Token); err == nil || !strings.Contains(err.Error(), "未操作") {
-		t.Fatalf("after 15 minutes and a second idle: %v", err)
-	}
-	// Busy all day: the session ends at 8 hours all the same.
-	sess, err := s.Login(ctx, "lin", "Battery#Staple8")
-	must(t, err)
-	start := c.t
-	for c.t = start.Add(5 * time.Minute); c.t.Before(start.Add(8 * time.Hour)); c.t = c.t.Add(5 * time.Minute) {
+	forEachClockStore(t, time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC), func(t *testing.T, s *server.Store, c *clock) {
+		ctx := context.Background()
+		sess := signedIn(t, s, "lin", server.RoleCashier)
+		c.t = c.t.Add(15 * time.Minute)
 		if _, err := s.Full(ctx, sess.Token); err != nil {
-			t.Fatalf("after %s: %v", c.t.Sub(start), err)
+			t.Fatalf("after 15 minutes: %v", err)
 		}
-	}
-	if _, err := s.Full(ctx, sess.Token); err == nil || !strings.Contains(err.Error(), "8 小时") {
-		t.Fatalf("at 8 hours: %v", err)
-	}
-	// Role change and disable end every session; sign-out ends one.
-	c2 := &clock{t: c.t}
-	_ = c2
-	sec := signedInMFA(t, s, c, "sec", server.RoleSecAdmin)
-	sys := signedInMFA(t, s, c, "sys", server.RoleSysAdmin)
-	one, _ := s.Login(ctx, "lin", "Battery#Staple8")
-	two, _ := s.Login(ctx, "lin", "Battery#Staple8")
-	must(t, s.SetRoles(asUser(&sec.User), "lin", []string{server.RoleExamNurse}))
-	for _, x := range []*server.Session{one, two} {
-		if _, err := s.Full(ctx, x.Token); bill.ErrorCode(err) != bill.EUnauthorized {
-			t.Errorf("a session survived the role change: %v", err)
+		c.t = c.t.Add(15*time.Minute + time.Second)
+		if _, err := s.Full(ctx, sess.Token); err == nil || !strings.Contains(err.Error(), "未操作") {
+			t.Fatalf("after 15 minutes and a second idle: %v", err)
 		}
-	}
-	three, _ := s.Login(ctx, "lin", "Battery#Staple8")
-	if three.User.Roles[0] != server.RoleExamNurse {
-		t.Fatalf("roles after the change: %v", three.User.Roles)
-	}
-	must(t, s.SetDisabled(asUser(&sys.User), "lin", true))
-	if _, err := s.Full(ctx, three.Token); bill.ErrorCode(err) != bill.EUnauthorized {
-		t.Errorf("a session survived the disable: %v", err)
-	}
-	if _, err := s.Login(ctx, "lin", "Battery#Staple8"); err == nil || err.Error() != "登录名或密码不正确。" {
-		t.Errorf("a disabled account's sign-in: %v, want the wrong-password answer", err)
-	}
-	must(t, s.Logout(ctx, sec.Token))
-	if _, err := s.Full(ctx, sec.Token); bill.ErrorCode(err) != bill.EUnauthorized {
-		t.Errorf("a session survived sign-out: %v", err)
-	}
+		// Busy all day: the session ends at 8 hours all the same.
+		sess, err := s.Login(ctx, "lin", "Battery#Staple8")
+		must(t, err)
+		start := c.t
+		for c.t = start.Add(5 * time.Minute); c.t.Before(start.Add(8 * time.Hour)); c.t = c.t.Add(5 * time.Minute) {
+			if _, err := s.Full(ctx, sess.Token); err != nil {
+				t.Fatalf("after %s: %v", c.t.Sub(start), err)
+			}
+		}
+		if _, err := s.Full(ctx, sess.Token); err == nil || !strings.Contains(err.Error(), "8 小时") {
+			t.Fatalf("at 8 hours: %v", err)
+		}
+		// Role change and disable end every session; sign-out ends one.
+		c2 := &clock{t: c.t}
+		_ = c2
+		sec := signedInMFA(t, s, c, "sec", server.RoleSecAdmin)
+		sys := signedInMFA(t, s, c, "sys", server.RoleSysAdmin)
+		one, _ := s.Login(ctx, "lin", "Battery#Staple8")
+		two, _ := s.Login(ctx, "lin", "Battery#Staple8")
+		must(t, s.SetRoles(asUser(&sec.User), "lin", []string{server.RoleExamNurse}))
+		for _, x := range []*server.Session{one, two} {
+			if _, err := s.Full(ctx, x.Token); bill.ErrorCode(err) != bill.EUnauthorized {
+				t.Errorf("a session survived the role change: %v", err)
+			}
+		}
+		three, _ := s.Login(ctx, "lin", "Battery#Staple8")
+		if three.User.Roles[0] != server.RoleExamNurse {
+			t.Fatalf("roles after the change: %v", three.User.Roles)
+		}
+		must(t, s.SetDisabled(asUser(&sys.User), "lin", true))
+		if _, err := s.Full(ctx, three.Token); bill.ErrorCode(err) != bill.EUnauthorized {
+			t.Errorf("a session survived the disable: %v", err)
+		}
+		if _, err := s.Login(ctx, "lin", "Battery#Staple8"); err == nil || err.Error() != "登录名或密码不正确。" {
+			t.Errorf("a disabled account's sign-in: %v, want the wrong-password answer", err)
+		}
+		must(t, s.Logout(ctx, sec.Token))
+		if _, err := s.Full(ctx, sec.Token); bill.ErrorCode(err) != bill.EUnauthorized {
+			t.Errorf("a session survived sign-out: %v", err)
+		}
+	})
 }
 
 // TestAdministratorsSeparated (AC-2): each administrator does only their
@@ -222,67 +242,67 @@ func TestSessionLimits(t *testing.T) {
 // the security administrator grants roles but never to themselves, the
 // auditor does neither — and each refusal is audited.
 func TestAdministratorsSeparated(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)}
-	s := clockStore(t, c)
-	sys := asUser(&signedInMFA(t, s, c, "sys", server.RoleSysAdmin).User)
-	sec := asUser(&signedInMFA(t, s, c, "sec", server.RoleSecAdmin).User)
-	aud := asUser(&signedInMFA(t, s, c, "aud", server.RoleAuditor).User)
-	must(t, s.AddUser(sys, server.User{Login: "zhang", Name: "张收费"}, pw1))
-	for name, err := range map[string]error{
-		"sysadmin grants a role":      s.AddUser(sys, server.User{Login: "li", Name: "李", Roles: []string{server.RoleCashier}}, pw1),
-		"sysadmin sets roles":         s.SetRoles(sys, "zhang", []string{server.RoleCashier}),
-		"auditor adds a user":         s.AddUser(aud, server.User{Login: "wu", Name: "吴"}, pw1),
-		"secadmin adds a user":        s.AddUser(sec, server.User{Login: "wu", Name: "吴"}, pw1),
-		"auditor unlocks":             s.Unlock(aud, "zhang"),
-		"sysadmin changes the policy": s.SetPolicy(sys, server.DefaultPolicy),
-	} {
-		if bill.ErrorCode(err) != bill.EForbidden {
-			t.Errorf("%s: %v, want forbidden", name, err)
+	forEachClockStore(t, time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC), func(t *testing.T, s *server.Store, c *clock) {
+		sys := asUser(&signedInMFA(t, s, c, "sys", server.RoleSysAdmin).User)
+		sec := asUser(&signedInMFA(t, s, c, "sec", server.RoleSecAdmin).User)
+		aud := asUser(&signedInMFA(t, s, c, "aud", server.RoleAuditor).User)
+		must(t, s.AddUser(sys, server.User{Login: "zhang", Name: "张收费"}, pw1))
+		for name, err := range map[string]error{
+			"sysadmin grants a role":      s.AddUser(sys, server.User{Login: "li", Name: "李", Roles: []string{server.RoleCashier}}, pw1),
+			"sysadmin sets roles":         s.SetRoles(sys, "zhang", []string{server.RoleCashier}),
+			"auditor adds a user":         s.AddUser(aud, server.User{Login: "wu", Name: "吴"}, pw1),
+			"secadmin adds a user":        s.AddUser(sec, server.User{Login: "wu", Name: "吴"}, pw1),
+			"auditor unlocks":             s.Unlock(aud, "zhang"),
+			"sysadmin changes the policy": s.SetPolicy(sys, server.DefaultPolicy),
+		} {
+			if bill.ErrorCode(err) != bill.EForbidden {
+				t.Errorf("%s: %v, want forbidden", name, err)
+			}
 		}
-	}
-	if err := s.SetRoles(sec, "sec", []string{server.RoleSecAdmin, server.RoleCashier}); bill.ErrorCode(err) != bill.EForbidden {
-		t.Errorf("secadmin changes own roles: %v", err)
-	}
-	if err := s.SetRoles(sec, "zhang", []string{server.RoleBillAdmin, server.RoleChecker}); err == nil {
-		t.Error("bill administrator and checker granted together")
-	}
-	if err := s.SetRoles(sec, "zhang", []string{server.RoleAuditor, server.RoleCashier}); err == nil {
-		t.Error("an administrator role granted with a business role")
-	}
-	must(t, s.SetRoles(sec, "zhang", []string{server.RoleCashier}))
-	if err := s.SetDisabled(sys, "sys", true); bill.ErrorCode(err) != bill.EForbidden {
-		t.Errorf("sysadmin disables self: %v", err)
-	}
-	// A reset password is one-time.
-	tmp, err := s.ResetPassword(sys, "zhang")
-	must(t, err)
-	sess, err := s.Login(context.Background(), "zhang", tmp)
-	must(t, err)
-	if sess.Stage != server.StagePassword {
-		t.Fatalf("after a reset: stage %s", sess.Stage)
-	}
-	// Without signing in nothing happens.
-	if err := s.SetRoles(context.Background(), "zhang", []string{server.RoleFinance}); bill.ErrorCode(err) != bill.EUnauthorized {
-		t.Errorf("an anonymous role change: %v", err)
-	}
-	n := 0
-	recs, err := s.AuditTrail(context.Background(), 0, 1000)
-	must(t, err)
-	for _, r := range recs {
-		if r.Action == "denied" {
-			n++
+		if err := s.SetRoles(sec, "sec", []string{server.RoleSecAdmin, server.RoleCashier}); bill.ErrorCode(err) != bill.EForbidden {
+			t.Errorf("secadmin changes own roles: %v", err)
 		}
-	}
-	if n != 8 {
-		t.Errorf("%d denials audited, want 8", n)
-	}
-	users, err := s.Users(context.Background())
-	must(t, err)
-	for _, u := range users {
-		if u.Login == "zhang" && (len(u.Roles) != 1 || u.Roles[0] != server.RoleCashier) {
-			t.Errorf("zhang's roles %v", u.Roles)
+		if err := s.SetRoles(sec, "zhang", []string{server.RoleBillAdmin, server.RoleChecker}); err == nil {
+			t.Error("bill administrator and checker granted together")
 		}
-	}
+		if err := s.SetRoles(sec, "zhang", []string{server.RoleAuditor, server.RoleCashier}); err == nil {
+			t.Error("an administrator role granted with a business role")
+		}
+		must(t, s.SetRoles(sec, "zhang", []string{server.RoleCashier}))
+		if err := s.SetDisabled(sys, "sys", true); bill.ErrorCode(err) != bill.EForbidden {
+			t.Errorf("sysadmin disables self: %v", err)
+		}
+		// A reset password is one-time.
+		tmp, err := s.ResetPassword(sys, "zhang")
+		must(t, err)
+		sess, err := s.Login(context.Background(), "zhang", tmp)
+		must(t, err)
+		if sess.Stage != server.StagePassword {
+			t.Fatalf("after a reset: stage %s", sess.Stage)
+		}
+		// Without signing in nothing happens.
+		if err := s.SetRoles(context.Background(), "zhang", []string{server.RoleFinance}); bill.ErrorCode(err) != bill.EUnauthorized {
+			t.Errorf("an anonymous role change: %v", err)
+		}
+		n := 0
+		recs, err := s.AuditTrail(context.Background(), 0, 1000)
+		must(t, err)
+		for _, r := range recs {
+			if r.Action == "denied" {
+				n++
+			}
+		}
+		if n != 8 {
+			t.Errorf("%d denials audited, want 8", n)
+		}
+		users, err := s.Users(context.Background())
+		must(t, err)
+		for _, u := range users {
+			if u.Login == "zhang" && (len(u.Roles) != 1 || u.Roles[0] != server.RoleCashier) {
+				t.Errorf("zhang's roles %v", u.Roles)
+			}
+		}
+	})
 }
 
 // TestPolicy (IA-2): the figures have floors; the password rules follow
@@ -352,63 +372,63 @@ func TestNoDefaultAccounts(t *testing.T) {
 // one-time passwords; an API token acts as its account, with the
 // account's permissions, until it is revoked or expires.
 func TestInitAndTokens(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)}
-	s := clockStore(t, c)
-	ctx := context.Background()
-	admins, err := s.Init(ctx, "sys", "sec", "aud")
-	must(t, err)
-	if len(admins) != 3 || admins[1].Role != server.RoleSecAdmin || len(admins[1].Password) != 16 {
-		t.Fatalf("init: %+v", admins)
-	}
-	if _, err := s.Init(ctx, "sys2", "sec2", "aud2"); bill.ErrorCode(err) != bill.EConflict {
-		t.Fatalf("a second init: %v", err)
-	}
-	sess, err := s.Login(ctx, "sec", admins[1].Password)
-	must(t, err)
-	if sess.Stage != server.StagePassword {
-		t.Fatalf("the first administrator's first sign-in: %s", sess.Stage)
-	}
-	// A service account for the nightly backup, with a token.
-	sys := asUser(&server.User{Login: "sys", Roles: []string{server.RoleSysAdmin}})
-	sec := asUser(&server.User{Login: "sec", Roles: []string{server.RoleSecAdmin}})
-	must(t, s.AddUser(sys, server.User{Login: "svc-backup", Name: "备份任务"}, pw1))
-	must(t, s.SetRoles(sec, "svc-backup", []string{server.RoleSysAdmin}))
-	if _, _, err := s.IssueAPIToken(sys, "svc-backup", "每日备份", 24*time.Hour); bill.ErrorCode(err) != bill.EForbidden {
-		t.Fatalf("sysadmin issues a token: %v", err)
-	}
-	token, tk, err := s.IssueAPIToken(sec, "svc-backup", "每日备份", 24*time.Hour)
-	must(t, err)
-	u, got, err := s.TokenUser(ctx, token)
-	must(t, err)
-	if u.Login != "svc-backup" || !u.Can(server.PermBackup) || u.Can(server.PermRoleGrant) || got.ID != tk.ID {
-		t.Fatalf("token user %+v %+v", u, got)
-	}
-	var stored string
-	must(t, s.DB().QueryRow("SELECT token_hash FROM api_tokens WHERE id = ?", tk.ID).Scan(&stored))
-	if strings.Contains(token, stored) || stored == token {
-		t.Fatal("the token is stored in clear")
-	}
-	c.t = c.t.Add(25 * time.Hour)
-	if _, _, err := s.TokenUser(ctx, token); bill.ErrorCode(err) != bill.EUnauthorized {
-		t.Fatalf("an expired token: %v", err)
-	}
-	token, tk, err = s.IssueAPIToken(sec, "svc-backup", "每日备份", 24*time.Hour)
-	must(t, err)
-	must(t, s.RevokeAPIToken(sec, tk.ID))
-	if _, _, err := s.TokenUser(ctx, token); bill.ErrorCode(err) != bill.EUnauthorized {
-		t.Fatalf("a revoked token: %v", err)
-	}
-	token, _, err = s.IssueAPIToken(sec, "svc-backup", "每日备份", 24*time.Hour)
-	must(t, err)
-	must(t, s.SetDisabled(sys, "svc-backup", true))
-	if _, _, err := s.TokenUser(ctx, token); bill.ErrorCode(err) != bill.EUnauthorized {
-		t.Fatalf("the token of a disabled account: %v", err)
-	}
-	list, err := s.APITokens(sec)
-	must(t, err)
-	if len(list) != 3 || !list[1].Revoked || list[0].CreatedBy != "sec" {
-		t.Fatalf("tokens %+v", list)
-	}
+	forEachClockStore(t, time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC), func(t *testing.T, s *server.Store, c *clock) {
+		ctx := context.Background()
+		admins, err := s.Init(ctx, "sys", "sec", "aud")
+		must(t, err)
+		if len(admins) != 3 || admins[1].Role != server.RoleSecAdmin || len(admins[1].Password) != 16 {
+			t.Fatalf("init: %+v", admins)
+		}
+		if _, err := s.Init(ctx, "sys2", "sec2", "aud2"); bill.ErrorCode(err) != bill.EConflict {
+			t.Fatalf("a second init: %v", err)
+		}
+		sess, err := s.Login(ctx, "sec", admins[1].Password)
+		must(t, err)
+		if sess.Stage != server.StagePassword {
+			t.Fatalf("the first administrator's first sign-in: %s", sess.Stage)
+		}
+		// A service account for the nightly backup, with a token.
+		sys := asUser(&server.User{Login: "sys", Roles: []string{server.RoleSysAdmin}})
+		sec := asUser(&server.User{Login: "sec", Roles: []string{server.RoleSecAdmin}})
+		must(t, s.AddUser(sys, server.User{Login: "svc-backup", Name: "备份任务"}, pw1))
+		must(t, s.SetRoles(sec, "svc-backup", []string{server.RoleSysAdmin}))
+		if _, _, err := s.IssueAPIToken(sys, "svc-backup", "每日备份", 24*time.Hour); bill.ErrorCode(err) != bill.EForbidden {
+			t.Fatalf("sysadmin issues a token: %v", err)
+		}
+		token, tk, err := s.IssueAPIToken(sec, "svc-backup", "每日备份", 24*time.Hour)
+		must(t, err)
+		u, got, err := s.TokenUser(ctx, token)
+		must(t, err)
+		if u.Login != "svc-backup" || !u.Can(server.PermBackup) || u.Can(server.PermRoleGrant) || got.ID != tk.ID {
+			t.Fatalf("token user %+v %+v", u, got)
+		}
+		var stored string
+		must(t, s.DB().QueryRow("SELECT token_hash FROM api_tokens WHERE id = '"+tk.ID+"'").Scan(&stored))
+		if strings.Contains(token, stored) || stored == token {
+			t.Fatal("the token is stored in clear")
+		}
+		c.t = c.t.Add(25 * time.Hour)
+		if _, _, err := s.TokenUser(ctx, token); bill.ErrorCode(err) != bill.EUnauthorized {
+			t.Fatalf("an expired token: %v", err)
+		}
+		token, tk, err = s.IssueAPIToken(sec, "svc-backup", "每日备份", 24*time.Hour)
+		must(t, err)
+		must(t, s.RevokeAPIToken(sec, tk.ID))
+		if _, _, err := s.TokenUser(ctx, token); bill.ErrorCode(err) != bill.EUnauthorized {
+			t.Fatalf("a revoked token: %v", err)
+		}
+		token, _, err = s.IssueAPIToken(sec, "svc-backup", "每日备份", 24*time.Hour)
+		must(t, err)
+		must(t, s.SetDisabled(sys, "svc-backup", true))
+		if _, _, err := s.TokenUser(ctx, token); bill.ErrorCode(err) != bill.EUnauthorized {
+			t.Fatalf("the token of a disabled account: %v", err)
+		}
+		list, err := s.APITokens(sec)
+		must(t, err)
+		if len(list) != 3 || !list[1].Revoked || list[0].CreatedBy != "sec" {
+			t.Fatalf("tokens %+v", list)
+		}
+	})
 }
 
 // TestAuditorQueries (AU-7): only the auditor reads the trail, a page at

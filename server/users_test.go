@@ -84,58 +84,56 @@ func TestUsersAndLogin(t *testing.T) {
 // unknown login alike, with the same answers — and a success or 15
 // minutes without failure starts the count again.
 func TestLockout(t *testing.T) {
-	c := &clock{t: time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)}
-	s, err := server.OpenStore(context.Background(), "", t.TempDir(), server.WithStoreClock(c.now))
-	must(t, err)
-	defer s.Close()
-	ctx := context.Background()
-	must(t, s.AddUser(sysCtx(), server.User{Login: "lin", Name: "林小燕", Roles: []string{server.RoleCashier}}, pw1))
-	answers := map[string][]string{}
-	for _, login := range []string{"lin", "ghost"} {
+	forEachClockStore(t, time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC), func(t *testing.T, s *server.Store, c *clock) {
+		ctx := context.Background()
+		must(t, s.AddUser(sysCtx(), server.User{Login: "lin", Name: "林小燕", Roles: []string{server.RoleCashier}}, pw1))
+		answers := map[string][]string{}
+		for _, login := range []string{"lin", "ghost"} {
+			for i := 0; i < 5; i++ {
+				_, err := s.Login(ctx, login, "Wrong#Pass9")
+				answers[login] = append(answers[login], err.Error())
+			}
+		}
+		for i := range answers["lin"] {
+			if answers["lin"][i] != answers["ghost"][i] {
+				t.Errorf("failure %d: %q for a user, %q for an unknown login", i+1, answers["lin"][i], answers["ghost"][i])
+			}
+		}
+		if !strings.Contains(answers["lin"][4], "锁定至") || strings.Contains(answers["lin"][3], "锁定") {
+			t.Fatalf("the fifth failure locks, not before: %q", answers["lin"])
+		}
+		if _, err := s.Login(ctx, "lin", pw1); err == nil || !strings.Contains(err.Error(), "锁定") {
+			t.Fatalf("the right password while locked: %v", err)
+		}
+		c.t = c.t.Add(29 * time.Minute)
+		if _, err := s.Login(ctx, "lin", pw1); err == nil {
+			t.Fatal("let in after 29 minutes")
+		}
+		c.t = c.t.Add(2 * time.Minute)
+		if _, err := s.Login(ctx, "LIN", pw1); err != nil {
+			t.Fatalf("after 30 minutes (login in capitals): %v", err)
+		}
+		// Four failures, 16 minutes, four more: no lock.
+		for i := 0; i < 4; i++ {
+			s.Login(ctx, "lin", "Wrong#Pass9")
+		}
+		c.t = c.t.Add(16 * time.Minute)
+		for i := 0; i < 4; i++ {
+			s.Login(ctx, "lin", "Wrong#Pass9")
+		}
+		if _, err := s.Login(ctx, "lin", pw1); err != nil {
+			t.Fatalf("failures 16 minutes apart locked the account: %v", err)
+		}
+		// The security administrator unlocks.
 		for i := 0; i < 5; i++ {
-			_, err := s.Login(ctx, login, "Wrong#Pass9")
-			answers[login] = append(answers[login], err.Error())
+			s.Login(ctx, "lin", "Wrong#Pass9")
 		}
-	}
-	for i := range answers["lin"] {
-		if answers["lin"][i] != answers["ghost"][i] {
-			t.Errorf("failure %d: %q for a user, %q for an unknown login", i+1, answers["lin"][i], answers["ghost"][i])
+		sec := signedInMFA(t, s, c, "sec", server.RoleSecAdmin)
+		must(t, s.Unlock(asUser(&sec.User), "lin"))
+		if _, err := s.Login(ctx, "lin", pw1); err != nil {
+			t.Fatalf("after unlock: %v", err)
 		}
-	}
-	if !strings.Contains(answers["lin"][4], "锁定至") || strings.Contains(answers["lin"][3], "锁定") {
-		t.Fatalf("the fifth failure locks, not before: %q", answers["lin"])
-	}
-	if _, err := s.Login(ctx, "lin", pw1); err == nil || !strings.Contains(err.Error(), "锁定") {
-		t.Fatalf("the right password while locked: %v", err)
-	}
-	c.t = c.t.Add(29 * time.Minute)
-	if _, err := s.Login(ctx, "lin", pw1); err == nil {
-		t.Fatal("let in after 29 minutes")
-	}
-	c.t = c.t.Add(2 * time.Minute)
-	if _, err := s.Login(ctx, "LIN", pw1); err != nil {
-		t.Fatalf("after 30 minutes (login in capitals): %v", err)
-	}
-	// Four failures, 16 minutes, four more: no lock.
-	for i := 0; i < 4; i++ {
-		s.Login(ctx, "lin", "Wrong#Pass9")
-	}
-	c.t = c.t.Add(16 * time.Minute)
-	for i := 0; i < 4; i++ {
-		s.Login(ctx, "lin", "Wrong#Pass9")
-	}
-	if _, err := s.Login(ctx, "lin", pw1); err != nil {
-		t.Fatalf("failures 16 minutes apart locked the account: %v", err)
-	}
-	// The security administrator unlocks.
-	for i := 0; i < 5; i++ {
-		s.Login(ctx, "lin", "Wrong#Pass9")
-	}
-	sec := signedInMFA(t, s, c, "sec", server.RoleSecAdmin)
-	must(t, s.Unlock(asUser(&sec.User), "lin"))
-	if _, err := s.Login(ctx, "lin", pw1); err != nil {
-		t.Fatalf("after unlock: %v", err)
-	}
+	})
 }
 
 func TestAuditTrail(t *testing.T) {
