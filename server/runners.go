@@ -96,3 +96,97 @@ func (h *healthRunner) Stop(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// DormantAfter is how long an account may go unused before the daily job
+// disables it (security.md IA-1).
+const DormantAfter = 90 * 24 * time.Hour
+
+// DisableDormant disables every account not used for DormantAfter —
+// neither signed in nor its API tokens used — counting from its creation
+// when never used. Each is audited; it returns the logins disabled.
+func (s *Store) DisableDormant(ctx context.Context) ([]string, error) {
+	ctx = WithActor(ctx, Actor{Who: "system:dormant-accounts", From: "server", System: true})
+	cutoff := s.now().Add(-DormantAfter).UnixMilli()
+	var out []string
+	err := s.tx(ctx, func(t *dbtx) error {
+		rows, err := t.query(ctx, `SELECT login FROM users WHERE disabled = 0
+			AND CASE WHEN last_login_at > 0 THEN last_login_at ELSE created_at END < ?`, cutoff)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, l)
+		}
+		rows.Close()
+		for _, l := range out {
+			if err := s.bumpUserTx(ctx, t, l, "disabled = ?", 1); err != nil {
+				return err
+			}
+			if err := s.endSessionsTx(ctx, t, l, "dormant"); err != nil {
+				return err
+			}
+			if err := t.audit(ctx, "user.disable", l, map[string]string{"why": "90 天未使用"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DormantAccounts is the daily job that disables unused accounts.
+func (s *Store) DormantAccounts(every time.Duration) Runner {
+	return &loopRunner{name: "dormant-accounts", every: every, run: func(ctx context.Context) {
+		if logins, err := s.DisableDormant(ctx); err != nil {
+			s.log.Warn("dormant accounts", "err", err)
+		} else if len(logins) > 0 {
+			s.log.Info("dormant accounts disabled", "logins", logins)
+		}
+	}}
+}
+
+// loopRunner runs a function now and every interval until stopped.
+type loopRunner struct {
+	name   string
+	every  time.Duration
+	run    func(context.Context)
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (l *loopRunner) Name() string { return l.name }
+
+func (l *loopRunner) Start(ctx context.Context) error {
+	ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	l.done = make(chan struct{})
+	go func() {
+		defer close(l.done)
+		for {
+			l.run(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(l.every):
+			}
+		}
+	}()
+	return nil
+}
+
+func (l *loopRunner) Stop(ctx context.Context) error {
+	if l.done == nil {
+		return nil
+	}
+	l.cancel()
+	select {
+	case <-l.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -93,3 +93,30 @@ func TestIssuersRunnerStops(t *testing.T) {
 		}
 	})
 }
+
+// TestDormantAccounts (IA-1): an account unused for 90 days is disabled by
+// the daily job — one signed in, or whose token was used, within them is not.
+func TestDormantAccounts(t *testing.T) {
+	forEachClockStore(t, time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC), func(t *testing.T, s *server.Store, c *clock) {
+		for _, l := range []string{"idle", "busy", "svc"} {
+			must(t, s.AddUser(sysCtx(), server.User{Login: l, Name: l, Roles: []string{server.RoleCashier}}, "Tmp#Pass2026x"))
+		}
+		sec := asUser(&server.User{Login: "sec", Roles: []string{server.RoleSecAdmin}})
+		token, _, err := s.IssueAPIToken(sec, "svc", "测试", 300*24*time.Hour)
+		must(t, err)
+		c.t = c.t.Add(60 * 24 * time.Hour)
+		_, err = s.Login(context.Background(), "busy", "Tmp#Pass2026x")
+		must(t, err)
+		_, _, err = s.TokenUser(context.Background(), token)
+		must(t, err)
+		c.t = c.t.Add(31 * 24 * time.Hour) // idle: 91 days; busy and svc: 31
+		off, err := s.DisableDormant(context.Background())
+		must(t, err)
+		if len(off) != 1 || off[0] != "idle" {
+			t.Fatalf("disabled %v, want idle only", off)
+		}
+		if _, err := s.Login(context.Background(), "idle", "Tmp#Pass2026x"); err == nil {
+			t.Fatal("a dormant account signed in")
+		}
+	})
+}

@@ -143,6 +143,14 @@ func (s *Store) TokenUser(ctx context.Context, token string) (*User, *APIToken, 
 	if err != nil || u.Disabled {
 		return nil, nil, deny
 	}
+	// A token's use is the account's use: it keeps a service account from
+	// being disabled as dormant.
+	if err := s.tx(ctx, func(t *dbtx) error {
+		_, err := t.exec(ctx, "UPDATE users SET last_login_at = ? WHERE login = ?", s.millis(), u.Login)
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
 	return &u.User, &tk, nil
 }
 

@@ -204,7 +204,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	handler.SetSender(&server.LogSender{Path: *smsLog})
 	// Background work, started now and stopped in reverse order after the
 	// HTTP server stops taking requests and before the store closes.
-	runners := []server.Runner{store.Issuers(), store.Noises()}
+	runners := []server.Runner{store.Issuers(), store.Noises(), store.DormantAccounts(24 * time.Hour)}
 	if *healthURL != "" {
 		runners = append(runners, store.HealthPush(*healthURL, 10*time.Minute))
 	}
