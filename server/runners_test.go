@@ -118,5 +118,11 @@ func TestDormantAccounts(t *testing.T) {
 		if _, err := s.Login(context.Background(), "idle", "Tmp#Pass2026x"); err == nil {
 			t.Fatal("a dormant account signed in")
 		}
+		// Enabled again, it is not disabled the next day.
+		must(t, s.SetDisabled(asUser(&server.User{Login: "sys", Roles: []string{server.RoleSysAdmin}}), "idle", false))
+		c.t = c.t.Add(24 * time.Hour)
+		if off, err := s.DisableDormant(context.Background()); err != nil || len(off) != 0 {
+			t.Fatalf("the day after enabling: %v %v", off, err)
+		}
 	})
 }

@@ -275,7 +275,9 @@ func (s *Store) SetDisabled(ctx context.Context, login string, disabled bool) er
 		if disabled {
 			flag, action = 1, "user.disable"
 		}
-		if err := s.bumpUserTx(ctx, t, u.Login, "disabled = ?", flag); err != nil {
+		// Enabled again, the account starts a new 90 days before it counts
+		// as dormant.
+		if err := s.bumpUserTx(ctx, t, u.Login, "disabled = ?, last_login_at = ?", flag, s.millis()); err != nil {
 			return err
 		}
 		if disabled {
