@@ -214,3 +214,28 @@ func splitNonEmpty(s string) []string {
 	}
 	return strings.Split(s, ",")
 }
+
+// SetHISAppAllowFrom sets the addresses an app may call from (security
+// administrator); none: anywhere.
+func (s *Store) SetHISAppAllowFrom(ctx context.Context, appid string, allow []string) error {
+	if _, err := s.authorize(ctx, PermHISApps); err != nil {
+		return err
+	}
+	for _, r := range allow {
+		if _, err := parseAllow(r); err != nil {
+			return bill.Errorf(bill.EInvalid, "来源地址 %q 不正确：应为 IP 地址（如 192.168.1.20）或网段（如 192.168.1.0/24）。", r)
+		}
+	}
+	err := s.tx(ctx, func(t *dbtx) error {
+		res, err := t.exec(ctx, "UPDATE his_apps SET allow_from = ? WHERE appid = ?", strings.Join(allow, ","), appid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return bill.Errorf(bill.ENotFound, "没有应用 %s。", appid)
+		}
+		return t.audit(ctx, "his_app.allow_from", appid, map[string]any{"allowFrom": allow})
+	})
+	s.apps.Delete(appid)
+	return err
+}

@@ -60,6 +60,7 @@ func New(store *server.Store, log *slog.Logger) *Console {
 		},
 		"roleNames": roleNames,
 		"hasRole":   func(roles []string, r string) bool { return slices.Contains(roles, r) },
+		"join":      func(list []string) string { return strings.Join(list, ", ") },
 	}).ParseFS(templateFS, "templates/*.html"))
 	static, _ := fs.Sub(staticFS, "static")
 	c.mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
@@ -87,6 +88,10 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.mux.HandleFunc("POST /admin/security/users/{login}/unlock", c.page(server.PermUnlock, c.securityAction(c.unlock)))
 	c.mux.HandleFunc("POST /admin/security/users/{login}/reset-mfa", c.page(server.PermMFAReset, c.securityAction(c.resetMFA)))
 	c.mux.HandleFunc("POST /admin/security/policy", c.page(server.PermPolicy, c.securityAction(c.setPolicy)))
+	c.mux.HandleFunc("GET /admin/his-apps", c.page(server.PermHISApps, c.hisApps))
+	c.mux.HandleFunc("POST /admin/his-apps", c.page(server.PermHISApps, c.addHISApp))
+	c.mux.HandleFunc("POST /admin/his-apps/{appid}/allow", c.page(server.PermHISApps, c.setHISAllow))
+	c.mux.HandleFunc("POST /admin/his-apps/{appid}/disable", c.page(server.PermHISApps, c.disableHISApp))
 	c.mux.HandleFunc("GET /admin/audit", c.page(server.PermAuditRead, c.audit))
 	c.mux.HandleFunc("GET /admin/audit/export", c.page(server.PermAuditExport, c.auditExport))
 	c.mux.HandleFunc("POST /admin/audit/verify", c.page(server.PermAuditVerify, c.auditVerify))
@@ -168,6 +173,7 @@ var menu = []struct {
 	{menuItem{"/admin/", "工作台", ""}, ""},
 	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
 	{menuItem{"/admin/security", "角色授权与安全策略", "安全管理"}, server.PermRoleGrant},
+	{menuItem{"/admin/his-apps", "HIS 应用", "安全管理"}, server.PermHISApps},
 	{menuItem{"/admin/audit", "审计查询", "审计管理"}, server.PermAuditRead},
 	{menuItem{"/admin/me", "个人设置", "个人"}, ""},
 }
