@@ -485,3 +485,21 @@ func TestAuditorQueries(t *testing.T) {
 		}
 	})
 }
+
+// TestHugeLogin (IP-1, IP-2): a login of a megabyte is refused like a
+// wrong password, and nothing of it is stored.
+func TestHugeLogin(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		huge := strings.Repeat("A", 1<<20)
+		if _, err := s.Login(context.Background(), huge, "x"); err == nil || err.Error() != "登录名或密码不正确。" {
+			t.Fatalf("a huge login: %v", err)
+		}
+		recs, err := s.AuditTrail(context.Background(), 0, 100)
+		must(t, err)
+		for _, r := range recs {
+			if len(r.Target) > 200 || len(r.Detail) > 4096 {
+				t.Fatalf("the audit kept %d bytes of it", len(r.Target)+len(r.Detail))
+			}
+		}
+	})
+}

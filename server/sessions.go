@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -129,6 +130,12 @@ func (s *Store) Login(ctx context.Context, login, password string) (*Session, er
 		return nil, err
 	}
 	key := strings.ToLower(strings.TrimSpace(login))
+	if len(key) > 200 || !utf8.ValidString(key) {
+		// No account has such a login (at most 50 characters): the same
+		// answer and work as a wrong password, nothing written.
+		passwordMatches(dummyHash, password)
+		return nil, denied
+	}
 	var sess *Session
 	var failure error
 	err = s.tx(ctx, func(t *dbtx) error {
