@@ -62,6 +62,7 @@ func signedInMFA(t *testing.T, s *server.Store, c *clock, login string, roles ..
 	if full.Stage != server.StageFull {
 		t.Fatalf("after enrolment: stage %s", full.Stage)
 	}
+	full.Token = sess.Token
 	return &mfaUser{Session: full, secret: secret, backups: backups}
 }
 
@@ -500,6 +501,42 @@ func TestHugeLogin(t *testing.T) {
 			if len(r.Target) > 200 || len(r.Detail) > 4096 {
 				t.Fatalf("the audit kept %d bytes of it", len(r.Target)+len(r.Detail))
 			}
+		}
+	})
+}
+
+// TestBackupCodesRenewed (IA-8): a person replaces their backup codes with
+// a current code from the app, never with the session alone; the old codes
+// stop working; a second factor already set up is not replaced by its user.
+func TestBackupCodesRenewed(t *testing.T) {
+	forEachClockStore(t, time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC), func(t *testing.T, s *server.Store, c *clock) {
+		a := signedInMFA(t, s, c, "sec", server.RoleSecAdmin)
+		ctx := context.Background()
+		if n, err := s.BackupCodesLeft(ctx, a.Token); err != nil || n != 8 {
+			t.Fatalf("backup codes left: %d %v", n, err)
+		}
+		if _, err := s.RegenerateBackupCodes(ctx, a.Token, "000000"); err == nil {
+			t.Fatal("backup codes renewed without a right code")
+		}
+		if _, _, err := s.BeginTOTP(ctx, a.Token); err == nil {
+			t.Fatal("a second factor set up again over the bound one")
+		}
+		c.t = c.t.Add(30 * time.Second)
+		fresh, err := s.RegenerateBackupCodes(ctx, a.Token, code(t, a.secret, c.now()))
+		must(t, err)
+		if len(fresh) != 8 || fresh[0] == a.backups[0] {
+			t.Fatalf("new backup codes: %v", fresh)
+		}
+		sess, err := s.Login(ctx, "sec", "Battery#Staple8")
+		must(t, err)
+		if _, err := s.VerifyMFA(ctx, sess.Token, a.backups[1]); err == nil {
+			t.Fatal("an old backup code still works")
+		}
+		if _, err := s.VerifyMFA(ctx, sess.Token, fresh[1]); err != nil {
+			t.Fatalf("a new backup code: %v", err)
+		}
+		if n, _ := s.BackupCodesLeft(ctx, sess.Token); n != 7 {
+			t.Fatalf("after using one: %d left", n)
 		}
 	})
 }

@@ -510,6 +510,9 @@ func (s *Store) BeginTOTP(ctx context.Context, token string) (secret, url string
 	if sess.Stage != StageEnroll && sess.Stage != StageFull {
 		return "", "", StageError(sess.Stage)
 	}
+	if sess.User.MFA {
+		return "", "", bill.Errorf(bill.EInvalid, "您已绑定动态验证码；更换手机请联系安全管理员重置后重新绑定。")
+	}
 	opts := totp.GenerateOpts{Issuer: totpIssuer, AccountName: sess.User.Login, Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 	var pending []byte
 	if err := s.queryRow(ctx, "SELECT pending_totp FROM sessions WHERE token_hash = ?", tokenHash(token)).Scan(&pending); err != nil {
@@ -566,19 +569,8 @@ func (s *Store) ConfirmTOTP(ctx context.Context, token, code string) ([]string, 
 		if _, err := t.exec(ctx, "UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE login = ?", sealed, step, u.Login); err != nil {
 			return nil, err
 		}
-		if _, err := t.exec(ctx, "DELETE FROM backup_codes WHERE login = ?", u.Login); err != nil {
+		if codes, err = s.newBackupCodesTx(ctx, t, u.Login); err != nil {
 			return nil, err
-		}
-		for range backupN {
-			c := backupCode()
-			h, err := hashPassword(c)
-			if err != nil {
-				return nil, err
-			}
-			if _, err := t.exec(ctx, "INSERT INTO backup_codes (login, hash) VALUES (?,?)", u.Login, h); err != nil {
-				return nil, err
-			}
-			codes = append(codes, c)
 		}
 		u.totpSecret, u.MFA = sealed, true
 		stage := p.nextStage(u, true, s.now())
@@ -692,4 +684,71 @@ func (s *Store) useBackupCodeTx(ctx context.Context, t *dbtx, login, code string
 		}
 	}
 	return false, nil
+}
+
+// BackupCodesLeft is how many unused backup codes the token's user has.
+func (s *Store) BackupCodesLeft(ctx context.Context, token string) (int, error) {
+	sess, err := s.Session(ctx, token)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.queryRow(ctx, "SELECT COUNT(*) FROM backup_codes WHERE login = ? AND used_at = 0", sess.User.Login).Scan(&n)
+	return n, err
+}
+
+// RegenerateBackupCodes replaces the token's user's backup codes with 8
+// new ones (shown once), on a current code from the authenticator app —
+// a stolen session alone cannot do it. A wrong code counts towards the
+// lockout.
+func (s *Store) RegenerateBackupCodes(ctx context.Context, token, code string) ([]string, error) {
+	var codes []string
+	err := s.sessionStep(ctx, token, func(t *dbtx, p Policy, sess *Session, u *userRow) (error, error) {
+		if sess.Stage != StageFull {
+			return StageError(sess.Stage), nil
+		}
+		if !u.MFA {
+			return bill.Errorf(bill.EInvalid, "您还没有绑定动态验证码。"), nil
+		}
+		secret, err := s.unsealSecret(u.totpSecret, u.Login)
+		if err != nil {
+			return nil, err
+		}
+		defer clear(secret)
+		step, ok := validTOTP(string(secret), code, s.now(), u.totpStep)
+		if !ok {
+			return s.refuseAndCount(ctx, t, p, u, bill.Errorf(bill.EUnauthorized, "动态验证码不正确或已使用过。"), "mfa.fail")
+		}
+		if _, err := t.exec(ctx, "UPDATE users SET totp_last_step = ? WHERE login = ?", step, u.Login); err != nil {
+			return nil, err
+		}
+		if codes, err = s.newBackupCodesTx(ctx, t, u.Login); err != nil {
+			return nil, err
+		}
+		return nil, t.audit(ctx, "mfa.backup_codes", u.Login, map[string]string{"session": sess.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// newBackupCodesTx replaces a user's backup codes, returning the new ones.
+func (s *Store) newBackupCodesTx(ctx context.Context, t *dbtx, login string) ([]string, error) {
+	if _, err := t.exec(ctx, "DELETE FROM backup_codes WHERE login = ?", login); err != nil {
+		return nil, err
+	}
+	var codes []string
+	for range backupN {
+		c := backupCode()
+		h, err := hashPassword(c)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.exec(ctx, "INSERT INTO backup_codes (login, hash) VALUES (?,?)", login, h); err != nil {
+			return nil, err
+		}
+		codes = append(codes, c)
+	}
+	return codes, nil
 }

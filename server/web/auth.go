@@ -95,7 +95,11 @@ func (c *Console) renderEnroll(w http.ResponseWriter, r *http.Request, sess *ser
 	if err != nil {
 		c.log.Error("QR", "err", err)
 	}
-	c.render(w, status, "enroll", &view{Title: "绑定动态验证码", User: &sess.User, Error: msg,
+	active := ""
+	if sess.Stage == server.StageFull {
+		active = "/admin/me" // set up from 个人设置, not as a sign-in step
+	}
+	c.render(w, status, "enroll", &view{Title: "绑定动态验证码", User: &sess.User, Error: msg, Active: active,
 		Data: enrollView{Secret: secret, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}})
 }
 

@@ -59,8 +59,9 @@ func (c *Console) fail(w http.ResponseWriter, sess *server.Session, err error) {
 
 // meView is 个人设置: the person's own sessions.
 type meView struct {
-	Sessions []server.Session
-	Current  string
+	Sessions    []server.Session
+	Current     string
+	BackupCodes int // unused, when a second factor is set up
 }
 
 func (c *Console) me(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
@@ -69,7 +70,13 @@ func (c *Console) me(w http.ResponseWriter, r *http.Request, ctx context.Context
 		c.fail(w, sess, err)
 		return
 	}
-	v := c.view(sess, "个人设置", "/admin/me", meView{Sessions: list, Current: sess.ID})
+	left, err := c.store.BackupCodesLeft(ctx, sess.Token)
+	if err != nil {
+		c.fail(w, sess, err)
+		return
+	}
+	v := c.view(sess, "个人设置", "/admin/me", meView{Sessions: list, Current: sess.ID, BackupCodes: left})
+	v.Error = r.URL.Query().Get("error")
 	v.Message = r.URL.Query().Get("ok")
 	c.render(w, http.StatusOK, "me", v)
 }
@@ -107,6 +114,30 @@ func (c *Console) myPassword(w http.ResponseWriter, r *http.Request, ctx context
 	}
 	setCookie(w, next.Token)
 	http.Redirect(w, r, "/admin/me?ok="+url.QueryEscape("密码已修改，其他地方的登录已全部失效。"), http.StatusSeeOther)
+}
+
+// myBackupCodes replaces the person's backup codes, on a current code.
+func (c *Console) myBackupCodes(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	codes, err := c.store.RegenerateBackupCodes(ctx, sess.Token, r.PostFormValue("code"))
+	if err != nil {
+		if strings.Contains(bill.ErrorMessage(err), "锁定") {
+			c.toLogin(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/admin/me?error="+url.QueryEscape(bill.ErrorMessage(err)), http.StatusSeeOther)
+		return
+	}
+	c.render(w, http.StatusOK, "backup-codes", &view{Title: "新的备用码", User: &sess.User, Data: codes})
+}
+
+// myMFAPage sets a second factor up for a person whose role does not
+// require one.
+func (c *Console) myMFAPage(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	c.renderEnroll(w, r, sess, http.StatusOK, "")
+}
+
+func (c *Console) myMFA(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	c.enroll(w, r, sess)
 }
 
 // usersView is 系统管理·用户.
