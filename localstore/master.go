@@ -37,6 +37,7 @@ type OfflineUser struct {
 	PasswordHash string // bcrypt
 	Roles        []string
 	Disabled     bool
+	MustChange   bool // signs in online only, to change the password
 }
 
 // Message is a notice from the centre.
@@ -91,10 +92,10 @@ func (s *Store) applyMasterTx(ctx context.Context, tx *wtx, md MasterData) error
 		}
 	}
 	for _, u := range md.Users {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (login, name, password_hash, roles, disabled, version) VALUES (?,?,?,?,?,?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (login, name, password_hash, roles, disabled, must_change, version) VALUES (?,?,?,?,?,?,?)
 			ON CONFLICT (login) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash, roles = excluded.roles,
-			disabled = excluded.disabled, version = excluded.version`,
-			u.Login, u.Name, u.PasswordHash, strings.Join(u.Roles, ","), u.Disabled, md.Version); err != nil {
+			disabled = excluded.disabled, must_change = excluded.must_change, version = excluded.version`,
+			u.Login, u.Name, u.PasswordHash, strings.Join(u.Roles, ","), u.Disabled, u.MustChange, md.Version); err != nil {
 			return err
 		}
 	}
@@ -170,8 +171,8 @@ func (s *Store) PayChannels(ctx context.Context) ([]PayChannel, error) {
 func (s *Store) OfflineUserByLogin(ctx context.Context, login string) (*OfflineUser, error) {
 	var u OfflineUser
 	var roles string
-	err := s.read.QueryRowContext(ctx, "SELECT login, name, password_hash, roles, disabled FROM users WHERE login = ?", login).
-		Scan(&u.Login, &u.Name, &u.PasswordHash, &roles, &u.Disabled)
+	err := s.read.QueryRowContext(ctx, "SELECT login, name, password_hash, roles, disabled, must_change FROM users WHERE login = ?", login).
+		Scan(&u.Login, &u.Name, &u.PasswordHash, &roles, &u.Disabled, &u.MustChange)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bill.Errorf(bill.ENotFound, "本机没有用户 %s 的登录信息；请联网登录一次。", login)
 	}

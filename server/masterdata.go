@@ -217,18 +217,18 @@ func masterData(ctx context.Context, s querier, point string, since int64) (wire
 		md.PayChannels = append(md.PayChannels, pc)
 	}
 	rows.Close()
-	if rows, err = s.query(ctx, "SELECT login, name, password_hash, roles, disabled, version FROM users WHERE version > ? ORDER BY login", since); err != nil {
+	if rows, err = s.query(ctx, "SELECT login, name, password_hash, roles, disabled, must_change, version FROM users WHERE version > ? ORDER BY login", since); err != nil {
 		return md, err
 	}
 	for rows.Next() {
 		var u wire.User
 		var roles string
-		var disabled int
-		if err := rows.Scan(&u.Login, &u.Name, &u.PasswordHash, &roles, &disabled, &u.Version); err != nil {
+		var disabled, mustChange int
+		if err := rows.Scan(&u.Login, &u.Name, &u.PasswordHash, &roles, &disabled, &mustChange, &u.Version); err != nil {
 			rows.Close()
 			return md, err
 		}
-		u.Roles, u.Disabled = strings.Split(roles, ","), disabled != 0
+		u.Roles, u.Disabled, u.MustChange = strings.Split(roles, ","), disabled != 0, mustChange != 0
 		md.Users = append(md.Users, u)
 	}
 	rows.Close()

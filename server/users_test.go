@@ -257,5 +257,8 @@ func TestChangePassword(t *testing.T) {
 		if len(after.Users) != 1 || after.Users[0].PasswordHash == before.Users[0].PasswordHash {
 			t.Fatalf("pull after the change: %+v", after.Users)
 		}
+		if !before.Users[0].MustChange || after.Users[0].MustChange {
+			t.Fatalf("stations learn the one-time password and its change: %v then %v", before.Users[0].MustChange, after.Users[0].MustChange)
+		}
 	})
 }

@@ -211,5 +211,8 @@ func SignIn(ctx context.Context, env *Env, login, password string) (*Session, er
 	if err := st.ClearLoginFailures(ctx, login); err != nil {
 		return nil, err
 	}
+	if u.MustChange {
+		return nil, bill.Errorf(bill.EUnauthorized, "这是管理员设置的一次性密码（或密码已过期），须先联网登录并设置新密码；请在本机连上服务器后再登录。")
+	}
 	return &Session{Login: u.Login, Name: u.Name, Roles: u.Roles, Offline: env.Client != nil}, nil
 }

@@ -2,9 +2,14 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
 )
 
 // TestFirstSignInChangesPassword (IA-5 at the desk): an account an
@@ -54,5 +59,27 @@ func TestFirstSignInChangesPassword(t *testing.T) {
 	}
 	if _, err := SignIn(context.Background(), f.env, "lin", testPassword); err == nil {
 		t.Fatal("the one-time password still signs in")
+	}
+}
+
+// TestOfflineSignInRefusesOneTimePassword (IA-5 offline): a user who must
+// change a one-time password cannot sign in offline — the change needs
+// the server — and is told so once the password is right.
+func TestOfflineSignInRefusesOneTimePassword(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err := f.store.ApplyMasterData(ctx, localstore.MasterData{Version: 2, Users: []localstore.OfflineUser{
+		{Login: "zhou", Name: "周新", PasswordHash: string(hash), Roles: []string{"cashier"}, MustChange: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SignIn(ctx, f.env, "zhou", "Wrong#Pass1"); err == nil || strings.Contains(bill.ErrorMessage(err), "一次性密码") {
+		t.Fatalf("a wrong password: %v", err)
+	}
+	if _, err := SignIn(ctx, f.env, "zhou", testPassword); err == nil || !strings.Contains(bill.ErrorMessage(err), "须先联网") {
+		t.Fatalf("a one-time password offline: %v", err)
+	}
+	if s, err := SignIn(ctx, f.env, "lin", testPassword); err != nil || s.Name != "林小燕" {
+		t.Fatalf("another cashier offline: %+v %v", s, err)
 	}
 }

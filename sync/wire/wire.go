@@ -176,7 +176,10 @@ type User struct {
 	PasswordHash string   `json:"passwordHash"` // bcrypt
 	Roles        []string `json:"roles"`
 	Disabled     bool     `json:"disabled"`
-	Version      int64    `json:"version"`
+	// MustChange: a password an administrator set, or expired; the user
+	// signs in online only, to change it.
+	MustChange bool  `json:"mustChange,omitempty"`
+	Version    int64 `json:"version"`
 }
 
 // Message is a notice from the centre to stations.
