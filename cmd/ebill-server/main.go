@@ -142,8 +142,11 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 var errUsage = cli.ErrUsage
 
 func (a *app) open(ctx context.Context) (*server.Store, error) {
-	return server.OpenStore(ctx, a.dsn, a.dataDir, server.WithStoreLogger(a.Log))
+	return server.OpenStore(ctx, a.dsn, a.dataDir, append([]server.StoreOption{server.WithStoreLogger(a.Log)}, extraStoreOptions...)...)
 }
+
+// extraStoreOptions are set by builds for tests only (testclock.go).
+var extraStoreOptions []server.StoreOption
 
 // publicActor is who runs a command that needs no sign-in (the service,
 // the bootstrap, signing in): the operating-system user, for the audit.
