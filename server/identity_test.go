@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -539,4 +541,42 @@ func TestBackupCodesRenewed(t *testing.T) {
 			t.Fatalf("after using one: %d left", n)
 		}
 	})
+}
+
+// TestSignInTiming (IA-7, IP-7): a wrong password and an unknown login
+// cost the same work — their median times differ by less than 20 %.
+func TestSignInTiming(t *testing.T) {
+	if testing.Short() {
+		t.Skip("times 80 sign-ins")
+	}
+	s, err := server.OpenStore(context.Background(), "", t.TempDir())
+	must(t, err)
+	defer s.Close()
+	for i := 0; i < 10; i++ {
+		must(t, s.AddUser(sysCtx(), server.User{Login: fmt.Sprintf("u%02d", i), Name: "用户", Roles: []string{server.RoleCashier}}, pw1))
+	}
+	median := func(d []time.Duration) time.Duration {
+		slices.Sort(d)
+		return d[len(d)/2]
+	}
+	var known, unknown []time.Duration
+	for round := 0; round < 4; round++ { // four failures each: none of them locks
+		for i := 0; i < 10; i++ {
+			start := time.Now()
+			s.Login(context.Background(), fmt.Sprintf("u%02d", i), "Wrong#Pass9")
+			known = append(known, time.Since(start))
+			start = time.Now()
+			s.Login(context.Background(), fmt.Sprintf("ghost-%d-%d", round, i), "Wrong#Pass9")
+			unknown = append(unknown, time.Since(start))
+		}
+	}
+	k, u := median(known), median(unknown)
+	diff := float64(k-u) / float64(max(k, u))
+	if diff < 0 {
+		diff = -diff
+	}
+	t.Logf("median sign-in: wrong password %s, unknown login %s (%.0f %% apart)", k, u, diff*100)
+	if diff >= 0.20 {
+		t.Fatalf("a wrong password takes %s, an unknown login %s: the difference tells which logins exist", k, u)
+	}
 }
