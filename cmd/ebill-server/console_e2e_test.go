@@ -23,9 +23,10 @@ import (
 
 // TestConsoleInChromium drives the management console of the real
 // ebill-server process in Debian's Chromium: the first sign-ins (one-time
-// password changed, second factor set up), each role's menu, the idle
-// timeout (the server's clock moved on through a test-only build), the
-// lockout, and a cross-site post.
+// password changed, second factor set up), each role's menu, a forged post
+// to another role's action (403, audited), a session ended by a password
+// change elsewhere, the idle timeout (the server's clock moved on through a
+// test-only build), the lockout, and a cross-site post.
 func TestConsoleInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server and a browser")
@@ -97,6 +98,7 @@ func TestConsoleInChromium(t *testing.T) {
 		return s
 	}
 	var offset time.Duration
+	secrets := map[string]string{}
 	firstSignIn := func(login, password string) {
 		t.Helper()
 		do(chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#login-form")),
@@ -105,7 +107,8 @@ func TestConsoleInChromium(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS("#old"), once[login]), chromedp.SendKeys(chromedp.CSS("#new"), password),
 			chromedp.SendKeys(chromedp.CSS("#confirm"), password), chromedp.Click(chromedp.CSS("#submit")),
 			chromedp.WaitVisible(chromedp.CSS("#secret")))
-		code, err := adminboot.Code(text("#secret"), time.Now().Add(offset))
+		secrets[login] = text("#secret")
+		code, err := adminboot.Code(secrets[login], time.Now().Add(offset))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,10 +137,87 @@ func TestConsoleInChromium(t *testing.T) {
 			do(chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-form")))
 		}
 	}
-	// 16 idle minutes later the auditor's session is over.
-	offset = 16 * time.Minute
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// signInHTTP signs an administrator in over HTTP (password, then a code
+	// of the next step: the browser used this one) and returns the cookie.
+	signInHTTP := func(login, password string) *http.Cookie {
+		t.Helper()
+		post := func(path string, form url.Values, ck *http.Cookie) *http.Response {
+			req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			if ck != nil {
+				req.AddCookie(ck)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp
+		}
+		resp := post("/admin/login", url.Values{"login": {login}, "password": {password}}, nil)
+		var ck *http.Cookie
+		for _, c := range resp.Cookies() {
+			if c.Name == "ebill_session" {
+				ck = c
+			}
+		}
+		offset += 30 * time.Second
+		shift(offset)
+		code, _ := adminboot.Code(secrets[login], time.Now().Add(offset))
+		if r := post("/admin/mfa", url.Values{"code": {code}}, ck); ck == nil || r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s over HTTP: %v", login, ck)
+		}
+		return ck
+	}
+	request := func(method, path string, ck *http.Cookie) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(url.Values{"login": {"evil"}, "name": {"冒名"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.AddCookie(ck)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// The security administrator posts the system administrator's form: refused and audited.
+	sec := signInHTTP("sec", "Qv#Pass2026b")
+	if status := request(http.MethodPost, "/admin/users", sec); status != http.StatusForbidden {
+		t.Fatalf("secadmin creating a user: %d", status)
+	}
+	do(chromedp.Navigate(base+"/admin/audit?action=denied"), chromedp.WaitVisible(chromedp.CSS("#audit")))
+	if table := text("#audit"); !strings.Contains(table, "user:sec") || !strings.Contains(table, "user.manage") {
+		t.Fatalf("the refusal in the audit: %q", table)
+	}
+	// The system administrator's other session dies when the password changes in the browser.
+	sys := signInHTTP("sys", "Qv#Pass2026a")
+	if status := request(http.MethodGet, "/admin/users", sys); status != http.StatusOK {
+		t.Fatalf("sys over HTTP: %d", status)
+	}
+	do(chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "sys"), chromedp.SendKeys(chromedp.CSS("#password"), "Qv#Pass2026a"),
+		chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#mfa-form")))
+	offset += 30 * time.Second
 	shift(offset)
-	do(chromedp.Navigate(base+"/admin/audit"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	code, _ := adminboot.Code(secrets["sys"], time.Now().Add(offset))
+	do(chromedp.SendKeys(chromedp.CSS("#code"), code), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#menu")),
+		chromedp.Navigate(base+"/admin/me/password"), chromedp.WaitVisible(chromedp.CSS("#password-form")),
+		chromedp.SendKeys(chromedp.CSS("#old"), "Qv#Pass2026a"), chromedp.SendKeys(chromedp.CSS("#new"), "Qv#Pass2027a"),
+		chromedp.SendKeys(chromedp.CSS("#confirm"), "Qv#Pass2027a"), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#message")))
+	if status := request(http.MethodGet, "/admin/users", sys); status != http.StatusUnauthorized {
+		t.Fatalf("the other session after the password change: %d", status)
+	}
+	// 16 idle minutes later the browser's session is over.
+	offset += 16 * time.Minute
+	shift(offset)
+	do(chromedp.Navigate(base+"/admin/me"), chromedp.WaitVisible(chromedp.CSS("#login-form")))
 	if msg := text("#error"); !strings.Contains(msg, "15 分钟未操作") {
 		t.Errorf("after 16 idle minutes: %q", msg)
 	}
@@ -148,13 +228,12 @@ func TestConsoleInChromium(t *testing.T) {
 			chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#error")))
 	}
 	do(chromedp.Navigate(base+"/admin/login"), chromedp.WaitVisible(chromedp.CSS("#login-form")),
-		chromedp.SendKeys(chromedp.CSS("#login"), "sys"), chromedp.SendKeys(chromedp.CSS("#password"), "Qv#Pass2026a"),
+		chromedp.SendKeys(chromedp.CSS("#login"), "sys"), chromedp.SendKeys(chromedp.CSS("#password"), "Qv#Pass2027a"),
 		chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#error")))
 	if msg := text("#error"); !strings.Contains(msg, "锁定至") {
 		t.Errorf("the right password after five wrong ones: %q", msg)
 	}
 	// A form posted from another site is refused.
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	req, _ := http.NewRequest(http.MethodPost, base+"/admin/login", strings.NewReader(url.Values{"login": {"sec"}, "password": {"x"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
