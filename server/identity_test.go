@@ -580,3 +580,29 @@ func TestSignInTiming(t *testing.T) {
 		t.Fatalf("a wrong password takes %s, an unknown login %s: the difference tells which logins exist", k, u)
 	}
 }
+
+// TestPasswordExpiry (IA-4): 91 days after it was set a password signs in
+// only to be changed; every other call answers PASSWORD_EXPIRED.
+func TestPasswordExpiry(t *testing.T) {
+	forEachClockStore(t, time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC), func(t *testing.T, s *server.Store, c *clock) {
+		signedIn(t, s, "lin", server.RoleCashier)
+		c.t = c.t.Add(89 * 24 * time.Hour)
+		sess, err := s.Login(context.Background(), "lin", "Battery#Staple8")
+		must(t, err)
+		if sess.Stage != server.StageFull {
+			t.Fatalf("after 89 days: %s", sess.Stage)
+		}
+		c.t = c.t.Add(2 * 24 * time.Hour)
+		sess, err = s.Login(context.Background(), "lin", "Battery#Staple8")
+		must(t, err)
+		if _, err := s.Full(context.Background(), sess.Token); sess.Stage != server.StagePassword || err == nil ||
+			!strings.Contains(err.Error(), "PASSWORD_EXPIRED") {
+			t.Fatalf("after 91 days: stage %s, %v", sess.Stage, err)
+		}
+		next, err := s.ChangePassword(context.Background(), sess.Token, "Battery#Staple8", "Battery#Staple9")
+		must(t, err)
+		if next.Stage != server.StageFull {
+			t.Fatalf("after the change: %s", next.Stage)
+		}
+	})
+}
