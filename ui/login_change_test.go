@@ -83,3 +83,19 @@ func TestOfflineSignInRefusesOneTimePassword(t *testing.T) {
 		t.Fatalf("another cashier offline: %+v %v", s, err)
 	}
 }
+
+// TestDeskRefusesSecondFactorRoles (IA-8): a role that must use a second
+// factor does not sign in at the desk, online or offline; it is sent to
+// the console.
+func TestDeskRefusesSecondFactorRoles(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
+	if err := f.store.ApplyMasterData(ctx, localstore.MasterData{Version: 3, Users: []localstore.OfflineUser{
+		{Login: "chen", Name: "陈建国", PasswordHash: string(hash), Roles: []string{"bill_admin"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SignIn(ctx, f.env, "chen", testPassword); err == nil || !strings.Contains(bill.ErrorMessage(err), "票据管理端") {
+		t.Fatalf("a bill administrator at the desk offline: %v", err)
+	}
+}
