@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -91,6 +92,12 @@ func (s *Store) AuditTrail(ctx context.Context, after int64, limit int) ([]Audit
 	if err != nil {
 		return nil, err
 	}
+	return scanAudit(rows)
+}
+
+// scanAudit reads audit rows (seq, at, actor, remote, action, target,
+// detail, prev_hash, hash) and closes them.
+func scanAudit(rows *sql.Rows) ([]AuditRecord, error) {
 	defer rows.Close()
 	var out []AuditRecord
 	for rows.Next() {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -121,17 +120,5 @@ func (s *Store) auditRows(ctx context.Context, q AuditQuery, limit int) ([]Audit
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []AuditRecord
-	for rows.Next() {
-		var r AuditRecord
-		var at int64
-		var detail string
-		if err := rows.Scan(&r.Seq, &at, &r.Actor, &r.Remote, &r.Action, &r.Target, &detail, &r.PrevHash, &r.Hash); err != nil {
-			return nil, err
-		}
-		r.At, r.Detail = time.UnixMilli(at).UTC(), json.RawMessage(detail)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAudit(rows)
 }

@@ -381,22 +381,12 @@ func get(t *testing.T, client *http.Client, u string) (int, string) {
 
 func postResp(t *testing.T, client *http.Client, u string, form url.Values, site string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", site)
-	if site == "cross-site" {
-		req.Header.Set("Origin", "https://evil.example")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp
+	return send(t, client, u, form, site, nil)
 }
 
-func post(t *testing.T, client *http.Client, u string, form url.Values, site string) (int, string) {
+// send posts a form as a page of site ("same-origin", "cross-site") would,
+// reading the answer's body into body when given.
+func send(t *testing.T, client *http.Client, u string, form url.Values, site string, body *string) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -408,9 +398,19 @@ func post(t *testing.T, client *http.Client, u string, form url.Values, site str
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	resp.Body.Close()
+	if body != nil {
+		*body = string(b)
+	}
+	return resp
+}
+
+func post(t *testing.T, client *http.Client, u string, form url.Values, site string) (int, string) {
+	t.Helper()
+	var body string
+	resp := send(t, client, u, form, site, &body)
+	return resp.StatusCode, body
 }
 
 // errorText is the text of a page's error line.
