@@ -323,10 +323,12 @@ func (a *API) fail(w http.ResponseWriter, err error) {
 	if code == bill.EInternal {
 		a.log.Error("request failed", "err", err)
 	}
-	writeJSON(w, httpStatus(code), wire.Error{Code: code, Message: msg})
+	writeJSON(w, Status(code), wire.Error{Code: code, Message: msg})
 }
 
-func httpStatus(code string) int {
+// Status is the HTTP status of an error code (bill.E…): the one mapping of
+// the server's HTTP interfaces (this API and the console).
+func Status(code string) int {
 	switch code {
 	case bill.EInvalid, bill.EEncoding, bill.ETampered:
 		return http.StatusBadRequest

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/api"
 )
 
 // homeView is 工作台: what a role can see at a glance.
@@ -44,13 +45,9 @@ func (c *Console) view(sess *server.Session, title, active string, data any) *vi
 }
 
 func (c *Console) fail(w http.ResponseWriter, sess *server.Session, err error) {
-	status := http.StatusBadRequest
-	switch bill.ErrorCode(err) {
-	case bill.EForbidden:
-		status = http.StatusForbidden
-	case bill.EInternal, "":
+	status := statusOf(err)
+	if status == http.StatusInternalServerError {
 		c.log.Error("console", "err", err)
-		status = http.StatusInternalServerError
 	}
 	v := c.view(sess, "出错了", "", nil)
 	v.Error = bill.ErrorMessage(err)
@@ -199,16 +196,5 @@ func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request, ctx cont
 	c.renderUsers(w, ctx, sess, http.StatusOK, "已重置 "+login+" 的密码，其已有的登录已失效。", "", usersView{Password: pw, For: login})
 }
 
-func statusOf(err error) int {
-	switch bill.ErrorCode(err) {
-	case bill.EForbidden:
-		return http.StatusForbidden
-	case bill.EUnauthorized:
-		return http.StatusUnauthorized
-	case bill.EConflict:
-		return http.StatusConflict
-	case bill.ENotFound:
-		return http.StatusNotFound
-	}
-	return http.StatusBadRequest
-}
+// statusOf is the HTTP status of a store error, as the API answers it.
+func statusOf(err error) int { return api.Status(bill.ErrorCode(err)) }
