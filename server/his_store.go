@@ -224,9 +224,8 @@ func (s *Store) BatchItems(ctx context.Context, appID, batchNo string) ([]BatchI
 // IsReversed: a bill has been reversed by its red bill; a deposit voucher
 // has been refunded in full.
 func (s *Store) IsReversed(ctx context.Context, id string) (bool, error) {
-	var n int
-	var refunded sql.NullInt64
-	if err := s.queryRow(ctx, "SELECT COUNT(*), SUM(total) FROM bills WHERE red_of = ?", id).Scan(&n, &refunded); err != nil || n == 0 {
+	n, refunded, err := redsOf(ctx, s, id)
+	if err != nil || n == 0 {
 		return false, err
 	}
 	var kind string
@@ -234,7 +233,7 @@ func (s *Store) IsReversed(ctx context.Context, id string) (bool, error) {
 	if err := s.queryRow(ctx, "SELECT kind, total FROM bills WHERE id = ?", id).Scan(&kind, &total); err != nil {
 		return false, err
 	}
-	return bill.Kind(kind) != bill.Deposit || total+refunded.Int64 <= 0, nil
+	return bill.Kind(kind) != bill.Deposit || bill.Money(total)+refunded <= 0, nil
 }
 
 // RecordArrearsFeedback keeps the day HIS said a bill may circulate; a

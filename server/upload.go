@@ -376,9 +376,19 @@ func (u *uploadBatch) checkRefund(ctx context.Context, b *bill.Bill, orig *bill.
 
 // refundedTx is how much of a deposit voucher red vouchers have refunded.
 func (s *Store) refundedTx(ctx context.Context, t *dbtx, voucherID string) (bill.Money, error) {
+	_, sum, err := redsOf(ctx, t, voucherID)
+	return -sum, err
+}
+
+// redsOf is how many red bills reverse (or refund) bill id and what they
+// add up to (negative), read through a transaction or the store.
+func redsOf(ctx context.Context, q interface {
+	queryRow(context.Context, string, ...any) *sql.Row
+}, id string) (int, bill.Money, error) {
+	var n int
 	var sum sql.NullInt64
-	err := t.queryRow(ctx, "SELECT SUM(total) FROM bills WHERE red_of = ?", voucherID).Scan(&sum)
-	return -bill.Money(sum.Int64), err
+	err := q.queryRow(ctx, "SELECT COUNT(*), SUM(total) FROM bills WHERE red_of = ?", id).Scan(&n, &sum)
+	return n, bill.Money(sum.Int64), err
 }
 
 // flush inserts the accepted bills (several rows per statement) and moves

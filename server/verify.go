@@ -74,13 +74,12 @@ func (s *Store) VerifyBill(ctx context.Context, ref bill.VerifyRef) (*VerifyResu
 		}
 	case stateNormal:
 		if lb.Kind == bill.Deposit {
-			var refunded sql.NullInt64
-			if err := s.queryRow(ctx, "SELECT SUM(total) FROM bills WHERE red_of = ?", lb.ID).Scan(&refunded); err != nil {
+			_, refunded, err := redsOf(ctx, s, lb.ID)
+			if err != nil {
 				return nil, err
 			}
-			if refunded.Int64 != 0 {
-				r.Message = "该预交金凭证已退款 " + bill.Money(-refunded.Int64).String() + " 元，余额 " +
-					(lb.Total + bill.Money(refunded.Int64)).String() + " 元。"
+			if refunded != 0 {
+				r.Message = "该预交金凭证已退款 " + (-refunded).String() + " 元，余额 " + (lb.Total + refunded).String() + " 元。"
 			}
 		}
 	}
