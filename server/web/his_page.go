@@ -48,11 +48,13 @@ func (c *Console) addHISApp(w http.ResponseWriter, r *http.Request, ctx context.
 	key := base64.RawURLEncoding.EncodeToString(raw)
 	app := server.HISApp{AppID: strings.TrimSpace(r.PostFormValue("appid")), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Points: splitAddresses(r.PostFormValue("points")), AllowFrom: splitAddresses(r.PostFormValue("allow"))}
-	for _, a := range mustApps(c, ctx) {
-		if a.AppID == app.AppID {
-			c.renderHIS(w, ctx, sess, http.StatusConflict, "", "应用 "+app.AppID+" 已存在；更换密钥请用命令 ebill-server his-app add。", hisView{})
-			return
-		}
+	// AddHISApp replaces an existing app's key: here only new apps.
+	if _, err := c.store.LookupHISApp(ctx, app.AppID); err == nil {
+		c.renderHIS(w, ctx, sess, http.StatusConflict, "", "应用 "+app.AppID+" 已存在；更换密钥请用命令 ebill-server his-app add。", hisView{})
+		return
+	} else if bill.ErrorCode(err) != bill.ENotFound {
+		c.fail(w, sess, err)
+		return
 	}
 	if err := c.store.AddHISApp(ctx, app, key); err != nil {
 		c.renderHIS(w, ctx, sess, statusOf(err), "", bill.ErrorMessage(err), hisView{})
@@ -60,11 +62,6 @@ func (c *Console) addHISApp(w http.ResponseWriter, r *http.Request, ctx context.
 	}
 	c.renderHIS(w, ctx, sess, http.StatusOK, "已登记应用 "+app.AppID+"。请把密钥安全地交给 HIS 厂商（只显示这一次）。", "",
 		hisView{Key: key, KeyFor: app.AppID})
-}
-
-func mustApps(c *Console, ctx context.Context) []server.HISApp {
-	apps, _ := c.store.HISApps(ctx)
-	return apps
 }
 
 func (c *Console) setHISAllow(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {

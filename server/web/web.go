@@ -141,9 +141,6 @@ func (c *Console) signedIn(r *http.Request) (*server.Session, context.Context, e
 	}
 	sess, err := c.store.Session(r.Context(), ck.Value)
 	if err != nil {
-		if bill.ErrorCode(err) == bill.EUnauthorized {
-			return nil, r.Context(), err
-		}
 		return nil, r.Context(), err
 	}
 	sess.Token = ck.Value

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -80,14 +81,11 @@ func sessionOf(env []string) string {
 	return ""
 }
 
+// secretOf reads the secret from `mfa enroll --json`.
 func secretOf(enrollJSON string) string {
-	const key = `"secret": "`
-	i := strings.Index(enrollJSON, key)
-	if i < 0 {
-		return ""
-	}
-	rest := enrollJSON[i+len(key):]
-	return rest[:strings.Index(rest, `"`)]
+	var out struct{ Secret string }
+	json.Unmarshal([]byte(enrollJSON), &out)
+	return out.Secret
 }
 
 func fail(err error) {
