@@ -38,6 +38,7 @@ type OfflineUser struct {
 	Roles        []string
 	Disabled     bool
 	MustChange   bool // signs in online only, to change the password
+	SecondFactor bool // needs a second factor: works in the console, not at the desk
 }
 
 // Message is a notice from the centre.
@@ -92,10 +93,11 @@ func (s *Store) applyMasterTx(ctx context.Context, tx *wtx, md MasterData) error
 		}
 	}
 	for _, u := range md.Users {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO users (login, name, password_hash, roles, disabled, must_change, version) VALUES (?,?,?,?,?,?,?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (login, name, password_hash, roles, disabled, must_change, second_factor, version)
+			VALUES (?,?,?,?,?,?,?,?)
 			ON CONFLICT (login) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash, roles = excluded.roles,
-			disabled = excluded.disabled, must_change = excluded.must_change, version = excluded.version`,
-			u.Login, u.Name, u.PasswordHash, strings.Join(u.Roles, ","), u.Disabled, u.MustChange, md.Version); err != nil {
+			disabled = excluded.disabled, must_change = excluded.must_change, second_factor = excluded.second_factor, version = excluded.version`,
+			u.Login, u.Name, u.PasswordHash, strings.Join(u.Roles, ","), u.Disabled, u.MustChange, u.SecondFactor, md.Version); err != nil {
 			return err
 		}
 	}
@@ -171,8 +173,8 @@ func (s *Store) PayChannels(ctx context.Context) ([]PayChannel, error) {
 func (s *Store) OfflineUserByLogin(ctx context.Context, login string) (*OfflineUser, error) {
 	var u OfflineUser
 	var roles string
-	err := s.read.QueryRowContext(ctx, "SELECT login, name, password_hash, roles, disabled, must_change FROM users WHERE login = ?", login).
-		Scan(&u.Login, &u.Name, &u.PasswordHash, &roles, &u.Disabled, &u.MustChange)
+	err := s.read.QueryRowContext(ctx, "SELECT login, name, password_hash, roles, disabled, must_change, second_factor FROM users WHERE login = ?", login).
+		Scan(&u.Login, &u.Name, &u.PasswordHash, &roles, &u.Disabled, &u.MustChange, &u.SecondFactor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bill.Errorf(bill.ENotFound, "本机没有用户 %s 的登录信息；请联网登录一次。", login)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/sync/wire"
 )
 
 // code is the authenticator app's code for secret at the clock's time.
@@ -603,6 +604,39 @@ func TestPasswordExpiry(t *testing.T) {
 		must(t, err)
 		if next.Stage != server.StageFull {
 			t.Fatalf("after the change: %s", next.Stage)
+		}
+	})
+}
+
+// TestStationsLearnSecondFactor (IA-8 at the desk): a station's master data
+// says which users need a second factor (so the desk refuses them) as the
+// policy says, and a change of the policy reaches every station.
+func TestStationsLearnSecondFactor(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := sysCtx()
+		must(t, s.AddPoint(ctx, "P01", "门诊一号窗口", server.PointStation))
+		must(t, s.AddUser(ctx, server.User{Login: "lin", Name: "林", Roles: []string{server.RoleCashier}}, pw1))
+		must(t, s.AddUser(ctx, server.User{Login: "chen", Name: "陈", Roles: []string{server.RoleBillAdmin}}, pw1))
+		must(t, s.AddUser(ctx, server.User{Login: "zhao", Name: "赵", Roles: []string{server.RoleFinance}}, pw1))
+		md, err := s.MasterDataSince(ctx, "P01", 0)
+		must(t, err)
+		second := func(md []wire.User) map[string]bool {
+			out := map[string]bool{}
+			for _, u := range md {
+				out[u.Login] = u.SecondFactor
+			}
+			return out
+		}
+		if got := second(md.Users); got["lin"] || !got["chen"] || got["zhao"] {
+			t.Fatalf("second factor by user: %v", got)
+		}
+		p := server.DefaultPolicy
+		p.MFARoles = append(append([]string(nil), p.MFARoles...), server.RoleFinance)
+		must(t, s.SetPolicy(asUser(&server.User{Login: "sec", Roles: []string{server.RoleSecAdmin}}), p))
+		next, err := s.MasterDataSince(ctx, "P01", md.Version)
+		must(t, err)
+		if got := second(next.Users); len(next.Users) != 3 || !got["zhao"] || got["lin"] {
+			t.Fatalf("after the policy names 财务查询: %v", got)
 		}
 	})
 }

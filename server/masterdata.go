@@ -217,6 +217,10 @@ func masterData(ctx context.Context, s querier, point string, since int64) (wire
 		md.PayChannels = append(md.PayChannels, pc)
 	}
 	rows.Close()
+	policy, err := policyOf(ctx, s)
+	if err != nil {
+		return md, err
+	}
 	if rows, err = s.query(ctx, "SELECT login, name, password_hash, roles, disabled, must_change, version FROM users WHERE version > ? ORDER BY login", since); err != nil {
 		return md, err
 	}
@@ -229,6 +233,7 @@ func masterData(ctx context.Context, s querier, point string, since int64) (wire
 			return md, err
 		}
 		u.Roles, u.Disabled, u.MustChange = strings.Split(roles, ","), disabled != 0, mustChange != 0
+		u.SecondFactor = policy.NeedsMFA(u.Roles)
 		md.Users = append(md.Users, u)
 	}
 	rows.Close()

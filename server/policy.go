@@ -141,9 +141,12 @@ func (p Policy) CheckPassword(login, password string) error {
 }
 
 // Policy returns the security policy in force.
-func (s *Store) Policy(ctx context.Context) (Policy, error) {
+func (s *Store) Policy(ctx context.Context) (Policy, error) { return policyOf(ctx, s) }
+
+// policyOf reads the policy through the store or a transaction.
+func policyOf(ctx context.Context, q querier) (Policy, error) {
 	var body string
-	err := s.queryRow(ctx, "SELECT body FROM security_policy WHERE id = 1").Scan(&body)
+	err := q.queryRow(ctx, "SELECT body FROM security_policy WHERE id = 1").Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DefaultPolicy, nil
 	}
@@ -167,9 +170,24 @@ func (s *Store) SetPolicy(ctx context.Context, p Policy) error {
 	}
 	body, _ := json.Marshal(p)
 	return s.tx(ctx, func(t *dbtx) error {
+		old, err := policyOf(ctx, t)
+		if err != nil {
+			return err
+		}
 		if _, err := t.exec(ctx, `INSERT INTO security_policy (id, body) VALUES (1, ?)
 			ON CONFLICT (id) DO UPDATE SET body = excluded.body`, string(body)); err != nil {
 			return err
+		}
+		// Stations learn from each user's row who needs a second factor
+		// (and so may not sign in at the desk): a change reaches them all.
+		if !slices.Equal(old.MFARoles, p.MFARoles) {
+			v, err := t.nextMasterVersion(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := t.exec(ctx, "UPDATE users SET version = ?", v); err != nil {
+				return err
+			}
 		}
 		return t.audit(ctx, "policy.set", "security_policy", p)
 	})

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -155,11 +154,6 @@ func (sc *LoginScreen) SubmitChange() {
 	})
 }
 
-// secondFactorRoles must sign in with a second factor, which the desk does
-// not ask for: they work in the management console (the server's list,
-// security.md IA-8; the desk does not import the server).
-var secondFactorRoles = []string{"sysadmin", "secadmin", "auditor", "bill_admin", "checker"}
-
 var errUseConsole = bill.Errorf(bill.EForbidden, "该账号须使用双因素认证，请在浏览器中使用票据管理端（服务器地址/admin/）；收费桌面供收费员、体检护士和财务使用。")
 
 // SignIn checks a user's password: at the server when it answers, else
@@ -219,10 +213,8 @@ func SignIn(ctx context.Context, env *Env, login, password string) (*Session, er
 	if err := st.ClearLoginFailures(ctx, login); err != nil {
 		return nil, err
 	}
-	for _, r := range u.Roles {
-		if slices.Contains(secondFactorRoles, r) {
-			return nil, errUseConsole
-		}
+	if u.SecondFactor {
+		return nil, errUseConsole
 	}
 	if u.MustChange {
 		return nil, bill.Errorf(bill.EUnauthorized, "这是管理员设置的一次性密码（或密码已过期），须先联网登录并设置新密码；请在本机连上服务器后再登录。")

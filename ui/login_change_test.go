@@ -92,7 +92,7 @@ func TestDeskRefusesSecondFactorRoles(t *testing.T) {
 	ctx := context.Background()
 	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.MinCost)
 	if err := f.store.ApplyMasterData(ctx, localstore.MasterData{Version: 3, Users: []localstore.OfflineUser{
-		{Login: "chen", Name: "陈建国", PasswordHash: string(hash), Roles: []string{"bill_admin"}}}}); err != nil {
+		{Login: "chen", Name: "陈建国", PasswordHash: string(hash), Roles: []string{"bill_admin"}, SecondFactor: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := SignIn(ctx, f.env, "chen", testPassword); err == nil || !strings.Contains(bill.ErrorMessage(err), "票据管理端") {

@@ -178,8 +178,11 @@ type User struct {
 	Disabled     bool     `json:"disabled"`
 	// MustChange: a password an administrator set, or expired; the user
 	// signs in online only, to change it.
-	MustChange bool  `json:"mustChange,omitempty"`
-	Version    int64 `json:"version"`
+	MustChange bool `json:"mustChange,omitempty"`
+	// SecondFactor: the policy requires a second factor of the user, which
+	// the desk does not ask for: such a user works in the console.
+	SecondFactor bool  `json:"secondFactor,omitempty"`
+	Version      int64 `json:"version"`
 }
 
 // Message is a notice from the centre to stations.
