@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ebill/ebill/cmd/internal/adminboot"
+	"github.com/ebill/ebill/internal/browsertest"
 	"github.com/ebill/ebill/server"
 )
 
@@ -63,39 +63,14 @@ func TestConsoleInChromium(t *testing.T) {
 	base := "https://" + addr
 	waitHealthy(t, base)
 
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is not installed (make test installs Debian's chromium)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.IgnoreCertErrors, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 768))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel2 := chromedp.NewContext(actx)
-	defer cancel2()
-	// The first call starts the browser: without a timeout, which would stop it.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
+	ctx := browsertest.Start(t)
 	do := func(steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(tctx, steps...); err != nil {
-			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.location.href + '\\n' + document.body.innerText"))
-			t.Fatalf("%v\n%s", err, page)
-		}
+		browsertest.Do(t, ctx, steps...)
 	}
 	text := func(sel string) string {
 		t.Helper()
-		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
+		return browsertest.Text(t, ctx, sel)
 	}
 	var offset time.Duration
 	secrets := map[string]string{}
