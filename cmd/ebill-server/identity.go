@@ -70,13 +70,20 @@ func (a *app) stdin() *bufio.Reader {
 
 // signIn finds who runs a command — an API token in EBILL_TOKEN (scripts,
 // scheduled jobs), else the session of `ebill-server login` — and checks
-// that they may do perm. The audit names them.
-func (a *app) signIn(ctx context.Context, perm string) (context.Context, error) {
+// that they may do perm. The audit names them. The store it opened is the
+// one the command then uses (open), not opened a second time.
+func (a *app) signIn(ctx context.Context, perm string) (_ context.Context, err error) {
 	s, err := a.open(ctx)
 	if err != nil {
 		return ctx, err
 	}
-	defer s.Close()
+	defer func() {
+		if err != nil {
+			s.Close()
+			return
+		}
+		a.opened = s
+	}()
 	host, _ := os.Hostname()
 	var actor server.Actor
 	if tok := a.getenv("EBILL_TOKEN"); tok != "" {

@@ -46,6 +46,7 @@ type app struct {
 	dsn     string
 	getenv  func(string) string
 	in      *bufio.Reader // the terminal, for prompts
+	opened  *server.Store // opened by the sign-in, for the command's first open
 }
 
 type command struct {
@@ -116,7 +117,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		if err != nil {
 			return a.Finish(err)
 		}
-		return a.Finish(c.run(signed, a, fs.Args()[1:]))
+		err = c.run(signed, a, fs.Args()[1:])
+		if a.opened != nil { // a command that did not open the store
+			a.opened.Close()
+		}
+		return a.Finish(err)
 	}
 	fmt.Fprintf(stderr, "未知命令 %q。\n\n", fs.Arg(0))
 	usage(stderr, fs)
@@ -142,6 +147,10 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 var errUsage = cli.ErrUsage
 
 func (a *app) open(ctx context.Context) (*server.Store, error) {
+	if s := a.opened; s != nil { // the store the sign-in opened: the command takes it over
+		a.opened = nil
+		return s, nil
+	}
 	return server.OpenStore(ctx, a.dsn, a.dataDir, append([]server.StoreOption{server.WithStoreLogger(a.Log)}, extraStoreOptions...)...)
 }
 
