@@ -272,15 +272,11 @@ func (s *Store) redAt(ctx context.Context, point, code string, no int64, reason,
 // voucher orig; the caller holds the point's lock. The upload rules
 // (checkRefund) decide again inside the transaction that stores it.
 func (s *Store) refund(ctx context.Context, point string, key *bill.PrivateKey, orig *LedgerBill, amt bill.Money, f bill.RefundFields, red *bill.RedRef) (*Issued, error) {
-	var left bill.Money
-	err := s.tx(ctx, func(t *dbtx) error {
-		refunded, err := s.refundedTx(ctx, t, orig.ID)
-		left = orig.Total - refunded
-		return err
-	})
+	_, refunded, err := redsOf(ctx, s, orig.ID)
 	if err != nil {
 		return nil, err
 	}
+	left := orig.Total + refunded
 	if left <= 0 {
 		return nil, bill.Errorf(bill.EAlreadyReversed, "预交金凭证 %s %s 已全部退款（已冲销），不能再退。", orig.BillCode, orig.BillNo)
 	}
