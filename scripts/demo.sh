@@ -44,7 +44,7 @@ if [ $fresh = 1 ]; then
 	as BILLADMIN $srv item import --file examples/charge-items.csv
 	echo "Shou#Fei2026" | as SYSADMIN $srv user add lin --name 林小燕
 	as SECADMIN $srv user roles lin --roles cashier
-	as BILLADMIN $srv message post --title 欢迎使用 --body "这是演示环境：登录名 lin，密码 Shou#Fei2026。"
+	as BILLADMIN $srv message post --title 欢迎使用 --body "这是演示环境：登录名 lin，一次性密码 Shou#Fei2026，首次登录时请设置新密码。"
 fi
 
 $srv serve --addr "$addr" --public-url "https://$addr" > "$data/server.log" 2>&1 &
@@ -88,11 +88,11 @@ echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可�
 echo "管理端（浏览器打开）：https://$addr/admin/  三员账号如下（也在 $data/admin/管理员账号.txt）："
 sed -n '2,$p' "$data/admin/管理员账号.txt"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$bin/ebill-desk" ]; then
-	echo "正在打开收费桌面程序：登录名 lin，密码 Shou#Fei2026。关闭窗口即停止演示。"
+	echo "正在打开收费桌面程序：登录名 lin，一次性密码 Shou#Fei2026（首次登录时设置新密码）。关闭窗口即停止演示。"
 	"$bin/ebill-desk" --data "$data/station" --sync 2> "$data/desk.log" || true
 else
 	echo "本机没有图形显示（DISPLAY 未设置），未打开桌面程序；在有显示器的机器上运行："
-	echo "  $bin/ebill-desk --data $data/station --sync     （登录名 lin，密码 Shou#Fei2026）"
+	echo "  $bin/ebill-desk --data $data/station --sync     （登录名 lin，一次性密码 Shou#Fei2026，首次登录时设置新密码）"
 	echo "按 Ctrl+C 停止服务器。"
 	wait $server_pid || true
 fi
