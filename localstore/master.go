@@ -60,6 +60,10 @@ type MasterData struct {
 	Messages    []Message
 	UnitSeal    []byte // the hospital's seal image, when it changed
 	SealCleared bool   // the seal was removed
+	// Paper is the paper distributed to this point, when PaperSent: the
+	// whole list, replacing the last.
+	Paper     []bill.Segment
+	PaperSent bool
 }
 
 const masterVersionName = "master"
@@ -107,9 +111,55 @@ func (s *Store) applyMasterTx(ctx context.Context, tx *wtx, md MasterData) error
 			return err
 		}
 	}
+	if md.PaperSent {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM paper_distributed"); err != nil {
+			return err
+		}
+		for _, r := range md.Paper {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO paper_distributed (paper_code, start_no, end_no) VALUES (?,?,?)", r.Code, r.Start, r.End); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO master_versions (name, version) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET version = excluded.version`, paperVersionName, md.Version); err != nil {
+			return err
+		}
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO master_versions (name, version) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET version = excluded.version`, masterVersionName, md.Version)
 	return err
+}
+
+// paperVersionName marks that the server has sent the point's distributed
+// paper: from then on intake is limited to it.
+const paperVersionName = "paper"
+
+// DistributedPaper is the paper the server distributed to this point, and
+// whether it has said (a station of an older server, or one never synced,
+// has no list).
+func (s *Store) DistributedPaper(ctx context.Context) ([]bill.Segment, bool, error) {
+	var v int64
+	err := s.read.QueryRowContext(ctx, "SELECT version FROM master_versions WHERE name = ?", paperVersionName).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := s.read.QueryContext(ctx, "SELECT paper_code, start_no, end_no FROM paper_distributed ORDER BY paper_code, start_no")
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var out []bill.Segment
+	for rows.Next() {
+		var r bill.Segment
+		if err := rows.Scan(&r.Code, &r.Start, &r.End); err != nil {
+			return nil, false, err
+		}
+		out = append(out, r)
+	}
+	return out, true, rows.Err()
 }
 
 // MasterVersion is the master data version the station holds (0: none).

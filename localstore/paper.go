@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -32,8 +33,16 @@ func (s *Store) IntakePaper(ctx context.Context, r bill.Segment) (string, error)
 	if err := r.Validate(); err != nil {
 		return "", err
 	}
+	allowed, known, err := s.DistributedPaper(ctx)
+	if err != nil {
+		return "", err
+	}
+	if known && !slices.ContainsFunc(allowed, func(a bill.Segment) bool { return a.Code == r.Code && a.Start <= r.Start && r.End <= a.End }) {
+		return "", bill.Errorf(bill.EForbidden, "纸质票据 %s 没有分发给本开票点，不能入库。请票据管理员在管理端把这段票据分发到本开票点，同步后再入库；%s",
+			r, describeDistributed(allowed))
+	}
 	id := uuid.Must(uuid.NewV7()).String()
-	err := s.tx(ctx, func(tx *wtx) error {
+	err = s.tx(ctx, func(tx *wtx) error {
 		var start, end int64
 		err := tx.QueryRowContext(ctx, `SELECT start_no, end_no FROM paper_ranges
 			WHERE paper_code = ? AND start_no <= ? AND end_no >= ? LIMIT 1`, r.Code, r.End, r.Start).Scan(&start, &end)
@@ -49,6 +58,17 @@ func (s *Store) IntakePaper(ctx context.Context, r bill.Segment) (string, error)
 		return err
 	})
 	return id, err
+}
+
+func describeDistributed(list []bill.Segment) string {
+	if len(list) == 0 {
+		return "目前本开票点没有分发中的纸质票据。"
+	}
+	var parts []string
+	for _, r := range list {
+		parts = append(parts, r.String())
+	}
+	return "目前分发给本开票点的是：" + strings.Join(parts, "、") + "。"
 }
 
 // PaperPosition is the paper number the software expects next in the

@@ -507,3 +507,39 @@ func TestIssueLeavesTheCallersSettlementAlone(t *testing.T) {
 		t.Fatalf("stored name %q, want it trimmed", got.Bill.Settlement.ChargeDetail[0].ChargeName)
 	}
 }
+
+// TestPaperIntakeDistributed: once the server has sent the paper
+// distributed to this point, only those numbers can be taken in; a new
+// list replaces the last.
+func TestPaperIntakeDistributed(t *testing.T) {
+	s, _ := newDemoStore(t)
+	ctx := context.Background()
+	// No list yet (a demo, or an older server): any range.
+	if _, err := s.IntakePaper(ctx, bill.Segment{Code: "35062602", Start: 1, End: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyMasterData(ctx, MasterData{Version: 5, PaperSent: true,
+		Paper: []bill.Segment{{Code: "35062602", Start: 101, End: 200}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []bill.Segment{{Code: "35062602", Start: 150, End: 250}, {Code: "35062603", Start: 101, End: 200}} {
+		_, err := s.IntakePaper(ctx, r)
+		if bill.ErrorCode(err) != bill.EForbidden || !strings.Contains(bill.ErrorMessage(err), "35062602 0000000101–0000000200") {
+			t.Fatalf("intake of %s: %v", r, err)
+		}
+	}
+	if _, err := s.IntakePaper(ctx, bill.Segment{Code: "35062602", Start: 101, End: 150}); err != nil {
+		t.Fatalf("a distributed range: %v", err)
+	}
+	// An empty list: nothing more can be taken in.
+	if err := s.ApplyMasterData(ctx, MasterData{Version: 6, PaperSent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IntakePaper(ctx, bill.Segment{Code: "35062602", Start: 151, End: 200}); bill.ErrorCode(err) != bill.EForbidden {
+		t.Fatalf("after the list emptied: %v", err)
+	}
+	list, known, err := s.DistributedPaper(ctx)
+	if err != nil || !known || len(list) != 0 {
+		t.Fatalf("distributed: %v %v %v", list, known, err)
+	}
+}

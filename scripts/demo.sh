@@ -17,7 +17,7 @@ sta="$bin/ebill --data $data/station"
 say() { echo; echo "\$ $*"; "$@"; }
 
 # Administration commands run signed in: here with the API tokens of service
-# accounts (票据管理员, 系统管理员, 安全管理员), which demoboot has the demo's
+# accounts (票据管理员, 票据审核, 系统管理员, 安全管理员), which demoboot has the demo's
 # administrators issue through ebill-server's own commands on the first run.
 as() { local role=$1; shift; local var="EBILL_TOKEN_$role"; echo; echo "\$ [$role] $*"; EBILL_TOKEN="${!var}" EBILL_SESSION_FILE=/dev/null "$@"; }
 
@@ -34,10 +34,19 @@ if [ $fresh = 1 ]; then
 	year=$(date +%y)
 	for k in outpatient registration exam; do as BILLADMIN $srv kind set --kind $k --code 350601$year; done
 	as BILLADMIN $srv kind set --kind inpatient --code 350602$year
-	as BILLADMIN $srv stock receive --kind einvoice --code 350601$year --from 1 --to 500000
-	as BILLADMIN $srv stock receive --kind einvoice --code 350602$year --from 1 --to 500000
-	as BILLADMIN $srv stock receive --kind paper --code 35062601 --from 1 --to 10000
+	# Stock intake is two people's work: the bill administrator drafts and
+	# sends each document, the checker approves it.
+	receive() {
+		as BILLADMIN $srv stock receive "$@"
+		local doc
+		doc=$(EBILL_TOKEN=$EBILL_TOKEN_BILLADMIN EBILL_SESSION_FILE=/dev/null $srv --json stock docs --state submitted | sed -n 's/.*"id": "\(.*\)".*/\1/p' | head -1)
+		as CHECKER $srv stock approve "$doc" --opinion 核对无误
+	}
+	receive --kind einvoice --code 350601$year --from 1 --to 500000 --certificate 闽财票证2026-001
+	receive --kind einvoice --code 350602$year --from 1 --to 500000 --certificate 闽财票证2026-001
+	receive --kind paper --code 35062601 --from 1 --to 10000 --certificate 闽财票证2026-001
 	as BILLADMIN $srv point add P01 --name 门诊收费一号窗口
+	as BILLADMIN $srv paper distribute --point P01 --code 35062601 --from 1 --to 500
 	as BILLADMIN $srv point set P01 --checker 陈建国 --default-pay-channel 02
 	as BILLADMIN $srv point add H01 --name HIS门诊开票 --kind server
 	as SECADMIN $srv his-app add --appid DEMO-HIS --key demo-his-key-0123456789 --points H01 --name 演示HIS

@@ -60,6 +60,9 @@ func (s *Store) allocateTx(ctx context.Context, t *dbtx, p *Point, billCode, req
 	case !errors.Is(err, sql.ErrNoRows):
 		return seg, false, err
 	}
+	if !p.DisabledAt.IsZero() {
+		return seg, false, bill.Errorf(bill.EForbidden, "开票点 %s 已停用，不再分配新的票据号码；已开具的票据仍可上传。如需恢复请联系票据管理员启用。", p.Code)
+	}
 	var stockID string
 	var next, end int64
 	err = t.queryRow(ctx, `SELECT id, next_no, end_no FROM stock WHERE kind = 'einvoice' AND code = ? AND next_no <= end_no

@@ -187,6 +187,17 @@ func masterData(ctx context.Context, s querier, point string, since int64) (wire
 	case since > 0:
 		md.UnitSealCleared = true
 	}
+	var paperVersion int64
+	switch err := s.queryRow(ctx, "SELECT paper_version FROM points WHERE code = ?", point).Scan(&paperVersion); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return md, err
+	case since == 0 || paperVersion > since:
+		if md.Paper, err = distributedPaper(ctx, s, point); err != nil {
+			return md, err
+		}
+		md.PaperSent = true
+	}
 	rows, err := s.query(ctx, `SELECT code, name, pinyin, category_code, unit, spec, price, medical_class, disabled, version
 		FROM charge_items WHERE version > ? ORDER BY code`, since)
 	if err != nil {
@@ -252,4 +263,23 @@ func masterData(ctx context.Context, s querier, point string, since int64) (wire
 		md.Messages = append(md.Messages, m)
 	}
 	return md, rows.Err()
+}
+
+// distributedPaper is the paper a point holds: distributed, not returned.
+func distributedPaper(ctx context.Context, s querier, point string) ([]wire.PaperRange, error) {
+	rows, err := s.query(ctx, `SELECT paper_code, start_no, end_no FROM point_paper WHERE point_code = ? AND returned_at IS NULL
+		ORDER BY paper_code, start_no`, point)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []wire.PaperRange{}
+	for rows.Next() {
+		var r wire.PaperRange
+		if err := rows.Scan(&r.Code, &r.Start, &r.End); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -26,47 +27,265 @@ type PaperRange struct {
 }
 
 // AssignPaper gives count paper numbers of code from the paper stock to a
-// server point.
+// server point (the medical API's points, set up from the command line).
 func (s *Store) AssignPaper(ctx context.Context, point, code string, count int64) (*PaperRange, error) {
-	if count < 1 || count > 100000 {
-		return nil, bill.Errorf(bill.EInvalid, "一次分配 1 至 100000 张纸质票据，收到 %d。", count)
-	}
 	p, err := s.Point(ctx, point)
 	if err != nil {
 		return nil, err
 	}
 	if p.Kind != PointServer {
-		return nil, bill.Errorf(bill.EInvalid, "开票点 %s 是收费电脑开票点，纸质票据由收费电脑入库（ebill paper intake）。", point)
+		return nil, bill.Errorf(bill.EInvalid, "开票点 %s 是收费电脑开票点，请用 ebill-server paper distribute 分发纸质票据。", point)
+	}
+	return s.distributePaper(ctx, point, code, 0, 0, count)
+}
+
+// DistributePaper gives paper from the central paper stock to a billing
+// point (纸质票据分发): the numbers from–to when from is given (the box
+// handed over to the window), else the first count numbers not yet given
+// out. A station may take in only what was distributed to its point.
+func (s *Store) DistributePaper(ctx context.Context, point, code string, from, to, count int64) (*PaperRange, error) {
+	if _, err := s.authorize(ctx, PermStockReceive); err != nil {
+		return nil, err
+	}
+	return s.distributePaper(ctx, point, code, from, to, count)
+}
+
+func (s *Store) distributePaper(ctx context.Context, point, code string, from, to, count int64) (*PaperRange, error) {
+	if from > 0 {
+		if to < from {
+			return nil, bill.Errorf(bill.EInvalid, "终止号码 %d 小于起始号码 %d。", to, from)
+		}
+		count = to - from + 1
+	}
+	if count < 1 || count > 100000 {
+		return nil, bill.Errorf(bill.EInvalid, "一次分发 1 至 100000 张纸质票据，收到 %d。", count)
+	}
+	p, err := s.Point(ctx, point)
+	if err != nil {
+		return nil, err
+	}
+	if !p.DisabledAt.IsZero() {
+		return nil, bill.Errorf(bill.EConflict, "开票点 %s 已停用，不能分发纸质票据。", point)
 	}
 	var r *PaperRange
 	err = s.tx(ctx, func(t *dbtx) error {
-		var stockID string
-		var next, end int64
-		err := t.queryRow(ctx, `SELECT id, next_no, end_no FROM stock WHERE kind = 'paper' AND code = ? AND next_no <= end_no
-			ORDER BY start_no LIMIT 1`+s.forUpdate(), code).Scan(&stockID, &next, &end)
-		if errors.Is(err, sql.ErrNoRows) {
-			return bill.Errorf(bill.ENoStock, "纸质票据 %s 没有可分配的库存，请先入库（ebill-server stock receive --kind paper）。", code)
-		}
+		stock, given, err := paperHoldings(ctx, t, s, code)
 		if err != nil {
 			return err
 		}
-		last := min(next+count-1, end)
-		if _, err := t.exec(ctx, "UPDATE stock SET next_no = ? WHERE id = ?", last+1, stockID); err != nil {
+		if len(stock) == 0 {
+			return bill.Errorf(bill.ENoStock, "纸质票据 %s 没有入库，请先办理纸质票据入库并审核。", code)
+		}
+		var stockID string
+		if from > 0 {
+			for _, st := range stock {
+				if st.Start <= from && to <= st.End {
+					stockID = st.ID
+				}
+			}
+			if stockID == "" {
+				return bill.Errorf(bill.EConflict, "纸质票据 %s 不在已入库的号段内；请核对号码或先办理入库。", bill.Segment{Code: code, Start: from, End: to})
+			}
+			for _, g := range given {
+				if g.Start <= to && g.End >= from {
+					return bill.Errorf(bill.EConflict, "纸质票据 %s 与已分发给开票点 %s 的 %s 重叠，已拒绝。",
+						bill.Segment{Code: code, Start: from, End: to}, g.Point, bill.Segment{Code: code, Start: g.Start, End: g.End})
+				}
+			}
+		} else {
+			from, to, stockID = firstFree(stock, given, count)
+			if stockID == "" {
+				return bill.Errorf(bill.ENoStock, "纸质票据 %s 的库存已全部分发，请先入库。", code)
+			}
+		}
+		v, err := t.nextMasterVersion(ctx)
+		if err != nil {
 			return err
 		}
-		if _, err := t.exec(ctx, `INSERT INTO point_paper (id, point_code, paper_code, start_no, end_no, stock_id, assigned_at)
-			VALUES (?,?,?,?,?,?,?)`, uuid.Must(uuid.NewV7()).String(), point, code, next, last, stockID, s.millis()); err != nil {
+		if _, err := t.exec(ctx, "UPDATE points SET paper_version = ? WHERE code = ?", v, point); err != nil {
 			return err
 		}
-		r = &PaperRange{Point: point, Code: code, Start: next, End: last}
-		return t.audit(ctx, "paper.assign", point, r)
+		if _, err := t.exec(ctx, `INSERT INTO point_paper (id, point_code, paper_code, start_no, end_no, stock_id, assigned_at, operator)
+			VALUES (?,?,?,?,?,?,?,?)`, uuid.Must(uuid.NewV7()).String(), point, code, from, to, stockID, s.millis(), personOf(ctx)); err != nil {
+			return err
+		}
+		r = &PaperRange{Point: point, Code: code, Start: from, End: to}
+		return t.audit(ctx, "paper.distribute", point, r)
 	})
 	return r, err
 }
 
+// holding is a range of paper numbers: a stock range or a point's.
+type holding struct {
+	ID, Point  string
+	Start, End int64
+}
+
+// paperHoldings are the code's received ranges and the ranges given out
+// and not returned, each in number order.
+func paperHoldings(ctx context.Context, q querier, s *Store, code string) (stock, given []holding, err error) {
+	rows, err := q.query(ctx, "SELECT id, start_no, end_no FROM stock WHERE kind = 'paper' AND code = ? ORDER BY start_no"+s.forUpdateIf(q), code)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var h holding
+		if err := rows.Scan(&h.ID, &h.Start, &h.End); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		stock = append(stock, h)
+	}
+	rows.Close()
+	if rows, err = q.query(ctx, `SELECT id, point_code, start_no, end_no FROM point_paper WHERE paper_code = ? AND returned_at IS NULL
+		ORDER BY start_no`, code); err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h holding
+		if err := rows.Scan(&h.ID, &h.Point, &h.Start, &h.End); err != nil {
+			return nil, nil, err
+		}
+		given = append(given, h)
+	}
+	return stock, given, rows.Err()
+}
+
+// firstFree is the first run of count numbers of a stock range that no
+// point holds (shorter when the range ends first), and its stock range.
+func firstFree(stock, given []holding, count int64) (from, to int64, stockID string) {
+	for _, st := range stock {
+		next := st.Start
+		for _, g := range given {
+			if g.End < next || g.Start > st.End {
+				continue
+			}
+			if g.Start > next {
+				return next, min(next+count-1, g.Start-1), st.ID
+			}
+			next = g.End + 1
+		}
+		if next <= st.End {
+			return next, min(next+count-1, st.End), st.ID
+		}
+	}
+	return 0, 0, ""
+}
+
+// ReturnPaper takes the unused numbers of a distributed range back into
+// the central stock (退回): from the given number (the first unused one
+// when 0) to the range's end. Numbers with a recorded use cannot return.
+func (s *Store) ReturnPaper(ctx context.Context, rangeID string, from int64) (*PaperRange, error) {
+	if _, err := s.authorize(ctx, PermStockReceive); err != nil {
+		return nil, err
+	}
+	var r *PaperRange
+	err := s.tx(ctx, func(t *dbtx) error {
+		var h holding
+		var code string
+		var returned sql.NullInt64
+		err := t.queryRow(ctx, "SELECT point_code, paper_code, start_no, end_no, returned_at FROM point_paper WHERE id = ?"+s.forUpdate(), rangeID).
+			Scan(&h.Point, &code, &h.Start, &h.End, &returned)
+		if errors.Is(err, sql.ErrNoRows) || returned.Valid {
+			return bill.Errorf(bill.ENotFound, "没有这段分发中的纸质票据；请刷新页面。")
+		}
+		if err != nil {
+			return err
+		}
+		var used sql.NullInt64
+		if err := t.queryRow(ctx, "SELECT MAX(paper_no) FROM paper_usage WHERE paper_code = ? AND paper_no BETWEEN ? AND ?", code, h.Start, h.End).
+			Scan(&used); err != nil {
+			return err
+		}
+		if from == 0 {
+			from = h.Start
+			if used.Valid {
+				from = used.Int64 + 1
+			}
+		}
+		seg := bill.Segment{Code: code, Start: from, End: h.End}
+		switch {
+		case from < h.Start || from > h.End:
+			return bill.Errorf(bill.EInvalid, "退回的起始号码 %d 不在 %s 内。", from, bill.Segment{Code: code, Start: h.Start, End: h.End})
+		case used.Valid && used.Int64 >= from:
+			return bill.Errorf(bill.EConflict, "纸质票据 %s 已用到 %s，不能从 %s 起退回；请从 %s 起退回。",
+				code, bill.FormatBillNo(used.Int64), bill.FormatBillNo(from), bill.FormatBillNo(used.Int64+1))
+		}
+		now := s.millis()
+		if from == h.Start {
+			if _, err := t.exec(ctx, "UPDATE point_paper SET returned_at = ? WHERE id = ?", now, rangeID); err != nil {
+				return err
+			}
+		} else {
+			if _, err := t.exec(ctx, "UPDATE point_paper SET end_no = ? WHERE id = ?", from-1, rangeID); err != nil {
+				return err
+			}
+			if _, err := t.exec(ctx, `INSERT INTO point_paper (id, point_code, paper_code, start_no, end_no, stock_id, assigned_at, returned_at, operator)
+				SELECT ?, point_code, paper_code, ?, ?, stock_id, assigned_at, ?, ? FROM point_paper WHERE id = ?`,
+				uuid.Must(uuid.NewV7()).String(), from, h.End, now, personOf(ctx), rangeID); err != nil {
+				return err
+			}
+		}
+		v, err := t.nextMasterVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, "UPDATE points SET paper_version = ? WHERE code = ?", v, h.Point); err != nil {
+			return err
+		}
+		r = &PaperRange{Point: h.Point, Code: code, Start: seg.Start, End: seg.End}
+		return t.audit(ctx, "paper.return", h.Point, r)
+	})
+	return r, err
+}
+
+// Distribution is a range given to a point, in the console's list.
+type Distribution struct {
+	ID         string    `json:"id"`
+	Point      string    `json:"point"`
+	Code       string    `json:"code"`
+	Start      int64     `json:"start"`
+	End        int64     `json:"end"`
+	Used       int64     `json:"used"` // numbers with a recorded use
+	At         time.Time `json:"at"`
+	ReturnedAt time.Time `json:"returnedAt"`
+	Operator   string    `json:"operator"`
+}
+
+// Distributions lists the paper given to points (one point when point is
+// not ""), returned ranges included, newest first.
+func (s *Store) Distributions(ctx context.Context, point string) ([]Distribution, error) {
+	if _, err := s.authorize(ctx, PermReportView); err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT pp.id, pp.point_code, pp.paper_code, pp.start_no, pp.end_no, pp.assigned_at, pp.returned_at, pp.operator,
+		(SELECT COUNT(*) FROM paper_usage u WHERE u.paper_code = pp.paper_code AND u.paper_no BETWEEN pp.start_no AND pp.end_no)
+		FROM point_paper pp WHERE ? = '' OR pp.point_code = ? ORDER BY pp.assigned_at DESC, pp.start_no DESC LIMIT 1000`, point, point)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Distribution
+	for rows.Next() {
+		var d Distribution
+		var at int64
+		var returned sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.Point, &d.Code, &d.Start, &d.End, &at, &returned, &d.Operator, &d.Used); err != nil {
+			return nil, err
+		}
+		d.At = time.UnixMilli(at).UTC()
+		if returned.Valid {
+			d.ReturnedAt = time.UnixMilli(returned.Int64).UTC()
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
 // PaperRanges lists a point's paper with each range's current number.
 func (s *Store) PaperRanges(ctx context.Context, point string) ([]PaperRange, error) {
-	rows, err := s.query(ctx, "SELECT paper_code, start_no, end_no FROM point_paper WHERE point_code = ? ORDER BY paper_code, start_no", point)
+	rows, err := s.query(ctx, "SELECT paper_code, start_no, end_no FROM point_paper WHERE point_code = ? AND returned_at IS NULL ORDER BY paper_code, start_no", point)
 	if err != nil {
 		return nil, err
 	}

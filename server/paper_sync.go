@@ -100,6 +100,14 @@ func (s *Store) storePaperUse(ctx context.Context, t *dbtx, point string, u wire
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
+		var held int
+		if err := t.queryRow(ctx, `SELECT COUNT(*) FROM point_paper WHERE point_code = ? AND paper_code = ? AND start_no <= ? AND end_no >= ?
+			AND returned_at IS NULL`, point, u.PaperCode, u.PaperNo, u.PaperNo).Scan(&held); err != nil {
+			return "", err
+		}
+		if held == 0 {
+			return name + " 没有分发给本开票点（请票据管理员在管理端核对纸质票据分发）", nil
+		}
 		if u.Status == wire.PaperPrinted {
 			var live string
 			err := t.queryRow(ctx, "SELECT paper_code FROM paper_usage WHERE bill_id = ? AND status = 'printed'", u.BillID).Scan(&live)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/sync/wire"
 )
@@ -20,13 +21,23 @@ func TestUploadPaperRules(t *testing.T) {
 		setupUnit(t, s)
 		must(t, s.AddPoint(ctx, "P01", "门诊一号窗口", server.PointStation))
 		must(t, s.AddPoint(ctx, "P02", "门诊二号窗口", server.PointStation))
+		admin := server.WithActor(ctx, server.Actor{Who: "cli:test", System: true})
+		_, err := s.ReceiveStock(ctx, server.StockPaper, bill.Segment{Code: "35062601", Start: 1, End: 1000})
+		must(t, err)
+		for _, d := range []struct {
+			point    string
+			from, to int64
+		}{{"P01", 1, 6}, {"P02", 7, 7}, {"P01", 8, 50}} {
+			_, err := s.DistributePaper(admin, d.point, "35062601", d.from, d.to, 0)
+			must(t, err)
+		}
 		a := enrollStation(t, s, "P01")
 		b := enrollStation(t, s, "P02")
 		a.issue(t, "outpatient.json", "A-1")
 		a.issue(t, "outpatient.json", "A-2")
 		b.issue(t, "outpatient.json", "B-1")
 		ab, bb := a.pending(t), b.pending(t)
-		_, err := s.Upload(ctx, "P01", ab)
+		_, err = s.Upload(ctx, "P01", ab)
 		must(t, err)
 		_, err = s.Upload(ctx, "P02", bb)
 		must(t, err)
@@ -82,6 +93,10 @@ func TestUploadPaperRules(t *testing.T) {
 			use(2, wire.PaperPrinted, ab[1].ID, 2),       // sheet 2 carries another bill
 		); v != "cccccc" || live(ab[1].ID) != "" || live(ab[0].ID) != "35062601 2" {
 			t.Fatalf("conflicts: %s, live %q / %q", v, live(ab[1].ID), live(ab[0].ID))
+		}
+		// A number never distributed to P01 (60) is refused.
+		if v := verdicts(use(60, wire.PaperPrinted, ab[1].ID, 1)); v != "c" || live(ab[1].ID) != "" {
+			t.Fatalf("an undistributed number: %s", v)
 		}
 		// A number P02 used is not P01's.
 		resp, err := s.UploadPaper(ctx, "P02", []wire.PaperUse{use(7, wire.PaperBlankVoid, "", 1)})

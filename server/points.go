@@ -31,6 +31,7 @@ type Point struct {
 	PublicKey  string        `json:"publicKey,omitempty"`
 	EnrolledAt time.Time     `json:"enrolledAt,omitzero"`
 	RevokedAt  time.Time     `json:"revokedAt,omitzero"`
+	DisabledAt time.Time     `json:"disabledAt,omitzero"` // 停用: no new numbers; uploads still accepted
 	Epoch      int64         `json:"epoch"`
 	ChainSeq   int64         `json:"chainSeq"`
 	ChainHash  string        `json:"chainHash"`
@@ -94,13 +95,13 @@ func mustAffect(res sql.Result, what string) error {
 	return nil
 }
 
-const pointCols = `SELECT code, name, kind, settings, COALESCE(public_key, ''), enrolled_at, revoked_at, epoch, chain_seq, chain_hash FROM points`
+const pointCols = `SELECT code, name, kind, settings, COALESCE(public_key, ''), enrolled_at, revoked_at, disabled_at, epoch, chain_seq, chain_hash FROM points`
 
 func scanPoint(r interface{ Scan(...any) error }) (*Point, error) {
 	var p Point
 	var settings string
-	var enrolled, revoked sql.NullInt64
-	if err := r.Scan(&p.Code, &p.Name, &p.Kind, &settings, &p.PublicKey, &enrolled, &revoked, &p.Epoch, &p.ChainSeq, &p.ChainHash); err != nil {
+	var enrolled, revoked, disabled sql.NullInt64
+	if err := r.Scan(&p.Code, &p.Name, &p.Kind, &settings, &p.PublicKey, &enrolled, &revoked, &disabled, &p.Epoch, &p.ChainSeq, &p.ChainHash); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(settings), &p.Settings); err != nil {
@@ -112,7 +113,34 @@ func scanPoint(r interface{ Scan(...any) error }) (*Point, error) {
 	if revoked.Valid {
 		p.RevokedAt = time.UnixMilli(revoked.Int64).UTC()
 	}
+	if disabled.Valid {
+		p.DisabledAt = time.UnixMilli(disabled.Int64).UTC()
+	}
 	return &p, nil
+}
+
+// SetPointDisabled stops (停用) or restarts a billing point. A disabled
+// point is given no new numbers and no paper; what its station issued
+// before is still accepted, so nothing issued is lost.
+func (s *Store) SetPointDisabled(ctx context.Context, code string, disabled bool) error {
+	if _, err := s.authorize(ctx, PermPointManage); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(t *dbtx) error {
+		var at any
+		action := "point.enable"
+		if disabled {
+			at, action = s.millis(), "point.disable"
+		}
+		res, err := t.exec(ctx, "UPDATE points SET disabled_at = ? WHERE code = ?", at, code)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "开票点 "+code); err != nil {
+			return err
+		}
+		return t.audit(ctx, action, code, nil)
+	})
 }
 
 // Point returns one billing point; ENotFound if unknown.

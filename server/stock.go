@@ -154,47 +154,81 @@ func (s *Store) BillKinds(ctx context.Context) (map[bill.Kind]string, error) {
 
 // ReceiveStock records numbers received from the finance bureau (票源入库):
 // an e-bill range under a bill code, or a pre-printed paper range. A range
-// overlapping stock already received under that code is refused.
+// overlapping stock already received under that code is refused. The
+// console and the command line receive through documents (stockdocs.go),
+// which call this on approval; the server's own set-up and tests call it
+// directly.
 func (s *Store) ReceiveStock(ctx context.Context, kind string, r bill.Segment) (string, error) {
+	if err := checkStockRange(kind, r); err != nil {
+		return "", err
+	}
+	var id string
+	err := s.tx(ctx, func(t *dbtx) error {
+		var err error
+		id, err = s.receiveStockTx(ctx, t, kind, r, "")
+		return err
+	})
+	return id, err
+}
+
+// checkStockRange checks a range's kind, code and numbers.
+func checkStockRange(kind string, r bill.Segment) error {
 	switch kind {
 	case StockEInvoice:
 		if err := bill.CheckBillCode(r.Code); err != nil {
-			return "", err
+			return err
 		}
 	case StockPaper:
 		if err := bill.CheckPaperCode(r.Code); err != nil {
-			return "", err
+			return err
 		}
 	default:
-		return "", bill.Errorf(bill.EInvalid, "未知的票源种类 %q，可选 einvoice（电子票据）或 paper（纸质票据）", kind)
+		return bill.Errorf(bill.EInvalid, "未知的票源种类 %q，可选 einvoice（电子票据）或 paper（纸质票据）", kind)
 	}
-	if err := r.Validate(); err != nil {
+	return r.Validate()
+}
+
+// stockOverlap is the received range of kind that r overlaps, if any.
+func (s *Store) stockOverlap(ctx context.Context, q querier, kind string, r bill.Segment) error {
+	var start, end int64
+	err := q.queryRow(ctx, `SELECT start_no, end_no FROM stock WHERE kind = ? AND code = ? AND start_no <= ? AND end_no >= ?
+		ORDER BY start_no LIMIT 1`, kind, r.Code, r.End, r.Start).Scan(&start, &end)
+	if err == nil {
+		return bill.Errorf(bill.EConflict, "入库号段 %s 与已入库的 %s 重叠，已拒绝；请核对财政部门下发的号码。",
+			r, bill.Segment{Code: r.Code, Start: start, End: end})
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return nil
+}
+
+func (s *Store) receiveStockTx(ctx context.Context, t *dbtx, kind string, r bill.Segment, doc string) (string, error) {
+	// Serialise intakes of one code: the overlap check and the insert are
+	// one step (PostgreSQL locks the code's rows; SQLite has one writer).
+	rows, err := t.query(ctx, "SELECT id FROM stock WHERE kind = ? AND code = ?"+s.forUpdate(), kind, r.Code)
+	if err != nil {
+		return "", err
+	}
+	rows.Close()
+	if err := s.stockOverlap(ctx, t, kind, r); err != nil {
 		return "", err
 	}
 	id := uuid.Must(uuid.NewV7()).String()
-	err := s.tx(ctx, func(t *dbtx) error {
-		var start, end int64
-		err := t.queryRow(ctx, `SELECT start_no, end_no FROM stock WHERE kind = ? AND code = ? AND start_no <= ? AND end_no >= ?
-			ORDER BY start_no LIMIT 1`+s.forUpdate(), kind, r.Code, r.End, r.Start).Scan(&start, &end)
-		if err == nil {
-			return bill.Errorf(bill.EConflict, "入库号段 %s 与已入库的 %s 重叠，已拒绝；请核对财政部门下发的号码。",
-				r, bill.Segment{Code: r.Code, Start: start, End: end})
+	if _, err := t.exec(ctx, `INSERT INTO stock (id, kind, code, start_no, end_no, next_no, received_at) VALUES (?,?,?,?,?,?,?)`,
+		id, kind, r.Code, r.Start, r.End, r.Start, s.millis()); err != nil {
+		return "", err
+	}
+	if kind == StockEInvoice {
+		if err := defaultBillKinds(ctx, t, r.Code); err != nil {
+			return "", err
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if _, err = t.exec(ctx, `INSERT INTO stock (id, kind, code, start_no, end_no, next_no, received_at) VALUES (?,?,?,?,?,?,?)`,
-			id, kind, r.Code, r.Start, r.End, r.Start, s.millis()); err != nil {
-			return err
-		}
-		if kind == StockEInvoice {
-			if err := defaultBillKinds(ctx, t, r.Code); err != nil {
-				return err
-			}
-		}
-		return t.audit(ctx, "stock.receive", r.Code, map[string]any{"kind": kind, "from": r.Start, "to": r.End})
-	})
-	return id, err
+	}
+	detail := map[string]any{"kind": kind, "from": r.Start, "to": r.End}
+	if doc != "" {
+		detail["doc"] = doc
+	}
+	return id, t.audit(ctx, "stock.receive", r.Code, detail)
 }
 
 // CodeStock is the stock of one code: received, allocated to points, left.
@@ -208,7 +242,11 @@ type CodeStock struct {
 
 // Stock sums the stock per kind and code.
 func (s *Store) Stock(ctx context.Context) ([]CodeStock, error) {
-	rows, err := s.query(ctx, `SELECT kind, code, SUM(end_no - start_no + 1), SUM(next_no - start_no)
+	// E-bill numbers leave the stock through next_no (segments); paper
+	// through the ranges distributed to points and not returned.
+	rows, err := s.query(ctx, `SELECT kind, code, SUM(end_no - start_no + 1),
+		CASE WHEN kind = 'paper' THEN (SELECT COALESCE(SUM(pp.end_no - pp.start_no + 1), 0) FROM point_paper pp
+			WHERE pp.paper_code = stock.code AND pp.returned_at IS NULL) ELSE SUM(next_no - start_no) END
 		FROM stock GROUP BY kind, code ORDER BY kind, code`)
 	if err != nil {
 		return nil, err

@@ -264,6 +264,14 @@ func (s *Store) forUpdate() string {
 	return ""
 }
 
+// forUpdateIf locks the row read when q is a transaction.
+func (s *Store) forUpdateIf(q querier) string {
+	if _, ok := q.(*dbtx); ok {
+		return s.forUpdate()
+	}
+	return ""
+}
+
 func retryable(err error) bool {
 	if errors.Is(err, errStockMoved) {
 		return true

@@ -69,7 +69,10 @@ func ClientFor(ctx context.Context, store *localstore.Store) (*Client, error) {
 
 // LocalMasterData converts pulled master data for the station store.
 func LocalMasterData(md wire.MasterData) localstore.MasterData {
-	out := localstore.MasterData{Version: md.Version, UnitSeal: md.UnitSeal, SealCleared: md.UnitSealCleared}
+	out := localstore.MasterData{Version: md.Version, UnitSeal: md.UnitSeal, SealCleared: md.UnitSealCleared, PaperSent: md.PaperSent}
+	for _, r := range md.Paper {
+		out.Paper = append(out.Paper, bill.Segment{Code: r.Code, Start: r.Start, End: r.End})
+	}
 	for _, it := range md.ChargeItems {
 		out.ChargeItems = append(out.ChargeItems, localstore.ChargeItem{Code: it.Code, Name: it.Name, Pinyin: it.Pinyin,
 			CategoryCode: it.CategoryCode, Unit: it.Unit, Spec: it.Spec, Price: it.Price, MedicalClass: it.MedicalClass, Disabled: it.Disabled})

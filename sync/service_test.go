@@ -66,6 +66,11 @@ func newWorldWith(t *testing.T, segmentSize int64, wrap func(http.Handler) http.
 	st.SegmentSize, st.RefillThreshold = segmentSize, segmentSize/2
 	st.Limits = bill.Limits{MaxHours: 72, MaxCount: 100000, MaxAmount: bill.MaxMoney, MaxSingle: bill.MaxMoney}
 	must(t, srv.SetPointSettings(ctx, "P01", st))
+	// Paper 1–100 distributed to the point, which the station takes in.
+	_, err = srv.ReceiveStock(ctx, server.StockPaper, bill.Segment{Code: "35062601", Start: 1, End: 1000})
+	must(t, err)
+	_, err = srv.DistributePaper(server.WithActor(ctx, server.Actor{Who: "cli:test", System: true}), "P01", "35062601", 1, 100, 0)
+	must(t, err)
 	code, _, err := srv.EnrollCode(ctx, "P01")
 	must(t, err)
 	var h http.Handler = api.New(srv, quiet)

@@ -111,22 +111,61 @@ func cmdKind(ctx context.Context, a *app, args []string) error {
 func cmdStock(ctx context.Context, a *app, args []string) error {
 	return sub(a, "stock", args, map[string]func([]string) error{
 		"receive": func(args []string) error {
-			fs := a.flags("stock receive", "--kind einvoice|paper --code 代码 --from 起始号码 --to 终止号码")
+			fs := a.flags("stock receive", "--kind einvoice|paper --code 代码 --from 起始号码 --to 终止号码 [--certificate 领用证号] [--note 备注]")
 			kind := fs.String("kind", server.StockEInvoice, "einvoice 电子票据号码 | paper 纸质票据")
 			code := fs.String("code", "", "票据代码")
 			from := cli.BillNo(fs, "from", "起始号码（如 0000000001）")
 			to := cli.BillNo(fs, "to", "终止号码（如 0001000000）")
+			cert := fs.String("certificate", "", "领用证号")
+			note := fs.String("note", "", "备注")
 			if _, err := a.parse(fs, args, false); err != nil {
 				return err
 			}
-			r := bill.Segment{Code: *code, Start: *from, End: *to}
 			return a.withStore(ctx, func(s *server.Store) error {
-				id, err := s.ReceiveStock(ctx, *kind, r)
+				d, err := s.DraftStock(ctx, server.StockDoc{Kind: *kind, Code: *code, Start: *from, End: *to, Certificate: *cert, Note: *note})
 				if err != nil {
 					return err
 				}
-				return a.Report(map[string]any{"id": id, "kind": *kind, "code": r.Code, "from": r.Start, "to": r.End, "count": r.Len()},
-					"已入库%s %s，共 %d 个号码。\n", stockKindName(*kind), r, r.Len())
+				if err := s.SubmitStock(ctx, d.ID); err != nil {
+					return err
+				}
+				d.State = server.DocSubmitted
+				return a.Report(stockDocJSON(d), "已制单并送审：%s入库单 %s，%s，共 %d 个号码。审核通过后入库（ebill-server stock approve %s）。\n",
+					stockKindName(d.Kind), d.ID, d.Segment(), d.Count(), d.ID)
+			})
+		},
+		"approve": func(args []string) error { return decideStock(ctx, a, args, true) },
+		"return":  func(args []string) error { return decideStock(ctx, a, args, false) },
+		"docs": func(args []string) error {
+			fs := a.flags("stock docs", "[--state draft|submitted|approved|returned]")
+			state := fs.String("state", "", "只列出此状态的入库单")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			var states []string
+			if *state != "" {
+				states = []string{*state}
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				docs, err := s.StockDocs(ctx, states...)
+				if err != nil {
+					return err
+				}
+				if a.JSON {
+					out := []map[string]any{}
+					for i := range docs {
+						out = append(out, stockDocJSON(&docs[i]))
+					}
+					a.PrintJSON(out)
+					return nil
+				}
+				w := textout.NewTable(a.Stdout)
+				fmt.Fprintln(w, "入库单\t种类\t号段\t张数\t领用证\t状态\t制单\t审核\t意见")
+				for _, d := range docs {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.KindName(), d.Segment(), d.Count(), d.Certificate,
+						d.StateName(), d.Maker, d.Checker, d.Opinion)
+				}
+				return w.Flush()
 			})
 		},
 		"list": func(args []string) error {
@@ -298,6 +337,26 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 				return a.Report(map[string]string{"point": code, "status": "revoked"}, "已撤销开票点 %s 的收费电脑；可重新生成注册码注册新电脑。\n", code)
 			})
 		},
+		"disable": func(args []string) error { return setPointDisabled(ctx, a, args, true) },
+		"enable":  func(args []string) error { return setPointDisabled(ctx, a, args, false) },
+	})
+}
+
+// setPointDisabled stops or restarts a billing point.
+func setPointDisabled(ctx context.Context, a *app, args []string, disabled bool) error {
+	name := map[bool]string{true: "point disable", false: "point enable"}[disabled]
+	code, err := a.parse(a.flags(name, "编码"), args, true)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, func(s *server.Store) error {
+		if err := s.SetPointDisabled(ctx, code, disabled); err != nil {
+			return err
+		}
+		if disabled {
+			return a.Report(map[string]any{"point": code, "disabled": true}, "已停用开票点 %s：不再分配新号码；已开具的票据仍可上传。\n", code)
+		}
+		return a.Report(map[string]any{"point": code, "disabled": false}, "已启用开票点 %s。\n", code)
 	})
 }
 
@@ -451,6 +510,32 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// decideStock approves or returns a submitted intake document.
+func decideStock(ctx context.Context, a *app, args []string, approve bool) error {
+	name := map[bool]string{true: "stock approve", false: "stock return"}[approve]
+	fs := a.flags(name, "入库单号 [--opinion 审核意见]")
+	opinion := fs.String("opinion", "", "审核意见（退回时必填）")
+	id, err := a.parse(fs, args, true)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, func(s *server.Store) error {
+		d, err := s.DecideStock(ctx, id, approve, *opinion)
+		if err != nil {
+			return err
+		}
+		if approve {
+			return a.Report(stockDocJSON(d), "已审核通过，%s %s 已入库，共 %d 个号码。\n", stockKindName(d.Kind), d.Segment(), d.Count())
+		}
+		return a.Report(stockDocJSON(d), "已退回入库单 %s 给制单人 %s。\n", d.ID, d.Maker)
+	})
+}
+
+func stockDocJSON(d *server.StockDoc) map[string]any {
+	return map[string]any{"id": d.ID, "kind": d.Kind, "code": d.Code, "from": d.Start, "to": d.End, "count": d.Count(),
+		"certificate": d.Certificate, "state": d.State, "maker": d.Maker, "checker": d.Checker, "opinion": d.Opinion}
+}
+
 func stockKindName(kind string) string {
 	return map[string]string{server.StockEInvoice: "电子票据", server.StockPaper: "纸质票据"}[kind]
 }
@@ -471,23 +556,21 @@ func splitList(s string) []string {
 
 func cmdPaper(ctx context.Context, a *app, args []string) error {
 	return sub(a, "paper", args, map[string]func([]string) error{
-		"assign": func(args []string) error {
-			fs := a.flags("paper assign", "--point 开票点 --code 纸质票据代码 --count 张数")
-			point := fs.String("point", "", "服务器开票点（HIS 开票）")
-			code := fs.String("code", "", "纸质票据代码")
-			count := cli.Int64(fs, "count", 0, 1, "分配张数")
-			if _, err := a.parse(fs, args, false); err != nil {
-				return err
-			}
-			if err := cli.Required("point", *point, "code", *code); err != nil {
+		"assign":     func(args []string) error { return distributePaper(ctx, a, "paper assign", args) },
+		"distribute": func(args []string) error { return distributePaper(ctx, a, "paper distribute", args) },
+		"return": func(args []string) error {
+			fs := a.flags("paper return", "分发记录号 [--from 起始号码]")
+			from := cli.Int64(fs, "from", 0, 0, "从此号码起退回（默认从第一个未用号码起）")
+			id, err := a.parse(fs, args, true)
+			if err != nil {
 				return err
 			}
 			return a.withStore(ctx, func(s *server.Store) error {
-				r, err := s.AssignPaper(ctx, *point, *code, *count)
+				r, err := s.ReturnPaper(ctx, id, *from)
 				if err != nil {
 					return err
 				}
-				return a.Report(r, "已把纸质票据 %s %s–%s 分配给开票点 %s。\n", r.Code, bill.FormatBillNo(r.Start), bill.FormatBillNo(r.End), r.Point)
+				return a.Report(r, "开票点 %s 已退回纸质票据 %s %s–%s。\n", r.Point, r.Code, bill.FormatBillNo(r.Start), bill.FormatBillNo(r.End))
 			})
 		},
 		"list": func(args []string) error {
@@ -518,6 +601,29 @@ func cmdPaper(ctx context.Context, a *app, args []string) error {
 				return nil
 			})
 		},
+	})
+}
+
+// distributePaper gives paper from the central stock to a billing point.
+func distributePaper(ctx context.Context, a *app, name string, args []string) error {
+	fs := a.flags(name, "--point 开票点 --code 纸质票据代码 (--from 起始号码 --to 终止号码 | --count 张数)")
+	point := fs.String("point", "", "开票点")
+	code := fs.String("code", "", "纸质票据代码")
+	from := cli.BillNo(fs, "from", "起始号码（交给窗口的那一段）")
+	to := cli.BillNo(fs, "to", "终止号码")
+	count := cli.Int64(fs, "count", 0, 0, "张数（不写号码时，从未分发的第一个号码起）")
+	if _, err := a.parse(fs, args, false); err != nil {
+		return err
+	}
+	if err := cli.Required("point", *point, "code", *code); err != nil {
+		return err
+	}
+	return a.withStore(ctx, func(s *server.Store) error {
+		r, err := s.DistributePaper(ctx, *point, *code, *from, *to, *count)
+		if err != nil {
+			return err
+		}
+		return a.Report(r, "已把纸质票据 %s %s–%s 分发给开票点 %s。\n", r.Code, bill.FormatBillNo(r.Start), bill.FormatBillNo(r.End), r.Point)
 	})
 }
 

@@ -81,20 +81,24 @@ func TestAdminCommandsSignIn(t *testing.T) {
 		t.Fatalf("refused commands received stock: %+v", stock)
 	}
 	h.run(receive...)
-	// The audit names the token's account, and the refusal.
+	// The audit names the tokens' accounts (the harness has the checker
+	// approve the intake), and the refusal.
 	var recs []server.AuditRecord
 	json.Unmarshal(h.run("audit", "list", "--limit", "1000"), &recs)
-	var received, denied bool
+	var received, approved, denied bool
 	for _, r := range recs {
-		if r.Action == "stock.receive" && r.Actor == "token:脚本@svc-bill-admin" {
+		if r.Action == "stock.draft" && r.Actor == "token:脚本@svc-bill-admin" {
 			received = true
+		}
+		if r.Action == "stock.approve" && r.Actor == "token:脚本@svc-checker" {
+			approved = true
 		}
 		if r.Action == "denied" && r.Target == server.PermStockReceive && strings.Contains(string(r.Detail), `"sysadmin"`) {
 			denied = true
 		}
 	}
-	if !received || !denied {
-		t.Fatalf("audit: stock.receive by the token %v, the refusal %v", received, denied)
+	if !received || !approved || !denied {
+		t.Fatalf("audit: stock.draft by the bill administrator's token %v, stock.approve by the checker's %v, the refusal %v", received, approved, denied)
 	}
 	// A revoked token stops working.
 	var list []server.APIToken

@@ -145,6 +145,18 @@ type MasterData struct {
 	// since the station's version; UnitSealCleared when it was removed.
 	UnitSeal        []byte `json:"unitSeal,omitempty"`
 	UnitSealCleared bool   `json:"unitSealCleared,omitempty"`
+	// Paper is the paper distributed to the station's point and not
+	// returned, sent whole (PaperSent) when it changed since the station's
+	// version: the station takes in only these numbers.
+	Paper     []PaperRange `json:"paper,omitempty"`
+	PaperSent bool         `json:"paperSent,omitempty"`
+}
+
+// PaperRange is a range of pre-printed paper numbers.
+type PaperRange struct {
+	Code  string `json:"code"`
+	Start int64  `json:"start"`
+	End   int64  `json:"end"`
 }
 
 // ChargeItem is one entry of the charge-item catalogue.

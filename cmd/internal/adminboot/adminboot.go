@@ -32,7 +32,7 @@ type Result struct {
 }
 
 // ServiceRoles are the roles service accounts are made for.
-var ServiceRoles = []string{server.RoleBillAdmin, server.RoleSysAdmin, server.RoleSecAdmin, server.RoleAuditor}
+var ServiceRoles = []string{server.RoleBillAdmin, server.RoleChecker, server.RoleSysAdmin, server.RoleSecAdmin, server.RoleAuditor}
 
 // Bootstrap runs the bootstrap; password is what the administrators' and
 // service accounts' passwords become, sessionDir where the sessions' token
