@@ -30,6 +30,7 @@ import (
 type console struct {
 	store *server.Store
 	url   string
+	fp    string // the TLS certificate's fingerprint, as stations pin it
 	shift atomic.Int64
 }
 
@@ -48,7 +49,7 @@ func newConsole(t *testing.T) *console {
 	web.Mount(h, s)
 	ts := httptest.NewTLSServer(h)
 	t.Cleanup(ts.Close)
-	c.url = ts.URL
+	c.url, c.fp = ts.URL, api.Fingerprint(ts.TLS.Certificates[0])
 	return c
 }
 

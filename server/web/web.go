@@ -61,6 +61,7 @@ func New(store *server.Store, log *slog.Logger) *Console {
 		"roleNames": roleNames,
 		"hasRole":   func(roles []string, r string) bool { return slices.Contains(roles, r) },
 		"join":      func(list []string) string { return strings.Join(list, ", ") },
+		"sub1":      func(end, start int64) int64 { return end - start + 1 },
 	}).ParseFS(templateFS, "templates/*.html"))
 	static, _ := fs.Sub(staticFS, "static")
 	c.mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
@@ -95,6 +96,17 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.mux.HandleFunc("POST /admin/his-apps", c.page(server.PermHISApps, c.addHISApp))
 	c.mux.HandleFunc("POST /admin/his-apps/{appid}/allow", c.page(server.PermHISApps, c.setHISAllow))
 	c.mux.HandleFunc("POST /admin/his-apps/{appid}/disable", c.page(server.PermHISApps, c.disableHISApp))
+	c.mux.HandleFunc("GET /admin/stock", c.page(server.PermReportView, c.stockPage))
+	c.mux.HandleFunc("POST /admin/stock/alerts", c.page(server.PermStockReceive, c.setStockAlert))
+	c.mux.HandleFunc("GET /admin/stock/docs", c.page(server.PermReportView, c.stockDocs))
+	c.mux.HandleFunc("POST /admin/stock/docs", c.page(server.PermStockReceive, c.draftStock))
+	c.mux.HandleFunc("POST /admin/stock/docs/{id}/submit", c.page(server.PermStockReceive, c.docAction("submit")))
+	c.mux.HandleFunc("POST /admin/stock/docs/{id}/delete", c.page(server.PermStockReceive, c.docAction("delete")))
+	c.mux.HandleFunc("POST /admin/stock/docs/{id}/approve", c.page(server.PermStockApprove, c.docAction("approve")))
+	c.mux.HandleFunc("POST /admin/stock/docs/{id}/return", c.page(server.PermStockApprove, c.docAction("return")))
+	c.mux.HandleFunc("GET /admin/stock/paper", c.page(server.PermReportView, c.paperPage))
+	c.mux.HandleFunc("POST /admin/stock/paper", c.page(server.PermStockReceive, c.distributePaper))
+	c.mux.HandleFunc("POST /admin/stock/paper/{id}/return", c.page(server.PermStockReceive, c.returnPaper))
 	c.mux.HandleFunc("GET /admin/audit", c.page(server.PermAuditRead, c.audit))
 	c.mux.HandleFunc("GET /admin/audit/export", c.page(server.PermAuditExport, c.auditExport))
 	c.mux.HandleFunc("POST /admin/audit/verify", c.page(server.PermAuditVerify, c.auditVerify))
@@ -171,6 +183,9 @@ var menu = []struct {
 	perm string
 }{
 	{menuItem{"/admin/", "工作台", ""}, ""},
+	{menuItem{"/admin/stock/docs", "票据入库与审核", "票源管理"}, server.PermReportView},
+	{menuItem{"/admin/stock/paper", "纸质票据分发", "票源管理"}, server.PermReportView},
+	{menuItem{"/admin/stock", "库存查询与预警", "票源管理"}, server.PermReportView},
 	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
 	{menuItem{"/admin/security", "角色授权与安全策略", "安全管理"}, server.PermRoleGrant},
 	{menuItem{"/admin/his-apps", "HIS 应用", "安全管理"}, server.PermHISApps},
