@@ -283,3 +283,30 @@ func distributedPaper(ctx context.Context, s querier, point string) ([]wire.Pape
 	}
 	return out, rows.Err()
 }
+
+// PayChannelInfo is a payment channel as the console lists it.
+type PayChannelInfo struct {
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Disabled bool   `json:"disabled"`
+}
+
+// PayChannels lists the payment channels.
+func (s *Store) PayChannels(ctx context.Context) ([]PayChannelInfo, error) {
+	rows, err := s.query(ctx, "SELECT code, name, disabled FROM pay_channels ORDER BY code")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PayChannelInfo
+	for rows.Next() {
+		var pc PayChannelInfo
+		var disabled int
+		if err := rows.Scan(&pc.Code, &pc.Name, &disabled); err != nil {
+			return nil, err
+		}
+		pc.Disabled = disabled != 0
+		out = append(out, pc)
+	}
+	return out, rows.Err()
+}

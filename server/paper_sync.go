@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/google/uuid"
+
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/sync/wire"
 )
@@ -50,6 +52,11 @@ func (s *Store) UploadPaper(ctx context.Context, point string, uses []wire.Paper
 			}
 			if msg != "" {
 				ack.Status, ack.Message = wire.AckConflict, msg
+				if _, err := t.exec(ctx, `INSERT INTO paper_conflicts (id, point_code, paper_code, paper_no, status, bill_id, reason, received_at)
+					VALUES (?,?,?,?,?,?,?,?)`, uuid.Must(uuid.NewV7()).String(), point, truncate(u.PaperCode, 20), u.PaperNo,
+					truncate(u.Status, 20), truncate(u.BillID, 40), msg, s.millis()); err != nil {
+					return err
+				}
 			} else {
 				stored++
 			}

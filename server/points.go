@@ -66,6 +66,25 @@ func (s *Store) AddPoint(ctx context.Context, code, name, kind string) error {
 	return err
 }
 
+// EditPoint renames a point and replaces its settings (the console's form).
+func (s *Store) EditPoint(ctx context.Context, code, name string, st wire.Settings) error {
+	if _, err := s.authorize(ctx, PermPointManage); err != nil {
+		return err
+	}
+	if name == "" || len([]rune(name)) > 50 {
+		return bill.Errorf(bill.EInvalid, "请填写开票点名称，不超过 50 个字。")
+	}
+	if err := s.SetPointSettings(ctx, code, st); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(t *dbtx) error {
+		if _, err := t.exec(ctx, "UPDATE points SET name = ? WHERE code = ?", name, code); err != nil {
+			return err
+		}
+		return t.audit(ctx, "point.rename", code, map[string]string{"name": name})
+	})
+}
+
 // SetPointSettings replaces a point's settings.
 func (s *Store) SetPointSettings(ctx context.Context, code string, st wire.Settings) error {
 	if st.SegmentSize < 1 || st.SegmentSize > 1_000_000 || st.RefillThreshold < 0 || st.StockAlert < 0 {
@@ -365,12 +384,14 @@ func (s *Store) Pull(ctx context.Context, point string, since int64) (*wire.Pull
 	return resp, err
 }
 
-// ReportStatus records what a station last said about itself.
-func (s *Store) ReportStatus(ctx context.Context, point string, st wire.StationStatus) error {
+// ReportStatus records what a station last said about itself, and how far
+// its clock was from the server's (skew: server time − station time).
+func (s *Store) ReportStatus(ctx context.Context, point string, st wire.StationStatus, skew time.Duration) error {
 	b, _ := json.Marshal(struct {
 		wire.StationStatus
-		At int64 `json:"at"`
-	}{st, s.millis()})
+		At     int64 `json:"at"`
+		SkewMs int64 `json:"skewMs"`
+	}{st, s.millis(), skew.Milliseconds()})
 	return s.tx(ctx, func(t *dbtx) error {
 		res, err := t.exec(ctx, "UPDATE points SET status = ? WHERE code = ?", string(b), point)
 		if err != nil {
@@ -394,7 +415,25 @@ func quotedKinds(kinds []bill.Kind) string {
 // every sync, so At is its last sync.
 type StationReport struct {
 	wire.StationStatus
-	At time.Time `json:"at"`
+	At    time.Time     `json:"at"`
+	Skew  time.Duration `json:"skew"`  // server clock − station clock at the report
+	Paper int64         `json:"paper"` // paper uses the server refused, in all
+}
+
+// Silent reports whether the station has not synced for longer than d.
+func (r StationReport) Silent(now time.Time, d time.Duration) bool { return now.Sub(r.At) > d }
+
+// SkewText is the clock difference as people read it.
+func (r StationReport) SkewText() string {
+	d := r.Skew.Round(time.Second)
+	switch {
+	case d == 0:
+		return "0 秒"
+	case d > 0:
+		return "慢 " + d.String()
+	default:
+		return "快 " + (-d).String()
+	}
 }
 
 // StationReports are the stations' last reports, by point code (points
@@ -413,12 +452,31 @@ func (s *Store) StationReports(ctx context.Context) (map[string]StationReport, e
 		}
 		var r struct {
 			wire.StationStatus
-			At int64 `json:"at"`
+			At     int64 `json:"at"`
+			SkewMs int64 `json:"skewMs"`
 		}
 		if json.Unmarshal([]byte(raw), &r) != nil {
 			continue
 		}
-		out[code] = StationReport{StationStatus: r.StationStatus, At: time.UnixMilli(r.At).UTC()}
+		out[code] = StationReport{StationStatus: r.StationStatus, At: time.UnixMilli(r.At).UTC(), Skew: time.Duration(r.SkewMs) * time.Millisecond}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if rows, err = s.query(ctx, "SELECT point_code, COUNT(*) FROM paper_conflicts GROUP BY point_code"); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var n int64
+		if err := rows.Scan(&code, &n); err != nil {
+			return nil, err
+		}
+		r := out[code]
+		r.Paper = n
+		out[code] = r
 	}
 	return out, rows.Err()
 }

@@ -209,7 +209,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	}
 	handler := api.New(store, a.Log)
 	his.Mount(handler, store)
-	web.Mount(handler, store)
+	console := web.Mount(handler, store)
 	if *smsLog == "" {
 		*smsLog = filepath.Join(a.dataDir, "sms-outbox.log")
 	}
@@ -238,6 +238,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		fingerprint = api.Fingerprint(cert)
+		console.SetFingerprint(fingerprint)
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}

@@ -291,7 +291,11 @@ func (a *API) status(w http.ResponseWriter, r *http.Request, p *server.Point, bo
 		a.fail(w, err)
 		return
 	}
-	if err := a.store.ReportStatus(r.Context(), p.Code, st); err != nil {
+	var skew time.Duration
+	if auth, err := wire.ParseAuthorization(r.Header.Get("Authorization")); err == nil {
+		skew = a.now().Sub(time.UnixMilli(auth.TS))
+	}
+	if err := a.store.ReportStatus(r.Context(), p.Code, st, skew); err != nil {
 		a.fail(w, err)
 		return
 	}

@@ -28,10 +28,11 @@ import (
 // console is a server with the console, on a clock that runs with real
 // time plus a shift the test moves (idle timeouts).
 type console struct {
-	store *server.Store
-	url   string
-	fp    string // the TLS certificate's fingerprint, as stations pin it
-	shift atomic.Int64
+	store   *server.Store
+	url     string
+	fp      string // the TLS certificate's fingerprint, as stations pin it
+	console *web.Console
+	shift   atomic.Int64
 }
 
 func (c *console) now() time.Time { return time.Now().Add(time.Duration(c.shift.Load())) }
@@ -46,7 +47,7 @@ func newConsole(t *testing.T) *console {
 	t.Cleanup(func() { s.Close() })
 	c.store = s
 	h := api.New(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	web.Mount(h, s)
+	c.console = web.Mount(h, s)
 	ts := httptest.NewTLSServer(h)
 	t.Cleanup(ts.Close)
 	c.url, c.fp = ts.URL, api.Fingerprint(ts.TLS.Certificates[0])

@@ -43,6 +43,8 @@ type Console struct {
 	mux   *http.ServeMux
 	pages *template.Template
 	csrf  *http.CrossOriginProtection
+	// fingerprint is the TLS certificate's, shown with enrolment codes.
+	fingerprint string
 }
 
 // New is the console over a ledger.
@@ -107,6 +109,12 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.mux.HandleFunc("GET /admin/stock/paper", c.page(server.PermReportView, c.paperPage))
 	c.mux.HandleFunc("POST /admin/stock/paper", c.page(server.PermStockReceive, c.distributePaper))
 	c.mux.HandleFunc("POST /admin/stock/paper/{id}/return", c.page(server.PermStockReceive, c.returnPaper))
+	c.mux.HandleFunc("GET /admin/points", c.page("", c.pointsPage))
+	c.mux.HandleFunc("POST /admin/points", c.page(server.PermPointManage, c.addPoint))
+	c.mux.HandleFunc("POST /admin/points/{code}", c.page(server.PermPointManage, c.editPoint))
+	for _, a := range []string{"disable", "enable", "revoke", "enroll"} {
+		c.mux.HandleFunc("POST /admin/points/{code}/"+a, c.page(server.PermPointManage, c.pointAction(a)))
+	}
 	c.mux.HandleFunc("GET /admin/audit", c.page(server.PermAuditRead, c.audit))
 	c.mux.HandleFunc("GET /admin/audit/export", c.page(server.PermAuditExport, c.auditExport))
 	c.mux.HandleFunc("POST /admin/audit/verify", c.page(server.PermAuditVerify, c.auditVerify))
@@ -186,6 +194,7 @@ var menu = []struct {
 	{menuItem{"/admin/stock/docs", "票据入库与审核", "票源管理"}, server.PermReportView},
 	{menuItem{"/admin/stock/paper", "纸质票据分发", "票源管理"}, server.PermReportView},
 	{menuItem{"/admin/stock", "库存查询与预警", "票源管理"}, server.PermReportView},
+	{menuItem{"/admin/points", "开票点与站点状态", "基础信息"}, server.PermPointManage},
 	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
 	{menuItem{"/admin/security", "角色授权与安全策略", "安全管理"}, server.PermRoleGrant},
 	{menuItem{"/admin/his-apps", "HIS 应用", "安全管理"}, server.PermHISApps},

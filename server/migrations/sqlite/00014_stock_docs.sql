@@ -39,11 +39,25 @@ CREATE TABLE stock_alerts (
     PRIMARY KEY (kind, code, point_code)
 ) STRICT;
 
+-- Paper uses a station reported and the server refused (上传冲突, 站点状态).
+CREATE TABLE paper_conflicts (
+    id          TEXT PRIMARY KEY,
+    point_code  TEXT    NOT NULL,
+    paper_code  TEXT    NOT NULL,
+    paper_no    INTEGER NOT NULL,
+    status      TEXT    NOT NULL,
+    bill_id     TEXT    NOT NULL DEFAULT '',
+    reason      TEXT    NOT NULL,
+    received_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX paper_conflicts_point ON paper_conflicts (point_code, received_at);
+
 -- Every station learns its point's distributed paper on its next pull.
 UPDATE master_seq SET version = version + 1 WHERE id = 1;
 UPDATE points SET paper_version = (SELECT version FROM master_seq WHERE id = 1);
 
 -- +goose Down
+DROP TABLE paper_conflicts;
 DROP TABLE stock_alerts;
 ALTER TABLE points DROP COLUMN disabled_at;
 ALTER TABLE points DROP COLUMN paper_version;
