@@ -143,7 +143,7 @@ func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 		return err
 	}
 	dialect := goose.DialectSQLite3
-	opts := []goose.ProviderOption{goose.WithGoMigrations(busDateMigration(s.dialect))}
+	opts := []goose.ProviderOption{goose.WithGoMigrations(busDateMigration(s.dialect), statsMigration(s.dialect))}
 	if s.dialect == Postgres {
 		dialect = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker()

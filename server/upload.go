@@ -394,8 +394,9 @@ func redsOf(ctx context.Context, q interface {
 // flush inserts the accepted bills (several rows per statement) and moves
 // the point's chain head.
 func (u *uploadBatch) flush(ctx context.Context) error {
-	const cols = 20
+	const cols = 22
 	const perStatement = 100
+	stats := map[statKey]statVal{}
 	for i := 0; i < len(u.inserts); i += perStatement {
 		chunk := u.inserts[i:min(i+perStatement, len(u.inserts))]
 		args := make([]any, 0, len(chunk)*cols)
@@ -415,15 +416,21 @@ func (u *uploadBatch) flush(ctx context.Context) error {
 			rows[j] = "(" + placeholders(cols) + ")"
 			args = append(args, b.ID, u.point.Code, u.point.Epoch, b.Seq, wb.BillCode, wb.BillNo, wb.CheckCode, string(b.Kind),
 				busNo, string(b.Settlement.Payer), int64(b.Settlement.TotalAmt), b.IssuedTime().UnixMilli(), redOf, wb.Content,
-				hex.EncodeToString(wb.Hash), wb.Signature, now, cardNo, BusinessTime(b).UnixMilli(), string(b.Settlement.BusType))
+				hex.EncodeToString(wb.Hash), wb.Signature, now, cardNo, BusinessTime(b).UnixMilli(), string(b.Settlement.BusType),
+				patientNo(b), mainChannel(b))
+			billStats(stats, u.point.Code, b)
 		}
 		if _, err := u.t.exec(ctx, `INSERT INTO bills (id, point_code, epoch, seq, bill_code, bill_no, check_code, kind, bus_no,
-			payer, total, issued_at, red_of, content, hash, signature, received_at, card_no, bus_at, bus_type) VALUES `+strings.Join(rows, ","), args...); err != nil {
+			payer, total, issued_at, red_of, content, hash, signature, received_at, card_no, bus_at, bus_type, patient_no, pay_channel)
+			VALUES `+strings.Join(rows, ","), args...); err != nil {
 			return err
 		}
 	}
 	if len(u.inserts) == 0 {
 		return nil
+	}
+	if err := addStats(ctx, u.t.exec, stats); err != nil {
+		return err
 	}
 	_, err := u.t.exec(ctx, "UPDATE points SET chain_seq = ?, chain_hash = ? WHERE code = ?", u.point.ChainSeq, u.point.ChainHash, u.point.Code)
 	return err

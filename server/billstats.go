@@ -1,0 +1,170 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/ebill/ebill/bill"
+)
+
+// Hourly figures (bill_stats) kept with the bills: the summaries (开票汇总)
+// and the peak trend read a year as at most 8,760 hours per point, kind and
+// channel instead of millions of bills.
+
+// statKey is one row of bill_stats.
+type statKey struct {
+	hour               int64
+	point, kind, chann string
+	red                int
+}
+
+type statVal struct{ bills, amount int64 }
+
+// billStats adds a bill's figures to m: the bill counted once, under its
+// main (first) pay channel, and its total split by channel — exactly its
+// total, whatever the channels' values add up to.
+func billStats(m map[statKey]statVal, point string, b *bill.Bill) {
+	hour := b.IssuedTime().UnixMilli() / 3_600_000
+	red := 0
+	if b.Red != nil {
+		red = 1
+	}
+	total := int64(b.Settlement.TotalAmt)
+	chans := b.Settlement.PayChannelDetail
+	add := func(ch string, bills, amount int64) {
+		k := statKey{hour: hour, point: point, kind: string(b.Kind), chann: ch, red: red}
+		v := m[k]
+		v.bills += bills
+		v.amount += amount
+		m[k] = v
+	}
+	if len(chans) == 0 {
+		add("", 1, total)
+		return
+	}
+	var sum int64
+	for _, c := range chans {
+		sum += int64(c.Value)
+	}
+	sign := int64(1)
+	if (sum > 0) != (total > 0) && sum != 0 && total != 0 {
+		sign = -1 // a red bill whose channels keep the original's signs
+	}
+	rest := total
+	for i, c := range chans {
+		v := sign * int64(c.Value)
+		if i == len(chans)-1 {
+			v = rest
+		}
+		rest -= v
+		bills := int64(0)
+		if i == 0 {
+			bills = 1
+		}
+		add(strings.TrimSpace(string(c.Code)), bills, v)
+	}
+}
+
+// mainChannel is the pay channel a bill is listed under.
+func mainChannel(b *bill.Bill) string {
+	if len(b.Settlement.PayChannelDetail) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(string(b.Settlement.PayChannelDetail[0].Code))
+}
+
+// patientNo is the patient number a bill is found by: the hospital's
+// patient number, else its patient id.
+func patientNo(b *bill.Bill) string {
+	if p := strings.TrimSpace(string(b.Settlement.PatientNo)); p != "" {
+		return p
+	}
+	return strings.TrimSpace(string(b.Settlement.PatientID))
+}
+
+// addStats writes figures into bill_stats, adding to rows already there.
+func addStats(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), m map[statKey]statVal) error {
+	const cols = 7
+	keys := make([]statKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 0; i < len(keys); i += 200 {
+		chunk := keys[i:min(i+200, len(keys))]
+		rows := make([]string, len(chunk))
+		args := make([]any, 0, cols*len(chunk))
+		for j, k := range chunk {
+			v := m[k]
+			rows[j] = "(" + placeholders(cols) + ")"
+			args = append(args, k.hour, k.point, k.kind, k.chann, k.red, v.bills, v.amount)
+		}
+		if _, err := exec(ctx, `INSERT INTO bill_stats (hour, point_code, kind, channel, red, bills, amount) VALUES `+strings.Join(rows, ",")+`
+			ON CONFLICT (hour, point_code, kind, channel, red) DO UPDATE SET bills = bill_stats.bills + excluded.bills,
+			amount = bill_stats.amount + excluded.amount`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// statsMigration (16) fills the patient number, the main pay channel and
+// the hourly figures of the bills already held, from their signed content.
+func statsMigration(dialect string) *goose.Migration {
+	rebind := (&Store{dialect: dialect}).rebind
+	up := func(ctx context.Context, tx *sql.Tx) error {
+		exec := func(ctx context.Context, q string, args ...any) (sql.Result, error) {
+			return tx.ExecContext(ctx, rebind(q), args...)
+		}
+		last := ""
+		for {
+			rows, err := tx.QueryContext(ctx, rebind("SELECT id, point_code, content FROM bills WHERE id > ? ORDER BY id LIMIT ?"), last, backfillPage)
+			if err != nil {
+				return err
+			}
+			m := map[statKey]statVal{}
+			var values []string
+			var args []any
+			n := 0
+			for rows.Next() {
+				var id, point string
+				var content []byte
+				if err := rows.Scan(&id, &point, &content); err != nil {
+					rows.Close()
+					return err
+				}
+				n, last = n+1, id
+				b, err := decodeBill(content)
+				if err != nil {
+					continue
+				}
+				billStats(m, point, b)
+				values = append(values, "(?, ?, ?)")
+				args = append(args, id, patientNo(b), mainChannel(b))
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if n == 0 {
+				return nil
+			}
+			if len(values) > 0 {
+				if _, err := exec(ctx, `UPDATE bills SET patient_no = v.column2, pay_channel = v.column3
+					FROM (VALUES `+strings.Join(values, ",")+`) AS v WHERE bills.id = v.column1`, args...); err != nil {
+					return err
+				}
+			}
+			if err := addStats(ctx, exec, m); err != nil {
+				return err
+			}
+		}
+	}
+	down := func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM bill_stats")
+		return err
+	}
+	return goose.NewGoMigration(16, &goose.GoFunc{RunTx: up}, &goose.GoFunc{RunTx: down})
+}
