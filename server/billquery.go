@@ -419,3 +419,11 @@ func (s *Store) NumberLife(ctx context.Context, kind, code string, no int64) ([]
 	sortEvents(ev)
 	return ev, conf.Err()
 }
+
+// RecordExport audits an export of business data: who took what, how many
+// rows, under which filter.
+func (s *Store) RecordExport(ctx context.Context, what string, rows int, filter any) error {
+	return s.tx(ctx, func(t *dbtx) error {
+		return t.audit(ctx, "export", what, map[string]any{"rows": rows, "filter": filter})
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 	gosync "sync"
 
 	"github.com/google/uuid"
@@ -448,23 +449,20 @@ func (s *Store) recordConflict(ctx context.Context, t *dbtx, point string, wb *w
 
 // Conflict is an upload that collided with the ledger.
 type Conflict struct {
-	Point    string `json:"point"`
-	BillID   string `json:"billId"`
-	Seq      int64  `json:"seq"`
-	BillCode string `json:"billCode"`
-	BillNo   int64  `json:"billNo"`
-	Reason   string `json:"reason"`
+	Point      string    `json:"point"`
+	BillID     string    `json:"billId"`
+	Seq        int64     `json:"seq"`
+	BillCode   string    `json:"billCode"`
+	BillNo     int64     `json:"billNo"`
+	Reason     string    `json:"reason"`
+	ReceivedAt time.Time `json:"receivedAt"`
 }
 
-// Conflicts lists the recorded conflicts of a point ("" for all).
+// Conflicts lists the recorded conflicts of a point ("" for all), newest
+// first, at most 5,000.
 func (s *Store) Conflicts(ctx context.Context, point string) ([]Conflict, error) {
-	q := "SELECT point_code, bill_id, seq, bill_code, bill_no, reason FROM conflicts"
-	var args []any
-	if point != "" {
-		q += " WHERE point_code = ?"
-		args = append(args, point)
-	}
-	rows, err := s.query(ctx, q+" ORDER BY received_at", args...)
+	rows, err := s.query(ctx, `SELECT point_code, bill_id, seq, bill_code, bill_no, reason, received_at FROM conflicts
+		WHERE ? = '' OR point_code = ? ORDER BY received_at DESC LIMIT 5000`, point, point)
 	if err != nil {
 		return nil, err
 	}
@@ -472,9 +470,46 @@ func (s *Store) Conflicts(ctx context.Context, point string) ([]Conflict, error)
 	var out []Conflict
 	for rows.Next() {
 		var c Conflict
-		if err := rows.Scan(&c.Point, &c.BillID, &c.Seq, &c.BillCode, &c.BillNo, &c.Reason); err != nil {
+		var at int64
+		if err := rows.Scan(&c.Point, &c.BillID, &c.Seq, &c.BillCode, &c.BillNo, &c.Reason, &at); err != nil {
 			return nil, err
 		}
+		c.ReceivedAt = time.UnixMilli(at).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PaperConflict is a paper use a station reported and the server refused.
+type PaperConflict struct {
+	Point  string    `json:"point"`
+	Code   string    `json:"paperCode"`
+	No     int64     `json:"paperNo"`
+	Status string    `json:"status"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// PaperConflicts lists refused paper uses of a point ("" for all), newest
+// first, at most 5,000.
+func (s *Store) PaperConflicts(ctx context.Context, point string) ([]PaperConflict, error) {
+	if _, err := s.authorize(ctx, PermReportView); err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT point_code, paper_code, paper_no, status, reason, received_at FROM paper_conflicts
+		WHERE ? = '' OR point_code = ? ORDER BY received_at DESC LIMIT 5000`, point, point)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PaperConflict
+	for rows.Next() {
+		var c PaperConflict
+		var at int64
+		if err := rows.Scan(&c.Point, &c.Code, &c.No, &c.Status, &c.Reason, &at); err != nil {
+			return nil, err
+		}
+		c.At = time.UnixMilli(at).UTC()
 		out = append(out, c)
 	}
 	return out, rows.Err()

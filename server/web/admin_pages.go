@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,9 +22,9 @@ import (
 type auditView struct {
 	Q       url.Values
 	Records []server.AuditRecord
-	Next    string // the next page's query string, "" on the last
-	Export  string // the export's query string
-	Checked string // the verification's outcome
+	Next    template.URL // the next page's query string, "" on the last
+	Export  template.URL // the export's query string
+	Checked string       // the verification's outcome
 }
 
 // auditQuery reads the query's fields: dates as yyyy-MM-dd (Beijing), the
@@ -69,14 +70,14 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, ctx context.Cont
 				nv[k] = vs
 			}
 			nv.Set("before", strconv.FormatInt(next, 10))
-			av.Next = nv.Encode()
+			av.Next = template.URL(nv.Encode())
 		}
 	}
 	ev := url.Values{}
 	for _, k := range []string{"from", "to", "actor", "action"} {
 		ev.Set(k, v.Get(k))
 	}
-	av.Export = ev.Encode()
+	av.Export = template.URL(ev.Encode())
 	status := http.StatusOK
 	if err != nil {
 		page.Error, status = bill.ErrorMessage(err), statusOf(err)

@@ -27,12 +27,16 @@ func addPerson(t *testing.T, c *console, login, name string, roles ...string) st
 
 // press clicks a button that submits a form and waits for the next page's
 // notice (the current page's is removed first, so it is not mistaken for it).
-func press(sel string) chromedp.Action[chromedp.Void] {
-	clear := chromedp.Evaluate[bool]("document.querySelectorAll('#message, #error').forEach(e => e.remove()); true")
+func press(sel string) chromedp.Action[chromedp.Void] { return submit(sel, "#message, #error") }
+
+// submit clicks sel and waits for the next page's wait elements, those of
+// the current page removed first.
+func submit(sel, wait string) chromedp.Action[chromedp.Void] {
+	clear := chromedp.Evaluate[bool]("document.querySelectorAll(" + jsString(wait) + ").forEach(e => e.remove()); true")
 	return chromedp.Steps(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := clear(ctx, tg)
 		return err
-	}), chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS("#message, #error")))
+	}), chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS(wait)))
 }
 
 // TestConsoleStockFlow (票源管理): the bill administrator drafts intake

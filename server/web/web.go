@@ -115,6 +115,15 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	for _, a := range []string{"disable", "enable", "revoke", "enroll"} {
 		c.mux.HandleFunc("POST /admin/points/{code}/"+a, c.page(server.PermPointManage, c.pointAction(a)))
 	}
+	c.mux.HandleFunc("GET /admin/bills", c.page(server.PermReportView, c.billsPage))
+	c.mux.HandleFunc("GET /admin/bills/export", c.page(server.PermReportView, c.billsExport))
+	c.mux.HandleFunc("GET /admin/bills/{code}/{no}", c.page(server.PermReportView, c.billPage))
+	c.mux.HandleFunc("GET /admin/bills/{code}/{no}/pdf", c.page(server.PermReportView, c.billPDF))
+	c.mux.HandleFunc("GET /admin/numbers", c.page(server.PermReportView, c.numberPage))
+	c.mux.HandleFunc("GET /admin/summary", c.page(server.PermReportView, c.summaryPage))
+	c.mux.HandleFunc("GET /admin/summary/export", c.page(server.PermReportView, c.summaryExport))
+	c.mux.HandleFunc("GET /admin/conflicts", c.page(server.PermReportView, c.conflictsPage))
+	c.mux.HandleFunc("GET /admin/conflicts/export", c.page(server.PermReportView, c.conflictsExport))
 	c.mux.HandleFunc("GET /admin/audit", c.page(server.PermAuditRead, c.audit))
 	c.mux.HandleFunc("GET /admin/audit/export", c.page(server.PermAuditExport, c.auditExport))
 	c.mux.HandleFunc("POST /admin/audit/verify", c.page(server.PermAuditVerify, c.auditVerify))
@@ -194,6 +203,10 @@ var menu = []struct {
 	{menuItem{"/admin/stock/docs", "票据入库与审核", "票源管理"}, server.PermReportView},
 	{menuItem{"/admin/stock/paper", "纸质票据分发", "票源管理"}, server.PermReportView},
 	{menuItem{"/admin/stock", "库存查询与预警", "票源管理"}, server.PermReportView},
+	{menuItem{"/admin/bills", "开票明细", "查询统计"}, server.PermReportView},
+	{menuItem{"/admin/numbers", "票据号码生命周期", "查询统计"}, server.PermReportView},
+	{menuItem{"/admin/summary", "开票汇总", "查询统计"}, server.PermReportView},
+	{menuItem{"/admin/conflicts", "上传冲突", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/points", "开票点与站点状态", "基础信息"}, server.PermPointManage},
 	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
 	{menuItem{"/admin/security", "角色授权与安全策略", "安全管理"}, server.PermRoleGrant},
