@@ -30,13 +30,15 @@ func main() {
 	example := flag.String("example", "examples/outpatient.json", "settlement to issue")
 	upload := flag.Int("upload", 0, "also measure uploading this many bills into the server (0: skip)")
 	pg := flag.String("pg", os.Getenv("EBILL_TEST_PG"), "PostgreSQL DSN for the upload bench (default $EBILL_TEST_PG; empty: SQLite only)")
-	only := flag.String("only", "", "issue | upload | pdf | desk | his: run one bench")
+	only := flag.String("only", "", "issue | upload | pdf | desk | his | console: run one bench")
 	hisClients := flag.Int("his", 32, "concurrent HIS clients for the medical API bench (0: skip)")
 	hisTime := flag.Duration("his-time", 15*time.Second, "how long the HIS bench runs")
 	deskN := flag.Int("desk", 1000, "bills issued through the desktop's issue screen (0: skip the desktop bench)")
 	deskBin := flag.String("desk-bin", "bin/ebill-desk", "the ebill-desk program for the cold-start measure")
 	serverBin := flag.String("server-bin", "bin/ebill-server", "the ebill-server program the HIS bench calls over TLS (missing or \"\": the API in this process)")
 	pdfN := flag.Int("pdf", 200, "PDFs per round for the PDF bench (0: skip)")
+	consoleN := flag.Int("console", 0, "bills in the generated ledger the console's queries are measured on (0: skip)")
+	consoleSQLite := flag.Bool("console-sqlite", false, "measure the console on SQLite too (with -pg set)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -92,6 +94,23 @@ func main() {
 			bin = "" // not built: the API in this process
 		}
 		if err := benchHIS(*hisClients, *hisTime, dir+"/s", *example, *pg, bin); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		fmt.Println()
+	}
+	if *consoleN > 0 && (*only == "" || *only == "console") {
+		dir := *dir
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "ebill-bench-console-")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		if err := benchConsole(*consoleN, dir, *pg, *consoleSQLite); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
