@@ -10,8 +10,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 	gosync "sync"
+	"time"
 
 	"github.com/google/uuid"
 

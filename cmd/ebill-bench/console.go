@@ -223,7 +223,7 @@ func consoleCase(n int, dir, name, dsn string) error {
 		return err
 	}
 	s := time.Now()
-	if err := raw(listCols+" WHERE point_code = 'P01' ORDER BY issued_at DESC, id DESC")(); err != nil {
+	if err := raw(listCols + " WHERE point_code = 'P01' ORDER BY issued_at DESC, id DESC")(); err != nil {
 		return err
 	}
 	fmt.Printf("%-40s %9s rows, %.1f s (plain read %.1f s), %.1f MB file, resident memory %d MB before, %d MB peak (limit 200 MB)\n",
@@ -231,7 +231,9 @@ func consoleCase(n int, dir, name, dsn string) error {
 	return nil
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
+}
 
 func pct(l []time.Duration, p float64) time.Duration {
 	s := slices.Clone(l)
