@@ -2,40 +2,105 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/server/api"
 )
 
-// homeView is 工作台: what a role can see at a glance.
+// homeView is 工作台: what a role can see at a glance — stock alerts,
+// documents waiting for me, stations offline or behind, today's bills and
+// the last 24 hours by hour.
 type homeView struct {
-	Stock   []server.CodeStock
+	Alerts  []server.StockLine
+	Waiting []server.StockDoc // submitted by others, for a checker
+	Mine    []server.StockDoc // my documents returned to me
 	Points  []*server.Point
 	Reports map[string]server.StationReport
+	Today   server.SummaryRow
+	Hourly  []server.SummaryRow
+	Chart   string // the hourly figures as JSON for the chart
+	Now     time.Time
+	Reader  bool
+}
+
+// Trouble lists the stations offline (silent for SilentAfter), with bills
+// waiting to upload or refused, or disabled.
+func (h *homeView) Trouble() []*server.Point {
+	var out []*server.Point
+	for _, p := range h.Points {
+		r, ok := h.Reports[p.Code]
+		switch {
+		case p.Kind != server.PointStation || !p.Active():
+		case !ok || r.Silent(h.Now, SilentAfter) || r.Pending > 0 || r.Rejected > 0 || r.Paper > 0:
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
-	var hv homeView
-	var err error
-	if sess.User.Can(server.PermBillQuery) {
-		if hv.Stock, err = c.store.Stock(ctx); err != nil {
-			c.fail(w, sess, err)
-			return
+	hv := &homeView{Now: c.store.Now(), Reader: sess.User.Can(server.PermReportView)}
+	err := func() error {
+		if !hv.Reader {
+			return nil
 		}
-	}
-	if sess.User.Can(server.PermBillQuery) || sess.User.Can(server.PermPointManage) {
+		lines, err := c.store.StockReport(ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			if l.Alert != "" {
+				hv.Alerts = append(hv.Alerts, l)
+			}
+		}
+		docs, err := c.store.StockDocs(ctx, server.DocSubmitted, server.DocReturned)
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			switch {
+			case d.State == server.DocSubmitted && d.Maker != sess.User.Login && sess.User.Can(server.PermStockApprove):
+				hv.Waiting = append(hv.Waiting, d)
+			case d.State == server.DocReturned && d.Maker == sess.User.Login:
+				hv.Mine = append(hv.Mine, d)
+			}
+		}
 		if hv.Points, err = c.store.Points(ctx); err != nil {
-			c.fail(w, sess, err)
-			return
+			return err
 		}
 		if hv.Reports, err = c.store.StationReports(ctx); err != nil {
-			c.fail(w, sess, err)
-			return
+			return err
 		}
+		day := hv.Now.In(bill.Beijing)
+		from := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, bill.Beijing)
+		if _, hv.Today, err = c.store.Summary(ctx, server.SummaryQuery{From: from, To: from.AddDate(0, 0, 1)}); err != nil {
+			return err
+		}
+		if hv.Hourly, err = c.store.HourlyTotals(ctx, 24); err != nil {
+			return err
+		}
+		type point struct {
+			Hour   string  `json:"hour"`
+			Bills  int64   `json:"bills"`
+			Amount float64 `json:"amount"`
+		}
+		var series []point
+		for _, h := range hv.Hourly {
+			series = append(series, point{h.Period, h.Bills + h.Reds, yuan(h.Amount + h.RedAmount)})
+		}
+		b, _ := json.Marshal(series)
+		hv.Chart = string(b)
+		return nil
+	}()
+	if err != nil {
+		c.fail(w, sess, err)
+		return
 	}
 	c.render(w, http.StatusOK, "home", c.view(sess, "工作台", "/admin/", hv))
 }

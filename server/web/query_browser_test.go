@@ -137,6 +137,14 @@ func TestConsoleQueries(t *testing.T) {
 	if total := text(t, ctx, "#summary-total"); !strings.Contains(total, "60") || !strings.Contains(total, "900.00") || !strings.Contains(total, "885.00") {
 		t.Fatalf("the summary's total: %q", total)
 	}
+	// 工作台: today's figures and the 24 hours drawn by ECharts (a canvas).
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#hourly-chart[data-ready='24'] canvas")))
+	if today := text(t, ctx, "#today"); !strings.Contains(today, "60 张") || !strings.Contains(today, "900.00") || !strings.Contains(today, "红冲 1 张") {
+		t.Fatalf("today on the dashboard: %q", today)
+	}
+	if hourly := text(t, ctx, "#hourly tbody"); !strings.Contains(hourly, "60") {
+		t.Fatalf("the hourly table: %q", hourly)
+	}
 	// A number's life.
 	do(t, ctx, chromedp.Navigate(c.url+"/admin/numbers"), chromedp.WaitVisible(chromedp.CSS("#number-query")),
 		chromedp.SendKeys(chromedp.CSS("#n-code"), "35060126"), chromedp.SendKeys(chromedp.CSS("#n-no"), "2"),

@@ -97,6 +97,10 @@ func TestConsoleStockFlow(t *testing.T) {
 
 	chen := browser(t)
 	firstSignIn(t, chen, c, "chen", chenOnce, "Shen#He2026x")
+	// The checker's 工作台 shows the two documents waiting.
+	if n := text(t, chen, "#waiting-count .big"); n != "2" || !strings.Contains(text(t, chen, "#waiting"), "王") && !strings.Contains(text(t, chen, "#waiting"), "wang") {
+		t.Fatalf("waiting on the checker's dashboard: %q", n)
+	}
 	do(t, chen, chromedp.Navigate(c.url+"/admin/stock/docs?state=submitted"), chromedp.WaitVisible(chromedp.CSS("#docs")))
 	if h := text(t, chen, "main"); !strings.Contains(h, "待审核 2 张") {
 		t.Fatalf("the checker's list: %q", h)
