@@ -58,8 +58,33 @@ func (s *Store) ImportChargeItems(ctx context.Context, r io.Reader) (int, error)
 	if err != nil {
 		return 0, bill.Errorf(bill.EInvalid, "收费项目文件不是合法的 CSV：%v", err)
 	}
-	if len(rows) < 2 || strings.Join(rows[0], ",") != "code,name,category,unit,spec,price,class" {
-		return 0, bill.Errorf(bill.EInvalid, "收费项目文件第一行应为 code,name,category,unit,spec,price,class，其后每行一个项目。")
+	return s.ImportChargeItemRows(ctx, rows)
+}
+
+// ChargeItemHeader is the first row of a charge-item file, CSV or Excel.
+const ChargeItemHeader = "code,name,category,unit,spec,price,class"
+
+// ImportChargeItemRows imports rows read from a CSV or Excel file, the
+// first being ChargeItemHeader (or its Chinese names).
+func (s *Store) ImportChargeItemRows(ctx context.Context, rows [][]string) (int, error) {
+	if _, err := s.authorize(ctx, PermUnitManage); err != nil {
+		return 0, err
+	}
+	var err error
+	if len(rows) > 0 && strings.Join(rows[0], ",") == "编码,名称,类别,单位,规格,单价,医保类别" {
+		rows[0] = strings.Split(ChargeItemHeader, ",")
+	}
+	if len(rows) < 2 || strings.Join(rows[0], ",") != ChargeItemHeader {
+		return 0, bill.Errorf(bill.EInvalid, "收费项目文件第一行应为 code,name,category,unit,spec,price,class（或 编码,名称,类别,单位,规格,单价,医保类别），其后每行一个项目。")
+	}
+	if len(rows) > 100_001 {
+		return 0, bill.Errorf(bill.EInvalid, "一次最多导入 10 万个收费项目。")
+	}
+	for i, row := range rows {
+		for len(row) < 7 {
+			row = append(row, "")
+		}
+		rows[i] = row
 	}
 	items := make([]wire.ChargeItem, 0, len(rows)-1)
 	for i, row := range rows[1:] {
@@ -309,4 +334,65 @@ func (s *Store) PayChannels(ctx context.Context) ([]PayChannelInfo, error) {
 		out = append(out, pc)
 	}
 	return out, rows.Err()
+}
+
+// ChargeItemInfo is a charge item as the console lists it.
+type ChargeItemInfo = wire.ChargeItem
+
+// ChargeItems finds items by code prefix, pinyin initials prefix or part
+// of the name ("" lists all), at most limit, disabled ones included.
+func (s *Store) ChargeItems(ctx context.Context, q string, limit int) ([]ChargeItemInfo, error) {
+	if _, err := s.authorize(ctx, PermReportView); err != nil {
+		return nil, err
+	}
+	q = strings.TrimSpace(q)
+	like := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q))
+	rows, err := s.query(ctx, `SELECT code, name, pinyin, category_code, unit, spec, price, medical_class, disabled, version FROM charge_items
+		WHERE ? = '' OR lower(code) LIKE ? ESCAPE '\' OR pinyin LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\'
+		ORDER BY code LIMIT ?`, q, like+"%", like+"%", "%"+like+"%", limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ChargeItemInfo
+	for rows.Next() {
+		var it ChargeItemInfo
+		var disabled int
+		if err := rows.Scan(&it.Code, &it.Name, &it.Pinyin, &it.CategoryCode, &it.Unit, &it.Spec, &it.Price, &it.MedicalClass, &disabled, &it.Version); err != nil {
+			return nil, err
+		}
+		it.Disabled = disabled != 0
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// SetChargeItem edits one item (or disables it); stations receive it at
+// their next pull.
+func (s *Store) SetChargeItem(ctx context.Context, it ChargeItemInfo) error {
+	if _, err := s.authorize(ctx, PermUnitManage); err != nil {
+		return err
+	}
+	it.Code, it.Name, it.CategoryCode = strings.TrimSpace(it.Code), strings.TrimSpace(it.Name), strings.TrimSpace(it.CategoryCode)
+	if it.Code == "" || it.Name == "" || it.CategoryCode == "" {
+		return bill.Errorf(bill.EInvalid, "收费项目的编码、名称、类别不能为空。")
+	}
+	if it.Price < 0 {
+		return bill.Errorf(bill.EInvalid, "单价不能为负数。")
+	}
+	it.Pinyin = PinyinInitials(it.Name)
+	return s.tx(ctx, func(t *dbtx) error {
+		v, err := t.nextMasterVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `INSERT INTO charge_items (code, name, pinyin, category_code, unit, spec, price, medical_class, disabled, version)
+			VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (code) DO UPDATE SET name = excluded.name, pinyin = excluded.pinyin,
+			category_code = excluded.category_code, unit = excluded.unit, spec = excluded.spec, price = excluded.price,
+			medical_class = excluded.medical_class, disabled = excluded.disabled, version = excluded.version`,
+			it.Code, it.Name, it.Pinyin, it.CategoryCode, it.Unit, it.Spec, int64(it.Price), it.MedicalClass, boolInt(it.Disabled), v); err != nil {
+			return err
+		}
+		return t.audit(ctx, "item.set", it.Code, it)
+	})
 }

@@ -124,6 +124,14 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.mux.HandleFunc("GET /admin/summary/export", c.page(server.PermReportView, c.summaryExport))
 	c.mux.HandleFunc("GET /admin/conflicts", c.page(server.PermReportView, c.conflictsPage))
 	c.mux.HandleFunc("GET /admin/conflicts/export", c.page(server.PermReportView, c.conflictsExport))
+	c.mux.HandleFunc("GET /admin/unit", c.page("", c.unitPage))
+	c.mux.HandleFunc("POST /admin/unit", c.page(server.PermUnitManage, c.setUnit))
+	c.mux.HandleFunc("POST /admin/unit/kinds", c.page(server.PermUnitManage, c.setKind))
+	c.mux.HandleFunc("GET /admin/items", c.page("", c.itemsPage))
+	c.mux.HandleFunc("POST /admin/items", c.page(server.PermUnitManage, c.setItem))
+	c.mux.HandleFunc("POST /admin/items/import", c.page(server.PermUnitManage, c.importItems))
+	c.mux.HandleFunc("GET /admin/paychannels", c.page("", c.channelsPage))
+	c.mux.HandleFunc("POST /admin/paychannels", c.page(server.PermUnitManage, c.setChannel))
 	c.mux.HandleFunc("GET /admin/audit", c.page(server.PermAuditRead, c.audit))
 	c.mux.HandleFunc("GET /admin/audit/export", c.page(server.PermAuditExport, c.auditExport))
 	c.mux.HandleFunc("POST /admin/audit/verify", c.page(server.PermAuditVerify, c.auditVerify))
@@ -147,7 +155,11 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "跨站请求已被拒绝。请从管理后台页面内操作。", http.StatusForbidden)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	limit := int64(MaxBody)
+	if r.URL.Path == "/admin/items/import" {
+		limit = MaxImport + 64<<10
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	c.mux.ServeHTTP(w, r)
 }
 
@@ -207,7 +219,10 @@ var menu = []struct {
 	{menuItem{"/admin/numbers", "票据号码生命周期", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/summary", "开票汇总", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/conflicts", "上传冲突", "查询统计"}, server.PermReportView},
+	{menuItem{"/admin/unit", "单位信息与票据种类", "基础信息"}, server.PermUnitManage},
 	{menuItem{"/admin/points", "开票点与站点状态", "基础信息"}, server.PermPointManage},
+	{menuItem{"/admin/items", "收费项目", "基础信息"}, server.PermUnitManage},
+	{menuItem{"/admin/paychannels", "支付方式", "基础信息"}, server.PermUnitManage},
 	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
 	{menuItem{"/admin/security", "角色授权与安全策略", "安全管理"}, server.PermRoleGrant},
 	{menuItem{"/admin/his-apps", "HIS 应用", "安全管理"}, server.PermHISApps},
