@@ -25,7 +25,9 @@ const MaxImport = 8 << 20
 
 // canSeeBase: the bill administrators keep the base data; report readers
 // read it.
-func canSeeBase(u *server.User) bool { return u.Can(server.PermUnitManage) || u.Can(server.PermReportView) }
+func canSeeBase(u *server.User) bool {
+	return u.Can(server.PermUnitManage) || u.Can(server.PermReportView)
+}
 
 // unitView is 单位信息.
 type unitView struct {
