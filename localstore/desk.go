@@ -113,3 +113,30 @@ func (s *Store) PaperVoids(ctx context.Context, from, to time.Time, operator str
 	}
 	return out, rows.Err()
 }
+
+// ReadReceipt is a message the desk has read, and when.
+type ReadReceipt struct {
+	ID string
+	At time.Time
+}
+
+// ReadReceipts are the last 200 messages read at the desk, for the
+// centre's read receipts.
+func (s *Store) ReadReceipts(ctx context.Context) ([]ReadReceipt, error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT id, read_at FROM messages WHERE read_at IS NOT NULL ORDER BY read_at DESC LIMIT 200")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReadReceipt
+	for rows.Next() {
+		var r ReadReceipt
+		var at int64
+		if err := rows.Scan(&r.ID, &at); err != nil {
+			return nil, err
+		}
+		r.At = fromMillis(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

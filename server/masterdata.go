@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/google/uuid"
 	"github.com/mozillazg/go-pinyin"
 
 	"github.com/ebill/ebill/bill"
@@ -159,16 +158,8 @@ func (s *Store) PostMessage(ctx context.Context, point, title, body string) erro
 		return bill.Errorf(bill.EInvalid, "请填写消息标题。")
 	}
 	return s.tx(ctx, func(t *dbtx) error {
-		v, err := t.nextMasterVersion(ctx)
-		if err != nil {
-			return err
-		}
-		id := uuid.Must(uuid.NewV7()).String()
-		if _, err := t.exec(ctx, "INSERT INTO messages (id, point_code, title, body, created_at, version) VALUES (?,?,?,?,?,?)",
-			id, point, title, body, s.millis(), v); err != nil {
-			return err
-		}
-		return t.audit(ctx, "message.post", point, map[string]string{"title": title})
+		_, err := s.insertMessage(ctx, t, Message{Point: point, Title: title, Body: body, Author: personOf(ctx)}, "")
+		return err
 	})
 }
 
@@ -274,7 +265,7 @@ func masterData(ctx context.Context, s querier, point string, since int64) (wire
 	}
 	rows.Close()
 	if rows, err = s.query(ctx, `SELECT id, title, body, created_at, version FROM messages
-		WHERE version > ? AND (point_code = '' OR point_code = ?) ORDER BY version`, since, point); err != nil {
+		WHERE version > ? AND (point_code = '' OR point_code = ?) AND role IN ('', 'cashier', 'exam_nurse') ORDER BY version`, since, point); err != nil {
 		return md, err
 	}
 	defer rows.Close()

@@ -387,6 +387,9 @@ func (s *Store) Pull(ctx context.Context, point string, since int64) (*wire.Pull
 // ReportStatus records what a station last said about itself, and how far
 // its clock was from the server's (skew: server time − station time).
 func (s *Store) ReportStatus(ctx context.Context, point string, st wire.StationStatus, skew time.Duration) error {
+	reads := st.Read
+	st.Read = nil
+	st.LastError, st.Version = truncate(st.LastError, 500), truncate(st.Version, 50)
 	b, _ := json.Marshal(struct {
 		wire.StationStatus
 		At     int64 `json:"at"`
@@ -397,7 +400,10 @@ func (s *Store) ReportStatus(ctx context.Context, point string, st wire.StationS
 		if err != nil {
 			return err
 		}
-		return mustAffect(res, "开票点 "+point)
+		if err := mustAffect(res, "开票点 "+point); err != nil {
+			return err
+		}
+		return recordReads(ctx, t, point, reads)
 	})
 }
 

@@ -150,6 +150,18 @@ func (s *Store) DormantAccounts(every time.Duration) Runner {
 	}}
 }
 
+// RemindersRunner sends the automatic messages (SendReminders) now and
+// every interval.
+func (s *Store) RemindersRunner(every time.Duration, r Reminders) Runner {
+	return &loopRunner{name: "reminders", every: every, run: func(ctx context.Context) {
+		if n, err := s.SendReminders(ctx, r); err != nil {
+			s.log.Warn("reminders", "err", err)
+		} else if n > 0 {
+			s.log.Info("reminders sent", "messages", n)
+		}
+	}}
+}
+
 // loopRunner runs a function now and every interval until stopped.
 type loopRunner struct {
 	name   string

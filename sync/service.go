@@ -72,7 +72,13 @@ func (s *Service) Once(ctx context.Context) Report {
 		if r.Err != nil {
 			msg = bill.ErrorMessage(r.Err)
 		}
-		note(s.client.ReportStatus(ctx, wire.StationStatus{Pending: st.Pending, Rejected: st.Rejected, LastError: msg, Version: s.version}))
+		status := wire.StationStatus{Pending: st.Pending, Rejected: st.Rejected, LastError: msg, Version: s.version}
+		reads, err := s.store.ReadReceipts(ctx)
+		note(err)
+		for _, rr := range reads {
+			status.Read = append(status.Read, wire.ReadReceipt{ID: rr.ID, At: rr.At})
+		}
+		note(s.client.ReportStatus(ctx, status))
 	}
 	return r
 }

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -216,7 +218,13 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	handler.SetSender(&server.LogSender{Path: *smsLog})
 	// Background work, started now and stopped in reverse order after the
 	// HTTP server stops taking requests and before the store closes.
-	runners := []server.Runner{store.Issuers(), store.Noises(), store.DormantAccounts(24 * time.Hour)}
+	// The certificate's end, for the reminder; known once it is loaded below.
+	var certEnd atomic.Int64
+	reminders := server.Reminders{SilentAfter: 4 * time.Hour, CertWarn: 30 * 24 * time.Hour, CertExpiry: func() (time.Time, bool) {
+		ms := certEnd.Load()
+		return time.UnixMilli(ms), ms != 0
+	}}
+	runners := []server.Runner{store.Issuers(), store.Noises(), store.DormantAccounts(24 * time.Hour), store.RemindersRunner(10*time.Minute, reminders)}
 	if *healthURL != "" {
 		runners = append(runners, store.HealthPush(*healthURL, 10*time.Minute))
 	}
@@ -239,6 +247,9 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		}
 		fingerprint = api.Fingerprint(cert)
 		console.SetFingerprint(fingerprint)
+		if leaf, err := x509.ParseCertificate(cert.Certificate[0]); err == nil {
+			certEnd.Store(leaf.NotAfter.UnixMilli())
+		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}

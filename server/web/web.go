@@ -132,6 +132,8 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.mux.HandleFunc("POST /admin/items/import", c.page(server.PermUnitManage, c.importItems))
 	c.mux.HandleFunc("GET /admin/paychannels", c.page("", c.channelsPage))
 	c.mux.HandleFunc("POST /admin/paychannels", c.page(server.PermUnitManage, c.setChannel))
+	c.mux.HandleFunc("GET /admin/messages", c.page("", c.messagesPage))
+	c.mux.HandleFunc("POST /admin/messages", c.page(server.PermUnitManage, c.postMessage))
 	c.mux.HandleFunc("GET /admin/audit", c.page(server.PermAuditRead, c.audit))
 	c.mux.HandleFunc("GET /admin/audit/export", c.page(server.PermAuditExport, c.auditExport))
 	c.mux.HandleFunc("POST /admin/audit/verify", c.page(server.PermAuditVerify, c.auditVerify))
@@ -223,6 +225,7 @@ var menu = []struct {
 	{menuItem{"/admin/points", "开票点与站点状态", "基础信息"}, server.PermPointManage},
 	{menuItem{"/admin/items", "收费项目", "基础信息"}, server.PermUnitManage},
 	{menuItem{"/admin/paychannels", "支付方式", "基础信息"}, server.PermUnitManage},
+	{menuItem{"/admin/messages", "消息中心", "消息中心"}, ""},
 	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
 	{menuItem{"/admin/security", "角色授权与安全策略", "安全管理"}, server.PermRoleGrant},
 	{menuItem{"/admin/his-apps", "HIS 应用", "安全管理"}, server.PermHISApps},

@@ -212,6 +212,15 @@ type StationStatus struct {
 	Rejected  int    `json:"rejected"`
 	LastError string `json:"lastError"`
 	Version   string `json:"version"`
+	// Read are the messages the desk has read (the last 200): the
+	// console's read receipts.
+	Read []ReadReceipt `json:"read,omitempty"`
+}
+
+// ReadReceipt says a message was read at the desk, and when.
+type ReadReceipt struct {
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
 }
 
 // Bill is one signed bill as a station uploads it.
