@@ -229,9 +229,9 @@ func (s *Store) postAuto(ctx context.Context, key string, m Message) (bool, erro
 
 // Reminders are the automatic messages' settings.
 type Reminders struct {
-	SilentAfter time.Duration           // a station not heard from for this long
+	SilentAfter time.Duration            // a station not heard from for this long
 	CertExpiry  func() (time.Time, bool) // the TLS certificate's end, if the server knows it
-	CertWarn    time.Duration           // warn this long before it
+	CertWarn    time.Duration            // warn this long before it
 }
 
 // SendReminders checks once and sends what is due, each at most once a
