@@ -461,8 +461,8 @@ func (s *Store) StationReports(ctx context.Context) (map[string]StationReport, e
 			At     int64 `json:"at"`
 			SkewMs int64 `json:"skewMs"`
 		}
-		if json.Unmarshal([]byte(raw), &r) != nil {
-			continue
+		if json.Unmarshal([]byte(raw), &r) != nil || r.At == 0 {
+			continue // never reported ('{}')
 		}
 		out[code] = StationReport{StationStatus: r.StationStatus, At: time.UnixMilli(r.At).UTC(), Skew: time.Duration(r.SkewMs) * time.Millisecond}
 	}

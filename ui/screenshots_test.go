@@ -110,6 +110,14 @@ func newEnrolledFixture(t *testing.T) *fixture {
 		},
 		func() error { return srv.AddPoint(ctx, "P01", "门诊收费一号窗口", server.PointStation) },
 		func() error {
+			_, err := srv.ReceiveStock(ctx, server.StockPaper, bill.Segment{Code: "35062601", Start: 1, End: 10000})
+			return err
+		},
+		func() error {
+			_, err := srv.DistributePaper(ctx, "P01", "35062601", 1, 500, 0)
+			return err
+		},
+		func() error {
 			p, err := srv.Point(ctx, "P01")
 			if err != nil {
 				return err

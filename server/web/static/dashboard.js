@@ -8,8 +8,8 @@
   chart.setOption({
     animation: false,
     tooltip: {trigger: 'axis'},
-    legend: {data: ['张数', '金额（元）']},
-    grid: {left: 50, right: 60, top: 30, bottom: 30},
+    legend: {data: ['张数', '金额（元）'], top: 0, left: 'center'},
+    grid: {left: 50, right: 60, top: 50, bottom: 30},
     xAxis: {type: 'category', data: series.map(function (p) { return p.hour; })},
     yAxis: [{type: 'value', name: '张数'}, {type: 'value', name: '金额（元）'}],
     series: [

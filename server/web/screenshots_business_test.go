@@ -1,0 +1,85 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/server"
+)
+
+// TestConsoleBusinessScreenshots writes PNGs of the bill administrator's
+// pages (票源管理, 基础信息, 查询统计, 消息中心, 工作台) into
+// $EBILL_SCREENSHOTS (make screenshots), over a station that has issued
+// and synced bills.
+func TestConsoleBusinessScreenshots(t *testing.T) {
+	dir := os.Getenv("EBILL_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("EBILL_SCREENSHOTS not set")
+	}
+	c := newConsole(t)
+	c.console.SetFingerprint(c.fp)
+	stationWithBills(t, c, 60)
+	sys := server.WithActor(context.Background(), server.Actor{Who: "cli:screenshots", System: true})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.store.SetBillKind(sys, bill.Outpatient, "35060126"))
+	must(c.store.AddPoint(sys, "P02", "门诊收费二号窗口", server.PointStation))
+	must(c.store.AddPoint(sys, "H01", "HIS门诊开票", server.PointServer))
+	_, err := c.store.ReceiveStock(sys, server.StockPaper, bill.Segment{Code: "35062601", Start: 1, End: 10000})
+	must(err)
+	_, err = c.store.DistributePaper(sys, "P01", "35062601", 1, 500, 0)
+	must(err)
+	items, err := os.Open(filepath.Join("..", "..", "examples", "charge-items.csv"))
+	must(err)
+	_, err = c.store.ImportChargeItems(sys, items)
+	items.Close()
+	must(err)
+	chen := addPerson(t, c, "chen", "陈建国", server.RoleChecker)
+	_ = chen
+	must(c.store.SetStockAlert(sys, server.StockAlert{Kind: server.StockPaper, Code: "35062601", Point: "P01", MinLeft: 600}))
+	ctx := browser(t)
+	firstSignIn(t, ctx, c, "wang", addPerson(t, c, "wang", "王会计", server.RoleBillAdmin), "Piao#Guan2026")
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		must(err)
+		must(os.WriteFile(filepath.Join(dir, "console-"+name+".png"), png, 0o644))
+	}
+	visit := func(path, wait, name string) {
+		t.Helper()
+		do(t, ctx, chromedp.Navigate(c.url+path), chromedp.WaitVisible(chromedp.CSS(wait)))
+		shot(name)
+	}
+	// A document drafted and sent, waiting for the checker.
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/stock/docs"), chromedp.WaitVisible(chromedp.CSS("#draft")),
+		chromedp.SendKeys(chromedp.CSS("#doc-code"), "35060226"), chromedp.SendKeys(chromedp.CSS("#doc-from"), "0000000001"),
+		chromedp.SendKeys(chromedp.CSS("#doc-to"), "0000500000"), chromedp.SendKeys(chromedp.CSS("#doc-cert"), "闽财票证2026-001"),
+		press("#doc-submit"))
+	shot("stock-docs")
+	visit("/admin/stock/paper", "#distributions", "stock-paper")
+	visit("/admin/stock", "#stock-lines", "stock")
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/points"), chromedp.WaitVisible(chromedp.CSS("#points")), press("#point-P02 button.enroll"))
+	shot("points")
+	visit("/admin/unit", "#kinds", "unit")
+	visit("/admin/items", "#items", "items")
+	visit("/admin/paychannels", "#channels", "paychannels")
+	visit("/admin/bills", "#bills", "bills")
+	visit("/admin/bills/35060126/0000000001", "#life", "bill")
+	visit("/admin/numbers?kind=einvoice&code=35060126&no=2", "#number-life", "numbers")
+	visit("/admin/summary?point-split=1&kind-split=1&channel-split=1", "#summary", "summary")
+	visit("/admin/conflicts", "#bill-conflicts", "conflicts")
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/messages"), chromedp.WaitVisible(chromedp.CSS("#message-form")),
+		chromedp.SetValue(chromedp.CSS("#msg-target"), "point:P01"), chromedp.SendKeys(chromedp.CSS("#msg-title"), "明天上午停电"),
+		chromedp.SendKeys(chromedp.CSS("#msg-body"), "8:00–10:00 停电检修，期间收费电脑离线开票，来电后自动上传。"), press("#msg-send"))
+	shot("messages")
+	visit("/admin/", "#hourly-chart[data-ready='24'] canvas", "dashboard")
+}
