@@ -53,6 +53,12 @@ if [ $fresh = 1 ]; then
 	as BILLADMIN $srv item import --file examples/charge-items.csv
 	echo "Shou#Fei2026" | as SYSADMIN $srv user add lin --name 林小燕
 	as SECADMIN $srv user roles lin --roles cashier
+	# The finance office's two people for the console: a bill administrator
+	# drafts, a checker approves (both sign in with a second factor).
+	echo "Piao#Guan2026" | as SYSADMIN $srv user add wang --name 王会计
+	as SECADMIN $srv user roles wang --roles bill_admin
+	echo "Shen#He2026x" | as SYSADMIN $srv user add chen --name 陈审核
+	as SECADMIN $srv user roles chen --roles checker
 	as BILLADMIN $srv message post --title 欢迎使用 --body "这是演示环境：登录名 lin，一次性密码 Shou#Fei2026，首次登录时请设置新密码。"
 fi
 
@@ -96,6 +102,7 @@ echo "电子票据和纸质票据的打印结果（PDF）在 $data/prints/。"
 echo "演示数据在 $data/；再次执行 make run 会沿用（make clean 可清除）。"
 echo "管理端（浏览器打开）：https://$addr/admin/  三员账号如下（也在 $data/admin/管理员账号.txt）："
 sed -n '2,$p' "$data/admin/管理员账号.txt"
+echo "财务科账号：票据管理员 wang，一次性密码 Piao#Guan2026；票据审核 chen，一次性密码 Shen#He2026x（首次登录设置新密码并绑定动态验证码）。"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$bin/ebill-desk" ]; then
 	echo "正在打开收费桌面程序：登录名 lin，一次性密码 Shou#Fei2026（首次登录时设置新密码）。关闭窗口即停止演示。"
 	"$bin/ebill-desk" --data "$data/station" --sync 2> "$data/desk.log" || true

@@ -85,8 +85,23 @@ func patientNo(b *bill.Bill) string {
 	return strings.TrimSpace(string(b.Settlement.PatientID))
 }
 
-// addStats writes figures into bill_stats, adding to rows already there.
+// addStats writes figures into bill_stats and bill_daily, adding to rows
+// already there.
 func addStats(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), m map[statKey]statVal) error {
+	days := map[statKey]statVal{}
+	for k, v := range m {
+		d := k
+		d.hour = (k.hour + 8) / 24 // the Beijing day
+		dv := days[d]
+		days[d] = statVal{dv.bills + v.bills, dv.amount + v.amount}
+	}
+	if err := upsertStats(ctx, exec, "bill_stats", "hour", m); err != nil {
+		return err
+	}
+	return upsertStats(ctx, exec, "bill_daily", "day", days)
+}
+
+func upsertStats(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), table, period string, m map[statKey]statVal) error {
 	const cols = 7
 	keys := make([]statKey, 0, len(m))
 	for k := range m {
@@ -101,9 +116,9 @@ func addStats(ctx context.Context, exec func(ctx context.Context, q string, args
 			rows[j] = "(" + placeholders(cols) + ")"
 			args = append(args, k.hour, k.point, k.kind, k.chann, k.red, v.bills, v.amount)
 		}
-		if _, err := exec(ctx, `INSERT INTO bill_stats (hour, point_code, kind, channel, red, bills, amount) VALUES `+strings.Join(rows, ",")+`
-			ON CONFLICT (hour, point_code, kind, channel, red) DO UPDATE SET bills = bill_stats.bills + excluded.bills,
-			amount = bill_stats.amount + excluded.amount`, args...); err != nil {
+		if _, err := exec(ctx, `INSERT INTO `+table+` (`+period+`, point_code, kind, channel, red, bills, amount) VALUES `+strings.Join(rows, ",")+`
+			ON CONFLICT (`+period+`, point_code, kind, channel, red) DO UPDATE SET bills = `+table+`.bills + excluded.bills,
+			amount = `+table+`.amount + excluded.amount`, args...); err != nil {
 			return err
 		}
 	}
@@ -163,6 +178,9 @@ func statsMigration(dialect string) *goose.Migration {
 		}
 	}
 	down := func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM bill_daily"); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, "DELETE FROM bill_stats")
 		return err
 	}

@@ -48,15 +48,16 @@ func (s *Store) Summary(ctx context.Context, q SummaryQuery) ([]SummaryRow, Summ
 	if q.To.Sub(q.From) > 5*366*24*time.Hour {
 		return nil, total, bill.Errorf(bill.EInvalid, "一次最多汇总 5 年。")
 	}
-	// Group by Beijing day in SQL ((UTC hour + 8) / 24 is the Beijing day
-	// number), by month here.
-	where := " WHERE hour >= ? AND hour < ?"
-	args := []any{q.From.UnixMilli() / 3_600_000, q.To.UnixMilli() / 3_600_000}
+	// Read by Beijing day (bill_daily: (UTC hour + 8) / 24 is the Beijing
+	// day number); months are summed here. From and To are Beijing
+	// midnights, so whole days.
+	day := func(t time.Time) int64 { return (t.UnixMilli()/3_600_000 + 8) / 24 }
+	where := " WHERE day >= ? AND day < ?"
+	args := []any{day(q.From), day(q.To)}
 	if q.Point != "" {
 		where, args = where+" AND point_code = ?", append(args, q.Point)
 	}
-	rows, err := s.query(ctx, `SELECT (hour + 8) / 24, point_code, kind, channel, red, SUM(bills), SUM(amount) FROM bill_stats`+where+`
-		GROUP BY (hour + 8) / 24, point_code, kind, channel, red`, args...)
+	rows, err := s.query(ctx, `SELECT day, point_code, kind, channel, red, bills, amount FROM bill_daily`+where, args...)
 	if err != nil {
 		return nil, total, err
 	}

@@ -522,6 +522,19 @@ func (w *billWriter) finish(segRows [][]any, stats map[[5]string][2]int64) error
 	if err := w.copy("bill_stats", []string{"hour", "point_code", "kind", "channel", "red", "bills", "amount"}, st); err != nil {
 		return err
 	}
+	daily := map[[5]any][2]int64{}
+	for _, r := range st {
+		k := [5]any{(r[0].(int64) + 8) / 24, r[1], r[2], r[3], r[4]}
+		v := daily[k]
+		daily[k] = [2]int64{v[0] + r[5].(int64), v[1] + r[6].(int64)}
+	}
+	var dr [][]any
+	for k, v := range daily {
+		dr = append(dr, []any{k[0], k[1], k[2], k[3], k[4], v[0], v[1]})
+	}
+	if err := w.copy("bill_daily", []string{"day", "point_code", "kind", "channel", "red", "bills", "amount"}, dr); err != nil {
+		return err
+	}
 	q := "ANALYZE"
 	if w.store.Dialect() == server.Postgres {
 		q = "VACUUM ANALYZE"
