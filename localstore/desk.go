@@ -120,10 +120,10 @@ type ReadReceipt struct {
 	At time.Time
 }
 
-// ReadReceipts are the last 200 messages read at the desk, for the
-// centre's read receipts.
+// ReadReceipts are up to 200 messages read at the desk whose receipt the
+// centre has not acknowledged yet.
 func (s *Store) ReadReceipts(ctx context.Context) ([]ReadReceipt, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT id, read_at FROM messages WHERE read_at IS NOT NULL ORDER BY read_at DESC LIMIT 200")
+	rows, err := s.read.QueryContext(ctx, "SELECT id, read_at FROM messages WHERE read_at IS NOT NULL AND read_sent = 0 ORDER BY read_at LIMIT 200")
 	if err != nil {
 		return nil, err
 	}
@@ -139,4 +139,19 @@ func (s *Store) ReadReceipts(ctx context.Context) ([]ReadReceipt, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// MarkReadsSent records that the centre has the receipts of these messages.
+func (s *Store) MarkReadsSent(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *wtx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, "UPDATE messages SET read_sent = 1 WHERE id = ?", id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -75,10 +75,16 @@ func (s *Service) Once(ctx context.Context) Report {
 		status := wire.StationStatus{Pending: st.Pending, Rejected: st.Rejected, LastError: msg, Version: s.version}
 		reads, err := s.store.ReadReceipts(ctx)
 		note(err)
+		var ids []string
 		for _, rr := range reads {
 			status.Read = append(status.Read, wire.ReadReceipt{ID: rr.ID, At: rr.At})
+			ids = append(ids, rr.ID)
 		}
-		note(s.client.ReportStatus(ctx, status))
+		err = s.client.ReportStatus(ctx, status)
+		note(err)
+		if err == nil {
+			note(s.store.MarkReadsSent(ctx, ids))
+		}
 	}
 	return r
 }
