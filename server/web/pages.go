@@ -27,6 +27,8 @@ type homeView struct {
 	Chart   string // the hourly figures as JSON for the chart
 	Now     time.Time
 	Reader  bool
+	// SilentAfter is when a station counts as offline.
+	SilentAfter time.Duration
 }
 
 // Trouble lists the stations offline (silent for SilentAfter), with bills
@@ -45,7 +47,7 @@ func (h *homeView) Trouble() []*server.Point {
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
-	hv := &homeView{Now: c.store.Now(), Reader: sess.User.Can(server.PermReportView)}
+	hv := &homeView{Now: c.store.Now(), Reader: sess.User.Can(server.PermReportView), SilentAfter: SilentAfter}
 	err := func() error {
 		if !hv.Reader {
 			return nil

@@ -30,8 +30,10 @@ type pointsView struct {
 	Channels  []server.PayChannelInfo
 	CanManage bool
 	Now       time.Time
-	Enroll    *stationCode // a code just issued
-	Edit      *server.Point
+	// SilentAfter is when a station counts as offline.
+	SilentAfter time.Duration
+	Enroll      *stationCode // a code just issued
+	Edit        *server.Point
 }
 
 type stationCode struct { // an enrolment code just issued
@@ -65,7 +67,7 @@ func (c *Console) renderPoints(w http.ResponseWriter, ctx context.Context, sess 
 	if pv == nil {
 		pv = &pointsView{}
 	}
-	pv.CanManage, pv.Now = sess.User.Can(server.PermPointManage), c.store.Now()
+	pv.CanManage, pv.Now, pv.SilentAfter = sess.User.Can(server.PermPointManage), c.store.Now(), SilentAfter
 	var err error
 	if pv.Points, err = c.store.Points(ctx); err != nil {
 		c.fail(w, sess, err)
