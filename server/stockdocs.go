@@ -209,6 +209,55 @@ func (s *Store) DecideStock(ctx context.Context, id string, approve bool, opinio
 	return out, err
 }
 
+// UnapproveStock withdraws an approval (反审核): the range leaves the stock
+// and the document is back with the checkers, 已送审. Only while none of
+// its numbers was allocated or distributed, and only by a checker; the
+// reason is required and kept as the opinion.
+func (s *Store) UnapproveStock(ctx context.Context, id, reason string) (*StockDoc, error) {
+	if _, err := s.authorize(ctx, PermStockApprove); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 200 {
+		return nil, bill.Errorf(bill.EInvalid, "反审核请填写原因（不超过 200 个字）。")
+	}
+	var out *StockDoc
+	err := s.tx(ctx, func(t *dbtx) error {
+		d, err := s.stockDoc(ctx, t, id)
+		if err != nil {
+			return err
+		}
+		if d.State != DocApproved {
+			return bill.Errorf(bill.EConflict, "入库单%s，只有已审核的入库单可以反审核。", d.StateName())
+		}
+		var stockID string
+		var next, start int64
+		if err := t.queryRow(ctx, "SELECT id, next_no, start_no FROM stock WHERE id = (SELECT stock_id FROM stock_docs WHERE id = ?)"+s.forUpdate(), id).
+			Scan(&stockID, &next, &start); err != nil {
+			return err
+		}
+		var used int
+		if err := t.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM segments WHERE stock_id = ?) + (SELECT COUNT(*) FROM point_paper WHERE stock_id = ?)`,
+			stockID, stockID).Scan(&used); err != nil {
+			return err
+		}
+		if used > 0 || next != start {
+			return bill.Errorf(bill.EConflict, "%s 已有号码分配或分发给开票点，不能反审核；如入库有误，请走数据修正。", d.Segment())
+		}
+		if _, err := t.exec(ctx, "UPDATE stock_docs SET state = 'submitted', stock_id = NULL, checker = ?, opinion = ?, decided_at = ? WHERE id = ?",
+			personOf(ctx), "反审核："+reason, s.millis(), id); err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, "DELETE FROM stock WHERE id = ?", stockID); err != nil {
+			return err
+		}
+		d.State, d.Checker, d.Opinion = DocSubmitted, personOf(ctx), "反审核："+reason
+		out = d
+		return t.audit(ctx, "stock.unapprove", d.Code, map[string]any{"doc": id, "from": d.Start, "to": d.End, "reason": reason})
+	})
+	return out, err
+}
+
 // DeleteStockDraft removes a draft or returned document of the maker's own.
 func (s *Store) DeleteStockDraft(ctx context.Context, id string) error {
 	if _, err := s.authorize(ctx, PermStockReceive); err != nil {

@@ -72,9 +72,34 @@ func TestStockDocuments(t *testing.T) {
 		if bill.ErrorCode(err) != bill.EConflict || !strings.Contains(bill.ErrorMessage(err), "已入库") {
 			t.Fatalf("a draft overlapping stock: %v", err)
 		}
+		// 反审核: refused once numbers were allocated; allowed before.
+		paperDoc, err := s.DraftStock(maker, server.StockDoc{Kind: server.StockPaper, Code: "35062602", Start: 1, End: 100})
+		must(t, err)
+		must(t, s.SubmitStock(maker, paperDoc.ID))
+		_, err = s.DecideStock(checker, paperDoc.ID, true, "")
+		must(t, err)
+		if _, err := s.UnapproveStock(checker, paperDoc.ID, ""); bill.ErrorCode(err) != bill.EInvalid {
+			t.Fatalf("反审核 without a reason: %v", err)
+		}
+		if _, err := s.UnapproveStock(maker, paperDoc.ID, "号码录错"); bill.ErrorCode(err) != bill.EForbidden {
+			t.Fatalf("the maker withdrawing an approval: %v", err)
+		}
+		back2, err := s.UnapproveStock(checker, paperDoc.ID, "号码录错")
+		must(t, err)
+		if back2.State != server.DocSubmitted || stockLeft(t, s, "35062602") != 0 {
+			t.Fatalf("after 反审核: %+v, %d in stock", back2, stockLeft(t, s, "35062602"))
+		}
+		_, err = s.DecideStock(checker, paperDoc.ID, true, "")
+		must(t, err)
+		must(t, s.AddPoint(sys, "P09", "测试窗口", server.PointStation))
+		_, err = s.DistributePaper(sys, "P09", "35062602", 1, 10, 0)
+		must(t, err)
+		if _, err := s.UnapproveStock(checker, paperDoc.ID, "号码录错"); bill.ErrorCode(err) != bill.EConflict {
+			t.Fatalf("反审核 after a distribution: %v", err)
+		}
 		docs, err := s.StockDocs(viewer, server.DocApproved)
 		must(t, err)
-		if len(docs) != 1 || docs[0].ID != d.ID || docs[0].Certificate != "闽财票证 2026-001" {
+		if len(docs) != 2 || docs[1].ID != d.ID || docs[1].Certificate != "闽财票证 2026-001" {
 			t.Fatalf("approved documents: %+v", docs)
 		}
 		if _, err := s.StockDocs(asUser(&server.User{Login: "lin", Roles: []string{server.RoleCashier}})); bill.ErrorCode(err) != bill.EForbidden {

@@ -136,6 +136,21 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 		},
 		"approve": func(args []string) error { return decideStock(ctx, a, args, true) },
 		"return":  func(args []string) error { return decideStock(ctx, a, args, false) },
+		"unapprove": func(args []string) error {
+			fs := a.flags("stock unapprove", "入库单号 --opinion 反审核原因")
+			opinion := fs.String("opinion", "", "反审核原因（必填）")
+			id, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				d, err := s.UnapproveStock(ctx, id, *opinion)
+				if err != nil {
+					return err
+				}
+				return a.Report(stockDocJSON(d), "已反审核：%s %s 已退出库存，入库单回到已送审。\n", stockKindName(d.Kind), d.Segment())
+			})
+		},
 		"docs": func(args []string) error {
 			fs := a.flags("stock docs", "[--state draft|submitted|approved|returned]")
 			state := fs.String("state", "", "只列出此状态的入库单")

@@ -31,6 +31,7 @@ var commandPerms = map[string]string{
 	"stock docs":          server.PermBillQuery,
 	"stock approve":       server.PermStockApprove,
 	"stock return":        server.PermStockApprove,
+	"stock unapprove":     server.PermStockApprove,
 	"point add":           server.PermPointManage,
 	"point set":           server.PermPointManage,
 	"point list":          server.PermPointManage,

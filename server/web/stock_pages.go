@@ -110,6 +110,11 @@ func (c *Console) docAction(step string) func(w http.ResponseWriter, r *http.Req
 			err, msg = c.store.SubmitStock(ctx, id), "已送审，请通知票据审核员审核。"
 		case "delete":
 			err, msg = c.store.DeleteStockDraft(ctx, id), "已删除入库单。"
+		case "unapprove":
+			var d *server.StockDoc
+			if d, err = c.store.UnapproveStock(ctx, id, r.PostFormValue("opinion")); err == nil {
+				msg = "已反审核：" + d.Segment().String() + " 已退出库存，入库单回到已送审。"
+			}
 		case "approve", "return":
 			var d *server.StockDoc
 			d, err = c.store.DecideStock(ctx, id, step == "approve", r.PostFormValue("opinion"))

@@ -108,6 +108,7 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.route("POST /admin/stock/docs/{id}/delete", server.PermStockReceive, c.docAction("delete"))
 	c.route("POST /admin/stock/docs/{id}/approve", server.PermStockApprove, c.docAction("approve"))
 	c.route("POST /admin/stock/docs/{id}/return", server.PermStockApprove, c.docAction("return"))
+	c.route("POST /admin/stock/docs/{id}/unapprove", server.PermStockApprove, c.docAction("unapprove"))
 	c.route("GET /admin/stock/paper", server.PermReportView, c.paperPage)
 	c.route("POST /admin/stock/paper", server.PermStockReceive, c.distributePaper)
 	c.route("POST /admin/stock/paper/{id}/return", server.PermStockReceive, c.returnPaper)
