@@ -306,6 +306,9 @@ func (s *Store) SendReminders(ctx context.Context, r Reminders) (int, error) {
 			}
 		}
 	}
+	if err := s.certificateReminders(ctx, 30*24*time.Hour, send); err != nil {
+		return sent, err
+	}
 	if r.CertExpiry != nil {
 		if end, ok := r.CertExpiry(); ok && end.Sub(now) < r.CertWarn {
 			if err := send("cert", Message{Role: RoleSysAdmin, Title: "服务器证书即将到期",

@@ -97,6 +97,9 @@ func (s *Store) DraftStock(ctx context.Context, d StockDoc) (*StockDoc, error) {
 	now := s.millis()
 	d.CreatedAt = time.UnixMilli(now).UTC()
 	err := s.tx(ctx, func(t *dbtx) error {
+		if err := s.checkCertificate(ctx, t, d.Certificate, d.Code); err != nil {
+			return err
+		}
 		if err := s.docOverlap(ctx, t, &d); err != nil {
 			return err
 		}
@@ -191,6 +194,9 @@ func (s *Store) DecideStock(ctx context.Context, id string, approve bool, opinio
 		var stockID any
 		if approve {
 			state, action = DocApproved, "stock.approve"
+			if err := s.checkCertificate(ctx, t, d.Certificate, d.Code); err != nil {
+				return err
+			}
 			sid, err := s.receiveStockTx(ctx, t, d.Kind, d.Segment(), d.ID)
 			if err != nil {
 				return err
