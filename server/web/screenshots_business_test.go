@@ -43,6 +43,10 @@ func TestConsoleBusinessScreenshots(t *testing.T) {
 	_, err = c.store.ImportChargeItems(sys, items)
 	items.Close()
 	must(err)
+	_, err = c.store.SaveCertificate(sys, server.Certificate{No: "闽财票证2026-001", Name: "医疗收费票据领用证", Unit: "厦门市某区医院",
+		IssuedOn: "2026-01-05", ValidTo: "2028-01-04", Codes: []string{"35060126", "35060226", "35062601"}, Enabled: true,
+		LicenseNo: "闽价费证字 350205001", Contact: "王会计", Phone: "0592-6000000", FinanceHead: "李主任", Handler: "王会计"})
+	must(err)
 	chen := addPerson(t, c, "chen", "陈建国", server.RoleChecker)
 	_ = chen
 	must(c.store.SetStockAlert(sys, server.StockAlert{Kind: server.StockPaper, Code: "35062601", Point: "P01", MinLeft: 600}))
@@ -65,6 +69,7 @@ func TestConsoleBusinessScreenshots(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#doc-to"), "0000500000"), chromedp.SendKeys(chromedp.CSS("#doc-cert"), "闽财票证2026-001"),
 		press("#doc-submit"))
 	shot("stock-docs")
+	visit("/admin/certificates", "#certs", "certificates")
 	visit("/admin/stock/paper", "#distributions", "stock-paper")
 	visit("/admin/stock", "#stock-lines", "stock")
 	do(t, ctx, chromedp.Navigate(c.url+"/admin/points"), chromedp.WaitVisible(chromedp.CSS("#points")), press("#point-P02 button.enroll"))

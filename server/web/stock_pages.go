@@ -25,6 +25,7 @@ type docsView struct {
 	FormTo    string
 	States    []stateOption
 	Submitted int // waiting for a checker
+	Certs     []server.Certificate
 }
 
 type stateOption struct{ Code, Name string }
@@ -48,6 +49,10 @@ func (c *Console) renderDocs(w http.ResponseWriter, r *http.Request, ctx context
 	}
 	var err error
 	if dv.Docs, err = c.store.StockDocs(ctx, states...); err != nil {
+		c.fail(w, sess, err)
+		return
+	}
+	if dv.Certs, err = c.store.Certificates(ctx); err != nil {
 		c.fail(w, sess, err)
 		return
 	}

@@ -127,6 +127,9 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.route("GET /admin/summary/export", server.PermReportView, c.summaryExport)
 	c.route("GET /admin/conflicts", server.PermReportView, c.conflictsPage)
 	c.route("GET /admin/conflicts/export", server.PermReportView, c.conflictsExport)
+	c.route("GET /admin/certificates", server.PermReportView, c.certsPage)
+	c.route("POST /admin/certificates", server.PermStockReceive, c.saveCert)
+	c.route("GET /admin/certificates/{id}", server.PermReportView, c.certLedger)
 	c.route("GET /admin/unit", "", c.unitPage)
 	c.route("POST /admin/unit", server.PermUnitManage, c.setUnit)
 	c.route("POST /admin/unit/kinds", server.PermUnitManage, c.setKind)
@@ -239,6 +242,7 @@ var menu = []struct {
 	{menuItem{"/admin/summary", "开票汇总", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/conflicts", "上传冲突", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/unit", "单位信息与票据种类", "基础信息"}, server.PermUnitManage},
+	{menuItem{"/admin/certificates", "领用证", "基础信息"}, server.PermReportView},
 	{menuItem{"/admin/points", "开票点与站点状态", "基础信息"}, server.PermPointManage},
 	{menuItem{"/admin/items", "收费项目", "基础信息"}, server.PermUnitManage},
 	{menuItem{"/admin/paychannels", "支付方式", "基础信息"}, server.PermUnitManage},
