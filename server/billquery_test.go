@@ -117,6 +117,25 @@ func TestBillQueries(t *testing.T) {
 			t.Fatalf("by month: %+v", months)
 		}
 
+		// 峰值走势 today by hour: all 9 blue bills in this hour, the peak;
+		// P02's alone; the day before (the previous period) empty.
+		tr, err := s.Trend(viewer, server.TrendQuery{From: from, To: from.AddDate(0, 0, 1), By: server.ByHour})
+		must(t, err)
+		// (The bills were issued a moment ago: the same hour, unless one fell
+		// on the hour's turn — the peak is then the fuller of the two.)
+		peakOK := tr.Peak >= 0
+		for _, p := range tr.Points {
+			peakOK = peakOK && p.Bills <= tr.Points[tr.Peak].Bills
+		}
+		if len(tr.Points) != 24 || !peakOK || tr.Total.Bills != 9 || tr.Total.Reds != 1 || tr.Total.Net() != total.Net() ||
+			tr.PrevTotal.Bills != 0 || len(tr.Previous) != 24 || tr.Average != 9.0/24 {
+			t.Fatalf("the hourly trend: peak %d, total %+v", tr.Peak, tr.Total)
+		}
+		p02, err := s.Trend(viewer, server.TrendQuery{From: from.AddDate(0, 0, -6), To: from.AddDate(0, 0, 1), By: server.ByDay, Point: "P02"})
+		must(t, err)
+		if len(p02.Points) != 7 || p02.Peak != 6 || p02.Points[6].Bills != 2 || p02.Points[6].Amount != 3000 {
+			t.Fatalf("P02's daily trend: %+v", p02.Points)
+		}
 		// Migration 16 fills the figures of the bills held before it the same.
 		must(t, s.MigrateTo(ctx, 14))
 		restore := server.SetBackfillPage(4)
@@ -126,6 +145,9 @@ func TestBillQueries(t *testing.T) {
 		must(t, err)
 		if again != total || count(server.BillQuery{Patient: "GH26112500018"}) != 2 {
 			t.Fatalf("after the backfill: %+v, want %+v", again, total)
+		}
+		if tr2, err := s.Trend(viewer, server.TrendQuery{From: from, To: from.AddDate(0, 0, 1), By: server.ByMonth}); err != nil || tr2.Total != tr.Total {
+			t.Fatalf("the trend after the backfill: %+v %v, want %+v", tr2, err, tr.Total)
 		}
 
 		// The reversed bill's life: issued, uploaded, reversed.

@@ -85,9 +85,18 @@ func patientNo(b *bill.Bill) string {
 	return strings.TrimSpace(string(b.Settlement.PatientID))
 }
 
-// addStats writes figures into bill_stats and bill_daily, adding to rows
-// already there.
+// addStats writes figures into bill_stats, bill_daily and bill_trend,
+// adding to rows already there.
 func addStats(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), m map[statKey]statVal) error {
+	if err := addHourlyDaily(ctx, exec, m); err != nil {
+		return err
+	}
+	return upsertTrend(ctx, exec, m)
+}
+
+// addHourlyDaily writes bill_stats and bill_daily (all that exists at
+// migration 16; 00019 fills bill_trend from them).
+func addHourlyDaily(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), m map[statKey]statVal) error {
 	days := map[statKey]statVal{}
 	for k, v := range m {
 		d := k
@@ -99,6 +108,50 @@ func addStats(ctx context.Context, exec func(ctx context.Context, q string, args
 		return err
 	}
 	return upsertStats(ctx, exec, "bill_daily", "day", days)
+}
+
+// trendKey is a row of bill_trend.
+type trendKey struct {
+	hour        int64
+	point, kind string
+}
+
+type trendVal struct{ bills, amount, reds, redAmount int64 }
+
+// upsertTrend adds the figures to bill_trend, with the '*' rollups.
+func upsertTrend(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), m map[statKey]statVal) error {
+	t := map[trendKey]trendVal{}
+	for k, v := range m {
+		for _, tk := range []trendKey{{k.hour, k.point, k.kind}, {k.hour, "*", k.kind}, {k.hour, k.point, "*"}, {k.hour, "*", "*"}} {
+			tv := t[tk]
+			if k.red == 1 {
+				tv.reds, tv.redAmount = tv.reds+v.bills, tv.redAmount+v.amount
+			} else {
+				tv.bills, tv.amount = tv.bills+v.bills, tv.amount+v.amount
+			}
+			t[tk] = tv
+		}
+	}
+	keys := make([]trendKey, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	for i := 0; i < len(keys); i += 200 {
+		chunk := keys[i:min(i+200, len(keys))]
+		rows := make([]string, len(chunk))
+		args := make([]any, 0, 7*len(chunk))
+		for j, k := range chunk {
+			v := t[k]
+			rows[j] = "(" + placeholders(7) + ")"
+			args = append(args, k.hour, k.point, k.kind, v.bills, v.amount, v.reds, v.redAmount)
+		}
+		if _, err := exec(ctx, `INSERT INTO bill_trend (hour, point_code, kind, bills, amount, reds, red_amount) VALUES `+strings.Join(rows, ",")+`
+			ON CONFLICT (point_code, kind, hour) DO UPDATE SET bills = bill_trend.bills + excluded.bills, amount = bill_trend.amount + excluded.amount,
+			reds = bill_trend.reds + excluded.reds, red_amount = bill_trend.red_amount + excluded.red_amount`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func upsertStats(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), table, period string, m map[statKey]statVal) error {
@@ -172,7 +225,7 @@ func statsMigration(dialect string) *goose.Migration {
 					return err
 				}
 			}
-			if err := addStats(ctx, exec, m); err != nil {
+			if err := addHourlyDaily(ctx, exec, m); err != nil {
 				return err
 			}
 		}
