@@ -159,6 +159,12 @@ func consoleCase(n int, dir, name, dsn string) error {
 		{"开票明细 deep in a point", "/admin/bills?point=P17&after=" + strconv.FormatInt(pAt, 10) + "_" + pID, 50 * time.Millisecond,
 			raw(listCols+" WHERE point_code = ? AND (issued_at, id) < (?, ?) ORDER BY issued_at DESC, id DESC LIMIT 51", "P17", pAt, pID)},
 		{"号码生命周期", "", 20 * time.Millisecond, nil},
+		{"峰值走势 a year by day", "/admin/trend?by=day&from=2025-12-01&to=2026-11-30", 500 * time.Millisecond,
+			raw("SELECT issued_at / 86400000, COUNT(*), SUM(total) FROM bills WHERE issued_at >= ? AND issued_at < ? GROUP BY issued_at / 86400000",
+				time.Date(2025, 12, 1, 0, 0, 0, 0, bill.Beijing).UnixMilli(), end.UnixMilli())},
+		{"峰值走势 a month by hour, one point", "/admin/trend?by=hour&from=2026-11-01&to=2026-11-30&point=P17", 300 * time.Millisecond,
+			raw("SELECT issued_at / 3600000, COUNT(*), SUM(total) FROM bills WHERE point_code = 'P17' AND issued_at >= ? AND issued_at < ? GROUP BY issued_at / 3600000",
+				time.Date(2026, 11, 1, 0, 0, 0, 0, bill.Beijing).UnixMilli(), end.UnixMilli())},
 		{"开票汇总 a month (point×kind×channel)", "/admin/summary?from=2026-11-01&to=2026-11-30&by=month&point-split=1&kind-split=1&channel-split=1",
 			500 * time.Millisecond, raw("SELECT point_code, kind, pay_channel, COUNT(*), SUM(total) FROM bills WHERE issued_at >= ? AND issued_at < ? GROUP BY point_code, kind, pay_channel",
 				time.Date(2026, 11, 1, 0, 0, 0, 0, bill.Beijing).UnixMilli(), end.UnixMilli())},
@@ -533,6 +539,26 @@ func (w *billWriter) finish(segRows [][]any, stats map[[5]string][2]int64) error
 		dr = append(dr, []any{k[0], k[1], k[2], k[3], k[4], v[0], v[1]})
 	}
 	if err := w.copy("bill_daily", []string{"day", "point_code", "kind", "channel", "red", "bills", "amount"}, dr); err != nil {
+		return err
+	}
+	// bill_trend: per hour, point and kind, with the '*' rollups.
+	trend := map[[3]any][4]int64{}
+	for _, r := range st {
+		for _, k := range [][3]any{{r[0], r[1], r[2]}, {r[0], "*", r[2]}, {r[0], r[1], "*"}, {r[0], "*", "*"}} {
+			v := trend[k]
+			if r[4].(int64) == 1 {
+				v[2], v[3] = v[2]+r[5].(int64), v[3]+r[6].(int64)
+			} else {
+				v[0], v[1] = v[0]+r[5].(int64), v[1]+r[6].(int64)
+			}
+			trend[k] = v
+		}
+	}
+	var tr [][]any
+	for k, v := range trend {
+		tr = append(tr, []any{k[0], k[1], k[2], v[0], v[1], v[2], v[3]})
+	}
+	if err := w.copy("bill_trend", []string{"hour", "point_code", "kind", "bills", "amount", "reds", "red_amount"}, tr); err != nil {
 		return err
 	}
 	q := "ANALYZE"

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -144,6 +145,35 @@ func TestConsoleQueries(t *testing.T) {
 	}
 	if hourly := text(t, ctx, "#hourly tbody"); !strings.Contains(hourly, "60") {
 		t.Fatalf("the hourly table: %q", hourly)
+	}
+	// 票据峰值走势 today by hour: the chart drawn, the peak named, and the
+	// export's rows summing to the bills counted directly.
+	day := c.now().In(bill.Beijing).Format("2006-01-02")
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/trend?by=hour&from="+day+"&to="+day),
+		chromedp.WaitVisible(chromedp.CSS("#trend-chart[data-ready='24'] canvas")))
+	if sum := text(t, ctx, "#trend-summary"); !strings.Contains(sum, "合计 60 张") || !strings.Contains(sum, "净额 885.00") || !strings.Contains(sum, "峰值") {
+		t.Fatalf("the trend's summary: %q", sum)
+	}
+	href, err = chromedp.Run(ctx, chromedp.Evaluate[string]("document.getElementById('t-export').href"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := excelize.OpenReader(strings.NewReader(string(fetch(t, client, href))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trows, _ := tx.GetRows("Sheet1")
+	var billsSum int
+	for _, r := range trows[1:] {
+		n, _ := strconv.Atoi(r[1])
+		billsSum += n
+	}
+	var direct int
+	if err := c.store.DB().QueryRow("SELECT COUNT(*) FROM bills WHERE red_of IS NULL").Scan(&direct); err != nil {
+		t.Fatal(err)
+	}
+	if len(trows) != 25 || billsSum != direct {
+		t.Fatalf("the trend's export: %d rows, %d bills, counted %d", len(trows), billsSum, direct)
 	}
 	// A number's life.
 	do(t, ctx, chromedp.Navigate(c.url+"/admin/numbers"), chromedp.WaitVisible(chromedp.CSS("#number-query")),

@@ -125,6 +125,8 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.route("GET /admin/numbers", server.PermReportView, c.numberPage)
 	c.route("GET /admin/summary", server.PermReportView, c.summaryPage)
 	c.route("GET /admin/summary/export", server.PermReportView, c.summaryExport)
+	c.route("GET /admin/trend", server.PermReportView, c.trendPage)
+	c.route("GET /admin/trend/export", server.PermReportView, c.trendExport)
 	c.route("GET /admin/conflicts", server.PermReportView, c.conflictsPage)
 	c.route("GET /admin/conflicts/export", server.PermReportView, c.conflictsExport)
 	c.route("GET /admin/certificates", server.PermReportView, c.certsPage)
@@ -240,6 +242,7 @@ var menu = []struct {
 	{menuItem{"/admin/bills", "开票明细", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/numbers", "票据号码生命周期", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/summary", "开票汇总", "查询统计"}, server.PermReportView},
+	{menuItem{"/admin/trend", "票据峰值走势", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/conflicts", "上传冲突", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/unit", "单位信息与票据种类", "基础信息"}, server.PermUnitManage},
 	{menuItem{"/admin/certificates", "领用证", "基础信息"}, server.PermReportView},
