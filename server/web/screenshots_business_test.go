@@ -81,7 +81,8 @@ func TestConsoleBusinessScreenshots(t *testing.T) {
 	visit("/admin/bills/35060126/0000000001", "#life", "bill")
 	visit("/admin/numbers?kind=einvoice&code=35060126&no=2", "#number-life", "numbers")
 	visit("/admin/summary?point-split=1&kind-split=1&channel-split=1", "#summary", "summary")
-	visit("/admin/trend?by=hour", "#trend-chart[data-ready] canvas", "trend")
+	today := c.now().In(bill.Beijing).Format("2006-01-02")
+	visit("/admin/trend?by=hour&from="+today+"&to="+today, "#trend-chart[data-ready] canvas", "trend")
 	visit("/admin/conflicts", "#bill-conflicts", "conflicts")
 	do(t, ctx, chromedp.Navigate(c.url+"/admin/messages"), chromedp.WaitVisible(chromedp.CSS("#message-form")),
 		chromedp.SetValue(chromedp.CSS("#msg-target"), "point:P01"), chromedp.SendKeys(chromedp.CSS("#msg-title"), "明天上午停电"),

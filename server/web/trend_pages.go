@@ -75,9 +75,9 @@ func (c *Console) trendPage(w http.ResponseWriter, r *http.Request, ctx context.
 	}
 	var series []pt
 	for i, p := range tv.Trend.Points {
-		s := pt{Label: p.Label, Bills: p.Bills + p.Reds, Amount: yuan(p.Net())}
+		s := pt{Label: p.Label, Bills: p.Bills, Amount: yuan(p.Net())}
 		if i < len(tv.Trend.Previous) {
-			s.Prev, s.PrevAm = tv.Trend.Previous[i].Bills+tv.Trend.Previous[i].Reds, yuan(tv.Trend.Previous[i].Net())
+			s.Prev, s.PrevAm = tv.Trend.Previous[i].Bills, yuan(tv.Trend.Previous[i].Net())
 		}
 		series = append(series, s)
 	}

@@ -1,4 +1,4 @@
-// 票据峰值走势: bills (bars) with the peak marked and the average line, the
+// 票据峰值走势: blue bills (bars) with the peak marked and the average line, the
 // previous period's bills beside them (dashed), and the net amount.
 (function () {
   var el = document.getElementById('trend-chart');
