@@ -94,7 +94,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, ctx context.Conte
 		}
 		var series []point
 		for _, h := range hv.Hourly {
-			series = append(series, point{h.Period, h.Bills + h.Reds, yuan(h.Amount + h.RedAmount)})
+			series = append(series, point{h.Period, h.Bills, yuan(h.Amount + h.RedAmount)})
 		}
 		b, _ := json.Marshal(series)
 		hv.Chart = string(b)
