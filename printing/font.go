@@ -1,6 +1,7 @@
 package printing
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -126,7 +127,48 @@ func (f *Font) Subset(runes map[rune]bool) ([]byte, error) {
 			return nil, errSharedGlyph
 		}
 	}
-	return sub.Write(), nil
+	return stableHead(sub.Write(), f.sfnt.Tables["head"]), nil
+}
+
+// stableHead sets the subset's head.modified to the original font's (the
+// font library stamps the time of writing, which made the same bill's PDF
+// differ from one second to the next) and recomputes the head table's
+// checksum and the font's checkSumAdjustment. buf is a TrueType file as
+// SFNT.Write makes it; it is returned unchanged if it has no head table.
+func stableHead(buf, origHead []byte) []byte {
+	if len(buf) < 12 || len(origHead) < 36 {
+		return buf
+	}
+	n := int(binary.BigEndian.Uint16(buf[4:]))
+	for i := 0; i < n; i++ {
+		rec := 12 + 16*i
+		if rec+16 > len(buf) || string(buf[rec:rec+4]) != "head" {
+			continue
+		}
+		off, length := int(binary.BigEndian.Uint32(buf[rec+8:])), int(binary.BigEndian.Uint32(buf[rec+12:]))
+		if off+36 > len(buf) || off+length > len(buf) {
+			return buf
+		}
+		copy(buf[off+28:off+36], origHead[28:36])  // modified
+		binary.BigEndian.PutUint32(buf[off+8:], 0) // checkSumAdjustment, zero while summing
+		end := min(off+(length+3)&^3, len(buf))
+		binary.BigEndian.PutUint32(buf[rec+4:], sfntChecksum(buf[off:end]))
+		binary.BigEndian.PutUint32(buf[off+8:], 0xB1B0AFBA-sfntChecksum(buf))
+		return buf
+	}
+	return buf
+}
+
+// sfntChecksum is the TrueType checksum: the sum of big-endian uint32s,
+// the last padded with zeros.
+func sfntChecksum(b []byte) uint32 {
+	var sum uint32
+	for i := 0; i < len(b); i += 4 {
+		var w [4]byte
+		copy(w[:], b[i:min(i+4, len(b))])
+		sum += binary.BigEndian.Uint32(w[:])
+	}
+	return sum
 }
 
 var errSharedGlyph = fmt.Errorf("printing: a glyph serves more than one character")
