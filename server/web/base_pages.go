@@ -193,7 +193,9 @@ func (c *Console) importItems(w http.ResponseWriter, r *http.Request, ctx contex
 	var rows [][]string
 	switch strings.ToLower(filepath.Ext(hdr.Filename)) {
 	case ".xlsx":
-		x, err := excelize.OpenReader(f)
+		// An uploaded workbook is a zip: bound what it may unpack to (a
+		// catalogue of 100,000 items unpacks to a few tens of MB).
+		x, err := excelize.OpenReader(f, excelize.Options{UnzipSizeLimit: 256 << 20, UnzipXMLSizeLimit: 64 << 20})
 		if err != nil {
 			fail(http.StatusBadRequest, "无法读取这个 Excel 文件；请另存为 .xlsx 或 CSV 后再导入。")
 			return
