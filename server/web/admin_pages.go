@@ -8,9 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
@@ -31,26 +28,9 @@ type auditView struct {
 // end date included.
 func auditQuery(v url.Values) (server.AuditQuery, error) {
 	q := server.AuditQuery{Actor: v.Get("actor"), Action: v.Get("action")}
-	day := func(name string) (time.Time, error) {
-		s := strings.TrimSpace(v.Get(name))
-		if s == "" {
-			return time.Time{}, nil
-		}
-		t, err := time.ParseInLocation("2006-01-02", s, bill.Beijing)
-		if err != nil {
-			return t, bill.Errorf(bill.EInvalid, "日期 %q 格式不正确，应为 2026-12-01 这样的年-月-日。", s)
-		}
-		return t, nil
-	}
 	var err error
-	if q.From, err = day("from"); err != nil {
+	if q.From, q.To, err = dayRange(v); err != nil {
 		return q, err
-	}
-	if q.To, err = day("to"); err != nil {
-		return q, err
-	}
-	if !q.To.IsZero() {
-		q.To = q.To.AddDate(0, 0, 1)
 	}
 	q.Before, _ = strconv.ParseInt(v.Get("before"), 10, 64)
 	return q, nil
@@ -96,27 +76,20 @@ func (c *Console) auditExport(w http.ResponseWriter, r *http.Request, ctx contex
 		c.fail(w, sess, err)
 		return
 	}
-	x := excelize.NewFile()
-	defer x.Close()
-	sw, err := x.NewStreamWriter("Sheet1")
+	sh, err := newSheet("序号", "时间（北京时间）", "操作人", "来源", "事件", "对象", "详情", "哈希")
+	for i := 0; err == nil && i < len(recs); i++ {
+		rec := recs[i]
+		err = sh.add(rec.Seq, rec.At.In(bill.Beijing).Format("2006-01-02 15:04:05.000"), rec.Actor, rec.Remote, rec.Action,
+			rec.Target, string(rec.Detail), rec.Hash)
+	}
 	if err != nil {
+		if sh != nil {
+			sh.x.Close()
+		}
 		c.fail(w, sess, err)
 		return
 	}
-	sw.SetRow("A1", []any{"序号", "时间（北京时间）", "操作人", "来源", "事件", "对象", "详情", "哈希"})
-	for i, rec := range recs {
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		sw.SetRow(cell, []any{rec.Seq, rec.At.In(bill.Beijing).Format("2006-01-02 15:04:05.000"), rec.Actor, rec.Remote, rec.Action,
-			rec.Target, string(rec.Detail), rec.Hash})
-	}
-	if err := sw.Flush(); err != nil {
-		c.fail(w, sess, err)
-		return
-	}
-	name := fmt.Sprintf("审计记录-%s.xlsx", time.Now().In(bill.Beijing).Format("20060102-150405"))
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
-	if err := x.Write(w); err != nil {
+	if err := sh.send(w, "审计记录"); err != nil {
 		c.log.Error("audit export", "err", err)
 	}
 }
