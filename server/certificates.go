@@ -72,7 +72,7 @@ func checkDate(label, s string, required bool) error {
 		return nil
 	}
 	if _, err := time.ParseInLocation("2006-01-02", s, bill.Beijing); err != nil {
-		return bill.Errorf(bill.EInvalid, "%s“%s”应为 2026-12-01 这样的年-月-日。", label, truncate(s, 20))
+		return bill.Errorf(bill.EInvalid, "%s“%s”应为 2026-12-01 这样的年-月-日。", label, Truncate(s, 20))
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func (s *Store) SaveCertificate(ctx context.Context, c Certificate) (*Certificat
 			continue
 		}
 		if bill.CheckBillCode(code) != nil && bill.CheckPaperCode(code) != nil {
-			return nil, bill.Errorf(bill.EInvalid, "“%s”不是票据代码（8 位数字）。", truncate(code, 20))
+			return nil, bill.Errorf(bill.EInvalid, "“%s”不是票据代码（8 位数字）。", Truncate(code, 20))
 		}
 		codes = append(codes, code)
 	}
@@ -219,7 +219,7 @@ func (s *Store) checkCertificate(ctx context.Context, q querier, no, code string
 	c, err := scanCert(q.queryRow(ctx, "SELECT "+certCols+" FROM certificates WHERE cert_no = ?", no))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return bill.Errorf(bill.EInvalid, "领用证 %s 未登记；请先在“领用证”中登记，或核对证号。", truncate(no, 50))
+		return bill.Errorf(bill.EInvalid, "领用证 %s 未登记；请先在“领用证”中登记，或核对证号。", Truncate(no, 50))
 	case err != nil:
 		return err
 	case !c.Enabled:

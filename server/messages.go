@@ -69,7 +69,7 @@ func (s *Store) SendMessage(ctx context.Context, m Message) (*Message, error) {
 	case utf8.RuneCountInString(m.Body) > 1000:
 		return nil, bill.Errorf(bill.EInvalid, "消息内容不超过 1000 个字。")
 	case m.Role != "" && RoleNames[m.Role] == "":
-		return nil, bill.Errorf(bill.EInvalid, "未知的角色 %q。", truncate(m.Role, 20))
+		return nil, bill.Errorf(bill.EInvalid, "未知的角色 %q。", Truncate(m.Role, 20))
 	}
 	if m.Point != "" {
 		if _, err := s.Point(ctx, m.Point); err != nil {

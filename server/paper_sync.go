@@ -53,8 +53,8 @@ func (s *Store) UploadPaper(ctx context.Context, point string, uses []wire.Paper
 			if msg != "" {
 				ack.Status, ack.Message = wire.AckConflict, msg
 				if _, err := t.exec(ctx, `INSERT INTO paper_conflicts (id, point_code, paper_code, paper_no, status, bill_id, reason, received_at)
-					VALUES (?,?,?,?,?,?,?,?)`, uuid.Must(uuid.NewV7()).String(), point, truncate(u.PaperCode, 20), u.PaperNo,
-					truncate(u.Status, 20), truncate(u.BillID, 40), msg, s.millis()); err != nil {
+					VALUES (?,?,?,?,?,?,?,?)`, uuid.Must(uuid.NewV7()).String(), point, Truncate(u.PaperCode, 20), u.PaperNo,
+					Truncate(u.Status, 20), Truncate(u.BillID, 40), msg, s.millis()); err != nil {
 					return err
 				}
 			} else {

@@ -389,7 +389,7 @@ func (s *Store) Pull(ctx context.Context, point string, since int64) (*wire.Pull
 func (s *Store) ReportStatus(ctx context.Context, point string, st wire.StationStatus, skew time.Duration) error {
 	reads := st.Read
 	st.Read = nil
-	st.LastError, st.Version = truncate(st.LastError, 500), truncate(st.Version, 50)
+	st.LastError, st.Version = Truncate(st.LastError, 500), Truncate(st.Version, 50)
 	b, _ := json.Marshal(struct {
 		wire.StationStatus
 		At     int64 `json:"at"`

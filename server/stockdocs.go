@@ -306,7 +306,7 @@ func scanStockDoc(r interface{ Scan(...any) error }) (*StockDoc, error) {
 func (s *Store) stockDoc(ctx context.Context, q querier, id string) (*StockDoc, error) {
 	d, err := scanStockDoc(q.queryRow(ctx, "SELECT "+stockDocColumns+" FROM stock_docs WHERE id = ?"+s.forUpdateIf(q), id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, bill.Errorf(bill.ENotFound, "没有这张入库单（%s）；请刷新页面。", truncateID(id))
+		return nil, bill.Errorf(bill.ENotFound, "没有这张入库单（%s）；请刷新页面。", Truncate(id, 40))
 	}
 	return d, err
 }
@@ -349,15 +349,9 @@ func (s *Store) StockDocs(ctx context.Context, states ...string) ([]StockDoc, er
 	return out, rows.Err()
 }
 
-func truncateID(id string) string {
-	if len(id) > 40 {
-		return id[:40] + "…"
-	}
-	return id
-}
-
-// truncate cuts s to at most n bytes, on a character boundary.
-func truncate(s string, n int) string {
+// Truncate cuts s to at most n bytes, on a character boundary: what a
+// message or a log may quote of what a caller sent.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

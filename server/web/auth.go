@@ -25,7 +25,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	login := strings.TrimSpace(r.PostFormValue("login"))
-	ctx := server.WithActor(r.Context(), server.Actor{Who: "user:" + truncate(login, 50), From: r.RemoteAddr})
+	ctx := server.WithActor(r.Context(), server.Actor{Who: "user:" + server.Truncate(login, 50), From: r.RemoteAddr})
 	sess, err := c.store.Login(ctx, login, r.PostFormValue("password"))
 	if err != nil {
 		// The same page and words whether the login exists or not.

@@ -165,7 +165,7 @@ func (c *Console) setItem(w http.ResponseWriter, r *http.Request, ctx context.Co
 		MedicalClass: strings.TrimSpace(r.PostFormValue("class")), Disabled: r.PostFormValue("disabled") != ""}
 	price, err := bill.ParseMoney4(strings.TrimSpace(r.PostFormValue("price")))
 	if err != nil {
-		err = bill.Errorf(bill.EInvalid, "单价“%s”应为金额，最多 4 位小数，如 0.4583。", truncate(r.PostFormValue("price"), 20))
+		err = bill.Errorf(bill.EInvalid, "单价“%s”应为金额，最多 4 位小数，如 0.4583。", server.Truncate(r.PostFormValue("price"), 20))
 	} else {
 		it.Price = price
 		err = c.store.SetChargeItem(ctx, it)
@@ -209,7 +209,7 @@ func (c *Console) importItems(w http.ResponseWriter, r *http.Request, ctx contex
 	case ".csv", ".txt":
 		rows, err = csv.NewReader(f).ReadAll()
 		if err != nil {
-			fail(http.StatusBadRequest, "收费项目文件不是合法的 CSV："+truncate(err.Error(), 100))
+			fail(http.StatusBadRequest, "收费项目文件不是合法的 CSV："+server.Truncate(err.Error(), 100))
 			return
 		}
 	default:

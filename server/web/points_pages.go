@@ -127,7 +127,7 @@ func settingsForm(r *http.Request, st wire.Settings) (wire.Settings, error) {
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return bill.Errorf(bill.EInvalid, "%s“%s”应为整数。", label, truncate(s, 20))
+			return bill.Errorf(bill.EInvalid, "%s“%s”应为整数。", label, server.Truncate(s, 20))
 		}
 		*dst = n
 		return nil
@@ -139,7 +139,7 @@ func settingsForm(r *http.Request, st wire.Settings) (wire.Settings, error) {
 		}
 		m, err := bill.ParseMoney(s)
 		if err != nil {
-			return bill.Errorf(bill.EInvalid, "%s“%s”应为金额，如 50000.00。", label, truncate(s, 20))
+			return bill.Errorf(bill.EInvalid, "%s“%s”应为金额，如 50000.00。", label, server.Truncate(s, 20))
 		}
 		*dst = m
 		return nil

@@ -44,7 +44,7 @@ func dayRange(v url.Values) (time.Time, time.Time, error) {
 		}
 		t, err := time.ParseInLocation("2006-01-02", s, bill.Beijing)
 		if err != nil {
-			return out[0], out[1], bill.Errorf(bill.EInvalid, "日期“%s”格式不正确，应为 2026-12-01 这样的年-月-日。", truncate(s, 20))
+			return out[0], out[1], bill.Errorf(bill.EInvalid, "日期“%s”格式不正确，应为 2026-12-01 这样的年-月-日。", server.Truncate(s, 20))
 		}
 		out[i] = t
 	}
@@ -70,7 +70,7 @@ func billQuery(v url.Values) (server.BillQuery, error) {
 		}
 		m, err := bill.ParseMoney(s)
 		if err != nil {
-			return bill.Errorf(bill.EInvalid, "%s“%s”应为金额，如 100.00。", label, truncate(s, 20))
+			return bill.Errorf(bill.EInvalid, "%s“%s”应为金额，如 100.00。", label, server.Truncate(s, 20))
 		}
 		*dst, *has = m, true
 		return nil

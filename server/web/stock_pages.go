@@ -99,7 +99,7 @@ func (c *Console) draftStock(w http.ResponseWriter, r *http.Request, ctx context
 func parseNo(name, s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n < 1 || n > bill.MaxBillNo {
-		return 0, bill.Errorf(bill.EInvalid, "%s“%s”不正确：应为 1 至 %d 的数字，如 0000000001。", name, truncate(s, 20), bill.MaxBillNo)
+		return 0, bill.Errorf(bill.EInvalid, "%s“%s”不正确：应为 1 至 %d 的数字，如 0000000001。", name, server.Truncate(s, 20), bill.MaxBillNo)
 	}
 	return n, nil
 }

@@ -360,17 +360,11 @@ func (c *Console) auditRefusal(r *http.Request, action, target string) {
 	c.log.Warn("console refused", "action", action, "target", target, "remote", r.RemoteAddr)
 	ctx := server.WithActor(r.Context(), server.Actor{Who: "anonymous", From: r.RemoteAddr})
 	if err := c.store.AuditRefusal(ctx, action, target, map[string]string{"method": r.Method,
-		"origin": truncate(r.Header.Get("Origin"), 100), "fetchSite": truncate(r.Header.Get("Sec-Fetch-Site"), 20)}); err != nil {
+		"origin": server.Truncate(r.Header.Get("Origin"), 100), "fetchSite": server.Truncate(r.Header.Get("Sec-Fetch-Site"), 20)}); err != nil {
 		c.log.Error("audit", "err", err)
 	}
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
 
 func roleNames(roles []string) string {
 	var names []string
