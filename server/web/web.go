@@ -365,7 +365,6 @@ func (c *Console) auditRefusal(r *http.Request, action, target string) {
 	}
 }
 
-
 func roleNames(roles []string) string {
 	var names []string
 	for _, r := range roles {
