@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -298,12 +299,9 @@ func (s *Store) billEvents(ctx context.Context, lb *LedgerBill) ([]Event, error)
 	return ev, conf.Err()
 }
 
+// sortEvents orders a life by time, events of the same moment as found.
 func sortEvents(ev []Event) {
-	for i := 1; i < len(ev); i++ {
-		for j := i; j > 0 && ev[j].At.Before(ev[j-1].At); j-- {
-			ev[j], ev[j-1] = ev[j-1], ev[j]
-		}
-	}
+	slices.SortStableFunc(ev, func(a, b Event) int { return a.At.Compare(b.At) })
 }
 
 // NumberLife is everything that happened to one number: an e-bill number

@@ -87,7 +87,7 @@ func patientNo(b *bill.Bill) string {
 
 // addStats writes figures into bill_stats, bill_daily and bill_trend,
 // adding to rows already there.
-func addStats(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), m map[statKey]statVal) error {
+func addStats(ctx context.Context, exec execer, m map[statKey]statVal) error {
 	if err := addHourlyDaily(ctx, exec, m); err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func addStats(ctx context.Context, exec func(ctx context.Context, q string, args
 
 // addHourlyDaily writes bill_stats and bill_daily (all that exists at
 // migration 16; 00019 fills bill_trend from them).
-func addHourlyDaily(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), m map[statKey]statVal) error {
+func addHourlyDaily(ctx context.Context, exec execer, m map[statKey]statVal) error {
 	days := map[statKey]statVal{}
 	for k, v := range m {
 		d := k
@@ -119,7 +119,7 @@ type trendKey struct {
 type trendVal struct{ bills, amount, reds, redAmount int64 }
 
 // upsertTrend adds the figures to bill_trend, with the '*' rollups.
-func upsertTrend(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), m map[statKey]statVal) error {
+func upsertTrend(ctx context.Context, exec execer, m map[statKey]statVal) error {
 	t := map[trendKey]trendVal{}
 	for k, v := range m {
 		for _, tk := range []trendKey{{k.hour, k.point, k.kind}, {k.hour, "*", k.kind}, {k.hour, k.point, "*"}, {k.hour, "*", "*"}} {
@@ -132,46 +132,43 @@ func upsertTrend(ctx context.Context, exec func(ctx context.Context, q string, a
 			t[tk] = tv
 		}
 	}
-	keys := make([]trendKey, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
+	rows := make([][]any, 0, len(t))
+	for k, v := range t {
+		rows = append(rows, []any{k.point, k.kind, k.hour, v.bills, v.amount, v.reds, v.redAmount})
 	}
-	for i := 0; i < len(keys); i += 200 {
-		chunk := keys[i:min(i+200, len(keys))]
-		rows := make([]string, len(chunk))
-		args := make([]any, 0, 7*len(chunk))
-		for j, k := range chunk {
-			v := t[k]
-			rows[j] = "(" + placeholders(7) + ")"
-			args = append(args, k.hour, k.point, k.kind, v.bills, v.amount, v.reds, v.redAmount)
-		}
-		if _, err := exec(ctx, `INSERT INTO bill_trend (hour, point_code, kind, bills, amount, reds, red_amount) VALUES `+strings.Join(rows, ",")+`
-			ON CONFLICT (point_code, kind, hour) DO UPDATE SET bills = bill_trend.bills + excluded.bills, amount = bill_trend.amount + excluded.amount,
-			reds = bill_trend.reds + excluded.reds, red_amount = bill_trend.red_amount + excluded.red_amount`, args...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return addRows(ctx, exec, "bill_trend", []string{"point_code", "kind", "hour"}, []string{"bills", "amount", "reds", "red_amount"}, rows)
 }
 
-func upsertStats(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), table, period string, m map[statKey]statVal) error {
-	const cols = 7
-	keys := make([]statKey, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+func upsertStats(ctx context.Context, exec execer, table, period string, m map[statKey]statVal) error {
+	rows := make([][]any, 0, len(m))
+	for k, v := range m {
+		rows = append(rows, []any{k.hour, k.point, k.kind, k.chann, k.red, v.bills, v.amount})
 	}
-	for i := 0; i < len(keys); i += 200 {
-		chunk := keys[i:min(i+200, len(keys))]
-		rows := make([]string, len(chunk))
+	return addRows(ctx, exec, table, []string{period, "point_code", "kind", "channel", "red"}, []string{"bills", "amount"}, rows)
+}
+
+// execer runs a statement: a transaction's exec, or a migration's.
+type execer func(ctx context.Context, q string, args ...any) (sql.Result, error)
+
+// addRows inserts rows of key columns then figures into table, 200 a
+// statement, adding the figures to a row already there.
+func addRows(ctx context.Context, exec execer, table string, keys, sums []string, rows [][]any) error {
+	cols := len(keys) + len(sums)
+	set := make([]string, len(sums))
+	for i, c := range sums {
+		set[i] = c + " = " + table + "." + c + " + excluded." + c
+	}
+	head := "INSERT INTO " + table + " (" + strings.Join(keys, ", ") + ", " + strings.Join(sums, ", ") + ") VALUES "
+	tail := " ON CONFLICT (" + strings.Join(keys, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+	for i := 0; i < len(rows); i += 200 {
+		chunk := rows[i:min(i+200, len(rows))]
+		values := make([]string, len(chunk))
 		args := make([]any, 0, cols*len(chunk))
-		for j, k := range chunk {
-			v := m[k]
-			rows[j] = "(" + placeholders(cols) + ")"
-			args = append(args, k.hour, k.point, k.kind, k.chann, k.red, v.bills, v.amount)
+		for j, r := range chunk {
+			values[j] = "(" + placeholders(cols) + ")"
+			args = append(args, r...)
 		}
-		if _, err := exec(ctx, `INSERT INTO `+table+` (`+period+`, point_code, kind, channel, red, bills, amount) VALUES `+strings.Join(rows, ",")+`
-			ON CONFLICT (`+period+`, point_code, kind, channel, red) DO UPDATE SET bills = `+table+`.bills + excluded.bills,
-			amount = `+table+`.amount + excluded.amount`, args...); err != nil {
+		if _, err := exec(ctx, head+strings.Join(values, ",")+tail, args...); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -169,20 +168,24 @@ func (s *Store) MyMessages(ctx context.Context, limit int) ([]Message, error) {
 	if a.User == nil {
 		return nil, bill.Errorf(bill.EUnauthorized, "请先登录。")
 	}
-	rows, err := s.query(ctx, "SELECT "+messageCols+" FROM messages WHERE point_code = '' ORDER BY created_at DESC, id DESC LIMIT ?", limit*4)
+	roles := append([]string{""}, a.User.Roles...)
+	args := make([]any, 0, len(roles)+1)
+	for _, r := range roles {
+		args = append(args, r)
+	}
+	rows, err := s.query(ctx, "SELECT "+messageCols+" FROM messages WHERE point_code = '' AND role IN ("+placeholders(len(roles))+
+		") ORDER BY created_at DESC, id DESC LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Message
-	for rows.Next() && len(out) < limit {
+	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
 			return nil, err
 		}
-		if m.Role == "" || slices.Contains(a.User.Roles, m.Role) {
-			out = append(out, m)
-		}
+		out = append(out, m)
 	}
 	return out, rows.Err()
 }

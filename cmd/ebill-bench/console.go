@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -218,7 +217,7 @@ func consoleCase(n int, dir, name, dsn string) error {
 			}
 		}
 	}()
-	base := peakRSSReset()
+	base := rssBytes()
 	nb, d, err := get("/admin/bills/export?point=P01")
 	close(stop)
 	if err != nil {
@@ -241,11 +240,7 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64)
 }
 
-func pct(l []time.Duration, p float64) time.Duration {
-	s := slices.Clone(l)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
-}
+func pct(l []time.Duration, p float64) time.Duration { return result{latencies: l}.pct(p) }
 
 // rssBytes is the process's resident set now (Linux).
 func rssBytes() int64 {
@@ -261,8 +256,6 @@ func rssBytes() int64 {
 	}
 	return 0
 }
-
-func peakRSSReset() int64 { return rssBytes() }
 
 // benchSession signs a report reader in and returns the session cookie.
 func benchSession(ctx context.Context, store *server.Store) (string, error) {

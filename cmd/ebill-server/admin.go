@@ -131,7 +131,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 				}
 				d.State = server.DocSubmitted
 				return a.Report(stockDocJSON(d), "已制单并送审：%s入库单 %s，%s，共 %d 个号码。审核通过后入库（ebill-server stock approve %s）。\n",
-					stockKindName(d.Kind), d.ID, d.Segment(), d.Count(), d.ID)
+					server.StockKindName(d.Kind), d.ID, d.Segment(), d.Count(), d.ID)
 			})
 		},
 		"approve": func(args []string) error { return decideStock(ctx, a, args, true) },
@@ -148,7 +148,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 				if err != nil {
 					return err
 				}
-				return a.Report(stockDocJSON(d), "已反审核：%s %s 已退出库存，入库单回到已送审。\n", stockKindName(d.Kind), d.Segment())
+				return a.Report(stockDocJSON(d), "已反审核：%s %s 已退出库存，入库单回到已送审。\n", server.StockKindName(d.Kind), d.Segment())
 			})
 		},
 		"docs": func(args []string) error {
@@ -196,7 +196,7 @@ func cmdStock(ctx context.Context, a *app, args []string) error {
 				w := textout.NewTable(a.Stdout)
 				fmt.Fprintln(w, "种类\t代码\t入库\t已分配\t剩余")
 				for _, c := range stock {
-					fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\n", stockKindName(c.Kind), c.Code, c.Received, c.Allocated, c.Remaining)
+					fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\n", server.StockKindName(c.Kind), c.Code, c.Received, c.Allocated, c.Remaining)
 				}
 				return w.Flush()
 			})
@@ -540,7 +540,7 @@ func decideStock(ctx context.Context, a *app, args []string, approve bool) error
 			return err
 		}
 		if approve {
-			return a.Report(stockDocJSON(d), "已审核通过，%s %s 已入库，共 %d 个号码。\n", stockKindName(d.Kind), d.Segment(), d.Count())
+			return a.Report(stockDocJSON(d), "已审核通过，%s %s 已入库，共 %d 个号码。\n", server.StockKindName(d.Kind), d.Segment(), d.Count())
 		}
 		return a.Report(stockDocJSON(d), "已退回入库单 %s 给制单人 %s。\n", d.ID, d.Maker)
 	})
@@ -549,10 +549,6 @@ func decideStock(ctx context.Context, a *app, args []string, approve bool) error
 func stockDocJSON(d *server.StockDoc) map[string]any {
 	return map[string]any{"id": d.ID, "kind": d.Kind, "code": d.Code, "from": d.Start, "to": d.End, "count": d.Count(),
 		"certificate": d.Certificate, "state": d.State, "maker": d.Maker, "checker": d.Checker, "opinion": d.Opinion}
-}
-
-func stockKindName(kind string) string {
-	return map[string]string{server.StockEInvoice: "电子票据", server.StockPaper: "纸质票据"}[kind]
 }
 
 func pointKindName(kind string) string {
