@@ -1,8 +1,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/pressly/goose/v3"
@@ -160,6 +162,16 @@ func addRows(ctx context.Context, exec execer, table string, keys, sums []string
 	}
 	head := "INSERT INTO " + table + " (" + strings.Join(keys, ", ") + ", " + strings.Join(sums, ", ") + ") VALUES "
 	tail := " ON CONFLICT (" + strings.Join(keys, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
+	// Rows in key order: transactions that add to the same rows lock them
+	// in the same order, so they wait for each other rather than deadlock.
+	slices.SortFunc(rows, func(a, b []any) int {
+		for i := range keys {
+			if c := cmpKey(a[i], b[i]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
 	for i := 0; i < len(rows); i += 200 {
 		chunk := rows[i:min(i+200, len(rows))]
 		values := make([]string, len(chunk))
@@ -235,4 +247,17 @@ func statsMigration(dialect string) *goose.Migration {
 		return err
 	}
 	return goose.NewGoMigration(16, &goose.GoFunc{RunTx: up}, &goose.GoFunc{RunTx: down})
+}
+
+// cmpKey orders two key values of one column (int64, int or string).
+func cmpKey(a, b any) int {
+	switch a := a.(type) {
+	case int64:
+		return cmp.Compare(a, b.(int64))
+	case int:
+		return cmp.Compare(a, b.(int))
+	case string:
+		return cmp.Compare(a, b.(string))
+	}
+	return 0
 }
