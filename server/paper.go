@@ -88,8 +88,8 @@ func (s *Store) distributePaper(ctx context.Context, point, code string, from, t
 			}
 			for _, g := range given {
 				if g.Start <= to && g.End >= from {
-					return bill.Errorf(bill.EConflict, "纸质票据 %s 与已分发给开票点 %s 的 %s 重叠，已拒绝。",
-						bill.Segment{Code: code, Start: from, End: to}, g.Point, bill.Segment{Code: code, Start: g.Start, End: g.End})
+					return bill.Errorf(bill.EConflict, "纸质票据 %s 与%s的 %s 重叠，已拒绝。",
+						bill.Segment{Code: code, Start: from, End: to}, holderName(g.Point), bill.Segment{Code: code, Start: g.Start, End: g.End})
 				}
 			}
 		} else {
@@ -137,8 +137,11 @@ func paperHoldings(ctx context.Context, q querier, s *Store, code string) (stock
 		stock = append(stock, h)
 	}
 	rows.Close()
+	// Ranges voided in the store room are held by no one and given to no
+	// one: they count as given, with no point.
 	if rows, err = q.query(ctx, `SELECT id, point_code, start_no, end_no FROM point_paper WHERE paper_code = ? AND returned_at IS NULL
-		ORDER BY start_no`, code); err != nil {
+		UNION ALL SELECT id, '', start_no, end_no FROM paper_store_voids WHERE code = ? AND state = 'approved'
+		ORDER BY 3`, code, code); err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
@@ -369,13 +372,13 @@ func (s *Store) PrintPaper(ctx context.Context, point, billCode string, billNo i
 			return err
 		}
 		if reprint {
-			if _, err := t.exec(ctx, "UPDATE paper_usage SET status = 'voided', voided_at = ?, reason = ? WHERE paper_code = ? AND paper_no = ?",
-				s.millis(), "作废重打", live, liveNo); err != nil {
+			if _, err := t.exec(ctx, "UPDATE paper_usage SET status = 'voided', voided_at = ?, void_rec_at = ?, reason = ? WHERE paper_code = ? AND paper_no = ?",
+				s.millis(), s.millis(), "作废重打", live, liveNo); err != nil {
 				return err
 			}
 		}
-		if _, err := t.exec(ctx, `INSERT INTO paper_usage (paper_code, paper_no, point_code, status, bill_id, operator, used_at)
-			VALUES (?,?,?,'printed',?,?,?)`, paperCode, no, point, lb.ID, operator, s.millis()); err != nil {
+		if _, err := t.exec(ctx, `INSERT INTO paper_usage (paper_code, paper_no, point_code, status, bill_id, operator, used_at, rec_at)
+			VALUES (?,?,?,'printed',?,?,?,?)`, paperCode, no, point, lb.ID, operator, s.millis(), s.millis()); err != nil {
 			return err
 		}
 		return t.audit(ctx, "paper.print", point, map[string]any{"bill": billCode + " " + lb.BillNo, "paper": paperCode + " " + bill.FormatBillNo(no), "reprint": reprint})
@@ -385,8 +388,8 @@ func (s *Store) PrintPaper(ctx context.Context, point, billCode string, billNo i
 // voidLivePaper voids a bill's live paper copy (when the bill is reversed).
 func (s *Store) voidLivePaper(ctx context.Context, billID, reason string) error {
 	return s.tx(ctx, func(t *dbtx) error {
-		_, err := t.exec(ctx, "UPDATE paper_usage SET status = 'voided', voided_at = ?, reason = ? WHERE bill_id = ? AND status = 'printed'",
-			s.millis(), reason, billID)
+		_, err := t.exec(ctx, "UPDATE paper_usage SET status = 'voided', voided_at = ?, void_rec_at = ?, reason = ? WHERE bill_id = ? AND status = 'printed'",
+			s.millis(), s.millis(), reason, billID)
 		return err
 	})
 }
@@ -437,8 +440,8 @@ func (s *Store) BlankVoidPaper(ctx context.Context, point, code string, from, to
 	}
 	err = s.tx(ctx, func(t *dbtx) error {
 		for n := from; n <= to; n++ {
-			if _, err := t.exec(ctx, `INSERT INTO paper_usage (paper_code, paper_no, point_code, status, reason, operator, used_at)
-				VALUES (?,?,?,'blank_void',?,?,?)`, code, n, point, reason, operator, s.millis()); err != nil {
+			if _, err := t.exec(ctx, `INSERT INTO paper_usage (paper_code, paper_no, point_code, status, reason, operator, used_at, rec_at, void_rec_at)
+				VALUES (?,?,?,'blank_void',?,?,?,?,?)`, code, n, point, reason, operator, s.millis(), s.millis(), s.millis()); err != nil {
 				return err
 			}
 		}

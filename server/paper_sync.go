@@ -101,6 +101,13 @@ func (s *Store) storePaperUse(ctx context.Context, t *dbtx, point string, u wire
 	if u.VoidedAt > 0 {
 		voidedAt = u.VoidedAt
 	}
+	// The server's clock marks when a use and a void were recorded: the
+	// write-off's cut compares with these.
+	now := s.millis()
+	var voidRec any
+	if u.Status != wire.PaperPrinted {
+		voidRec = now
+	}
 	var billID any
 	if u.BillID != "" {
 		billID = u.BillID
@@ -125,8 +132,8 @@ func (s *Store) storePaperUse(ctx context.Context, t *dbtx, point string, u wire
 				return "", err
 			}
 		}
-		_, err := t.exec(ctx, `INSERT INTO paper_usage (paper_code, paper_no, point_code, status, bill_id, reason, operator, used_at, voided_at)
-			VALUES (?,?,?,?,?,?,?,?,?)`, u.PaperCode, u.PaperNo, point, u.Status, billID, u.Reason, u.Operator, u.UsedAt, voidedAt)
+		_, err := t.exec(ctx, `INSERT INTO paper_usage (paper_code, paper_no, point_code, status, bill_id, reason, operator, used_at, voided_at, rec_at, void_rec_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, u.PaperCode, u.PaperNo, point, u.Status, billID, u.Reason, u.Operator, u.UsedAt, voidedAt, now, voidRec)
 		return "", err
 	case err != nil:
 		return "", err
@@ -137,7 +144,7 @@ func (s *Store) storePaperUse(ctx context.Context, t *dbtx, point string, u wire
 	case status != wire.PaperPrinted && status != u.Status:
 		return fmt.Sprintf("%s 在服务器上已作废，不能再改为“%s”", name, u.Status), nil
 	}
-	_, err = t.exec(ctx, "UPDATE paper_usage SET status = ?, reason = ?, operator = ?, voided_at = ? WHERE paper_code = ? AND paper_no = ?",
-		u.Status, u.Reason, u.Operator, voidedAt, u.PaperCode, u.PaperNo)
+	_, err = t.exec(ctx, `UPDATE paper_usage SET status = ?, reason = ?, operator = ?, voided_at = ?, void_rec_at = COALESCE(void_rec_at, ?)
+		WHERE paper_code = ? AND paper_no = ?`, u.Status, u.Reason, u.Operator, voidedAt, voidRec, u.PaperCode, u.PaperNo)
 	return "", err
 }
