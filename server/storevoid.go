@@ -36,7 +36,9 @@ type StoreVoid struct {
 }
 
 // Segment is the document's range.
-func (v *StoreVoid) Segment() bill.Segment { return bill.Segment{Code: v.Code, Start: v.Start, End: v.End} }
+func (v *StoreVoid) Segment() bill.Segment {
+	return bill.Segment{Code: v.Code, Start: v.Start, End: v.End}
+}
 
 // Count is how many sheets it voids.
 func (v *StoreVoid) Count() int64 { return v.End - v.Start + 1 }

@@ -113,11 +113,11 @@ func TestWriteOffDeclarations(t *testing.T) {
 		must(t, s.PrintPaper(ctx, "H01", his[1].BillCode, billNo(t, his[1]), paperCode, 5, "林", true))
 		_, err = s.BlankVoidPaper(ctx, "H01", paperCode, 6, 7, "卡纸", "林")
 		must(t, err)
-		pA.printed += 2    // 3 (his[2]) and 5 (his[1] reprinted)
-		pA.redPrinted++    // 4
-		pA.voided += 2     // 1 (reversed) and 2 (reprinted)
-		pA.blank += 2      // 6–7
-		pA.stored += 10    // 901–910, below
+		pA.printed += 2 // 3 (his[2]) and 5 (his[1] reprinted)
+		pA.redPrinted++ // 4
+		pA.voided += 2  // 1 (reversed) and 2 (reprinted)
+		pA.blank += 2   // 6–7
+		pA.stored += 10 // 901–910, below
 		// The store room voids 901–910: the maker cannot approve it.
 		sv, err := s.DraftStoreVoid(maker, paperCode, 901, 910, "受潮")
 		must(t, err)
