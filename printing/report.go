@@ -7,6 +7,8 @@ type ReportTable struct {
 	Columns []string
 	Widths  []float64
 	Rows    [][]string
+	// Grid rules every cell, as a form does.
+	Grid bool
 }
 
 // Report lays out a plain A4 report (the daily closing, lists): a title,
@@ -40,8 +42,27 @@ func Report(title string, lines []string, tables []ReportTable, f *Font) *Docume
 			p.text("tableTitle", left, y, w-2*left, 11, AlignLeft, Black, t.Title)
 			y += row + 1
 		}
+		rule := func() { // the cell borders of the row just written, at y
+			if !t.Grid {
+				return
+			}
+			x := left
+			p.vline(x, y-row-1, y-1, 0.2, Black)
+			for _, wd := range t.Widths {
+				x += wd
+				p.vline(x, y-row-1, y-1, 0.2, Black)
+			}
+			p.hline(left, x, y-1, 0.2, Black)
+		}
 		header := func() {
 			x := left
+			if t.Grid {
+				var total float64
+				for _, wd := range t.Widths {
+					total += wd
+				}
+				p.hline(left, left+total, y-1, 0.2, Black)
+			}
 			for i, c := range t.Columns {
 				align := AlignRight
 				if i == 0 {
@@ -52,6 +73,7 @@ func Report(title string, lines []string, tables []ReportTable, f *Font) *Docume
 			}
 			y += row
 			p.hline(left, x, y-1, 0.2, Grey)
+			rule()
 		}
 		header()
 		for _, r := range t.Rows {
@@ -72,6 +94,7 @@ func Report(title string, lines []string, tables []ReportTable, f *Font) *Docume
 				x += t.Widths[i]
 			}
 			y += row
+			rule()
 		}
 	}
 	flush()

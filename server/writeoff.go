@@ -174,16 +174,26 @@ func (s *Store) previousWriteOff(ctx context.Context, w *WriteOff) (*WriteOff, e
 	return p, err
 }
 
-// figuresFor computes w's figures with the given cut, after the previous
-// approved declaration of its chain.
-func (s *Store) figuresFor(ctx context.Context, w *WriteOff, cut int64) (*WriteOffFigures, error) {
+// scopeOf is the selection of w's events with the given cut, after the
+// previous declaration of its chain (returned too) when that is closed.
+func (s *Store) scopeOf(ctx context.Context, w *WriteOff, cut int64) (scope, *WriteOff, error) {
 	prev, err := s.previousWriteOff(ctx, w)
 	if err != nil {
-		return nil, err
+		return scope{}, nil, err
 	}
 	c := scope{kind: w.Kind, code: w.Code, point: w.Point, from: w.From.UnixMilli(), to: w.To.UnixMilli(), cut: cut}
 	if prev != nil && prev.Closed() {
 		c.prevCut = prev.CutAt.UnixMilli()
+	}
+	return c, prev, nil
+}
+
+// figuresFor computes w's figures with the given cut, after the previous
+// approved declaration of its chain.
+func (s *Store) figuresFor(ctx context.Context, w *WriteOff, cut int64) (*WriteOffFigures, error) {
+	c, prev, err := s.scopeOf(ctx, w, cut)
+	if err != nil {
+		return nil, err
 	}
 	f, err := s.writeOffFigures(ctx, s, c)
 	if err != nil {

@@ -140,6 +140,22 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.route("POST /admin/items/import", server.PermUnitManage, c.importItems)
 	c.route("GET /admin/paychannels", "", c.channelsPage)
 	c.route("POST /admin/paychannels", server.PermUnitManage, c.setChannel)
+	c.route("GET /admin/writeoffs", server.PermReportView, c.writeOffsPage)
+	c.route("POST /admin/writeoffs", server.PermWriteOff, c.draftWriteOff)
+	c.route("GET /admin/writeoffs/{id}", server.PermReportView, c.writeOffPage)
+	c.route("GET /admin/writeoffs/{id}/pdf", server.PermReportView, c.writeOffPDF)
+	c.route("GET /admin/writeoffs/{id}/export", server.PermReportView, c.writeOffExport)
+	c.route("GET /admin/writeoffs/{id}/numbers", server.PermReportView, c.writeOffNumbers)
+	for _, a := range []string{"submit", "recompute", "report", "delete"} {
+		c.route("POST /admin/writeoffs/{id}/"+a, server.PermWriteOff, c.writeOffAction(a))
+	}
+	for _, a := range []string{"approve", "return", "unapprove"} {
+		c.route("POST /admin/writeoffs/{id}/"+a, server.PermStockApprove, c.writeOffAction(a))
+	}
+	c.route("GET /admin/storevoids", server.PermReportView, c.storeVoidsPage)
+	c.route("POST /admin/storevoids", server.PermStockReceive, c.draftStoreVoid)
+	c.route("POST /admin/storevoids/{id}/approve", server.PermStockApprove, c.decideStoreVoid(true))
+	c.route("POST /admin/storevoids/{id}/return", server.PermStockApprove, c.decideStoreVoid(false))
 	c.route("GET /admin/messages", "", c.messagesPage)
 	c.route("POST /admin/messages", server.PermUnitManage, c.postMessage)
 	c.route("GET /admin/audit", server.PermAuditRead, c.audit)
@@ -239,6 +255,8 @@ var menu = []struct {
 	{menuItem{"/admin/stock/docs", "票据入库与审核", "票源管理"}, server.PermReportView},
 	{menuItem{"/admin/stock/paper", "纸质票据分发", "票源管理"}, server.PermReportView},
 	{menuItem{"/admin/stock", "库存查询与预警", "票源管理"}, server.PermReportView},
+	{menuItem{"/admin/writeoffs", "核销申报与审核", "核销管理"}, server.PermReportView},
+	{menuItem{"/admin/storevoids", "空白票据作废", "核销管理"}, server.PermReportView},
 	{menuItem{"/admin/bills", "开票明细", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/numbers", "票据号码生命周期", "查询统计"}, server.PermReportView},
 	{menuItem{"/admin/summary", "开票汇总", "查询统计"}, server.PermReportView},
