@@ -248,7 +248,7 @@ type LedgerLine struct {
 type CertLedger struct {
 	Lines      []LedgerLine `json:"lines"`
 	Received   int64        `json:"received"`   // 累计领用
-	WrittenOff int64        `json:"writtenOff"` // 累计核销 (the write-off declarations of issue 17; 0 until then)
+	WrittenOff int64        `json:"writtenOff"` // 累计核销: the numbers closed write-off declarations accounted for
 	Used       int64        `json:"used"`       // numbers used: bills issued, paper printed
 	Voided     int64        `json:"voided"`     // paper voided, printed or blank
 	Balance    int64        `json:"balance"`    // 当期结存: received − used − voided
@@ -266,11 +266,7 @@ func (s *Store) CertificateLedger(ctx context.Context, id string) (*Certificate,
 	if err != nil {
 		return nil, nil, err
 	}
-	type rng struct {
-		kind, code string
-		start, end int64
-	}
-	var ranges []rng
+	var ranges []certRange
 	l := &CertLedger{}
 	for rows.Next() {
 		var line LedgerLine
@@ -283,7 +279,7 @@ func (s *Store) CertificateLedger(ctx context.Context, id string) (*Certificate,
 		line.At, line.What, line.Count = time.UnixMilli(at).UTC(), "领", line.End-line.Start+1
 		l.Lines = append(l.Lines, line)
 		l.Received += line.Count
-		ranges = append(ranges, rng{kind, line.Code, line.Start, line.End})
+		ranges = append(ranges, certRange{kind, line.Code, line.Start, line.End})
 	}
 	rows.Close()
 	for _, r := range ranges {
@@ -303,7 +299,74 @@ func (s *Store) CertificateLedger(ctx context.Context, id string) (*Certificate,
 		l.Voided += voided
 	}
 	l.Balance = l.Received - l.Used - l.Voided
+	if err := s.certWrittenOff(ctx, l, ranges); err != nil {
+		return nil, nil, err
+	}
+	slices.SortStableFunc(l.Lines, func(a, b LedgerLine) int { return a.At.Compare(b.At) })
 	return c, l, nil
+}
+
+// certRange is a range received on a certificate.
+type certRange struct {
+	kind, code string
+	start, end int64
+}
+
+// certWrittenOff adds the 销 lines: for each closed write-off declaration of
+// the whole unit for a code the certificate's ranges are of, the numbers of
+// those ranges it accounted for (as of its cut), and their sum, 累计核销.
+func (s *Store) certWrittenOff(ctx context.Context, l *CertLedger, ranges []certRange) error {
+	done := map[string]bool{}
+	for _, r := range ranges {
+		if done[r.kind+r.code] {
+			continue
+		}
+		done[r.kind+r.code] = true
+		decls, err := s.WriteOffs(ctx, WriteOffQuery{Kind: r.kind, Code: r.code})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(decls, func(a, b WriteOff) int { return a.From.Compare(b.From) })
+		var before int64
+		for _, d := range decls {
+			if !d.Closed() || d.Point != "" {
+				continue
+			}
+			var upTo int64
+			for _, rr := range ranges {
+				if rr.kind != r.kind || rr.code != r.code {
+					continue
+				}
+				var n int64
+				var err error
+				if r.kind == StockEInvoice {
+					err = s.queryRow(ctx, `SELECT COUNT(*) FROM bills WHERE bill_code = ? AND bill_no BETWEEN ? AND ? AND issued_at < ? AND received_at <= ?`,
+						r.code, rr.start, rr.end, d.To.UnixMilli(), d.CutAt.UnixMilli()).Scan(&n)
+				} else {
+					err = s.queryRow(ctx, `SELECT COUNT(*) FROM paper_usage WHERE paper_code = ? AND paper_no BETWEEN ? AND ? AND used_at < ? AND rec_at <= ?`,
+						r.code, rr.start, rr.end, d.To.UnixMilli(), d.CutAt.UnixMilli()).Scan(&n)
+					if err == nil {
+						var voids []Span
+						voids, err = spans(ctx, s, "SELECT start_no, end_no FROM paper_store_voids WHERE code = ? AND state = 'approved' AND decided_at < ?",
+							r.code, d.To.UnixMilli())
+						for _, v := range voids {
+							n += max(0, min(v.End, rr.end)-max(v.Start, rr.start)+1)
+						}
+					}
+				}
+				if err != nil {
+					return err
+				}
+				upTo += n
+			}
+			if upTo > before {
+				l.Lines = append(l.Lines, LedgerLine{At: d.DecidedAt, What: "销", Code: d.Code, Count: upTo - before, Operator: d.Maker, Checker: d.Checker})
+				l.WrittenOff += upTo - before
+			}
+			before = upTo
+		}
+	}
+	return nil
 }
 
 // certificateReminders are the messages due for certificates: expiry and

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,29 @@ func TestCertificates(t *testing.T) {
 		must(t, err)
 		if len(ledger.Lines) != 1 || ledger.Received != 1000 || ledger.Balance != 1000 || ledger.Lines[0].Checker != "chen" {
 			t.Fatalf("the ledger: %+v", ledger)
+		}
+		// Three bills on its numbers, declared and approved: 销 3.
+		sys := server.WithActor(ctx, server.Actor{Who: "cli:test", System: true})
+		must(t, s.SetUnit(sys, server.Unit{Name: "厦门市某区医院", CreditCode: "123502004266001233"}))
+		must(t, s.SetBillKind(sys, bill.Outpatient, "35060126"))
+		must(t, s.AddPoint(sys, "H01", "HIS 门诊", server.PointServer))
+		for i := range 3 {
+			set := example(t, "outpatient.json")
+			set.BusNo, set.PlaceCode = bill.Text(fmt.Sprintf("C-%d", i)), "H01"
+			_, err := s.IssueAt(sys, "H01", bill.Outpatient, set)
+			must(t, err)
+		}
+		w, err := s.DraftWriteOff(maker, server.WriteOffInput{Kind: server.StockEInvoice, Code: "35060126", From: c.t.Add(-time.Hour), To: c.t.Add(time.Hour)})
+		must(t, err)
+		c.t = c.t.Add(2 * time.Hour)
+		_, err = s.SubmitWriteOff(maker, w.ID)
+		must(t, err)
+		_, err = s.DecideWriteOff(checker, w.ID, true, "")
+		must(t, err)
+		_, ledger, err = s.CertificateLedger(checker, cert.ID)
+		must(t, err)
+		if ledger.WrittenOff != 3 || len(ledger.Lines) != 2 || ledger.Lines[1].What != "销" || ledger.Lines[1].Count != 3 || ledger.Balance != 997 {
+			t.Fatalf("the ledger after a write-off: %+v", ledger)
 		}
 		// 19 days before its end and its 年检 (a year after 2025-12-20): two reminders.
 		n, err := s.SendReminders(ctx, server.Reminders{})

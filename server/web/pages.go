@@ -19,6 +19,11 @@ import (
 type homeView struct {
 	Alerts  []server.StockLine
 	Waiting []server.StockDoc // submitted by others, for a checker
+	// WaitingWO are write-off declarations and store-room voids sent by
+	// others, for a checker; WaitingCount counts all that wait.
+	WaitingWO    []server.WriteOff
+	WaitingVoids []server.StoreVoid
+	WaitingCount int
 	Mine    []server.StockDoc // my documents returned to me
 	Points  []*server.Point
 	Reports map[string]server.StationReport
@@ -73,6 +78,27 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, ctx context.Conte
 				hv.Mine = append(hv.Mine, d)
 			}
 		}
+		if sess.User.Can(server.PermStockApprove) {
+			wos, err := c.store.WriteOffs(ctx, server.WriteOffQuery{State: server.DocSubmitted})
+			if err != nil {
+				return err
+			}
+			for _, w := range wos {
+				if w.Maker != sess.User.Login {
+					hv.WaitingWO = append(hv.WaitingWO, w)
+				}
+			}
+			voids, err := c.store.StoreVoids(ctx)
+			if err != nil {
+				return err
+			}
+			for _, v := range voids {
+				if v.State == server.DocSubmitted && v.Maker != sess.User.Login {
+					hv.WaitingVoids = append(hv.WaitingVoids, v)
+				}
+			}
+		}
+		hv.WaitingCount = len(hv.Waiting) + len(hv.WaitingWO) + len(hv.WaitingVoids)
 		if hv.Points, err = c.store.Points(ctx); err != nil {
 			return err
 		}

@@ -90,6 +90,10 @@ func TestConsoleWriteOff(t *testing.T) {
 
 	chen := browser(t)
 	firstSignIn(t, chen, c, "chen", chenOnce, "Shen#He2026x")
+	do(t, chen, chromedp.Navigate(c.url+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#waiting-count")))
+	if n := text(t, chen, "#waiting-count .big"); n != "1" || !strings.Contains(text(t, chen, "#waiting-wo"), "电子票据核销申报表 35060126") {
+		t.Fatalf("the checker's dashboard: %q", text(t, chen, "main"))
+	}
 	do(t, chen, chromedp.Navigate(c.url+"/admin/writeoffs/"+id), chromedp.WaitVisible(chromedp.CSS("#wo-approve")),
 		chromedp.SendKeys(chromedp.CSS("#wo-opinion-input"), "核对无误"), press("#wo-approve"))
 	if st := text(t, chen, "#wo-state"); st != "已审核" {
