@@ -24,14 +24,14 @@ type homeView struct {
 	WaitingWO    []server.WriteOff
 	WaitingVoids []server.StoreVoid
 	WaitingCount int
-	Mine    []server.StockDoc // my documents returned to me
-	Points  []*server.Point
-	Reports map[string]server.StationReport
-	Today   server.SummaryRow
-	Hourly  []server.SummaryRow
-	Chart   string // the hourly figures as JSON for the chart
-	Now     time.Time
-	Reader  bool
+	Mine         []server.StockDoc // my documents returned to me
+	Points       []*server.Point
+	Reports      map[string]server.StationReport
+	Today        server.SummaryRow
+	Hourly       []server.SummaryRow
+	Chart        string // the hourly figures as JSON for the chart
+	Now          time.Time
+	Reader       bool
 	// SilentAfter is when a station counts as offline.
 	SilentAfter time.Duration
 }
