@@ -25,25 +25,27 @@ const (
 // Permissions: one name per thing a person may do, checked by the store
 // function that does it, whoever calls it (console, API, CLI).
 const (
-	PermUserManage   = "user.manage"      // create, disable, reset another's password
-	PermRoleGrant    = "role.grant"       // grant and revoke roles
-	PermPolicy       = "policy.manage"    // the security policy's figures
-	PermUnlock       = "account.unlock"   // end a lockout
-	PermMFAReset     = "mfa.reset"        // reset another's second factor
-	PermTokenIssue   = "token.issue"      // API tokens for scripts and jobs
-	PermHISApps      = "his.manage"       // HIS apps and their allowed addresses
-	PermAuditRead    = "audit.read"       // query the audit trail
-	PermAuditExport  = "audit.export"     // export it
-	PermAuditVerify  = "audit.verify"     // verify its chain
-	PermSystem       = "system.configure" // parameters
-	PermBackup       = "backup.run"       // backup and restore
-	PermPointManage  = "point.manage"     // billing points, enrolment codes
-	PermStockReceive = "stock.receive"    // stock intake, distribution
-	PermStockApprove = "stock.approve"    // approve intake, write-offs, corrections
-	PermUnitManage   = "unit.manage"      // unit, kinds and codes, charge items
-	PermSegment      = "segment.allocate" // give numbers to points
-	PermWriteOff     = "writeoff.prepare" // write-off declarations (制单)
-	PermBillQuery    = "bill.query"       // queries and reports
+	PermUserManage   = "user.manage"        // create, disable, reset another's password
+	PermRoleGrant    = "role.grant"         // grant and revoke roles
+	PermPolicy       = "policy.manage"      // the security policy's figures
+	PermUnlock       = "account.unlock"     // end a lockout
+	PermMFAReset     = "mfa.reset"          // reset another's second factor
+	PermTokenIssue   = "token.issue"        // API tokens for scripts and jobs
+	PermHISApps      = "his.manage"         // HIS apps and their allowed addresses
+	PermAuditRead    = "audit.read"         // query the audit trail
+	PermAuditExport  = "audit.export"       // export it
+	PermAuditVerify  = "audit.verify"       // verify its chain
+	PermSystem       = "system.configure"   // parameters
+	PermBackup       = "backup.run"         // backup and restore
+	PermPointManage  = "point.manage"       // billing points, enrolment codes
+	PermStockReceive = "stock.receive"      // stock intake, distribution
+	PermStockApprove = "stock.approve"      // approve intake, write-offs, corrections
+	PermUnitManage   = "unit.manage"        // unit, kinds and codes, charge items
+	PermSegment      = "segment.allocate"   // give numbers to points
+	PermWriteOff     = "writeoff.prepare"   // write-off declarations (制单)
+	PermCorrect      = "correction.request" // data-correction requests (数据修正)
+	PermInspect      = "inspection.run"     // inspection reports and the maintenance log (运维)
+	PermBillQuery    = "bill.query"         // queries and reports
 	PermReportView   = "report.view"
 	PermBillIssue    = "bill.issue" // the desk's work
 	PermBillRed      = "bill.red"
@@ -55,10 +57,10 @@ const (
 // RolePermissions is the permission table: what each role may do. It is
 // the only place that says so.
 var RolePermissions = map[string][]string{
-	RoleSysAdmin:  {PermUserManage, PermSystem, PermBackup, PermPointManage},
+	RoleSysAdmin:  {PermUserManage, PermSystem, PermBackup, PermPointManage, PermInspect},
 	RoleSecAdmin:  {PermRoleGrant, PermPolicy, PermUnlock, PermMFAReset, PermTokenIssue, PermHISApps},
 	RoleAuditor:   {PermAuditRead, PermAuditExport, PermAuditVerify},
-	RoleBillAdmin: {PermStockReceive, PermPointManage, PermSegment, PermUnitManage, PermWriteOff, PermBillQuery, PermReportView},
+	RoleBillAdmin: {PermStockReceive, PermPointManage, PermSegment, PermUnitManage, PermWriteOff, PermCorrect, PermBillQuery, PermReportView},
 	RoleChecker:   {PermStockApprove, PermBillQuery, PermReportView},
 	RoleFinance:   {PermBillQuery, PermReportView, PermClosingAll},
 	RoleCashier:   {PermBillIssue, PermBillRed, PermPaperPrint, PermBillQuery, PermClosingOwn},

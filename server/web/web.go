@@ -156,6 +156,10 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.route("POST /admin/storevoids", server.PermStockReceive, c.draftStoreVoid)
 	c.route("POST /admin/storevoids/{id}/approve", server.PermStockApprove, c.decideStoreVoid(true))
 	c.route("POST /admin/storevoids/{id}/return", server.PermStockApprove, c.decideStoreVoid(false))
+	c.route("GET /admin/corrections", server.PermReportView, c.correctionsPage)
+	c.route("POST /admin/corrections", server.PermCorrect, c.requestCorrection)
+	c.route("POST /admin/corrections/{id}/approve", server.PermStockApprove, c.decideCorrection(true))
+	c.route("POST /admin/corrections/{id}/return", server.PermStockApprove, c.decideCorrection(false))
 	c.route("GET /admin/messages", "", c.messagesPage)
 	c.route("POST /admin/messages", server.PermUnitManage, c.postMessage)
 	c.route("GET /admin/audit", server.PermAuditRead, c.audit)
@@ -267,6 +271,7 @@ var menu = []struct {
 	{menuItem{"/admin/points", "开票点与站点状态", "基础信息"}, server.PermPointManage},
 	{menuItem{"/admin/items", "收费项目", "基础信息"}, server.PermUnitManage},
 	{menuItem{"/admin/paychannels", "支付方式", "基础信息"}, server.PermUnitManage},
+	{menuItem{"/admin/corrections", "修正申请与记录", "数据修正"}, server.PermReportView},
 	{menuItem{"/admin/messages", "消息中心", "消息中心"}, ""},
 	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
 	{menuItem{"/admin/security", "角色授权与安全策略", "安全管理"}, server.PermRoleGrant},
