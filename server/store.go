@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,6 +60,7 @@ type Store struct {
 	nums       gosync.Map // point → *pointNumbers: a server point's free numbers, kept between batches
 	apps       gosync.Map // appid → *cachedApp
 	noises     noiseRecorder
+	inspectEnv atomic.Pointer[InspectEnv]
 }
 
 // StoreOption changes how OpenStore sets up a Store.
@@ -336,7 +338,15 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return bill.Errorf(bill.EInvalid, "无法创建备份目录：%v", err)
 	}
-	_, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path)
+	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return err
+	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	// Recorded for the inspection report's backup age.
+	_, err := s.db.ExecContext(ctx, "INSERT INTO backup_log (at, path, size) VALUES (?, ?, ?)", s.millis(), path, size)
 	return err
 }
 

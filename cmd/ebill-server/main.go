@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"flag"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"log/slog"
 	"net"
@@ -224,7 +225,10 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		ms := certEnd.Load()
 		return time.UnixMilli(ms), ms != 0
 	}}
-	runners := []server.Runner{store.Issuers(), store.Noises(), store.DormantAccounts(24 * time.Hour), store.RemindersRunner(10*time.Minute, reminders)}
+	store.SetInspectEnv(server.InspectEnv{Version: Version, Started: time.Now(), DataDir: a.dataDir, CertExpiry: reminders.CertExpiry,
+		HISCalls: func() (int64, int64) { return hisCalls(handler.Registry()) }})
+	runners := []server.Runner{store.Issuers(), store.Noises(), store.DormantAccounts(24 * time.Hour), store.RemindersRunner(10*time.Minute, reminders),
+		store.InspectionRunner(time.Hour)}
 	if *healthURL != "" {
 		runners = append(runners, store.HealthPush(*healthURL, 10*time.Minute))
 	}
@@ -390,4 +394,28 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 
 func cmdVersion(_ context.Context, a *app, _ []string) error {
 	return a.Report(map[string]string{"version": Version}, "ebill-server %s\n", Version)
+}
+
+// hisCalls sums the HIS API's calls so far, and those that failed (a
+// result other than S0000), from the server's metrics.
+func hisCalls(reg *prometheus.Registry) (total, failed int64) {
+	families, err := reg.Gather()
+	if err != nil {
+		return 0, 0
+	}
+	for _, f := range families {
+		if f.GetName() != "ebill_his_calls_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			n := int64(m.GetCounter().GetValue())
+			total += n
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() != "S0000" {
+					failed += n
+				}
+			}
+		}
+	}
+	return total, failed
 }
