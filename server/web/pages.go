@@ -24,14 +24,16 @@ type homeView struct {
 	WaitingWO    []server.WriteOff
 	WaitingVoids []server.StoreVoid
 	WaitingCount int
-	Mine         []server.StockDoc // my documents returned to me
-	Points       []*server.Point
-	Reports      map[string]server.StationReport
-	Today        server.SummaryRow
-	Hourly       []server.SummaryRow
-	Chart        string // the hourly figures as JSON for the chart
-	Now          time.Time
-	Reader       bool
+	// Inspection is the last inspection report, for those who read it.
+	Inspection *server.Inspection
+	Mine       []server.StockDoc // my documents returned to me
+	Points     []*server.Point
+	Reports    map[string]server.StationReport
+	Today      server.SummaryRow
+	Hourly     []server.SummaryRow
+	Chart      string // the hourly figures as JSON for the chart
+	Now        time.Time
+	Reader     bool
 	// SilentAfter is when a station counts as offline.
 	SilentAfter time.Duration
 }
@@ -54,6 +56,12 @@ func (h *homeView) Trouble() []*server.Point {
 func (c *Console) home(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
 	hv := &homeView{Now: c.store.Now(), Reader: sess.User.Can(server.PermReportView), SilentAfter: SilentAfter}
 	err := func() error {
+		if hv.Reader || sess.User.Can(server.PermInspect) {
+			var err error
+			if hv.Inspection, err = c.store.LastInspection(ctx); err != nil {
+				return err
+			}
+		}
 		if !hv.Reader {
 			return nil
 		}

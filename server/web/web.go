@@ -66,6 +66,13 @@ func New(store *server.Store, log *slog.Logger) *Console {
 		"hasRole":   func(roles []string, r string) bool { return slices.Contains(roles, r) },
 		"join":      func(list []string) string { return strings.Join(list, ", ") },
 		"sub1":      func(end, start int64) int64 { return end - start + 1 },
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
 	}).ParseFS(templateFS, "templates/*.html"))
 	static, _ := fs.Sub(staticFS, "static")
 	c.mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", http.FileServerFS(static)))
@@ -160,6 +167,11 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.route("POST /admin/corrections", server.PermCorrect, c.requestCorrection)
 	c.route("POST /admin/corrections/{id}/approve", server.PermStockApprove, c.decideCorrection(true))
 	c.route("POST /admin/corrections/{id}/return", server.PermStockApprove, c.decideCorrection(false))
+	c.route("GET /admin/inspections", server.PermInspect, c.inspectionsPage)
+	c.route("POST /admin/inspections", server.PermInspect, c.runInspection)
+	c.route("GET /admin/inspections/{id}", server.PermInspect, c.inspectionPage)
+	c.route("GET /admin/inspections/{id}/pdf", server.PermInspect, c.inspectionPDF)
+	c.route("POST /admin/maintenance", server.PermInspect, c.logMaintenance)
 	c.route("GET /admin/messages", "", c.messagesPage)
 	c.route("POST /admin/messages", server.PermUnitManage, c.postMessage)
 	c.route("GET /admin/audit", server.PermAuditRead, c.audit)
@@ -273,6 +285,7 @@ var menu = []struct {
 	{menuItem{"/admin/paychannels", "支付方式", "基础信息"}, server.PermUnitManage},
 	{menuItem{"/admin/corrections", "修正申请与记录", "数据修正"}, server.PermReportView},
 	{menuItem{"/admin/messages", "消息中心", "消息中心"}, ""},
+	{menuItem{"/admin/inspections", "巡检报告与运维日志", "运维"}, server.PermInspect},
 	{menuItem{"/admin/users", "用户", "系统管理"}, server.PermUserManage},
 	{menuItem{"/admin/security", "角色授权与安全策略", "安全管理"}, server.PermRoleGrant},
 	{menuItem{"/admin/his-apps", "HIS 应用", "安全管理"}, server.PermHISApps},
