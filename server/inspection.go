@@ -101,7 +101,7 @@ func (s *Store) Inspect(ctx context.Context, kind string) (*Inspection, error) {
 	if _, err := s.authorize(ctx, PermInspect); err != nil {
 		return nil, err
 	}
-	env := InspectEnv{Started: s.now()}
+	var env InspectEnv
 	if e := s.inspectEnv.Load(); e != nil {
 		env = *e
 	}
@@ -119,7 +119,11 @@ func (s *Store) Inspect(ctx context.Context, kind string) (*Inspection, error) {
 	if version == "" {
 		version = "未知"
 	}
-	add("服务器版本与运行时间", InspectOK, fmt.Sprintf("版本 %s，已运行 %s", version, durationText(now.Sub(env.Started))))
+	if env.Started.IsZero() {
+		add("服务器版本与运行时间", InspectOK, "版本 "+version+"（由命令行巡检，运行时间见服务器）")
+	} else {
+		add("服务器版本与运行时间", InspectOK, fmt.Sprintf("版本 %s，已运行 %s", version, durationText(now.Sub(env.Started))))
+	}
 
 	sizeQ := "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()"
 	if s.dialect == Postgres {

@@ -200,6 +200,30 @@ func consoleCase(n int, dir, name, dsn string) error {
 		fmt.Printf("%-40s %9s %9s %9s %12s %8s\n", c.name, ms(pct(lat, 0.5)), ms(pct(lat, 0.95)), ms(c.limit), b, verdict)
 	}
 
+	// A month's e-bill write-off declaration of the busiest code: its
+	// figures computed from the ledger (counts, ranges held, every used
+	// number checked against the segments, income by category from each
+	// bill's content), beside a plain count and sum of the same bills.
+	sys := server.WithActor(ctx, server.Actor{Who: "bench", System: true})
+	novFrom := time.Date(2026, 11, 1, 0, 0, 0, 0, bill.Beijing)
+	s0 := time.Now()
+	wo, err := store.DraftWriteOff(sys, server.WriteOffInput{Kind: server.StockEInvoice, Code: "35060126", From: novFrom, To: end})
+	if err != nil {
+		return fmt.Errorf("write-off: %w", err)
+	}
+	took := time.Since(s0)
+	s0 = time.Now()
+	if err := raw("SELECT COUNT(*), SUM(total) FROM bills WHERE bill_code = '35060126' AND issued_at >= ? AND issued_at < ?",
+		novFrom.UnixMilli(), end.UnixMilli())(); err != nil {
+		return err
+	}
+	verdict := "ok"
+	if took > 30*time.Second || len(wo.Figures.Problems) > 0 {
+		verdict = "OVER"
+	}
+	fmt.Printf("%-40s %9s %9s %9s %12s %8s  (%d numbers used, %d problems)\n", "核销申报 a month, one code (store)", ms(took), "", ms(30*time.Second),
+		ms(time.Since(s0)), verdict, wo.Figures.Used, len(wo.Figures.Problems))
+
 	// The export: P01's year, about n/50 rows, streamed; the process's
 	// resident memory sampled throughout, beside a plain read of the rows.
 	debug.FreeOSMemory()

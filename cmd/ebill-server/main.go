@@ -84,6 +84,8 @@ var commands = []command{
 	{"token", "issue --user 账号 --name 用途 [--days N] | list | revoke 编号：脚本与定时任务用的令牌", cmdToken},
 	{"policy", "show | set …：安全策略（密码、锁定、会话、双因素）", cmdPolicy},
 	{"audit", "list [--after N] | verify：审计记录", cmdAudit},
+	{"inspect", "[--daily]：立即巡检，显示各项结果（正常/异常/未检查）并保存报告；有异常时退出码为 1", cmdInspect},
+	{"maintenance", "log --kind check|fix|change|other --what 内容 [--report 巡检报告编号] | list：运维日志", cmdMaintenance},
 	{"version", "显示版本", cmdVersion},
 }
 
@@ -390,6 +392,73 @@ func cmdBackup(ctx context.Context, a *app, args []string) error {
 		}
 		return a.Report(map[string]string{"backup": *to}, "已备份到 %s\n", *to)
 	})
+}
+
+func cmdInspect(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("inspect", "[--daily]")
+	daily := fs.Bool("daily", false, "记为每日巡检（供计划任务调用）")
+	if _, err := a.parse(fs, args, false); err != nil {
+		return err
+	}
+	kind := "manual"
+	if *daily {
+		kind = "daily"
+	}
+	return a.withStore(ctx, func(s *server.Store) error {
+		s.SetInspectEnv(server.InspectEnv{Version: Version, DataDir: a.dataDir})
+		r, err := s.Inspect(ctx, kind)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "巡检报告 %s（%s）\n", r.ID, r.At.In(bill.Beijing).Format("2006-01-02 15:04:05"))
+		for _, it := range r.Items {
+			fmt.Fprintf(&b, "  [%s] %s：%s\n", it.StatusName(), it.Name, it.Detail)
+		}
+		if err := a.Report(r, "%s", b.String()); err != nil {
+			return err
+		}
+		if r.Anomalies > 0 {
+			return bill.Errorf(bill.EConflict, "发现 %d 项异常，请处理后记入运维日志（ebill-server maintenance log）。", r.Anomalies)
+		}
+		return nil
+	})
+}
+
+func cmdMaintenance(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 {
+		return bill.Errorf(bill.EInvalid, "用法：ebill-server maintenance log --kind fix --what 内容 [--report 编号] | list")
+	}
+	switch args[0] {
+	case "log":
+		fs := a.flags("maintenance log", "--kind K --what 内容 [--report 编号]")
+		kind := fs.String("kind", "check", "check 检查 | fix 故障处理 | change 变更 | other 其他")
+		what := fs.String("what", "", "检查或处理的内容")
+		report := fs.String("report", "", "关联的巡检报告编号")
+		if _, err := a.parse(fs, args[1:], false); err != nil {
+			return err
+		}
+		return a.withStore(ctx, func(s *server.Store) error {
+			e, err := s.LogMaintenance(ctx, *kind, *what, *report)
+			if err != nil {
+				return err
+			}
+			return a.Report(e, "已记入运维日志（%s）。\n", e.ID)
+		})
+	case "list":
+		return a.withStore(ctx, func(s *server.Store) error {
+			log, err := s.MaintenanceLog(ctx, "")
+			if err != nil {
+				return err
+			}
+			var b strings.Builder
+			for _, e := range log {
+				fmt.Fprintf(&b, "%s  %s  %s  %s\n", e.At.In(bill.Beijing).Format("2006-01-02 15:04"), e.Actor, e.KindName(), e.What)
+			}
+			return a.Report(log, "%s", b.String())
+		})
+	}
+	return bill.Errorf(bill.EInvalid, "未知的子命令 %q：log 或 list。", server.Truncate(args[0], 20))
 }
 
 func cmdVersion(_ context.Context, a *app, _ []string) error {

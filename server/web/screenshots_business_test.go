@@ -88,5 +88,27 @@ func TestConsoleBusinessScreenshots(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#msg-target"), "point:P01"), chromedp.SendKeys(chromedp.CSS("#msg-title"), "明天上午停电"),
 		chromedp.SendKeys(chromedp.CSS("#msg-body"), "8:00–10:00 停电检修，期间收费电脑离线开票，来电后自动上传。"), press("#msg-send"))
 	shot("messages")
+	// 核销管理: today's e-bill declaration, drafted; a store-room void sent.
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/writeoffs"), chromedp.WaitVisible(chromedp.CSS("#wo-draft")),
+		chromedp.SendKeys(chromedp.CSS("#wo-code"), "35060126"), chromedp.SetValue(chromedp.CSS("#wo-from"), today),
+		chromedp.SetValue(chromedp.CSS("#wo-to"), today), submit("#wo-make", "#wo-figures"))
+	shot("writeoff")
+	visit("/admin/writeoffs", "#writeoffs", "writeoffs")
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/storevoids"), chromedp.WaitVisible(chromedp.CSS("#sv-form")),
+		chromedp.SendKeys(chromedp.CSS("#sv-from"), "9991"), chromedp.SendKeys(chromedp.CSS("#sv-to"), "10000"),
+		chromedp.SendKeys(chromedp.CSS("#sv-reason"), "受潮"), press("#sv-submit"))
+	shot("storevoids")
+	do(t, ctx, chromedp.Navigate(c.url+"/admin/corrections"), chromedp.WaitVisible(chromedp.CSS("#cx-form")),
+		chromedp.SendKeys(chromedp.CSS("#cx-target"), "35060126 0000000003"), chromedp.SendKeys(chromedp.CSS("#cx-reason"), "交款人姓名录错"),
+		chromedp.SendKeys(chromedp.CSS("#cx-evidence"), "患者身份证复印件"), chromedp.SendKeys(chromedp.CSS("#cx-payer"), "李四"), press("#cx-submit"))
+	shot("corrections")
 	visit("/admin/", "#hourly-chart[data-ready='24'] canvas", "dashboard")
+	// 运维: the system administrator's inspection.
+	it := browser(t)
+	firstSignIn(t, it, c, "it", addPerson(t, c, "it", "李运维", server.RoleSysAdmin), "Yun#Wei2026ok")
+	do(t, it, chromedp.Navigate(c.url+"/admin/inspections"), chromedp.WaitVisible(chromedp.CSS("#inspect-now")),
+		submit("#inspect-now", "#inspection-items"))
+	png, err := chromedp.Run(it, chromedp.FullScreenshot(100))
+	must(err)
+	must(os.WriteFile(filepath.Join(dir, "console-inspection.png"), png, 0o644))
 }
