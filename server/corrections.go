@@ -56,6 +56,18 @@ type Proposal struct {
 	PaperState string `json:"paperState,omitempty"`
 }
 
+// apply puts a bill correction's fields on a settlement.
+func (p Proposal) apply(st *bill.Settlement) {
+	for _, f := range []struct {
+		to   *bill.Text
+		from string
+	}{{&st.Payer, p.Payer}, {&st.PatientNo, p.PatientNo}, {&st.Remark, p.Remark}, {&st.Tel, p.Tel}} {
+		if f.from != "" {
+			*f.to = bill.Text(f.from)
+		}
+	}
+}
+
 // Correction is one request.
 type Correction struct {
 	ID        string    `json:"id"`
@@ -194,18 +206,7 @@ func (s *Store) planCorrection(ctx context.Context, c *Correction) (before, afte
 		}
 		st := lb.Bill.Settlement.Clone()
 		old := map[string]string{"payer": string(st.Payer), "patientNo": string(st.PatientNo), "remark": string(st.Remark), "tel": maskPhone(string(st.Tel))}
-		if p.Payer != "" {
-			st.Payer = bill.Text(p.Payer)
-		}
-		if p.PatientNo != "" {
-			st.PatientNo = bill.Text(p.PatientNo)
-		}
-		if p.Remark != "" {
-			st.Remark = bill.Text(p.Remark)
-		}
-		if p.Tel != "" {
-			st.Tel = bill.Text(p.Tel)
-		}
+		p.apply(st)
 		st.Normalize()
 		if err := st.Validate(lb.Kind); err != nil {
 			return nil, nil, err
@@ -368,18 +369,7 @@ func (s *Store) carryOut(ctx context.Context, c *Correction) (result string, bef
 			return "", nil, nil, err
 		}
 		st := lb.Bill.Settlement.Clone()
-		if p.Payer != "" {
-			st.Payer = bill.Text(p.Payer)
-		}
-		if p.PatientNo != "" {
-			st.PatientNo = bill.Text(p.PatientNo)
-		}
-		if p.Remark != "" {
-			st.Remark = bill.Text(p.Remark)
-		}
-		if p.Tel != "" {
-			st.Tel = bill.Text(p.Tel)
-		}
+		p.apply(st)
 		// One BusNo, one bill: the reissue carries its own, and names the
 		// original in 业务票据关联号.
 		suffix := "-XZ" + strings.ReplaceAll(c.ID, "-", "")[24:]

@@ -100,11 +100,6 @@ func (c *Console) inspectionPDF(w http.ResponseWriter, r *http.Request, ctx cont
 		c.fail(w, sess, err)
 		return
 	}
-	font, err := printing.DefaultFont()
-	if err != nil {
-		c.fail(w, sess, err)
-		return
-	}
 	items := printing.ReportTable{Title: "巡检项目", Columns: []string{"项目", "结果", "说明"}, Widths: []float64{40, 16, 124}, Grid: true}
 	for _, it := range rep.Items {
 		items.Rows = append(items.Rows, []string{it.Name, it.StatusName(), it.Detail})
@@ -123,12 +118,5 @@ func (c *Console) inspectionPDF(w http.ResponseWriter, r *http.Request, ctx cont
 	} else {
 		lines = append(lines, "结论：各项正常。")
 	}
-	pdf, err := printing.PDF(printing.Report("系统巡检报告", lines, tables, font), font, printing.PDFOptions{Created: rep.At})
-	if err != nil {
-		c.fail(w, sess, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="inspection-`+rep.At.In(bill.Beijing).Format("20060102-1504")+`.pdf"`)
-	w.Write(pdf)
+	c.sendReport(w, sess, "系统巡检报告", lines, tables, rep.At, "inspection-"+rep.At.In(bill.Beijing).Format("20060102-1504"))
 }

@@ -223,20 +223,26 @@ func (c *Console) writeOffPDF(w http.ResponseWriter, r *http.Request, ctx contex
 		c.fail(w, sess, err)
 		return
 	}
-	font, err := printing.DefaultFont()
-	if err != nil {
-		c.fail(w, sess, err)
-		return
-	}
 	title, lines, tables := writeOffReport(d, u.Name)
 	lines = append(lines, "", "编制人签字：＿＿＿＿＿＿　　审核人签字：＿＿＿＿＿＿　　单位盖章：")
-	pdf, err := printing.PDF(printing.Report(title, lines, tables, font), font, printing.PDFOptions{Created: d.CreatedAt})
+	c.sendReport(w, sess, title, lines, tables, d.CreatedAt, "writeoff-"+d.Code+"-"+d.From.In(bill.Beijing).Format("20060102"))
+}
+
+// sendReport writes a report laid out by printing.Report as an inline PDF
+// named name.pdf.
+func (c *Console) sendReport(w http.ResponseWriter, sess *server.Session, title string, lines []string, tables []printing.ReportTable,
+	created time.Time, name string) {
+	font, err := printing.DefaultFont()
+	var pdf []byte
+	if err == nil {
+		pdf, err = printing.PDF(printing.Report(title, lines, tables, font), font, printing.PDFOptions{Created: created})
+	}
 	if err != nil {
 		c.fail(w, sess, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="writeoff-`+d.Code+"-"+d.From.In(bill.Beijing).Format("20060102")+`.pdf"`)
+	w.Header().Set("Content-Disposition", `inline; filename="`+name+`.pdf"`)
 	w.Write(pdf)
 }
 
