@@ -200,8 +200,13 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	publicURL := fs.String("public-url", "", "患者手机访问本服务器的地址（票据二维码指向此处的查验页），例如 https://pj.医院域名.cn；不填则用 --host 或 --addr 得出的本服务器地址")
 	healthURL := fs.String("health-url", "", "卫健委日报的报送地址；设置后每天 1 点后自动报送前一天的报表（失败会重试）")
 	smsLog := fs.String("sms-log", "", "未接短信网关时，患者验证码写入此文件（默认 数据目录/sms-outbox.log）")
+	metricsAllow := fs.String("metrics-allow", "", "允许读取 /metrics 的地址或网段，逗号分隔（本机总是允许），如 10.1.2.3,10.9.0.0/16；也可用环境变量 EBILL_METRICS_TOKEN 设令牌")
 	if _, err := a.parse(fs, args, false); err != nil {
 		return err
+	}
+	allow, err := api.ParsePrefixes(*metricsAllow)
+	if err != nil {
+		return bill.Errorf(bill.EInvalid, "--metrics-allow 中的地址不正确：%v", err)
 	}
 	store, err := a.open(ctx)
 	if err != nil {
@@ -213,6 +218,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		return bill.Errorf(bill.EInvalid, "无法监听 %s：%v", *addr, err)
 	}
 	handler := api.New(store, a.Log)
+	handler.SetMetricsAccess(api.MetricsAccess{Allow: allow, Token: a.getenv("EBILL_METRICS_TOKEN")})
 	his.Mount(handler, store)
 	console := web.Mount(handler, store)
 	if *smsLog == "" {
@@ -256,7 +262,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		if leaf, err := x509.ParseCertificate(cert.Certificate[0]); err == nil {
 			certEnd.Store(leaf.NotAfter.UnixMilli())
 		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		ln = tls.NewListener(ln, api.TLSConfig(cert))
 		scheme = "https"
 	}
 	url := scheme + "://" + ln.Addr().String()

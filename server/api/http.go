@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,13 +38,15 @@ type API struct {
 	selfLogging map[string]bool
 	onPublicURL []func(string)
 	onSender    []func(server.Sender)
+	// metricsAccess is who may read /metrics (loopback only until set).
+	metricsAccess atomic.Pointer[MetricsAccess]
 }
 
 // New returns the HTTP handler of the server.
 func New(store *server.Store, log *slog.Logger) *API {
 	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux(), m: newMetrics(), selfLogging: map[string]bool{}}
 	a.mux.HandleFunc("GET /healthz", a.health)
-	a.mux.Handle("GET /metrics", a.m.handler())
+	a.mux.Handle("GET /metrics", a.metricsGuard(a.m.handler()))
 	a.mux.HandleFunc("POST "+wire.PathEnroll, a.enroll)
 	a.mux.HandleFunc("POST "+wire.PathLogin, a.login)
 	a.mux.HandleFunc("POST "+wire.PathPassword, a.password)

@@ -89,3 +89,15 @@ func Fingerprint(cert tls.Certificate) string {
 	}
 	return strings.ToUpper(string(out))
 }
+
+// TLSConfig is the server's TLS: 1.2 and 1.3 only, and in 1.2 only the
+// forward-secret AEAD suites (ECDHE with AES-GCM or ChaCha20-Poly1305) —
+// no CBC, no SHA-1 MACs, no RSA key exchange (security.md, TLS).
+func TLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		}}
+}
