@@ -76,6 +76,10 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("localstore: open %s: %w", path, err)
 	}
 	s.read.SetMaxOpenConns(4)
+	if err := s.checkIntegrity(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -85,6 +89,44 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkIntegrity refuses a damaged database file (PRAGMA quick_check):
+// issuing or syncing on it could lose or duplicate bills.
+func (s *Store) checkIntegrity(ctx context.Context) error {
+	if fi, err := os.Stat(s.path); err != nil || fi.Size() == 0 {
+		return nil // a new store
+	}
+	var problems []string
+	rows, err := s.write.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err == nil {
+		for rows.Next() {
+			var line string
+			if err = rows.Scan(&line); err != nil {
+				break
+			}
+			if line != "ok" {
+				problems = append(problems, line)
+			}
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+		rows.Close()
+	}
+	if err != nil {
+		msg := strings.ToLower(err.Error())
+		if !strings.Contains(msg, "malformed") && !strings.Contains(msg, "corrupt") && !strings.Contains(msg, "not a database") {
+			return fmt.Errorf("localstore: check %s: %w", s.path, err)
+		}
+		problems = append(problems, err.Error())
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	s.log.Error("station database damaged", "path", s.path, "problems", problems)
+	return bill.Errorf(bill.ETampered, "本机数据库文件 %s 已损坏，为防止票据丢失或重复，已停止开票和上传。"+
+		"请不要删除或覆盖该文件，联系信息科：从最近的备份恢复（恢复后未上传的票据会从服务器核对），详见《开票点运维手册》“数据库损坏”。", s.path)
 }
 
 // Path is the database file's path.

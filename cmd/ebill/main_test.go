@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -208,5 +209,45 @@ func TestBinary(t *testing.T) {
 	}
 	if !strings.Contains(outs[3], "校验通过") {
 		t.Fatalf("verify: %s", outs[3])
+	}
+}
+
+// TestDamagedStoreRefused (issue 18 #7): a station database whose pages
+// were damaged is refused when any program opens it — no issue, no sync,
+// verify says so — with the way to restore, and the exit code of a
+// failed check.
+func TestDamagedStoreRefused(t *testing.T) {
+	d := t.TempDir()
+	if _, errOut, code := ebill(t, "--data", d, "init", "--place", "P01", "--demo"); code != 0 {
+		t.Fatalf("init: %d %s", code, errOut)
+	}
+	set, err := os.ReadFile("../../examples/outpatient.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		f := filepath.Join(t.TempDir(), "s.json")
+		os.WriteFile(f, bytes.Replace(set, []byte("MZ202611250001"), []byte("MZ-D-"+strconv.Itoa(i)), 1), 0o600)
+		if _, errOut, code := ebill(t, "--data", d, "issue", "-f", f); code != 0 {
+			t.Fatalf("issue %d: %d %s", i, code, errOut)
+		}
+	}
+	db := filepath.Join(d, "station.db")
+	fi, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Scribble over a page in the middle of the file, as a failing disk does.
+	f, err := os.OpenFile(db, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(bytes.Repeat([]byte{0xA5}, 4096), (fi.Size()/4096/2)*4096)
+	f.Close()
+	for _, args := range [][]string{{"issue", "-f", "../../examples/outpatient.json"}, {"verify"}, {"status"}} {
+		_, errOut, code := ebill(t, append([]string{"--data", d}, args...)...)
+		if code != 6 || !strings.Contains(errOut, "已损坏") || !strings.Contains(errOut, "恢复") {
+			t.Fatalf("%v on a damaged file: exit %d, %s", args, code, errOut)
+		}
 	}
 }
