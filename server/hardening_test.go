@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"crypto/tls"
 	"io"
 	"log/slog"
@@ -8,9 +9,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/server/api"
+	ebsync "github.com/ebill/ebill/sync"
+	"github.com/ebill/ebill/sync/wire"
 )
 
 // TestTLSSuites (issue 18 #6): the server's TLS offers 1.3, and in 1.2
@@ -91,5 +97,59 @@ func TestMetricsAccess(t *testing.T) {
 	}
 	if c := get("203.0.113.9:5000", "wrong"); c != http.StatusForbidden {
 		t.Fatalf("a wrong token: %d", c)
+	}
+}
+
+// TestReplayRefused (issue 18 #4): a station's signed request sent a second
+// time is refused, while the same request signed again is served.
+func TestReplayRefused(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(t.Context(), server.Actor{Who: "cli:test", System: true})
+		setupUnit(t, s)
+		must(t, s.AddPoint(ctx, "P01", "门诊一号窗口", server.PointStation))
+		st := enrollStation(t, s, "P01")
+		srv := httptest.NewServer(api.New(s, slog.New(slog.NewTextHandler(io.Discard, nil))))
+		defer srv.Close()
+		body := []byte(`{"pending":0,"rejected":0,"lastError":"","version":"test"}`)
+		send := func(auth string) (int, string) {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+wire.PathStatus, bytes.NewReader(body))
+			req.Header.Set("Authorization", auth)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			must(t, err)
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		sign := func() string {
+			a, err := wire.Authorization(st.key, "P01", http.MethodPost, wire.PathStatus, time.Now().UnixMilli(), body)
+			must(t, err)
+			return a
+		}
+		captured := sign()
+		if code, b := send(captured); code/100 != 2 {
+			t.Fatalf("the first request: %d %s", code, b)
+		}
+		if code, b := send(captured); code != http.StatusUnauthorized || !strings.Contains(b, "重复的请求") {
+			t.Fatalf("the replay: %d %s", code, b)
+		}
+		if code, b := send(sign()); code/100 != 2 {
+			t.Fatalf("signed again: %d %s", code, b)
+		}
+	})
+}
+
+// TestStationRefusesPlainHTTP (issue 18 #4): a station will not enroll
+// with, nor be pointed at, a server over plain HTTP.
+func TestStationRefusesPlainHTTP(t *testing.T) {
+	st, err := localstore.Open(t.Context(), t.TempDir())
+	must(t, err)
+	defer st.Close()
+	if _, err := ebsync.Enroll(t.Context(), st, "http://192.0.2.1:8443", "", "ABCD-EFGH"); bill.ErrorCode(err) != bill.EInvalid ||
+		!strings.Contains(bill.ErrorMessage(err), "https://") {
+		t.Fatalf("enrolling over HTTP: %v", err)
+	}
+	if _, err := ebsync.NewClient("http://192.0.2.1:8443", "", nil, "P01"); bill.ErrorCode(err) != bill.EInvalid {
+		t.Fatalf("a client over HTTP: %v", err)
 	}
 }

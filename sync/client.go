@@ -12,11 +12,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/sync/wire"
 )
 
@@ -29,6 +31,10 @@ type Client struct {
 	now   func() time.Time
 }
 
+// InsecureEnv, set to 1, lets a station talk to a server over plain HTTP:
+// for test benches that read the traffic, never for a hospital.
+const InsecureEnv = localstore.InsecureEnv
+
 // NewClient makes a client for the server at baseURL. With a fingerprint,
 // the server's certificate is pinned to it (a self-signed server); without,
 // the system's certificate authorities decide. key and point sign requests;
@@ -36,7 +42,12 @@ type Client struct {
 func NewClient(baseURL, fingerprint string, key *bill.PrivateKey, point string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, bill.Errorf(bill.EInvalid, "服务器地址 %q 不正确，应形如 https://192.168.1.10:8443", baseURL)
+		return nil, bill.Errorf(bill.EInvalid, "服务器地址 %.100q 不正确，应形如 https://192.168.1.10:8443", baseURL)
+	}
+	// Signed requests carry ID and phone numbers: never in clear. Plain
+	// HTTP only where the environment says it is a test bench.
+	if u.Scheme == "http" && os.Getenv(InsecureEnv) != "1" {
+		return nil, bill.Errorf(bill.EInvalid, "服务器地址必须以 https:// 开头（收到 %.100q）：票据含身份证号、电话，不能明文传输；请向信息科索取服务器的 https 地址和证书指纹。", baseURL)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if fingerprint != "" {

@@ -76,9 +76,9 @@ func uploadCase(ctx context.Context, name, dsn, dir string, station *localstore.
 	if err != nil {
 		return err
 	}
-	ts := httptest.NewServer(api.New(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	ts := httptest.NewTLSServer(api.New(store, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	defer ts.Close()
-	client, err := ebsync.NewClient(ts.URL, "", key, "P01")
+	client, err := ebsync.NewClient(ts.URL, api.Fingerprint(ts.TLS.Certificates[0]), key, "P01")
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/server/api"
+	ebsync "github.com/ebill/ebill/sync"
 	"github.com/ebill/ebill/sync/wire"
 )
 
@@ -147,6 +148,9 @@ func (s *site) ebill(args ...string) string {
 
 func (s *site) ebillErr(args ...string) (string, error) {
 	cmd := exec.Command(filepath.Join(s.bin, "ebill"), append([]string{"--data", s.station, "--json"}, args...)...)
+	if s.insecure { // a test bench whose proxy reads the traffic
+		cmd.Env = append(os.Environ(), ebsync.InsecureEnv+"=1")
+	}
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(out) + string(ee.Stderr), err

@@ -98,6 +98,7 @@ func TestCommandsAndExitCodes(t *testing.T) {
 		{[]string{"verify"}, 0, "共 6 张"},
 		{[]string{"sync", "once"}, exitInvalid, "单机或演示"},
 		{[]string{"server", "set", "--url", "ftp://x"}, exitInvalid, "https://"},
+		{[]string{"server", "set", "--url", "http://10.0.0.1:8443"}, exitInvalid, "必须以 https:// 开头"},
 		{[]string{"backup", "--to", filepath.Join(d, "backup.db")}, 0, "已备份"},
 		{[]string{"backup", "--to", filepath.Join(d, "backup.db")}, exitInvalid, "已存在"},
 	}

@@ -40,6 +40,7 @@ type API struct {
 	onSender    []func(server.Sender)
 	// metricsAccess is who may read /metrics (loopback only until set).
 	metricsAccess atomic.Pointer[MetricsAccess]
+	replays       replayGuard
 }
 
 // New returns the HTTP handler of the server.
@@ -192,6 +193,12 @@ func (a *API) authenticate(r *http.Request, body []byte) (*server.Point, error) 
 	pub, err := bill.ParsePublicKeyPEM(p.PublicKey)
 	if err != nil || !pub.Verify(wire.SigningString(r.Method, r.URL.RequestURI(), auth.TS, body), auth.Sig) {
 		return nil, deny
+	}
+	// A timestamp is accepted MaxClockSkew either side of now: remember the
+	// signature for both sides of the window.
+	if !a.replays.fresh(auth.Sig, a.now(), 2*wire.MaxClockSkew+time.Minute) {
+		a.log.Warn("replayed station request refused", "point", p.Code, "path", r.URL.Path, "remote", r.RemoteAddr)
+		return nil, bill.Errorf(bill.EUnauthorized, "重复的请求已被拒绝（同一签名只能使用一次）；如非本机重试所致，请通知信息科。")
 	}
 	return p, nil
 }
