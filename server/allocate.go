@@ -63,6 +63,24 @@ func (s *Store) allocateTx(ctx context.Context, t *dbtx, p *Point, billCode, req
 	if !p.DisabledAt.IsZero() {
 		return seg, false, bill.Errorf(bill.EForbidden, "开票点 %s 已停用，不再分配新的票据号码；已开具的票据仍可上传。如需恢复请联系票据管理员启用。", p.Code)
 	}
+	if p.Kind == PointStation {
+		// A station may hold only so many unused numbers (security.md: a
+		// stolen or misbehaving station cannot drain the stock).
+		limit := p.Settings.MaxHeld
+		if limit <= 0 {
+			limit = 3 * p.Settings.SegmentSize
+		}
+		var held int64
+		if err := t.queryRow(ctx, `SELECT COALESCE(SUM(end_no - start_no + 1), 0)
+			- (SELECT COUNT(*) FROM bills WHERE point_code = ? AND epoch = ? AND bill_code = ?)
+			FROM segments WHERE point_code = ? AND epoch = ? AND bill_code = ?`, p.Code, p.Epoch, billCode, p.Code, p.Epoch, billCode).Scan(&held); err != nil {
+			return seg, false, err
+		}
+		if held >= limit {
+			return seg, false, bill.Errorf(bill.ELimit, "开票点 %s 的票据代码 %s 还有 %d 个号码未用或未上传（上限 %d），暂不分配新号段；请先上传已开票据。"+
+				"如确需更多，请票据管理员调整该开票点的“持有号码上限”。", p.Code, billCode, held, limit)
+		}
+	}
 	var stockID string
 	var next, end int64
 	err = t.queryRow(ctx, `SELECT id, next_no, end_no FROM stock WHERE kind = 'einvoice' AND code = ? AND next_no <= end_no

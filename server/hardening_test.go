@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +153,42 @@ func TestStationRefusesPlainHTTP(t *testing.T) {
 	if _, err := ebsync.NewClient("http://192.0.2.1:8443", "", nil, "P01"); bill.ErrorCode(err) != bill.EInvalid {
 		t.Fatalf("a client over HTTP: %v", err)
 	}
+}
+
+// TestHeldNumbersCapped (issue 18 #4): a station holding its cap of unused
+// numbers is given no more until it uploads what it issued.
+func TestHeldNumbersCapped(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(t.Context(), server.Actor{Who: "cli:test", System: true})
+		setupUnit(t, s)
+		must(t, s.AddPoint(ctx, "P01", "门诊一号窗口", server.PointStation))
+		st := wire.DefaultSettings
+		st.SegmentSize, st.RefillThreshold = 100, 30
+		must(t, s.SetPointSettings(ctx, "P01", st)) // the cap: 3 segments
+		station := enrollStation(t, s, "P01")       // holds one segment of each code
+		got := 1
+		var err error
+		for i := range 10 {
+			if _, err = s.Allocate(ctx, "P01", outCode, "grab-"+strconv.Itoa(i)); err != nil {
+				break
+			}
+			got++
+		}
+		if got != 3 || bill.ErrorCode(err) != bill.ELimit || !strings.Contains(bill.ErrorMessage(err), "上限 300") {
+			t.Fatalf("held %d segments, then %v", got, err)
+		}
+		// Issued and uploaded numbers no longer count: one more segment.
+		for i := range 100 {
+			station.issue(t, "outpatient.json", "CAP-"+strconv.Itoa(i))
+		}
+		_, err = s.Upload(ctx, "P01", station.pending(t))
+		must(t, err)
+		if _, err := s.Allocate(ctx, "P01", outCode, "after-upload"); err != nil {
+			t.Fatalf("after uploading 100: %v", err)
+		}
+		st.MaxHeld = 50
+		if err := s.SetPointSettings(ctx, "P01", st); bill.ErrorCode(err) != bill.EInvalid {
+			t.Fatalf("a cap below the segment size: %v", err)
+		}
+	})
 }

@@ -90,6 +90,9 @@ func (s *Store) SetPointSettings(ctx context.Context, code string, st wire.Setti
 	if st.SegmentSize < 1 || st.SegmentSize > 1_000_000 || st.RefillThreshold < 0 || st.StockAlert < 0 {
 		return bill.Errorf(bill.EInvalid, "号段大小应在 1 至 1000000 之间，补号阈值和预警阈值不能为负数。")
 	}
+	if st.MaxHeld != 0 && (st.MaxHeld < st.SegmentSize || st.MaxHeld > 10_000_000) {
+		return bill.Errorf(bill.EInvalid, "持有号码上限应为 0（号段大小的 3 倍）或不小于号段大小 %d、不超过 1000 万。", st.SegmentSize)
+	}
 	l := st.Limits
 	if l.MaxHours < 0 || l.MaxCount < 0 || l.MaxAmount < 0 || l.MaxSingle < 0 || l.MaxAmount > bill.MaxMoney || l.MaxSingle > bill.MaxMoney {
 		return bill.Errorf(bill.EInvalid, "离线额度不能为负数，金额不能超过 %s 元。", bill.MaxMoney)

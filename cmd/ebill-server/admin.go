@@ -222,10 +222,11 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 			})
 		},
 		"set": func(args []string) error {
-			fs := a.flags("point set", "编码 [--segment-size N] [--refill N] [--alert N] [--max-hours H] [--max-count N] [--max-amount 元] [--max-single 元]")
+			fs := a.flags("point set", "编码 [--segment-size N] [--refill N] [--alert N] [--max-held N] [--max-hours H] [--max-count N] [--max-amount 元] [--max-single 元]")
 			size := cli.Int64(fs, "segment-size", 0, 0, "每次分配的号码个数")
 			refill := cli.Int64(fs, "refill", -1, 0, "剩余号码低于此数时自动申请")
 			alert := cli.Int64(fs, "alert", -1, 0, "库存预警阈值")
+			maxHeld := cli.Int64(fs, "max-held", -1, 0, "本开票点每个票据代码最多持有的未用号码数（0 为号段大小的 3 倍）")
 			hours := cli.Int(fs, "max-hours", -1, 0, "离线时长上限（小时）")
 			count := cli.Int(fs, "max-count", -1, 0, "未上传张数上限")
 			amount := fs.String("max-amount", "", "未上传金额上限（元）")
@@ -250,6 +251,9 @@ func cmdPoint(ctx context.Context, a *app, args []string) error {
 				}
 				if *alert >= 0 {
 					st.StockAlert = *alert
+				}
+				if *maxHeld >= 0 {
+					st.MaxHeld = *maxHeld
 				}
 				if *hours >= 0 {
 					st.Limits.MaxHours = *hours

@@ -153,6 +153,7 @@ func settingsForm(r *http.Request, st wire.Settings) (wire.Settings, error) {
 		num("segmentSize", "号段大小", &st.SegmentSize),
 		num("refillThreshold", "补号阈值", &st.RefillThreshold),
 		num("stockAlert", "余量预警", &st.StockAlert),
+		num("maxHeld", "持有号码上限", &st.MaxHeld),
 	} {
 		if err != nil {
 			return st, err

@@ -73,6 +73,9 @@ type Settings struct {
 	StockAlert      int64       `json:"stockAlert"`      // warn below this many numbers left per bill code
 	SegmentSize     int64       `json:"segmentSize"`     // numbers per allocated segment
 	RefillThreshold int64       `json:"refillThreshold"` // ask for a segment below this many left
+	// MaxHeld caps the numbers of a bill code a station may hold unused or
+	// not yet uploaded before it is given more; 0 means 3 segments.
+	MaxHeld int64 `json:"maxHeld,omitempty"`
 	// The billing point's desk: the pay channel a new bill starts with
 	// (cash, 02, when empty) and the 复核人 printed on its bills.
 	DefaultPayChannel string `json:"defaultPayChannel,omitempty"`
