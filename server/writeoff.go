@@ -184,6 +184,9 @@ func (s *Store) scopeOf(ctx context.Context, w *WriteOff, cut int64) (scope, *Wr
 	c := scope{kind: w.Kind, code: w.Code, point: w.Point, from: w.From.UnixMilli(), to: w.To.UnixMilli(), cut: cut}
 	if prev != nil && prev.Closed() {
 		c.prevCut = prev.CutAt.UnixMilli()
+		if prev.To.Equal(w.From) {
+			c.prevClosing = &prev.Figures.Closing
+		}
 	}
 	return c, prev, nil
 }

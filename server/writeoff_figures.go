@@ -113,6 +113,7 @@ type scope struct {
 	from, to          int64 // [from, to), ms
 	prevCut           int64 // the previous declaration's cut; 0 when there is none
 	cut               int64
+	prevClosing       *Held // the previous declaration's 期末 when it is closed and adjoins this one
 }
 
 // usedBefore is the condition on (time, recorded) of events counted before
@@ -344,7 +345,7 @@ func (s *Store) billFigures(ctx context.Context, q querier, c scope, f *WriteOff
 	if stray > 0 {
 		f.Problems = append(f.Problems, fmt.Sprintf("%d 张票据的号码不在其开票点领用的号段内", stray))
 	}
-	if err := s.openClose(ctx, q, c, f, "bills", "bill_no", "issued_at", "received_at", sc, sargs, nil, nil); err != nil {
+	if err := s.openClose(ctx, q, c, f, "bills", "bill_no", "issued_at", "received_at", sc, sargs, nil, nil, nil); err != nil {
 		return err
 	}
 	if err := s.categories(ctx, q, c, f, sc+" AND "+in, append(sargs, inArgs...)); err != nil {
@@ -353,11 +354,42 @@ func (s *Store) billFigures(ctx context.Context, q querier, c scope, f *WriteOff
 	return s.hisCross(ctx, q, c, f)
 }
 
-// openClose fills 期初, 领入, 退回 and 期末: the used numbers before and up
-// to the end are islands of table's col under the scope, plus extra runs
-// (the store room's blank voids).
+// openClose fills 期初, 领入, 退回 and 期末. With the previous declaration
+// closed and adjoining, 期初 is its 期末 and 期末 is 期初 with what was
+// received, less what was returned and the numbers used in the period
+// (islands of table's col, plus extraIn): a month's work, however long
+// the ledger. Otherwise both ends are computed from the whole ledger: what
+// was received up to then less the numbers used before (extraBefore and
+// extraUpTo are the store room's blank voids).
 func (s *Store) openClose(ctx context.Context, q querier, c scope, f *WriteOffFigures, table, col, at, rec, sc string, sargs []any,
-	extraBefore, extraUpTo []Span) error {
+	extraBefore, extraUpTo, extraIn []Span) error {
+	recv, err := s.holdings(ctx, q, c, c.from, c.to, false)
+	if err != nil {
+		return err
+	}
+	f.Received = held(recv)
+	var ret []Span
+	if c.kind == StockPaper && c.point != "" {
+		if ret, err = s.holdings(ctx, q, c, c.from, c.to, true); err != nil {
+			return err
+		}
+		f.Returned = held(ret)
+	}
+	if c.prevClosing != nil {
+		f.Opening = *c.prevClosing
+		in, inArgs := c.usedIn(at, rec)
+		usedIn, err := islands(ctx, q, table, col, sc+" AND "+in, append(slices.Clone(sargs), inArgs...)...)
+		if err != nil {
+			return err
+		}
+		have, _ := subtract(append(slices.Clone(f.Opening.Ranges), recv...), ret)
+		left, outside := subtract(have, append(usedIn, extraIn...))
+		if outside > 0 {
+			f.Problems = append(f.Problems, fmt.Sprintf("本期有 %d 个已用号码不在期初结存或本期领入的号段内", outside))
+		}
+		f.Closing = held(left)
+		return nil
+	}
 	before, bArgs := c.usedBefore(at, rec)
 	usedBefore, err := islands(ctx, q, table, col, sc+" AND "+before, append(slices.Clone(sargs), bArgs...)...)
 	if err != nil {
@@ -371,22 +403,8 @@ func (s *Store) openClose(ctx context.Context, q querier, c scope, f *WriteOffFi
 	if f.Opening, err = s.heldAt(ctx, q, c, c.from, append(usedBefore, extraBefore...), f, "期初"); err != nil {
 		return err
 	}
-	if f.Closing, err = s.heldAt(ctx, q, c, c.to, append(usedUpTo, extraUpTo...), f, "期末"); err != nil {
-		return err
-	}
-	recv, err := s.holdings(ctx, q, c, c.from, c.to, false)
-	if err != nil {
-		return err
-	}
-	f.Received = held(recv)
-	if c.kind == StockPaper && c.point != "" {
-		ret, err := s.holdings(ctx, q, c, c.from, c.to, true)
-		if err != nil {
-			return err
-		}
-		f.Returned = held(ret)
-	}
-	return nil
+	f.Closing, err = s.heldAt(ctx, q, c, c.to, append(usedUpTo, extraUpTo...), f, "期末")
+	return err
 }
 
 // categories is the period's income by charge category, from the signed
@@ -560,5 +578,5 @@ func (s *Store) paperFigures(ctx context.Context, q querier, c scope, f *WriteOf
 	if clash > 0 {
 		f.Problems = append(f.Problems, fmt.Sprintf("%d 张纸质票据既有使用记录又在库房空白作废中", clash))
 	}
-	return s.openClose(ctx, q, c, f, "paper_usage", "paper_no", "used_at", "rec_at", us, uargs, storeBefore, storeUpTo)
+	return s.openClose(ctx, q, c, f, "paper_usage", "paper_no", "used_at", "rec_at", us, uargs, storeBefore, storeUpTo, storeIn)
 }
