@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -191,4 +192,44 @@ func TestHeldNumbersCapped(t *testing.T) {
 			t.Fatalf("a cap below the segment size: %v", err)
 		}
 	})
+}
+
+// TestPatientsSideLimited (issue 18 #5): one source guessing check codes on
+// /v, or asking for SMS codes, is stopped after a burst a person never
+// reaches; another source is not.
+func TestPatientsSideLimited(t *testing.T) {
+	s, err := server.OpenStore(t.Context(), "", t.TempDir())
+	must(t, err)
+	defer s.Close()
+	h := api.New(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h.SetSender(&server.LogSender{Path: filepath.Join(t.TempDir(), "sms.log")})
+	do := func(method, path, remote, body string) int {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.RemoteAddr = remote
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	ok, limited := 0, 0
+	for i := range 100 {
+		switch do(http.MethodGet, "/v?c=35060126&n=0000000001&k="+strconv.FormatInt(int64(100000+i), 16), "198.51.100.7:4000", "") {
+		case http.StatusOK:
+			ok++
+		case http.StatusTooManyRequests:
+			limited++
+		}
+	}
+	if ok != 30 || limited != 70 {
+		t.Fatalf("100 guesses from one source: %d answered, %d refused", ok, limited)
+	}
+	if c := do(http.MethodGet, "/v?c=35060126&n=0000000001&k=abcdef", "198.51.100.8:4000", ""); c != http.StatusOK {
+		t.Fatalf("another source: %d", c)
+	}
+	codes := map[int]int{}
+	for range 20 {
+		codes[do(http.MethodPost, "/api/mobile/v1/code", "198.51.100.9:4000", `{"cardNo":"M1","name":"张三"}`)]++
+	}
+	if codes[http.StatusOK] != 10 || codes[http.StatusTooManyRequests] != 10 {
+		t.Fatalf("20 code requests from one source: %v", codes)
+	}
 }

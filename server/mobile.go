@@ -90,7 +90,10 @@ func (s *Store) SendMobileCode(ctx context.Context, sender Sender, cardNo, name 
 	var sentAt int64
 	err = s.queryRow(ctx, "SELECT sent_at FROM mobile_codes WHERE card_no = ?", cardNo).Scan(&sentAt)
 	if err == nil && s.millis()-sentAt < MobileCodeInterval.Milliseconds() {
-		return bill.Errorf(bill.ELimit, "验证码已发送，请 1 分钟后再试。")
+		// Not again within the interval — but the same answer as for a card
+		// unknown here, so the answer tells nobody who is a patient.
+		s.log.Info("mobile code not resent within the interval")
+		return nil
 	}
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
@@ -106,7 +109,16 @@ func (s *Store) SendMobileCode(ctx context.Context, sender Sender, cardNo, name 
 	if err != nil {
 		return err
 	}
-	return sender.Send(ctx, phone, fmt.Sprintf("【医疗电子票据】验证码 %s，5 分钟内有效。请勿告诉他人。", code))
+	// Sent after the answer: how long the SMS gateway takes must not tell
+	// a known card from an unknown one.
+	go func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := sender.Send(sctx, phone, fmt.Sprintf("【医疗电子票据】验证码 %s，5 分钟内有效。请勿告诉他人。", code)); err != nil {
+			s.log.Error("mobile code not sent", "err", err)
+		}
+	}()
+	return nil
 }
 
 // OpenMobileSession checks a one-time code and opens a session of the card.

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/server/his"
@@ -55,14 +57,27 @@ func TestMobileAPI(t *testing.T) {
 		if status, _ := post("/api/mobile/v1/code", map[string]string{"cardNo": "M0012345678", "name": "张三"}); status != 200 {
 			t.Fatalf("code: %d", status)
 		}
-		sent, err := os.ReadFile(smsLog)
-		must(t, err)
+		var sent []byte
+		for range 100 { // sent after the answer
+			if sent, _ = os.ReadFile(smsLog); len(sent) > 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		m := regexp.MustCompile(`"phone":"13800000000","text":"[^"]*验证码 (\d{6})`).FindSubmatch(sent)
 		if m == nil {
 			t.Fatalf("sms log: %s", sent)
 		}
-		if status, _ := post("/api/mobile/v1/code", map[string]string{"cardNo": "M0012345678", "name": "张三"}); status == 200 {
-			t.Fatal("a second code within a minute was sent")
+		// Asked again within the minute: the same answer as for an unknown
+		// card (issue 18 #5), and no second message.
+		status1, again := post("/api/mobile/v1/code", map[string]string{"cardNo": "M0012345678", "name": "张三"})
+		status2, unknown := post("/api/mobile/v1/code", map[string]string{"cardNo": "M9999999999", "name": "张三"})
+		if status1 != 200 || status2 != 200 || fmt.Sprint(again) != fmt.Sprint(unknown) {
+			t.Fatalf("a repeat %d %v, an unknown card %d %v", status1, again, status2, unknown)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if after, _ := os.ReadFile(smsLog); bytes.Count(after, []byte("验证码")) != 1 {
+			t.Fatalf("a second code within a minute was sent: %s", after)
 		}
 		if status, _ := post("/api/mobile/v1/session", map[string]string{"cardNo": "M0012345678", "name": "张三", "code": "000000"}); status == 200 && string(m[1]) != "000000" {
 			t.Fatal("a wrong code opened a session")

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	gosync "sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -156,6 +157,13 @@ func (sc *LoginScreen) SubmitChange() {
 
 var errUseConsole = bill.Errorf(bill.EForbidden, "该账号须使用双因素认证，请在浏览器中使用票据管理端（服务器地址/admin/）；收费桌面供收费员、体检护士和财务使用。")
 
+// offlineDummyHash is a hash no password matches, made once at the cost
+// of the accounts' own, for unknown logins.
+var offlineDummyHash = gosync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no account has this password"), bcrypt.DefaultCost)
+	return h
+})
+
 // SignIn checks a user's password: at the server when it answers, else
 // against the station's cached hash; failures count toward the lockout.
 func SignIn(ctx context.Context, env *Env, login, password string) (*Session, error) {
@@ -201,14 +209,20 @@ func SignIn(ctx context.Context, env *Env, login, password string) (*Session, er
 		env.Log.Info("server unreachable; signing in offline", "err", err)
 	}
 	u, err := st.OfflineUserByLogin(ctx, login)
-	if err != nil || u == nil {
-		return fail("登录名或密码不正确（离线登录只认本机已同步的账号）")
+	if err != nil {
+		return nil, err
+	}
+	// An unknown login costs the same work and gets the same answer as a
+	// wrong password: the desk does not tell who has an account.
+	hash := offlineDummyHash()
+	if u != nil {
+		hash = []byte(u.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil {
+		return fail("登录名或密码不正确（离线时只能用本机已同步的账号）")
 	}
 	if u.Disabled {
 		return nil, bill.Errorf(bill.EUnauthorized, "账号已停用，请联系安全管理员。")
-	}
-	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil {
-		return fail("登录名或密码不正确")
 	}
 	if err := st.ClearLoginFailures(ctx, login); err != nil {
 		return nil, err

@@ -56,9 +56,12 @@ func New(store *server.Store, log *slog.Logger) *API {
 	a.mux.HandleFunc("POST "+wire.PathPaper, a.station(a.uploadPaper))
 	a.mux.HandleFunc("GET "+wire.PathPull, a.station(a.pull))
 	a.mux.HandleFunc("POST "+wire.PathStatus, a.station(a.status))
-	a.mux.HandleFunc("GET "+bill.VerifyPath, a.verifyHTML)
-	a.mux.HandleFunc("POST /api/mobile/v1/code", a.mobileCode)
-	a.mux.HandleFunc("POST /api/mobile/v1/session", a.mobileSessionOpen)
+	// Patients' side, before anyone is known: a person checks a few bills a
+	// minute; a script guessing check codes or phones is stopped.
+	verifyLimit, mobileLimit := newSourceLimiter(2*time.Second, 30), newSourceLimiter(6*time.Second, 10)
+	a.mux.HandleFunc("GET "+bill.VerifyPath, a.limited(verifyLimit, a.verifyHTML))
+	a.mux.HandleFunc("POST /api/mobile/v1/code", a.limited(mobileLimit, a.mobileCode))
+	a.mux.HandleFunc("POST /api/mobile/v1/session", a.limited(mobileLimit, a.mobileSessionOpen))
 	a.mux.HandleFunc("GET /api/mobile/v1/bills", a.mobileBills)
 	a.mux.HandleFunc("GET /api/mobile/v1/bills/{code}/{no}", a.mobilePDF)
 	return a
