@@ -31,7 +31,9 @@ func (s *Store) Allocate(ctx context.Context, point, billCode, requestID string)
 	}
 	var seg wire.Segment
 	err := s.tx(ctx, func(t *dbtx) error {
-		p, err := scanPoint(t.queryRow(ctx, pointCols+" WHERE code = ?", point))
+		// The point's row is locked: its allocations are decided one at a
+		// time, so two cannot both pass the cap on held numbers.
+		p, err := scanPoint(t.queryRow(ctx, pointCols+" WHERE code = ?"+s.forUpdate(), point))
 		if errors.Is(err, sql.ErrNoRows) {
 			return bill.Errorf(bill.ENotFound, "未找到开票点 %s。", point)
 		}

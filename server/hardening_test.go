@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,6 +188,24 @@ func TestHeldNumbersCapped(t *testing.T) {
 		must(t, err)
 		if _, err := s.Allocate(ctx, "P01", outCode, "after-upload"); err != nil {
 			t.Fatalf("after uploading 100: %v", err)
+		}
+		// Ten allocations at once for another point: the cap still holds.
+		must(t, s.AddPoint(ctx, "P02", "门诊二号窗口", server.PointStation))
+		must(t, s.SetPointSettings(ctx, "P02", st))
+		var granted atomic.Int32
+		var wg gosync.WaitGroup
+		for i := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.Allocate(ctx, "P02", outCode, "burst-"+strconv.Itoa(i)); err == nil {
+					granted.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if granted.Load() != 3 {
+			t.Fatalf("%d of ten concurrent allocations granted, the cap allows 3", granted.Load())
 		}
 		st.MaxHeld = 50
 		if err := s.SetPointSettings(ctx, "P01", st); bill.ErrorCode(err) != bill.EInvalid {

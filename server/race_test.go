@@ -13,6 +13,7 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/sync/wire"
 )
 
 // TestMain doubles as the allocation helper process: with
@@ -83,6 +84,9 @@ func TestAllocationRace(t *testing.T) {
 	must(t, err)
 	for i := 0; i < 4; i++ {
 		must(t, s.AddPoint(ctx, fmt.Sprintf("P%02d", i), "窗口", server.PointStation))
+		st := wire.DefaultSettings
+		st.MaxHeld = 10_000_000 // this test races allocations, not the cap
+		must(t, s.SetPointSettings(ctx, fmt.Sprintf("P%02d", i), st))
 	}
 	type result struct {
 		segs [][2]int64
