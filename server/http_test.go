@@ -109,7 +109,7 @@ func TestHTTPAPI(t *testing.T) {
 				return h
 			}, 401},
 			{"enroll garbage", wire.PathEnroll, `{"code":`, func([]byte) string { return "" }, 400},
-			{"body over the limit", wire.PathEnroll, `{"code":"` + strings.Repeat("A", api.MaxBodyBytes) + `"}`, func([]byte) string { return "" }, 400},
+			{"body over the limit", wire.PathEnroll, `{"code":"` + strings.Repeat("A", 64<<10) + `"}`, func([]byte) string { return "" }, 413},
 		} {
 			method := "POST"
 			if tc.path == wire.PathPull {

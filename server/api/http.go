@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"golang.org/x/sync/semaphore"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,10 +18,12 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/ratelimit"
 	"github.com/ebill/ebill/sync/wire"
 )
 
-// MaxBodyBytes bounds a request body: a full upload batch fits with room.
+// MaxBodyBytes is the largest body any route accepts (a full upload batch);
+// each route has its own limit (bodyLimits).
 const MaxBodyBytes = 16 << 20
 
 // API serves the station sync API (v1), the patients' verification page
@@ -41,11 +44,15 @@ type API struct {
 	// metricsAccess is who may read /metrics (loopback only until set).
 	metricsAccess atomic.Pointer[MetricsAccess]
 	replays       replayGuard
+	inflight      inflight
+	bodies        *semaphore.Weighted
+	mountLimits   map[string]int64 // body limits of mounted interfaces
 }
 
 // New returns the HTTP handler of the server.
 func New(store *server.Store, log *slog.Logger) *API {
-	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux(), m: newMetrics(), selfLogging: map[string]bool{}}
+	a := &API{store: store, log: log, now: time.Now, mux: http.NewServeMux(), m: newMetrics(), selfLogging: map[string]bool{},
+		bodies: semaphore.NewWeighted(BodyBudget), mountLimits: map[string]int64{}}
 	a.mux.HandleFunc("GET /healthz", a.health)
 	a.mux.Handle("GET /metrics", a.metricsGuard(a.m.handler()))
 	a.mux.HandleFunc("POST "+wire.PathEnroll, a.enroll)
@@ -58,7 +65,7 @@ func New(store *server.Store, log *slog.Logger) *API {
 	a.mux.HandleFunc("POST "+wire.PathStatus, a.station(a.status))
 	// Patients' side, before anyone is known: a person checks a few bills a
 	// minute; a script guessing check codes or phones is stopped.
-	verifyLimit, mobileLimit := newSourceLimiter(2*time.Second, 30), newSourceLimiter(6*time.Second, 10)
+	verifyLimit, mobileLimit := ratelimit.New(2*time.Second, 30), ratelimit.New(6*time.Second, 10)
 	a.mux.HandleFunc("GET "+bill.VerifyPath, a.limited(verifyLimit, a.verifyHTML))
 	a.mux.HandleFunc("POST /api/mobile/v1/code", a.limited(mobileLimit, a.mobileCode))
 	a.mux.HandleFunc("POST /api/mobile/v1/session", a.limited(mobileLimit, a.mobileSessionOpen))
@@ -73,6 +80,10 @@ func (a *API) Mount(pattern string, h http.Handler, selfLogging bool) {
 	a.mux.Handle(pattern, h)
 	a.selfLogging[pattern] = selfLogging
 }
+
+// MountLimit sets the body limit of a mounted interface's route: the
+// largest any of its requests needs (its handler may bound each further).
+func (a *API) MountLimit(pattern string, n int64) { a.mountLimits[pattern] = n }
 
 // Logger is where the API logs.
 func (a *API) Logger() *slog.Logger { return a.log }
@@ -112,9 +123,28 @@ func (a *API) OnSettings(publicURL func(string), sender func(server.Sender)) {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
-	r = r.WithContext(server.WithActor(r.Context(), server.Actor{Who: "anonymous", From: r.RemoteAddr}))
 	_, route := a.mux.Handler(r)
+	src := ratelimit.Source(r)
+	if !a.inflight.acquire(src) {
+		a.log.Warn("too many requests in flight from one source", "remote", src, "path", route)
+		a.refuse(rec, r, route, start, http.StatusServiceUnavailable, "同一来源的并发请求过多，请稍后再试。")
+		return
+	}
+	defer a.inflight.release(src)
+	limit := a.bodyLimitFor(route)
+	_, mounted := a.mountLimits[route]
+	if r.ContentLength > limit && !mounted { // a mounted interface answers in its own protocol
+		a.refuse(rec, r, route, start, http.StatusRequestEntityTooLarge, "请求过大，已拒绝。")
+		return
+	}
+	release, ok := a.reserve(r.Context(), r, limit)
+	if !ok {
+		a.refuse(rec, r, route, start, http.StatusServiceUnavailable, "服务器正忙，请稍后再试。")
+		return
+	}
+	defer release()
+	r.Body = http.MaxBytesReader(rec, r.Body, limit)
+	r = r.WithContext(server.WithActor(r.Context(), server.Actor{Who: "anonymous", From: r.RemoteAddr}))
 	a.mux.ServeHTTP(rec, r)
 	a.m.observe(route, rec.status, time.Since(start))
 	if a.selfLogging[route] {
@@ -122,6 +152,24 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 		"ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr, "point", rec.point)
+}
+
+// refuse answers a request turned away before its handler: JSON with a
+// Chinese message on the APIs, text elsewhere.
+func (a *API) refuse(w http.ResponseWriter, r *http.Request, route string, start time.Time, status int, msg string) {
+	if status != http.StatusRequestEntityTooLarge {
+		w.Header().Set("Retry-After", "5")
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		code := bill.EUnavailable
+		if status == http.StatusRequestEntityTooLarge {
+			code = bill.EInvalid
+		}
+		writeJSON(w, status, wire.Error{Code: code, Message: msg})
+	} else {
+		http.Error(w, msg, status)
+	}
+	a.m.observe(route, status, time.Since(start))
 }
 
 type statusRecorder struct {

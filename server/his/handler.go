@@ -1,6 +1,7 @@
 package his
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ebill/ebill/server"
+	"github.com/ebill/ebill/server/ratelimit"
 )
 
 // Route is the pattern the HIS interface is served under.
@@ -26,15 +28,19 @@ type Handler struct {
 	services  map[string]MedicalService
 	publicURL string
 	sender    server.Sender
-	calls     *prometheus.CounterVec
-	took      *prometheus.HistogramVec
-	warned    *prometheus.CounterVec
+	// failures are the calls of a source that failed before the signature
+	// check passed (unknown appid, bad signature, bad envelope, too large):
+	// a source that runs out is turned away before its body is read.
+	failures *ratelimit.Sources
+	calls    *prometheus.CounterVec
+	took     *prometheus.HistogramVec
+	warned   *prometheus.CounterVec
 }
 
 // NewHandler is the HTTP handler of the HIS interface; its metrics are
 // registered on reg.
 func NewHandler(a *Adapter, reg prometheus.Registerer) *Handler {
-	h := &Handler{a: a,
+	h := &Handler{a: a, failures: ratelimit.New(3*time.Second, 30),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ebill_his_calls_total",
 			Help: "Calls of the HIS (medical) API by service id and result code (S0000 success, E… failures)."}, []string{"service", "result"}),
 		took: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ebill_his_call_seconds",
@@ -62,6 +68,9 @@ type Host interface {
 func Mount(api Host, store *server.Store) *Handler {
 	h := NewHandler(New(store, api.Logger()), api.Registry())
 	api.Mount(Route, h, true)
+	if l, ok := api.(interface{ MountLimit(string, int64) }); ok {
+		l.MountLimit(Route, MaxMedicalBodyBytes)
+	}
 	api.OnSettings(h.SetPublicURL, h.SetSender)
 	return h
 }
@@ -91,9 +100,24 @@ func (h *Handler) SetSender(s server.Sender) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	service := r.PathValue("serviceId")
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxMedicalBodyBytes+1))
+	src := ratelimit.Source(r)
+	if h.failures.Blocked(src, time.Now()) {
+		h.a.log.Warn("his caller turned away after repeated failures", "remote", src)
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "失败的请求过多，请核对 appid、密钥和签名后稍后再试。", http.StatusTooManyRequests)
+		return
+	}
+	limit := MaxBodyFor(service)
+	// Read into a buffer sized once (what the request declares, within the
+	// limit): growing by doubling would hold twice a large body.
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 {
+		buf.Grow(int(min(n, int64(limit)+1)))
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, int64(limit)+1))
+	body := buf.Bytes()
 	if err != nil {
-		body = make([]byte, MaxMedicalBodyBytes+1) // over the limit: answered as such
+		body = nil // unreadable (the caller went away, or beyond every limit): answered as a bad request
 	}
 	h.mu.RLock()
 	services := h.services
@@ -115,6 +139,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	took := time.Since(start)
 	h.calls.WithLabelValues(service, resp.Result).Inc()
 	h.took.WithLabelValues(service).Observe(took.Seconds())
+	switch resp.Result {
+	case ResultBadRequest, ResultUnknownApp, ResultBadSign, ResultTooLarge:
+		h.failures.Allow(src, time.Now())
+	}
 	attrs := []any{"service", service, "appid", resp.AppID, "result", resp.Result, "ms", took.Milliseconds(), "remote", r.RemoteAddr}
 	switch {
 	case resp.Result != ResultOK:

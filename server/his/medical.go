@@ -54,6 +54,9 @@ const (
 	ResultInternal      = "E9999" // our fault; retry later
 	MedicalNoiseWindow  = 24 * time.Hour
 	MaxMedicalBodyBytes = 8 << 20
+	// MaxMedicalCallBytes bounds a call of any service that is not a batch:
+	// a settlement with a long detail list is well under 1 MB.
+	MaxMedicalCallBytes = 1 << 20
 )
 
 // ResultMessages are the Chinese texts of the result codes.
@@ -182,6 +185,15 @@ func resultOf(err error) (string, string) {
 	return ResultInternal, ResultMessages[ResultInternal]
 }
 
+// MaxBodyFor is the body limit of a service: batch issuing gets the
+// large one, every other service (and any unknown name) the small one.
+func MaxBodyFor(serviceID string) int {
+	if strings.HasPrefix(serviceID, "batchInvoiceEBill") || serviceID == "invEBillCheckUpBatch" {
+		return MaxMedicalBodyBytes
+	}
+	return MaxMedicalCallBytes
+}
+
 // HandleMedical runs one call of the medical API: the raw request body in,
 // the response envelope out (always answered with HTTP 200, as callers in
 // the field read the message only from a 200). A request that fails a
@@ -207,11 +219,14 @@ func (s *Adapter) HandleMedical(ctx context.Context, serviceID string, body []by
 		if err != nil {
 			return nil, err
 		}
-		out := &MedicalResponse{Data: base64.StdEncoding.EncodeToString(raw), Noise: req.Noise, Result: code}
+		out := &MedicalResponse{Data: base64.StdEncoding.EncodeToString(raw), Result: code}
+		if app != nil {
+			out.Noise = req.Noise // echoed only to a caller whose appid is known
+		}
 		if code != ResultOK {
 			out.Failure = message
 		}
-		out.AppID = req.AppID // as the caller claims, for the log
+		out.AppID = truncate(req.AppID, 64) // as the caller claims, for the log: never whole
 		ws.mu.Lock()
 		out.Warnings = ws.list
 		ws.mu.Unlock()
@@ -224,8 +239,8 @@ func (s *Adapter) HandleMedical(ctx context.Context, serviceID string, body []by
 		}
 		return out, nil
 	}
-	if len(body) > MaxMedicalBodyBytes {
-		return respond(nil, ResultTooLarge, fmt.Sprintf("请求过大（%d 字节），上限 %d 字节", len(body), MaxMedicalBodyBytes), nil)
+	if limit := MaxBodyFor(serviceID); len(body) > limit {
+		return respond(nil, ResultTooLarge, fmt.Sprintf("请求过大（超过上限 %d 字节）；批量开票请分批提交", limit), nil)
 	}
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	if err := json.Unmarshal(body, &req); err != nil || req.AppID == "" || req.Data == "" || req.Noise == "" || req.Sign == "" {
@@ -236,7 +251,7 @@ func (s *Adapter) HandleMedical(ctx context.Context, serviceID string, body []by
 		return nil, err
 	}
 	if app == nil || app.Disabled {
-		return respond(nil, ResultUnknownApp, "应用账号 "+req.AppID+" 不存在或已停用，请联系医院信息科", nil)
+		return respond(nil, ResultUnknownApp, "应用账号不存在或已停用，请核对 appid 或联系医院信息科", nil)
 	}
 	want := MedicalSign(app.SignOrder, req.signValues(app.Secret()))
 	if subtle.ConstantTimeCompare([]byte(strings.ToUpper(req.Sign)), []byte(want)) != 1 {

@@ -226,6 +226,9 @@ func Mount(api interface {
 }, store *server.Store) *Console {
 	c := New(store, api.Logger())
 	api.Mount(Prefix, c, false)
+	if l, ok := api.(interface{ MountLimit(string, int64) }); ok {
+		l.MountLimit(Prefix, MaxImport+64<<10)
+	}
 	return c
 }
 
