@@ -196,6 +196,9 @@ func startServerInProcess(dsn, dir string) (string, func(), error) {
 // startServerProcess sets a server up with its own commands and starts it
 // (logging as in production, to a file), on a free port, over TLS with its
 // self-signed certificate pinned.
+// lastServerPid is the process startServerProcess started last.
+var lastServerPid int
+
 func startServerProcess(bin, dsn, dir string) (string, *http.Transport, func(), error) {
 	run := func(env []string, args ...string) ([]byte, error) {
 		cmd := exec.Command(bin, append([]string{"--data", dir, "--json"}, args...)...)
@@ -256,6 +259,7 @@ func startServerProcess(bin, dsn, dir string) (string, *http.Transport, func(), 
 		return "", nil, nil, err
 	}
 	stop := func() { serve.Process.Kill(); serve.Wait(); logf.Close() }
+	lastServerPid = serve.Process.Pid
 	for i := 0; ; i++ {
 		if b, _ := os.ReadFile(logf.Name()); bytes.Contains(b, []byte(`"ebill-server started"`)) {
 			break

@@ -30,7 +30,7 @@ func main() {
 	example := flag.String("example", "examples/outpatient.json", "settlement to issue")
 	upload := flag.Int("upload", 0, "also measure uploading this many bills into the server (0: skip)")
 	pg := flag.String("pg", os.Getenv("EBILL_TEST_PG"), "PostgreSQL DSN for the upload bench (default $EBILL_TEST_PG; empty: SQLite only)")
-	only := flag.String("only", "", "issue | upload | pdf | desk | his | console: run one bench")
+	only := flag.String("only", "", "issue | upload | pdf | desk | his | abuse | console: run one bench")
 	hisClients := flag.Int("his", 32, "concurrent HIS clients for the medical API bench (0: skip)")
 	hisTime := flag.Duration("his-time", 15*time.Second, "how long the HIS bench runs")
 	deskN := flag.Int("desk", 1000, "bills issued through the desktop's issue screen (0: skip the desktop bench)")
@@ -98,6 +98,20 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println()
+	}
+	if *only == "" || *only == "abuse" {
+		if _, err := os.Stat(*serverBin); err == nil {
+			tmp, err := os.MkdirTemp("", "ebill-bench-abuse-")
+			if err == nil {
+				defer os.RemoveAll(tmp)
+				err = benchAbuse(*serverBin, tmp, *pg)
+			}
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			fmt.Println()
+		}
 	}
 	if *consoleN > 0 && (*only == "" || *only == "console") {
 		dir := *dir
