@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/private"
 )
 
 // Backup writes a consistent copy of the station database to path while
@@ -18,6 +19,9 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return bill.Errorf(bill.EInvalid, "无法创建备份目录：%v", err)
+	}
+	if err := private.File(path); err != nil { // created private, then filled
+		return bill.Errorf(bill.EInvalid, "无法写入备份文件 %s：%v；请检查路径和权限。", path, err)
 	}
 	_, err := s.write.ExecContext(ctx, "VACUUM INTO ?", path)
 	if err != nil && strings.Contains(err.Error(), "unable to open") {

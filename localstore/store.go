@@ -24,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/private"
 )
 
 // FileName is the database file's name inside a station's data directory.
@@ -57,10 +58,14 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 // Open opens (creating if needed) the station database in dir and brings
 // its schema up to date.
 func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := private.Dir(dir); err != nil {
 		return nil, bill.Errorf(bill.EInvalid, "无法创建数据目录 %s：%v；请检查路径和权限。", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
+	// The bills hold ID and phone numbers: the file is the service's only.
+	if err := private.File(path); err != nil {
+		return nil, bill.Errorf(bill.EInvalid, "无法创建数据文件 %s：%v；请检查路径和权限。", path, err)
+	}
 	s := &Store{path: path, log: slog.Default(), now: time.Now}
 	for _, o := range opts {
 		o(s)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -251,5 +252,44 @@ func TestPatientsSideLimited(t *testing.T) {
 	}
 	if codes[http.StatusOK] != 10 || codes[http.StatusTooManyRequests] != 10 {
 		t.Fatalf("20 code requests from one source: %v", codes)
+	}
+}
+
+// TestFilesPrivate (issue 18 #3): the station and ledger databases, their
+// backups and the data folders are the service account's only — an older
+// install's world-readable file is tightened on open.
+func TestFilesPrivate(t *testing.T) {
+	mode := func(path string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(path)
+		must(t, err)
+		return fi.Mode().Perm()
+	}
+	stDir := filepath.Join(t.TempDir(), "station")
+	must(t, os.MkdirAll(stDir, 0o755))
+	must(t, os.WriteFile(filepath.Join(stDir, localstore.FileName), nil, 0o644)) // as an older version left it
+	st, err := localstore.Open(t.Context(), stDir)
+	must(t, err)
+	defer st.Close()
+	backup := filepath.Join(t.TempDir(), "b", "station-backup.db")
+	must(t, st.Backup(t.Context(), backup))
+	srvDir := filepath.Join(t.TempDir(), "server")
+	s, err := server.OpenStore(t.Context(), "", srvDir)
+	must(t, err)
+	defer s.Close()
+	ledgerBackup := filepath.Join(t.TempDir(), "ledger-backup.db")
+	must(t, s.Backup(server.WithActor(t.Context(), server.Actor{Who: "cli:test", System: true}), ledgerBackup))
+	for path, want := range map[string]os.FileMode{
+		stDir: 0o700, filepath.Join(stDir, localstore.FileName): 0o600, backup: 0o600,
+		srvDir: 0o700, filepath.Join(srvDir, "ledger.db"): 0o600, ledgerBackup: 0o600,
+	} {
+		if got := mode(path); got != want {
+			t.Errorf("%s: mode %o, want %o", path, got, want)
+		}
+	}
+	for _, wal := range []string{filepath.Join(stDir, localstore.FileName+"-wal"), filepath.Join(srvDir, "ledger.db-wal")} {
+		if fi, err := os.Stat(wal); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %o", wal, fi.Mode().Perm())
+		}
 	}
 }

@@ -31,6 +31,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/private"
 )
 
 // Dialects.
@@ -97,10 +98,13 @@ func OpenStore(ctx context.Context, dsn, dataDir string, opts ...StoreOption) (*
 		}
 	} else {
 		s.dialect = SQLite
-		if err = os.MkdirAll(dataDir, 0o750); err != nil {
+		if err = private.Dir(dataDir); err != nil {
 			return nil, bill.Errorf(bill.EInvalid, "无法创建数据目录 %s：%v", dataDir, err)
 		}
 		path := filepath.Join(dataDir, "ledger.db")
+		if err := private.File(path); err != nil {
+			return nil, err
+		}
 		s.db, err = sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"+
 			"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate")
 		if err == nil {
@@ -337,6 +341,9 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return bill.Errorf(bill.EInvalid, "无法创建备份目录：%v", err)
+	}
+	if err := private.File(path); err != nil { // created private, then filled
+		return bill.Errorf(bill.EInvalid, "无法写入备份文件 %s：%v", path, err)
 	}
 	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return err
