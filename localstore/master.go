@@ -39,6 +39,7 @@ type OfflineUser struct {
 	Disabled     bool
 	MustChange   bool // signs in online only, to change the password
 	SecondFactor bool // needs a second factor: works in the console, not at the desk
+	Removed      bool // no longer held at this station: deleted
 }
 
 // Message is a notice from the centre.
@@ -97,6 +98,12 @@ func (s *Store) applyMasterTx(ctx context.Context, tx *wtx, md MasterData) error
 		}
 	}
 	for _, u := range md.Users {
+		if u.Removed {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM users WHERE login = ?", u.Login); err != nil {
+				return err
+			}
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (login, name, password_hash, roles, disabled, must_change, second_factor, version)
 			VALUES (?,?,?,?,?,?,?,?)
 			ON CONFLICT (login) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash, roles = excluded.roles,

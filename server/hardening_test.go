@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/server"
@@ -292,4 +294,65 @@ func TestFilesPrivate(t *testing.T) {
 			t.Errorf("%s: mode %o", wal, fi.Mode().Perm())
 		}
 	}
+}
+
+// TestStationAccounts (issue 18 #3): a station receives only its own
+// point's desk accounts — no administrator's hash, no other window's
+// cashier — at a work factor made for offline guessing; a password hashed
+// at the old factor is made again at the next sign-in.
+func TestStationAccounts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		ctx := server.WithActor(t.Context(), server.Actor{Who: "cli:test", System: true})
+		setupUnit(t, s)
+		for _, p := range []string{"P01", "P02"} {
+			must(t, s.AddPoint(ctx, p, "窗口", server.PointStation))
+		}
+		for login, roles := range map[string][]string{"it": {server.RoleSysAdmin}, "wang": {server.RoleBillAdmin},
+			"lin": {server.RoleCashier}, "zhou": {server.RoleCashier}, "hu": {server.RoleExamNurse}} {
+			must(t, s.AddUser(ctx, server.User{Login: login, Name: login, Roles: roles}, "Pass#word2026x"))
+		}
+		must(t, s.SetUserPoints(ctx, "lin", []string{"P01"}))
+		must(t, s.SetUserPoints(ctx, "zhou", []string{"P02"}))
+		if err := s.SetUserPoints(ctx, "zhou", []string{"P99"}); bill.ErrorCode(err) != bill.ENotFound {
+			t.Fatalf("an unknown point: %v", err)
+		}
+		md, err := s.MasterDataSince(ctx, "P01", 0)
+		must(t, err)
+		held := map[string]wire.User{}
+		for _, u := range md.Users {
+			held[u.Login] = u
+		}
+		for _, login := range []string{"lin", "hu"} {
+			u := held[login]
+			if u.Removed || u.PasswordHash == "" {
+				t.Fatalf("%s not sent to P01: %+v", login, u)
+			}
+			if c, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil || c < 12 {
+				t.Fatalf("%s's hash has cost %d", login, c)
+			}
+		}
+		for _, login := range []string{"it", "wang", "zhou"} {
+			if u, ok := held[login]; ok && (!u.Removed || u.PasswordHash != "") {
+				t.Fatalf("P01 was sent %s's account: %+v", login, u)
+			}
+		}
+		// A hash of the old factor (10) is made again at sign-in.
+		old, _ := bcrypt.GenerateFromPassword([]byte("Old#pass2020x"), 10)
+		q := "UPDATE users SET password_hash = ?, must_change = 0 WHERE login = 'hu'"
+		if s.Dialect() == server.Postgres {
+			q = strings.Replace(q, "?", "$1", 1)
+		}
+		_, err = s.DB().Exec(q, string(old))
+		must(t, err)
+		_, err = s.Login(ctx, "hu", "Old#pass2020x")
+		must(t, err)
+		md, err = s.MasterDataSince(ctx, "P01", md.Version)
+		must(t, err)
+		if len(md.Users) != 1 || md.Users[0].Login != "hu" {
+			t.Fatalf("after the sign-in, sent %+v", md.Users)
+		}
+		if c, _ := bcrypt.Cost([]byte(md.Users[0].PasswordHash)); c != server.PasswordCost || bcrypt.CompareHashAndPassword([]byte(md.Users[0].PasswordHash), []byte("Old#pass2020x")) != nil {
+			t.Fatalf("the new hash: cost %d", c)
+		}
+	})
 }

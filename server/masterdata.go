@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"context"
 	"database/sql"
 	"encoding/csv"
@@ -186,6 +187,17 @@ type querier interface {
 	queryRow(ctx context.Context, q string, args ...any) *sql.Row
 }
 
+// stationAccount reports whether a station of point may hold an account:
+// a cashier's or exam nurse's, allowed at that point (points '' is any).
+// Administrators and the finance office never sign in at a desk, so no
+// station holds their password hashes (security.md, secrets at rest).
+func stationAccount(roles []string, points, point string) bool {
+	if !slices.Contains(roles, RoleCashier) && !slices.Contains(roles, RoleExamNurse) {
+		return false
+	}
+	return points == "" || slices.Contains(strings.Split(points, ","), point)
+}
+
 func masterData(ctx context.Context, s querier, point string, since int64) (wire.MasterData, error) {
 	md := wire.MasterData{ChargeItems: []wire.ChargeItem{}, PayChannels: []wire.PayChannel{}, Users: []wire.User{}, Messages: []wire.Message{}}
 	if err := s.queryRow(ctx, "SELECT version FROM master_seq WHERE id = 1").Scan(&md.Version); err != nil {
@@ -248,19 +260,23 @@ func masterData(ctx context.Context, s querier, point string, since int64) (wire
 	if err != nil {
 		return md, err
 	}
-	if rows, err = s.query(ctx, "SELECT login, name, password_hash, roles, disabled, must_change, version FROM users WHERE version > ? ORDER BY login", since); err != nil {
+	if rows, err = s.query(ctx, "SELECT login, name, password_hash, roles, disabled, must_change, version, points FROM users WHERE version > ? ORDER BY login", since); err != nil {
 		return md, err
 	}
 	for rows.Next() {
 		var u wire.User
-		var roles string
+		var roles, points string
 		var disabled, mustChange int
-		if err := rows.Scan(&u.Login, &u.Name, &u.PasswordHash, &roles, &disabled, &mustChange, &u.Version); err != nil {
+		if err := rows.Scan(&u.Login, &u.Name, &u.PasswordHash, &roles, &disabled, &mustChange, &u.Version, &points); err != nil {
 			rows.Close()
 			return md, err
 		}
 		u.Roles, u.Disabled, u.MustChange = strings.Split(roles, ","), disabled != 0, mustChange != 0
 		u.SecondFactor = policy.NeedsMFA(u.Roles)
+		if !stationAccount(u.Roles, points, point) {
+			// Not this desk's: the station drops what it held of it.
+			u = wire.User{Login: u.Login, Disabled: true, Removed: true, Version: u.Version}
+		}
 		md.Users = append(md.Users, u)
 	}
 	rows.Close()

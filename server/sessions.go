@@ -174,6 +174,15 @@ func (s *Store) Login(ctx context.Context, login, password string) (*Session, er
 		if _, err := t.exec(ctx, "UPDATE users SET last_login_at = ? WHERE login = ?", s.millis(), u.Login); err != nil {
 			return err
 		}
+		if weakHash(u.hash) { // made again at today's work factor, and sent to the stations
+			h, err := hashPassword(password)
+			if err != nil {
+				return err
+			}
+			if err := s.bumpUserTx(ctx, t, u.Login, "password_hash = ?", h); err != nil {
+				return err
+			}
+		}
 		sess, err = s.openSessionTx(ctx, t, p, u, p.nextStage(u, false, s.now()))
 		if err != nil {
 			return err

@@ -82,7 +82,7 @@ func LocalMasterData(md wire.MasterData) localstore.MasterData {
 	}
 	for _, u := range md.Users {
 		out.Users = append(out.Users, localstore.OfflineUser{Login: u.Login, Name: u.Name, PasswordHash: u.PasswordHash,
-			Roles: u.Roles, Disabled: u.Disabled, MustChange: u.MustChange, SecondFactor: u.SecondFactor})
+			Roles: u.Roles, Disabled: u.Disabled, MustChange: u.MustChange, SecondFactor: u.SecondFactor, Removed: u.Removed})
 	}
 	for _, m := range md.Messages {
 		out.Messages = append(out.Messages, localstore.Message{ID: m.ID, Title: m.Title, Body: m.Body, CreatedAt: m.CreatedAt})

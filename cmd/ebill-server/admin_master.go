@@ -48,6 +48,24 @@ func cmdUser(ctx context.Context, a *app, args []string) error {
 				return a.Report(map[string]any{"login": login, "roles": splitList(*roles)}, "%s 的角色已改为：%s；其已有的登录已失效。\n", login, roleNames(splitList(*roles)))
 			})
 		},
+		"points": func(args []string) error {
+			fs := a.flags("user points", "登录名 --points P01,P02")
+			points := fs.String("points", "", "可登录的开票点，逗号分隔；留空为任意开票点")
+			login, err := a.parse(fs, args, true)
+			if err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				if err := s.SetUserPoints(ctx, login, splitList(*points)); err != nil {
+					return err
+				}
+				where := "任意开票点"
+				if *points != "" {
+					where = "开票点 " + *points
+				}
+				return a.Report(map[string]any{"login": login, "points": splitList(*points)}, "%s 只能在%s登录；收费电脑同步后生效。\n", login, where)
+			})
+		},
 		"disable": func(args []string) error {
 			return a.userChange(ctx, "user disable", args, "已停用 %s，其登录已失效。\n", func(s *server.Store, l string) error { return s.SetDisabled(ctx, l, true) })
 		},

@@ -79,7 +79,7 @@ var commands = []command{
 	{"init", "首次安装时创建系统管理员、安全管理员、审计管理员，显示其一次性密码", cmdInit},
 	{"login", "[--user 登录名]：以本人身份登录（管理命令须先登录，或在 EBILL_TOKEN 中给出令牌）", cmdLogin},
 	{"logout", "退出登录", cmdLogout},
-	{"user", "add 登录名 --name 姓名 [--roles 角色,…] | roles 登录名 --roles … | disable|enable 登录名 | reset-password 登录名 | unlock 登录名 | list", cmdUser},
+	{"user", "add 登录名 --name 姓名 [--roles 角色,…] | roles 登录名 --roles … | points 登录名 --points P01,P02 | disable|enable 登录名 | reset-password 登录名 | unlock 登录名 | list", cmdUser},
 	{"mfa", "enroll | confirm --code N：绑定动态验证码 | reset 登录名：重置他人的动态验证码", cmdMFA},
 	{"token", "issue --user 账号 --name 用途 [--days N] | list | revoke 编号：脚本与定时任务用的令牌", cmdToken},
 	{"policy", "show | set …：安全策略（密码、锁定、会话、双因素）", cmdPolicy},

@@ -61,6 +61,7 @@ var commandPerms = map[string]string{
 	"user add":            server.PermUserManage,
 	"user list":           server.PermUserManage,
 	"user disable":        server.PermUserManage,
+	"user points":         server.PermUserManage,
 	"user enable":         server.PermUserManage,
 	"user reset-password": server.PermUserManage,
 	"user roles":          server.PermRoleGrant,

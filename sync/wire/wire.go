@@ -198,6 +198,9 @@ type User struct {
 	// the desk does not ask for: such a user works in the console.
 	SecondFactor bool  `json:"secondFactor,omitempty"`
 	Version      int64 `json:"version"`
+	// Removed: the station must no longer hold this account (not a desk
+	// role, or not of this point); it deletes what it has.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // Message is a notice from the centre to stations.
