@@ -1,13 +1,13 @@
 package server
 
 import (
-	"slices"
 	"context"
 	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -188,7 +188,7 @@ type querier interface {
 }
 
 // stationAccount reports whether a station of point may hold an account:
-// a cashier's or exam nurse's, allowed at that point (points '' is any).
+// a cashier's or exam nurse's, allowed at that point (points ” is any).
 // Administrators and the finance office never sign in at a desk, so no
 // station holds their password hashes (security.md, secrets at rest).
 func stationAccount(roles []string, points, point string) bool {

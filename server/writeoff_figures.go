@@ -113,7 +113,8 @@ type scope struct {
 	from, to          int64 // [from, to), ms
 	prevCut           int64 // the previous declaration's cut; 0 when there is none
 	cut               int64
-	prevClosing       *Held // the previous declaration's 期末 when it is closed and adjoins this one
+	prevClosing       *Held          // the previous declaration's 期末 when it is closed and adjoins this one
+	categories        []CategoryLine // already computed at this cut (approval recomputes all else)
 }
 
 // usedBefore is the condition on (time, recorded) of events counted before
@@ -145,6 +146,21 @@ func (c scope) late(at, rec string) (string, []any) {
 		return "1 = 0", nil
 	}
 	return at + " < ? AND " + rec + " > ? AND " + rec + " <= ?", []any{c.from, c.prevCut, c.cut}
+}
+
+// billsIn is a table of the bills the period counts, with cols: those
+// issued in it, and those issued before it but received since the
+// previous declaration's cut — two index ranges (bill_code, issued_at and
+// received_at) rather than one scan of the code's every bill.
+func (c scope) billsIn(cols string) (string, []any) {
+	sc, sargs := c.where("bill_code", "point_code")
+	q := "(SELECT " + cols + " FROM bills WHERE " + sc + " AND issued_at >= ? AND issued_at < ? AND received_at <= ?"
+	args := append(slices.Clone(sargs), c.from, c.to, c.cut)
+	if c.prevCut > 0 {
+		q += " UNION ALL SELECT " + cols + " FROM bills WHERE " + sc + " AND received_at > ? AND received_at <= ? AND issued_at < ?"
+		args = append(append(args, sargs...), c.prevCut, c.cut, c.from)
+	}
+	return q + ") b", args
 }
 
 // where is the scope's own condition on a table with the code and point
@@ -296,10 +312,9 @@ func (s *Store) heldAt(ctx context.Context, q querier, c scope, at int64, used [
 }
 
 func (s *Store) billFigures(ctx context.Context, q querier, c scope, f *WriteOffFigures) error {
-	sc, sargs := c.where("bill_code", "point_code")
-	in, inArgs := c.usedIn("issued_at", "received_at")
-	rows, err := q.query(ctx, `SELECT CASE WHEN red_of IS NULL THEN 0 ELSE 1 END, COUNT(*), COALESCE(SUM(total), 0) FROM bills
-		WHERE `+sc+` AND `+in+` GROUP BY CASE WHEN red_of IS NULL THEN 0 ELSE 1 END`, append(sargs, inArgs...)...)
+	in, inArgs := c.billsIn("red_of, total")
+	rows, err := q.query(ctx, `SELECT CASE WHEN red_of IS NULL THEN 0 ELSE 1 END, COUNT(*), COALESCE(SUM(total), 0) FROM `+in+
+		` GROUP BY CASE WHEN red_of IS NULL THEN 0 ELSE 1 END`, inArgs...)
 	if err != nil {
 		return err
 	}
@@ -322,33 +337,40 @@ func (s *Store) billFigures(ctx context.Context, q querier, c scope, f *WriteOff
 	}
 	f.Used = f.Normal.Count + f.Red.Count
 	var net, n int64
-	if err := q.queryRow(ctx, "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM bills WHERE "+sc+" AND "+in, append(sargs, inArgs...)...).Scan(&n, &net); err != nil {
+	if err := q.queryRow(ctx, "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM "+in, inArgs...).Scan(&n, &net); err != nil {
 		return err
 	}
 	f.Net = bill.Money(net)
 	if f.Net != f.Normal.Amount+f.Red.Amount || n != f.Used {
 		f.Problems = append(f.Problems, fmt.Sprintf("净额 %s 元与正常开具 %s 元减红冲 %s 元不符", f.Net, f.Normal.Amount, -f.Red.Amount))
 	}
+	sc, sargs := c.where("bill_code", "point_code")
 	lt, ltArgs := c.late("issued_at", "received_at")
 	if err := q.queryRow(ctx, "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM bills WHERE "+sc+" AND "+lt, append(sargs, ltArgs...)...).
 		Scan(&f.Late.Count, &f.Late.Amount); err != nil {
 		return err
 	}
 	// Every used number once, within a segment its point was given.
+	nums, numArgs := c.billsIn("point_code, bill_code, bill_no")
 	var stray int64
-	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM bills b WHERE `+strings.ReplaceAll(strings.ReplaceAll(sc, "bill_code", "b.bill_code"), "point_code", "b.point_code")+
-		` AND `+strings.ReplaceAll(strings.ReplaceAll(in, "issued_at", "b.issued_at"), "received_at", "b.received_at")+
-		` AND NOT EXISTS (SELECT 1 FROM segments g WHERE g.point_code = b.point_code AND g.bill_code = b.bill_code AND g.start_no <= b.bill_no AND g.end_no >= b.bill_no)`,
-		append(sargs, inArgs...)...).Scan(&stray); err != nil {
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM `+nums+` WHERE NOT EXISTS (SELECT 1 FROM segments g
+		WHERE g.point_code = b.point_code AND g.bill_code = b.bill_code AND g.start_no <= b.bill_no AND g.end_no >= b.bill_no)`,
+		numArgs...).Scan(&stray); err != nil {
 		return err
 	}
 	if stray > 0 {
 		f.Problems = append(f.Problems, fmt.Sprintf("%d 张票据的号码不在其开票点领用的号段内", stray))
 	}
-	if err := s.openClose(ctx, q, c, f, "bills", "bill_no", "issued_at", "received_at", sc, sargs, nil, nil, nil); err != nil {
+	used := func() ([]Span, error) {
+		t, args := c.billsIn("bill_no")
+		return islands(ctx, q, t, "bill_no", "1 = 1", args...)
+	}
+	if err := s.openClose(ctx, q, c, f, "bills", "bill_no", "issued_at", "received_at", sc, sargs, used, nil, nil, nil); err != nil {
 		return err
 	}
-	if err := s.categories(ctx, q, c, f, sc+" AND "+in, append(sargs, inArgs...)); err != nil {
+	if c.categories != nil {
+		f.Categories = c.categories // computed at the same cut before
+	} else if err := s.categories(ctx, q, c, f); err != nil {
 		return err
 	}
 	return s.hisCross(ctx, q, c, f)
@@ -362,7 +384,7 @@ func (s *Store) billFigures(ctx context.Context, q querier, c scope, f *WriteOff
 // was received up to then less the numbers used before (extraBefore and
 // extraUpTo are the store room's blank voids).
 func (s *Store) openClose(ctx context.Context, q querier, c scope, f *WriteOffFigures, table, col, at, rec, sc string, sargs []any,
-	extraBefore, extraUpTo, extraIn []Span) error {
+	usedInPeriod func() ([]Span, error), extraBefore, extraUpTo, extraIn []Span) error {
 	recv, err := s.holdings(ctx, q, c, c.from, c.to, false)
 	if err != nil {
 		return err
@@ -377,8 +399,13 @@ func (s *Store) openClose(ctx context.Context, q querier, c scope, f *WriteOffFi
 	}
 	if c.prevClosing != nil {
 		f.Opening = *c.prevClosing
-		in, inArgs := c.usedIn(at, rec)
-		usedIn, err := islands(ctx, q, table, col, sc+" AND "+in, append(slices.Clone(sargs), inArgs...)...)
+		var usedIn []Span
+		if usedInPeriod != nil {
+			usedIn, err = usedInPeriod()
+		} else {
+			in, inArgs := c.usedIn(at, rec)
+			usedIn, err = islands(ctx, q, table, col, sc+" AND "+in, append(slices.Clone(sargs), inArgs...)...)
+		}
 		if err != nil {
 			return err
 		}
@@ -408,40 +435,30 @@ func (s *Store) openClose(ctx context.Context, q querier, c scope, f *WriteOffFi
 }
 
 // categories is the period's income by charge category, from the signed
-// content of its bills.
-func (s *Store) categories(ctx context.Context, q querier, c scope, f *WriteOffFigures, cond string, args []any) error {
+// content of its bills, read in one pass.
+func (s *Store) categories(ctx context.Context, q querier, c scope, f *WriteOffFigures) error {
 	sums := map[string]bill.Money{}
-	last := int64(-1)
-	for {
-		rows, err := q.query(ctx, "SELECT bill_no, content FROM bills WHERE "+cond+
-			" AND bill_no > ? ORDER BY bill_no LIMIT 2000", append(slices.Clone(args), last)...)
+	in, args := c.billsIn("content")
+	rows, err := q.query(ctx, "SELECT content FROM "+in, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var content []byte
+		if err := rows.Scan(&content); err != nil {
+			return err
+		}
+		b, err := decodeBill(content)
 		if err != nil {
 			return err
 		}
-		n := 0
-		for rows.Next() {
-			var content []byte
-			if err := rows.Scan(&last, &content); err != nil {
-				rows.Close()
-				return err
-			}
-			n++
-			b, err := decodeBill(content)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			for _, l := range b.Settlement.ChargeDetail {
-				sums[strings.TrimSpace(string(l.ChargeName))] += l.Amt // a red bill's lines are negative
-			}
+		for _, l := range b.Settlement.ChargeDetail {
+			sums[strings.TrimSpace(string(l.ChargeName))] += l.Amt // a red bill's lines are negative
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if n < 2000 {
-			break
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
 	}
 	for name, amt := range sums {
 		f.Categories = append(f.Categories, CategoryLine{Name: name, Amount: amt})
@@ -578,5 +595,5 @@ func (s *Store) paperFigures(ctx context.Context, q querier, c scope, f *WriteOf
 	if clash > 0 {
 		f.Problems = append(f.Problems, fmt.Sprintf("%d 张纸质票据既有使用记录又在库房空白作废中", clash))
 	}
-	return s.openClose(ctx, q, c, f, "paper_usage", "paper_no", "used_at", "rec_at", us, uargs, storeBefore, storeUpTo, storeIn)
+	return s.openClose(ctx, q, c, f, "paper_usage", "paper_no", "used_at", "rec_at", us, uargs, nil, storeBefore, storeUpTo, storeIn)
 }

@@ -156,19 +156,19 @@ func (s *Store) WriteOffNumbers(ctx context.Context, id, detail string, after in
 	var q string
 	var args []any
 	if w.Kind == StockEInvoice {
-		sc, sargs := c.where("bill_code", "point_code")
-		cond, cargs := c.usedIn("issued_at", "received_at")
+		in, inArgs := c.billsIn("bill_no, red_of, bill_code, total, point_code, issued_at")
+		cond := "1 = 1"
 		switch detail {
 		case "normal":
-			cond += " AND red_of IS NULL"
+			cond = "red_of IS NULL"
 		case "red":
-			cond += " AND red_of IS NOT NULL"
+			cond = "red_of IS NOT NULL"
 		case "late":
-			cond, cargs = c.late("issued_at", "received_at")
+			cond = "issued_at < " + strconv.FormatInt(c.from, 10)
 		}
 		q = `SELECT bill_no, CASE WHEN red_of IS NULL THEN '正常' ELSE '红票' END, bill_code, bill_no, total, point_code, issued_at,
-			CASE WHEN issued_at < ? THEN 1 ELSE 0 END FROM bills WHERE ` + sc + " AND " + cond + " AND bill_no > ? ORDER BY bill_no LIMIT ?"
-		args = append(append(append([]any{c.from}, sargs...), cargs...), after, limit)
+			CASE WHEN issued_at < ? THEN 1 ELSE 0 END FROM ` + in + " WHERE " + cond + " AND bill_no > ? ORDER BY bill_no LIMIT ?"
+		args = append(append([]any{c.from}, inArgs...), after, limit)
 	} else {
 		sc, sargs := c.where("u.paper_code", "u.point_code")
 		cond, cargs := c.usedIn("u.used_at", "u.rec_at")
