@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -54,12 +53,6 @@ type AuditRecord struct {
 	Hash     string          `json:"hash"`
 }
 
-// auditHash is SM3 over the previous hash and the record's fields.
-func auditHash(r *AuditRecord) string {
-	body, _ := json.Marshal([]any{r.PrevHash, r.Seq, r.At.UnixMilli(), r.Actor, r.Remote, r.Action, r.Target, string(r.Detail)})
-	return hex.EncodeToString(bill.ContentHash(body))
-}
-
 // audit appends a record in the caller's transaction: the change and its
 // record commit together or not at all.
 func (t *dbtx) audit(ctx context.Context, action, target string, detail any) error {
@@ -73,7 +66,7 @@ func (t *dbtx) audit(ctx context.Context, action, target string, detail any) err
 		return fmt.Errorf("audit head: %w", err)
 	}
 	r.Seq++
-	r.Hash = auditHash(r)
+	r.Hash = t.s.auditHash(r)
 	if _, err := t.exec(ctx, `INSERT INTO audit (seq, at, actor, remote, action, target, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)`,
 		r.Seq, r.At.UnixMilli(), r.Actor, r.Remote, r.Action, r.Target, string(r.Detail), r.PrevHash, r.Hash); err != nil {
 		return err
@@ -130,7 +123,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 				return want - 1, bill.Errorf(bill.ETampered, "审计记录第 %d 条缺失（下一条为第 %d 条）", want, r.Seq)
 			case r.PrevHash != prev:
 				return want - 1, bill.Errorf(bill.ETampered, "审计记录第 %d 条与前一条的链接断开", r.Seq)
-			case auditHash(r) != r.Hash:
+			case s.auditHash(r) != r.Hash:
 				return want - 1, bill.Errorf(bill.ETampered, "审计记录第 %d 条内容被改动", r.Seq)
 			}
 			prev, want = r.Hash, want+1

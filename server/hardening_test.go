@@ -3,6 +3,9 @@ package server_test
 import (
 	"bytes"
 	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -355,4 +358,75 @@ func TestStationAccounts(t *testing.T) {
 			t.Fatalf("the new hash: cost %d", c)
 		}
 	})
+}
+
+// TestAuditChainKeyed (issue 18 #2): with write access to the database,
+// deleting records and recomputing the chain as it was built before
+// (plain SM3) no longer passes verification: the chain is keyed with a
+// key outside the database. An archived checkpoint pins the records.
+func TestAuditChainKeyed(t *testing.T) {
+	dir := t.TempDir()
+	s, err := server.OpenStore(t.Context(), "", dir)
+	must(t, err)
+	ctx := server.WithActor(t.Context(), server.Actor{Who: "cli:test", System: true})
+	setupUnit(t, s)
+	for i := range 10 {
+		must(t, s.AddPoint(ctx, fmt.Sprintf("P%02d", i), "窗口", server.PointStation))
+	}
+	auditor := asUser(&server.User{Login: "audit", Roles: []string{server.RoleAuditor}})
+	cp, err := s.Checkpoint(auditor)
+	must(t, err)
+	n, err := s.VerifyAudit(ctx)
+	must(t, err)
+	must(t, s.VerifyCheckpoint(auditor, *cp))
+	if fi, err := os.Stat(filepath.Join(dir, "keys", "audit.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the audit key file: %v", err)
+	}
+
+	// The attack: drop the triggers, delete five records, renumber and
+	// relink the rest with SM3, fix the head.
+	db := s.DB()
+	for _, q := range []string{"DROP TRIGGER IF EXISTS audit_no_update", "DROP TRIGGER IF EXISTS audit_no_delete",
+		"DELETE FROM audit WHERE seq BETWEEN 3 AND 7"} {
+		must(t, execSQL(db, q))
+	}
+	recs, err := s.AuditTrail(ctx, 0, 1000)
+	must(t, err)
+	prev := bill.GenesisHash
+	for i, r := range recs {
+		seq := int64(i + 1)
+		body, _ := json.Marshal([]any{prev, seq, r.At.UnixMilli(), r.Actor, r.Remote, r.Action, r.Target, string(r.Detail)})
+		h := hex.EncodeToString(bill.ContentHash(body))
+		_, err := db.Exec("UPDATE audit SET seq = ?, prev_hash = ?, hash = ? WHERE seq = ?", seq, prev, h, r.Seq)
+		must(t, err)
+		prev = h
+	}
+	_, err = db.Exec("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", len(recs), prev)
+	must(t, err)
+	if got, err := s.VerifyAudit(ctx); bill.ErrorCode(err) != bill.ETampered || got >= n {
+		t.Fatalf("a recomputed chain verified: %d records, %v", got, err)
+	}
+	if err := s.VerifyCheckpoint(auditor, *cp); bill.ErrorCode(err) != bill.ETampered {
+		t.Fatalf("the checkpoint after the attack: %v", err)
+	}
+	forged := *cp
+	forged.Seq, forged.Hash = int64(len(recs)), prev
+	if err := s.VerifyCheckpoint(auditor, forged); bill.ErrorCode(err) != bill.ETampered {
+		t.Fatalf("a forged checkpoint: %v", err)
+	}
+	s.Close()
+	// A fresh install's chain is keyed from its first record, and the key
+	// read back when the server starts again.
+	dir2 := t.TempDir()
+	s2, err := server.OpenStore(t.Context(), "", dir2)
+	must(t, err)
+	setupUnit(t, s2)
+	s2.Close()
+	s3, err := server.OpenStore(t.Context(), "", dir2)
+	must(t, err)
+	defer s3.Close()
+	must(t, s3.AddPoint(ctx, "P01", "窗口", server.PointStation))
+	if _, err := s3.VerifyAudit(ctx); err != nil {
+		t.Fatalf("an untouched keyed chain, reopened: %v", err)
+	}
 }

@@ -62,6 +62,10 @@ type Store struct {
 	apps       gosync.Map // appid → *cachedApp
 	noises     noiseRecorder
 	inspectEnv atomic.Pointer[InspectEnv]
+	// The audit chain's key and the first record it keys (audit_key.go).
+	auditKeyFile string
+	auditKey     []byte
+	auditFrom    int64
 }
 
 // StoreOption changes how OpenStore sets up a Store.
@@ -121,6 +125,10 @@ func OpenStore(ctx context.Context, dsn, dataDir string, opts ...StoreOption) (*
 	if err := s.Migrate(ctx); err != nil {
 		s.db.Close()
 		return nil, err
+	}
+	if err := s.loadAuditKey(ctx, dataDir); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("server: the audit chain's key: %w", err)
 	}
 	return s, nil
 }

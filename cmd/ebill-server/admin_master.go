@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -163,12 +164,50 @@ func cmdAudit(ctx context.Context, a *app, args []string) error {
 			})
 		},
 		"verify": func(args []string) error {
+			fs := a.flags("audit verify", "[--checkpoint 检查点文件]")
+			cpFile := fs.String("checkpoint", "", "另外核对一个存档的检查点（audit checkpoint 导出）")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
 			return a.withStore(ctx, func(s *server.Store) error {
 				n, err := s.VerifyAudit(ctx)
 				if err != nil {
 					return err
 				}
-				return a.Report(map[string]any{"valid": true, "records": n}, "审计记录校验通过：共 %d 条，哈希链完整。\n", n)
+				if *cpFile != "" {
+					raw, err := os.ReadFile(*cpFile)
+					if err != nil {
+						return bill.Errorf(bill.EInvalid, "无法读取检查点文件：%v", err)
+					}
+					var cp server.AuditCheckpoint
+					if err := json.Unmarshal(raw, &cp); err != nil {
+						return bill.Errorf(bill.EInvalid, "检查点文件格式不正确：%v", err)
+					}
+					if err := s.VerifyCheckpoint(ctx, cp); err != nil {
+						return err
+					}
+				}
+				return a.Report(map[string]any{"valid": true, "records": n}, "审计记录校验通过：共 %d 条，哈希链完整（密钥链接）。\n", n)
+			})
+		},
+		"checkpoint": func(args []string) error {
+			fs := a.flags("audit checkpoint", "--out 文件")
+			out := fs.String("out", "", "检查点写入此文件（请另行存档，如刻盘或打印）")
+			if _, err := a.parse(fs, args, false); err != nil {
+				return err
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				cp, err := s.Checkpoint(ctx)
+				if err != nil {
+					return err
+				}
+				if *out != "" {
+					raw, _ := json.MarshalIndent(cp, "", "  ")
+					if err := os.WriteFile(*out, raw, 0o600); err != nil {
+						return bill.Errorf(bill.EInvalid, "无法写入 %s：%v", *out, err)
+					}
+				}
+				return a.Report(cp, "审计检查点：第 %d 条，哈希 %s，校验码 %s。请存档，日后用 audit verify --checkpoint 核对。\n", cp.Seq, cp.Hash, cp.MAC)
 			})
 		},
 	})

@@ -83,7 +83,7 @@ var commands = []command{
 	{"mfa", "enroll | confirm --code N：绑定动态验证码 | reset 登录名：重置他人的动态验证码", cmdMFA},
 	{"token", "issue --user 账号 --name 用途 [--days N] | list | revoke 编号：脚本与定时任务用的令牌", cmdToken},
 	{"policy", "show | set …：安全策略（密码、锁定、会话、双因素）", cmdPolicy},
-	{"audit", "list [--after N] | verify：审计记录", cmdAudit},
+	{"audit", "list [--after N] | verify [--checkpoint 文件] | checkpoint --out 文件：审计记录", cmdAudit},
 	{"inspect", "[--daily]：立即巡检，显示各项结果（正常/异常/未检查）并保存报告；有异常时退出码为 1", cmdInspect},
 	{"maintenance", "log --kind check|fix|change|other --what 内容 [--report 巡检报告编号] | list：运维日志", cmdMaintenance},
 	{"version", "显示版本", cmdVersion},

@@ -73,6 +73,7 @@ var commandPerms = map[string]string{
 	"policy show":         server.PermPolicy,
 	"policy set":          server.PermPolicy,
 	"audit list":          server.PermAuditRead,
+	"audit checkpoint":    server.PermAuditExport,
 	"audit verify":        server.PermAuditVerify,
 }
 
