@@ -209,6 +209,9 @@ func SignIn(ctx context.Context, env *Env, login, password string) (*Session, er
 		env.Log.Info("server unreachable; signing in offline", "err", err)
 	}
 	u, err := st.OfflineUserByLogin(ctx, login)
+	if bill.ErrorCode(err) == bill.ENotFound {
+		u, err = nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"golang.org/x/crypto/bcrypt"
@@ -97,5 +98,42 @@ func TestDeskRefusesSecondFactorRoles(t *testing.T) {
 	}
 	if _, err := SignIn(ctx, f.env, "chen", testPassword); err == nil || !strings.Contains(bill.ErrorMessage(err), "票据管理端") {
 		t.Fatalf("a bill administrator at the desk offline: %v", err)
+	}
+}
+
+// TestOfflineSignInUnknownLogin (issue 18 #5): offline, a login this
+// station does not hold gets the answer a wrong password gets, and the
+// same bcrypt work — nothing tells who has an account; a removed account
+// (master data says so) is gone from the station.
+func TestOfflineSignInUnknownLogin(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	hash, _ := bcrypt.GenerateFromPassword([]byte(testPassword), bcrypt.DefaultCost)
+	if err := f.store.ApplyMasterData(ctx, localstore.MasterData{Version: 2, Users: []localstore.OfflineUser{
+		{Login: "zhou", Name: "周新", PasswordHash: string(hash), Roles: []string{"cashier"}},
+		{Login: "it", Removed: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	strip := func(err error) string { // the tries left differ per login
+		m := bill.ErrorMessage(err)
+		if i := strings.Index(m, "（还可"); i >= 0 {
+			return m[:i]
+		}
+		return m
+	}
+	start := time.Now()
+	_, wrong := SignIn(ctx, f.env, "zhou", "Wrong#Pass1")
+	known := time.Since(start)
+	start = time.Now()
+	_, unknown := SignIn(ctx, f.env, "nobody", "Wrong#Pass1")
+	took := time.Since(start)
+	if wrong == nil || unknown == nil || strip(wrong) != strip(unknown) {
+		t.Fatalf("a wrong password %q, an unknown login %q", bill.ErrorMessage(wrong), bill.ErrorMessage(unknown))
+	}
+	if took < known/4 {
+		t.Fatalf("an unknown login took %s, a wrong password %s", took, known)
+	}
+	if u, err := f.store.OfflineUserByLogin(ctx, "it"); bill.ErrorCode(err) != bill.ENotFound {
+		t.Fatalf("a removed account is still held: %+v %v", u, err)
 	}
 }
