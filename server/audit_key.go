@@ -57,21 +57,9 @@ func (s *Store) loadAuditKey(ctx context.Context, dataDir string) error {
 		key := make([]byte, 32)
 		rand.Read(key)
 		doc, _ := json.Marshal(auditKeyDoc{Key: hex.EncodeToString(key), From: head + 1})
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) {
+		if err := writeNewKeyFile(path, doc); errors.Is(err, os.ErrExist) { // another process made it a moment ago
 			return s.loadAuditKey(ctx, dataDir)
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := f.Write(doc); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		} else if err != nil {
 			return err
 		}
 		raw = doc

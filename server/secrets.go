@@ -54,23 +54,14 @@ func (s *Store) loadSealer(dataDir string) error {
 func readOrMakeKey(path string) ([]byte, error) {
 	key, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
-		}
 		key = make([]byte, 16)
 		rand.Read(key)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, os.ErrExist) { // another process made it a moment ago
+		if err := writeNewKeyFile(path, key); errors.Is(err, os.ErrExist) { // another process made it a moment ago
 			return readOrMakeKey(path)
-		}
-		if err != nil {
+		} else if err != nil {
 			return nil, err
 		}
-		if _, err := f.Write(key); err != nil {
-			f.Close()
-			return nil, err
-		}
-		return key, f.Close()
+		return key, nil
 	}
 	if err != nil {
 		return nil, err
@@ -99,3 +90,20 @@ func (s *Store) unsealSecret(sealed []byte, login string) ([]byte, error) {
 
 // subtleEqual compares two codes in constant time.
 func subtleEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// writeNewKeyFile writes a key file that does not exist yet (os.ErrExist
+// when it does), private to the service, in a private directory.
+func writeNewKeyFile(path string, content []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
