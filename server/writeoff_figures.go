@@ -353,8 +353,10 @@ func (s *Store) billFigures(ctx context.Context, q querier, c scope, f *WriteOff
 	// Every used number once, within a segment its point was given.
 	nums, numArgs := c.billsIn("point_code, bill_code, bill_no")
 	var stray int64
-	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM `+nums+` WHERE NOT EXISTS (SELECT 1 FROM segments g
-		WHERE g.point_code = b.point_code AND g.bill_code = b.bill_code AND g.start_no <= b.bill_no AND g.end_no >= b.bill_no)`,
+	// A point's segments of a code do not overlap: the one that could hold a
+	// number is the last to start at or before it — one index seek.
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM `+nums+` WHERE COALESCE((SELECT g.end_no FROM segments g
+		WHERE g.point_code = b.point_code AND g.bill_code = b.bill_code AND g.start_no <= b.bill_no ORDER BY g.start_no DESC LIMIT 1), 0) < b.bill_no`,
 		numArgs...).Scan(&stray); err != nil {
 		return err
 	}

@@ -269,6 +269,7 @@ func TestWriteOffDeclarations(t *testing.T) {
 		// A billing point's declaration: H01's two periods together equal
 		// what the HIS reconciliation service answers for the day.
 		var hisUsed int64
+		var h01 *server.WriteOff
 		for _, p := range [][2]time.Time{{t0, t1}, {t1, t2}} {
 			d, err := s.DraftWriteOff(maker, server.WriteOffInput{Kind: server.StockEInvoice, Code: outCode, Point: "H01", From: p[0], To: p[1]})
 			must(t, err)
@@ -276,6 +277,16 @@ func TestWriteOffDeclarations(t *testing.T) {
 				t.Fatalf("H01's declaration: %+v", d.Figures)
 			}
 			hisUsed += d.Figures.Used
+			h01 = d
+		}
+		// A bill whose number lies outside its point's segments is found.
+		shrink := "UPDATE segments SET end_no = start_no WHERE point_code = 'H01'"
+		_, err = s.DB().Exec(shrink)
+		must(t, err)
+		w, err = s.RecomputeWriteOff(maker, h01.ID)
+		must(t, err)
+		if !strings.Contains(strings.Join(w.Figures.Problems, ";"), "不在其开票点领用的号段内") {
+			t.Fatalf("bills outside their segments: %v", w.Figures.Problems)
 		}
 		code, msg := hc.call("checkTotalDataByIvcDate", map[string]any{"ivcDate": time.Now().In(bill.Beijing).Format("2006-01-02"), "isReturnList": "0"})
 		var ans struct {
