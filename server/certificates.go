@@ -175,19 +175,7 @@ func (s *Store) Certificates(ctx context.Context) ([]Certificate, error) {
 
 func (s *Store) certificates(ctx context.Context) ([]Certificate, error) {
 	rows, err := s.query(ctx, "SELECT "+certCols+" FROM certificates ORDER BY cert_no")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Certificate
-	for rows.Next() {
-		c, err := scanCert(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *c)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanCert)
 }
 
 // Certificate is one certificate by ID.

@@ -481,17 +481,5 @@ func (s *Store) Corrections(ctx context.Context, state string) ([]Correction, er
 		return nil, err
 	}
 	rows, err := s.query(ctx, "SELECT "+correctionColumns+" FROM corrections WHERE ? = '' OR state = ? ORDER BY created_at DESC, id DESC LIMIT 500", state, state)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Correction
-	for rows.Next() {
-		c, err := scanCorrection(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *c)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanCorrection)
 }

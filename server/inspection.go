@@ -374,19 +374,7 @@ func (s *Store) Inspections(ctx context.Context) ([]Inspection, error) {
 		return nil, err
 	}
 	rows, err := s.query(ctx, "SELECT "+inspectionColumns+" FROM inspections ORDER BY at DESC, id DESC LIMIT 200")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Inspection
-	for rows.Next() {
-		r, err := scanInspection(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *r)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanInspection)
 }
 
 // MaintenanceEntry is one line of the maintenance log.

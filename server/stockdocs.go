@@ -334,19 +334,7 @@ func (s *Store) StockDocs(ctx context.Context, states ...string) ([]StockDoc, er
 		}
 	}
 	rows, err := s.query(ctx, q+" ORDER BY created_at DESC, id DESC LIMIT 500", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []StockDoc
-	for rows.Next() {
-		d, err := scanStockDoc(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *d)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanStockDoc)
 }
 
 // Truncate cuts s to at most n bytes, on a character boundary: what a

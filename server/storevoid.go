@@ -196,17 +196,5 @@ func (s *Store) StoreVoids(ctx context.Context) ([]StoreVoid, error) {
 		return nil, err
 	}
 	rows, err := s.query(ctx, "SELECT "+storeVoidColumns+" FROM paper_store_voids ORDER BY created_at DESC, id DESC LIMIT 500")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []StoreVoid
-	for rows.Next() {
-		v, err := scanStoreVoid(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *v)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanStoreVoid)
 }

@@ -543,17 +543,5 @@ func (s *Store) WriteOffs(ctx context.Context, f WriteOffQuery) ([]WriteOff, err
 		q, args = q+" AND period_from < ?", append(args, f.To.UnixMilli())
 	}
 	rows, err := s.query(ctx, "SELECT "+writeOffColumns+" FROM writeoffs"+q+" ORDER BY period_from DESC, code, point_code LIMIT 500", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []WriteOff
-	for rows.Next() {
-		w, err := scanWriteOff(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *w)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanWriteOff)
 }
