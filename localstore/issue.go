@@ -108,7 +108,7 @@ type busNoPrior struct {
 // priorBill returns the bill already issued for busNo when it was issued
 // for the same content, and an EConflict when for other content.
 func (s *Store) priorBill(ctx context.Context, tx *wtx, busNo string, prior busNoPrior, inputHash []byte) (*StoredBill, error) {
-	first, err := getBill(ctx, tx, "b.id = ?", prior.id)
+	first, err := s.getBill(ctx, tx, "b.id = ?", prior.id)
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +126,8 @@ const (
 	qStationTx = stationCols + `, private_key,
 		(SELECT id FROM bills WHERE bus_no = ?1), (SELECT input_hash FROM bills WHERE bus_no = ?1) FROM station`
 	qInsertBill = `INSERT INTO bills (id, seq, bill_code, bill_no, check_code, kind, bus_no, payer, card_no,
-		patient_no, total, issued_at, payee, red_of, input_hash, content, prev_hash, hash, signature)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		patient_no, total, issued_at, payee, red_of, input_hash, content, prev_hash, hash, signature, pii)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	qRemaining = `SELECT COALESCE(SUM(end_no - ` + usedUpTo + `), 0) FROM segments s WHERE bill_code = ? AND full = 0`
 )
 
@@ -196,10 +196,11 @@ func (s *Store) appendBill(ctx context.Context, tx *wtx, cfg config, st *txStati
 	}
 	hash := hexString(sealed.Hash)
 	set := &b.Settlement
+	content, pii := s.pii.Seal(sealed.Content, []byte(b.ID))
 	_, err = tx.ExecContext(ctx, qInsertBill,
 		b.ID, b.Seq, code, no, sealed.CheckCode, string(b.Kind), busNo, string(set.Payer), string(set.CardNo),
 		string(set.PatientNo), int64(set.TotalAmt), b.IssuedTime().UnixMilli(), string(set.Payee), redOf, inputHash,
-		sealed.Content, b.PrevHash, hash, sealed.Signature)
+		content, b.PrevHash, hash, sealed.Signature, pii)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -76,7 +76,7 @@ type PendingBill struct {
 
 // PendingBills returns up to limit bills of the outbox in chain order.
 func (s *Store) PendingBills(ctx context.Context, limit int) ([]PendingBill, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT b.id, b.seq, b.bill_code, b.bill_no, b.check_code, b.content, b.hash,
+	rows, err := s.read.QueryContext(ctx, `SELECT b.id, b.seq, b.bill_code, b.bill_no, b.check_code, b.content, b.pii, b.hash,
 		b.signature, o.state FROM outbox o JOIN bills b ON b.seq = o.seq ORDER BY o.seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
@@ -86,7 +86,11 @@ func (s *Store) PendingBills(ctx context.Context, limit int) ([]PendingBill, err
 	for rows.Next() {
 		var p PendingBill
 		var hash string
-		if err := rows.Scan(&p.ID, &p.Seq, &p.BillCode, &p.BillNo, &p.CheckCode, &p.Content, &hash, &p.Signature, &p.State); err != nil {
+		var sealed []byte
+		if err := rows.Scan(&p.ID, &p.Seq, &p.BillCode, &p.BillNo, &p.CheckCode, &p.Content, &sealed, &hash, &p.Signature, &p.State); err != nil {
+			return nil, err
+		}
+		if p.Content, err = s.openContent(p.ID, p.Content, sealed); err != nil {
 			return nil, err
 		}
 		if p.Hash, err = hexDecode(hash); err != nil {

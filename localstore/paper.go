@@ -238,7 +238,7 @@ func (s *Store) CheckConvert(ctx context.Context, billCode string, billNo int64,
 }
 
 func (s *Store) convertTx(ctx context.Context, tx *wtx, billCode string, billNo int64, paperCode string, confirmed int64, operator string) (*PaperUse, error) {
-	b, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
+	b, err := s.getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func (s *Store) CheckReprint(ctx context.Context, billCode string, billNo int64,
 }
 
 func (s *Store) reprintTx(ctx context.Context, tx *wtx, billCode string, billNo int64, confirmed int64, reason, operator string) (*PaperUse, error) {
-	b, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
+	b, err := s.getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", billCode, billNo)
 	if err != nil {
 		return nil, err
 	}

@@ -77,10 +77,9 @@ func scanBill(r rowScanner, extra ...any) (*StoredBill, error) {
 }
 
 // getBill loads one bill with its decoded content; ENotFound if none matches.
-func getBill(ctx context.Context, q querier, where string, args ...any) (*StoredBill, error) {
-	var content []byte
-	var sig []byte
-	b, err := scanBill(q.QueryRowContext(ctx, billCols+", b.content, b.signature FROM bills b WHERE "+where, args...), &content, &sig)
+func (s *Store) getBill(ctx context.Context, q querier, where string, args ...any) (*StoredBill, error) {
+	var content, sealed, sig []byte
+	b, err := scanBill(q.QueryRowContext(ctx, billCols+", b.content, b.pii, b.signature FROM bills b WHERE "+where, args...), &content, &sealed, &sig)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bill.Errorf(bill.ENotFound, "未找到票据（%s）；请核对票据代码和号码。", describeArgs(args))
 	}
@@ -88,6 +87,9 @@ func getBill(ctx context.Context, q querier, where string, args ...any) (*Stored
 		return nil, err
 	}
 	b.Bill, b.Signature = new(bill.Bill), sig
+	if content, err = s.openContent(b.ID, content, sealed); err != nil {
+		return nil, err
+	}
 	if err := json.Unmarshal(content, b.Bill); err != nil {
 		return nil, fmt.Errorf("localstore: decode bill %s: %w", b.ID, err)
 	}
@@ -108,12 +110,12 @@ func describeArgs(args []any) string {
 
 // Bill returns the bill code+no with its content; ENotFound if absent.
 func (s *Store) Bill(ctx context.Context, code string, no int64) (*StoredBill, error) {
-	return getBill(ctx, s.read, "b.bill_code = ? AND b.bill_no = ?", code, no)
+	return s.getBill(ctx, s.read, "b.bill_code = ? AND b.bill_no = ?", code, no)
 }
 
 // BillByBusNo returns the bill issued for a BusNo; ENotFound if none.
 func (s *Store) BillByBusNo(ctx context.Context, busNo string) (*StoredBill, error) {
-	return getBill(ctx, s.read, "b.bus_no = ?", busNo)
+	return s.getBill(ctx, s.read, "b.bus_no = ?", busNo)
 }
 
 // Filter selects bills in ListBills. Zero fields select everything.

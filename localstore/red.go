@@ -26,14 +26,14 @@ func (s *Store) Reverse(ctx context.Context, code string, no int64, reason, oper
 	}
 	var res *IssueResult
 	err := s.tx(ctx, func(tx *wtx) error {
-		orig, err := getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", code, no)
+		orig, err := s.getBill(ctx, tx, "b.bill_code = ? AND b.bill_no = ?", code, no)
 		if err != nil {
 			return err
 		}
 		if orig.RedOf != "" {
 			return bill.Errorf(bill.EInvalid, "票据 %s %s 本身是红字票据，不能冲红。", code, orig.BillNoText())
 		}
-		if red, err := redOf(ctx, tx, orig.ID); err != nil || red != nil {
+		if red, err := s.redOf(ctx, tx, orig.ID); err != nil || red != nil {
 			if red != nil {
 				return bill.Errorf(bill.EAlreadyReversed, "票据 %s %s 已冲销（红字票据 %s %s），不能重复冲红。",
 					code, orig.BillNoText(), red.BillCode, red.BillNoText())
@@ -76,8 +76,8 @@ func (s *Store) Reverse(ctx context.Context, code string, no int64, reason, oper
 }
 
 // redOf returns the red bill of the bill with id, or nil.
-func redOf(ctx context.Context, q querier, id string) (*StoredBill, error) {
-	red, err := getBill(ctx, q, "b.red_of = ?", id)
+func (s *Store) redOf(ctx context.Context, q querier, id string) (*StoredBill, error) {
+	red, err := s.getBill(ctx, q, "b.red_of = ?", id)
 	var be *bill.Error
 	if errors.As(err, &be) && be.Code == bill.ENotFound {
 		return nil, nil

@@ -24,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/pii"
 	"github.com/ebill/ebill/internal/private"
 )
 
@@ -37,6 +38,7 @@ type Store struct {
 	stmts map[string]*sql.Stmt // the issuing path's statements, prepared once
 	cfg   configCache
 	keys  keyCache
+	pii   *pii.Sealer // seals the ID and phone numbers of stored bills (pii.go)
 
 	placeMu sync.Mutex
 	place   string  // cached place code; see placeCode
@@ -70,7 +72,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(4000)"
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=wal_autocheckpoint(4000)&_pragma=secure_delete(1)"
 	var err error
 	if s.write, err = sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate"); err != nil {
 		return nil, fmt.Errorf("localstore: open %s: %w", path, err)
@@ -82,6 +84,10 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	}
 	s.read.SetMaxOpenConns(4)
 	if err := s.checkIntegrity(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.loadDataKey(ctx, dir); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -209,6 +215,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	applied := false
 	for i, name := range names {
 		version := i + 1
 		body, err := migrationFS.ReadFile(name)
@@ -226,6 +233,12 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
 				return fmt.Errorf("migration %s: %w", name, err)
 			}
+			if step := s.migrationSteps()[version]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return fmt.Errorf("migration %s: %w", name, err)
+				}
+			}
+			applied = true
 			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
 			return err
 		})
@@ -233,7 +246,20 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("localstore: migrate: %w", err)
 		}
 	}
+	if applied {
+		// A migration that rewrote bills (sealing their personal numbers)
+		// leaves the old images in the -wal: fold it in and empty it.
+		if _, err := s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			return fmt.Errorf("localstore: migrate: checkpoint: %w", err)
+		}
+	}
 	return nil
+}
+
+// migrationSteps are the Go parts of migrations, run after the SQL of the
+// same version in its transaction.
+func (s *Store) migrationSteps() map[int]func(context.Context, *wtx) error {
+	return map[int]func(context.Context, *wtx) error{7: s.sealLegacyBills}
 }
 
 // tx runs fn in one immediate write transaction, retrying a few times if

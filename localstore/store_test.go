@@ -471,6 +471,22 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 	if err := s.Backup(ctx, dst); bill.ErrorCode(err) != bill.EInvalid {
 		t.Fatalf("overwriting a backup: %v", err)
 	}
+	// The copy holds no ID or phone number in clear; without the data key
+	// it does not open, rather than open with a new key that opens nothing.
+	if _, err := Open(ctx, filepath.Dir(dst)); bill.ErrorCode(err) != bill.ETampered {
+		t.Fatalf("backup opened without its data key: %v", err)
+	}
+	key, err := os.ReadFile(filepath.Join(filepath.Dir(s.Path()), DataKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyCopy := filepath.Join(filepath.Dir(dst), DataKeyFile)
+	if err := os.MkdirAll(filepath.Dir(keyCopy), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyCopy, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	b, err := Open(ctx, filepath.Dir(dst))
 	if err != nil {
 		t.Fatal(err)

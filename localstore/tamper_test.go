@@ -1,8 +1,10 @@
 package localstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,7 +21,7 @@ func tamper(t *testing.T, dir string, stmts ...string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, q := range append([]string{"DROP TRIGGER bills_no_update", "DROP TRIGGER bills_no_delete", "PRAGMA foreign_keys = OFF"}, stmts...) {
+	for _, q := range append([]string{"DROP TRIGGER bills_no_update", "DROP TRIGGER bills_seal_once", "DROP TRIGGER bills_no_delete", "PRAGMA foreign_keys = OFF"}, stmts...) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -90,5 +92,93 @@ func TestVerifyFindsTampering(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLegacyBillsSealed: a station database from before migration 7 holds
+// ID and phone numbers in clear. Opening it with this version seals them
+// (security.md DC-2) without breaking a hash, a signature or the chain,
+// leaves no old image in the file or its -wal, and a sealed bill cannot be
+// "sealed" again.
+func TestLegacyBillsSealed(t *testing.T) {
+	s, dir := newDemoStore(t)
+	ctx := context.Background()
+	mustIssue(t, s, bill.Outpatient, example(t, "outpatient.json"))
+	mustIssue(t, s, bill.Inpatient, example(t, "inpatient.json"))
+	pending, err := s.PendingBills(ctx, 10)
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("pending %d %v", len(pending), err)
+	}
+	s.Close()
+	const id, phone = "350203198503122015", "13800000000"
+	file := filepath.Join(dir, FileName)
+	read := func() []byte {
+		b, _ := os.ReadFile(file)
+		w, _ := os.ReadFile(file + "-wal")
+		return append(b, w...)
+	}
+	if bytes.Contains(read(), []byte(id)) || bytes.Contains(read(), []byte(phone)) {
+		t.Fatal("a new bill is stored in clear")
+	}
+	// Make it as version 6 left it.
+	stmts := []string{}
+	args := [][]any{}
+	for _, p := range pending {
+		stmts, args = append(stmts, "UPDATE bills SET content = ?, pii = NULL WHERE seq = ?"), append(args, []any{p.Content, p.Seq})
+	}
+	db, err := sql.Open("sqlite", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TRIGGER bills_seal_once", "DROP TRIGGER bills_no_update"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, q := range stmts {
+		if _, err := db.Exec(q, args[i]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{"ALTER TABLE bills DROP COLUMN pii",
+		"CREATE TRIGGER bills_no_update BEFORE UPDATE ON bills BEGIN SELECT RAISE(ABORT, 'bills are immutable'); END",
+		"PRAGMA user_version = 6"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if !bytes.Contains(read(), []byte(id)) || !bytes.Contains(read(), []byte(phone)) {
+		t.Fatal("the version-6 file does not hold the numbers in clear: the test proves nothing")
+	}
+
+	s2, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if b := read(); bytes.Contains(b, []byte(id)) || bytes.Contains(b, []byte(phone)) {
+		t.Fatal("after the upgrade the numbers are still in the file or its -wal")
+	}
+	rep, err := s2.Verify(ctx)
+	if err != nil || !rep.OK() || rep.Bills != 2 {
+		t.Fatalf("verify after sealing: %+v %v", rep, err)
+	}
+	got, err := s2.Bill(ctx, "35060126", 1)
+	if err != nil || string(got.Bill.Settlement.IDCardNo) != id || string(got.Bill.Settlement.Tel) != phone {
+		t.Fatalf("bill after sealing: %v", err)
+	}
+	again, _ := s2.PendingBills(ctx, 10)
+	for i := range again {
+		if !bytes.Equal(again[i].Content, pending[i].Content) {
+			t.Fatalf("bill %d uploads other bytes than it signed", again[i].Seq)
+		}
+	}
+	err = s2.tx(ctx, func(tx *wtx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE bills SET content = content, pii = pii WHERE seq = 1")
+		return err
+	})
+	if err == nil {
+		t.Fatal("a sealed bill was rewritten")
 	}
 }

@@ -49,7 +49,7 @@ func (s *Store) Verify(ctx context.Context) (*VerifyReport, error) {
 		if err != nil {
 			return err
 		}
-		if err := verifyChain(ctx, tx, st, pub, rep); err != nil {
+		if err := s.verifyChain(ctx, tx, st, pub, rep); err != nil {
 			return err
 		}
 		if err := verifyNumbers(ctx, tx, rep); err != nil {
@@ -64,12 +64,12 @@ type chainRow struct {
 	id, kind, checkCode, busNo, redOf, prevHash, hash, payer string
 	seq, billNo, total, issuedAt                             int64
 	code                                                     string
-	content, signature                                       []byte
+	content, sealed, signature                               []byte
 }
 
-func verifyChain(ctx context.Context, tx *sql.Tx, st *Station, pub *bill.PublicKey, rep *VerifyReport) error {
+func (s *Store) verifyChain(ctx context.Context, tx *sql.Tx, st *Station, pub *bill.PublicKey, rep *VerifyReport) error {
 	rows, err := tx.QueryContext(ctx, `SELECT id, seq, bill_code, bill_no, check_code, kind, COALESCE(bus_no, ''),
-		COALESCE(red_of, ''), payer, total, issued_at, content, prev_hash, hash, signature FROM bills ORDER BY seq`)
+		COALESCE(red_of, ''), payer, total, issued_at, content, pii, prev_hash, hash, signature FROM bills ORDER BY seq`)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func verifyChain(ctx context.Context, tx *sql.Tx, st *Station, pub *bill.PublicK
 	for rows.Next() {
 		var r chainRow
 		if err := rows.Scan(&r.id, &r.seq, &r.code, &r.billNo, &r.checkCode, &r.kind, &r.busNo, &r.redOf, &r.payer,
-			&r.total, &r.issuedAt, &r.content, &r.prevHash, &r.hash, &r.signature); err != nil {
+			&r.total, &r.issuedAt, &r.content, &r.sealed, &r.prevHash, &r.hash, &r.signature); err != nil {
 			return err
 		}
 		rep.Bills++
@@ -97,7 +97,12 @@ func verifyChain(ctx context.Context, tx *sql.Tx, st *Station, pub *bill.PublicK
 			problem("哈希值损坏")
 			continue
 		}
-		b, err := bill.Open(r.content, hash, r.signature, r.checkCode, pub)
+		content, err := s.openContent(r.id, r.content, r.sealed)
+		if err != nil {
+			problem("证件号、电话号码的加密部分无法解开（数据密钥不符或被改动）")
+			continue
+		}
+		b, err := bill.Open(content, hash, r.signature, r.checkCode, pub)
 		if err != nil {
 			problem("%s", bill.ErrorMessage(err))
 			continue

@@ -117,12 +117,16 @@ func (s *Store) SaveCertificate(ctx context.Context, c Certificate) (*Certificat
 			return nil, bill.Errorf(bill.EInvalid, "每一项不超过 200 个字。")
 		}
 	}
+	isNew := c.ID == ""
+	if isNew {
+		c.ID = uuid.Must(uuid.NewV7()).String()
+	}
 	err := s.tx(ctx, func(t *dbtx) error {
-		var args = []any{c.No, c.Name, c.Unit, c.IssuedOn, c.ValidTo, c.InspectedOn, c.LegalNo, c.LicenseNo, c.Address, c.Contact, c.Phone,
-			c.FinanceHead, c.Handler, strings.Join(c.Codes, ","), boolInt(c.Enabled), c.Note, s.millis()}
+		var args = []any{c.No, c.Name, c.Unit, c.IssuedOn, c.ValidTo, c.InspectedOn, c.LegalNo, c.LicenseNo, c.Address, c.Contact,
+			s.sealText(c.Phone, "certificate:"+c.ID), c.FinanceHead, c.Handler, strings.Join(c.Codes, ","), boolInt(c.Enabled), c.Note, s.millis()}
 		action := "certificate.update"
-		if c.ID == "" {
-			c.ID, action = uuid.Must(uuid.NewV7()).String(), "certificate.add"
+		if isNew {
+			action = "certificate.add"
 			if _, err := t.exec(ctx, `INSERT INTO certificates (cert_no, name, unit, issued_on, valid_to, inspected_on, legal_no, license_no,
 				address, contact, phone, finance_head, handler, codes, enabled, note, updated_at, id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 				append(args, c.ID)...); err != nil {
@@ -139,7 +143,9 @@ func (s *Store) SaveCertificate(ctx context.Context, c Certificate) (*Certificat
 				return err
 			}
 		}
-		return t.audit(ctx, action, c.No, c)
+		logged := c
+		logged.Phone = maskPhone(c.Phone)
+		return t.audit(ctx, action, c.No, logged)
 	})
 	if errors.Is(err, ErrConflict) {
 		return nil, bill.Errorf(bill.EConflict, "证号 %s 已登记。", c.No)
@@ -153,7 +159,7 @@ func (s *Store) SaveCertificate(ctx context.Context, c Certificate) (*Certificat
 const certCols = `id, cert_no, name, unit, issued_on, valid_to, inspected_on, legal_no, license_no, address, contact, phone,
 	finance_head, handler, codes, enabled, note`
 
-func scanCert(r interface{ Scan(...any) error }) (*Certificate, error) {
+func (s *Store) scanCert(r interface{ Scan(...any) error }) (*Certificate, error) {
 	var c Certificate
 	var codes string
 	var enabled int
@@ -162,6 +168,7 @@ func scanCert(r interface{ Scan(...any) error }) (*Certificate, error) {
 		return nil, err
 	}
 	c.Codes, c.Enabled = strings.Split(codes, ","), enabled != 0
+	c.Phone = s.openText(c.Phone, "certificate:"+c.ID)
 	return &c, nil
 }
 
@@ -175,7 +182,7 @@ func (s *Store) Certificates(ctx context.Context) ([]Certificate, error) {
 
 func (s *Store) certificates(ctx context.Context) ([]Certificate, error) {
 	rows, err := s.query(ctx, "SELECT "+certCols+" FROM certificates ORDER BY cert_no")
-	return collect(rows, err, scanCert)
+	return collect(rows, err, s.scanCert)
 }
 
 // Certificate is one certificate by ID.
@@ -183,7 +190,7 @@ func (s *Store) Certificate(ctx context.Context, id string) (*Certificate, error
 	if _, err := s.authorize(ctx, PermReportView); err != nil {
 		return nil, err
 	}
-	c, err := scanCert(s.queryRow(ctx, "SELECT "+certCols+" FROM certificates WHERE id = ?", id))
+	c, err := s.scanCert(s.queryRow(ctx, "SELECT "+certCols+" FROM certificates WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bill.Errorf(bill.ENotFound, "没有这张领用证；请刷新页面。")
 	}
@@ -204,7 +211,7 @@ func (s *Store) checkCertificate(ctx context.Context, q querier, no, code string
 	if no == "" {
 		return bill.Errorf(bill.EInvalid, "请填写领用证号：入库须注明所依据的领用证（在“领用证”中登记）。")
 	}
-	c, err := scanCert(q.queryRow(ctx, "SELECT "+certCols+" FROM certificates WHERE cert_no = ?", no))
+	c, err := s.scanCert(q.queryRow(ctx, "SELECT "+certCols+" FROM certificates WHERE cert_no = ?", no))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return bill.Errorf(bill.EInvalid, "领用证 %s 未登记；请先在“领用证”中登记，或核对证号。", Truncate(no, 50))

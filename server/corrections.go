@@ -166,7 +166,9 @@ func (s *Store) RequestCorrection(ctx context.Context, kind, target, reason, evi
 	if _, _, err := s.planCorrection(ctx, c); err != nil {
 		return nil, err
 	}
-	raw, _ := json.Marshal(c.Proposal)
+	stored := c.Proposal
+	stored.Tel = s.sealText(stored.Tel, "correction:"+c.ID) // a phone number is personal data (DC-2)
+	raw, _ := json.Marshal(stored)
 	now := s.millis()
 	c.CreatedAt = time.UnixMilli(now).UTC()
 	err := s.tx(ctx, func(t *dbtx) error {
@@ -443,7 +445,7 @@ func (s *Store) correctionPoint(ctx context.Context, own, asked string) (string,
 
 const correctionColumns = `id, kind, target, reason, evidence, proposal, state, maker, checker, opinion, before_data, after_data, result, created_at, decided_at`
 
-func scanCorrection(r interface{ Scan(...any) error }) (*Correction, error) {
+func (s *Store) scanCorrection(r interface{ Scan(...any) error }) (*Correction, error) {
 	var c Correction
 	var proposal string
 	var created int64
@@ -455,6 +457,7 @@ func scanCorrection(r interface{ Scan(...any) error }) (*Correction, error) {
 	if err := json.Unmarshal([]byte(proposal), &c.Proposal); err != nil {
 		return nil, fmt.Errorf("server: decode correction: %w", err)
 	}
+	c.Proposal.Tel = s.openText(c.Proposal.Tel, "correction:"+c.ID)
 	c.CreatedAt = time.UnixMilli(created).UTC()
 	if decided.Valid {
 		c.DecidedAt = time.UnixMilli(decided.Int64).UTC()
@@ -467,7 +470,7 @@ func (s *Store) Correction(ctx context.Context, id string) (*Correction, error) 
 	if _, err := s.authorize(ctx, PermReportView); err != nil {
 		return nil, err
 	}
-	c, err := scanCorrection(s.queryRow(ctx, "SELECT "+correctionColumns+" FROM corrections WHERE id = ?", id))
+	c, err := s.scanCorrection(s.queryRow(ctx, "SELECT "+correctionColumns+" FROM corrections WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bill.Errorf(bill.ENotFound, "没有这条修正申请；请刷新页面。")
 	}
@@ -481,5 +484,5 @@ func (s *Store) Corrections(ctx context.Context, state string) ([]Correction, er
 		return nil, err
 	}
 	rows, err := s.query(ctx, "SELECT "+correctionColumns+" FROM corrections WHERE ? = '' OR state = ? ORDER BY created_at DESC, id DESC LIMIT 500", state, state)
-	return collect(rows, err, scanCorrection)
+	return collect(rows, err, s.scanCorrection)
 }

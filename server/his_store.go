@@ -30,15 +30,15 @@ func (s *Store) BillSignature(ctx context.Context, id string) ([]byte, error) {
 // RedBillOf is the latest red bill of bill id (a deposit voucher may have
 // several refunds); ENotFound when none.
 func (s *Store) RedBillOf(ctx context.Context, id string) (*LedgerBill, error) {
-	var content []byte
-	lb, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content FROM bills WHERE red_of = ? ORDER BY bills.issued_at DESC, bills.bill_no DESC LIMIT 1", id), &content)
+	var content, sealed []byte
+	lb, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content, pii FROM bills WHERE red_of = ? ORDER BY bills.issued_at DESC, bills.bill_no DESC LIMIT 1", id), &content, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bill.Errorf(bill.ENotFound, "该票据没有红字票据。")
 	}
 	if err != nil {
 		return nil, err
 	}
-	lb.Bill, err = decodeBill(content)
+	lb.Bill, err = s.storedBill(lb.ID, content, sealed)
 	return lb, err
 }
 

@@ -166,16 +166,16 @@ func (s *Store) billByBusNo(ctx context.Context, point, busNo string) (*LedgerBi
 	if strings.TrimSpace(busNo) == "" {
 		return nil, nil
 	}
-	var content []byte
-	lb, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content FROM bills WHERE point_code = ? AND bus_no = ? AND red_of IS NULL AND kind <> 'deposit'",
-		point, busNo), &content)
+	var content, sealed []byte
+	lb, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content, pii FROM bills WHERE point_code = ? AND bus_no = ? AND red_of IS NULL AND kind <> 'deposit'",
+		point, busNo), &content, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	lb.Bill, err = decodeBill(content)
+	lb.Bill, err = s.storedBill(lb.ID, content, sealed)
 	return lb, err
 }
 

@@ -12,6 +12,16 @@ import (
 	"github.com/ebill/ebill/bill"
 )
 
+// storedBill decodes a bill as stored: its personal numbers, masked in
+// the content column, are put back from the sealed pii column.
+func (s *Store) storedBill(id string, content, sealed []byte) (*bill.Bill, error) {
+	plain, err := s.pii.Open(content, sealed, []byte(id))
+	if err != nil {
+		return nil, fmt.Errorf("server: bill %s: open its personal data: %w", id, err)
+	}
+	return decodeBill(plain)
+}
+
 func decodeBill(content []byte) (*bill.Bill, error) {
 	var b bill.Bill
 	if err := json.Unmarshal(content, &b); err != nil {
@@ -126,22 +136,22 @@ func scanLedger(r interface{ Scan(...any) error }, extra ...any) (*LedgerBill, e
 	return &b, nil
 }
 
-// billsWithContent runs ledgerSelect + ", content FROM bills " + rest and
-// returns the bills with their signed content decoded.
+// billsWithContent runs ledgerSelect + ", content, pii FROM bills " + rest
+// and returns the bills with their signed content decoded.
 func (s *Store) billsWithContent(ctx context.Context, rest string, args ...any) ([]*LedgerBill, error) {
-	rows, err := s.query(ctx, ledgerSelect+", content FROM bills "+rest, args...)
+	rows, err := s.query(ctx, ledgerSelect+", content, pii FROM bills "+rest, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []*LedgerBill
 	for rows.Next() {
-		var content []byte
-		lb, err := scanLedger(rows, &content)
+		var content, sealed []byte
+		lb, err := scanLedger(rows, &content, &sealed)
 		if err != nil {
 			return nil, err
 		}
-		if lb.Bill, err = decodeBill(content); err != nil {
+		if lb.Bill, err = s.storedBill(lb.ID, content, sealed); err != nil {
 			return nil, err
 		}
 		out = append(out, lb)
@@ -175,14 +185,14 @@ func (s *Store) LedgerBills(ctx context.Context, f LedgerFilter) ([]*LedgerBill,
 
 // LedgerBill returns one bill with its signed content; ENotFound if absent.
 func (s *Store) LedgerBill(ctx context.Context, code string, no int64) (*LedgerBill, error) {
-	var content []byte
-	b, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content FROM bills WHERE bill_code = ? AND bill_no = ?", code, no), &content)
+	var content, sealed []byte
+	b, err := scanLedger(s.queryRow(ctx, ledgerSelect+", content, pii FROM bills WHERE bill_code = ? AND bill_no = ?", code, no), &content, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bill.Errorf(bill.ENotFound, "服务器上没有票据 %s %s。", code, bill.FormatBillNo(no))
 	}
 	if err != nil {
 		return nil, err
 	}
-	b.Bill, err = decodeBill(content)
+	b.Bill, err = s.storedBill(b.ID, content, sealed)
 	return b, err
 }

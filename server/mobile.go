@@ -69,17 +69,17 @@ func (s *Store) SendMobileCode(ctx context.Context, sender Sender, cardNo, name 
 	if cardNo == "" || name == "" {
 		return bill.Errorf(bill.EInvalid, "请输入就诊卡号和姓名。")
 	}
-	var payer string
-	var content []byte
-	err := s.queryRow(ctx, "SELECT payer, content FROM bills WHERE card_no = ? AND red_of IS NULL ORDER BY issued_at DESC LIMIT 1",
-		cardNo).Scan(&payer, &content)
+	var id, payer string
+	var content, sealed []byte
+	err := s.queryRow(ctx, "SELECT id, payer, content, pii FROM bills WHERE card_no = ? AND red_of IS NULL ORDER BY issued_at DESC LIMIT 1",
+		cardNo).Scan(&id, &payer, &content, &sealed)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && payer != name) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	b, err := decodeBill(content)
+	b, err := s.storedBill(id, content, sealed)
 	if err != nil {
 		return err
 	}

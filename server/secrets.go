@@ -5,11 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/emmansun/gmsm/sm4"
+
+	"github.com/ebill/ebill/internal/pii"
 )
 
 // Secrets the server must read back (TOTP secrets) are sealed with SM4-GCM
@@ -26,7 +27,7 @@ func WithSecretKeyFile(path string) StoreOption { return func(s *Store) { s.keyF
 
 // loadSealer reads (or makes) the sealing key. A store with neither a key
 // file nor a data directory (a PostgreSQL test) seals with a key of the
-// process only.
+// process only: what it seals does not open in another process.
 func (s *Store) loadSealer(dataDir string) error {
 	path := s.keyFile
 	if path == "" && dataDir != "" {
@@ -34,12 +35,15 @@ func (s *Store) loadSealer(dataDir string) error {
 	}
 	var key []byte
 	if path == "" {
-		key = make([]byte, 16)
-		rand.Read(key)
+		processKeyOnce.Do(func() {
+			processKey = make([]byte, pii.KeySize)
+			rand.Read(processKey)
+		})
+		key = processKey
 		s.log.Warn("no key file for sealed secrets: a key of this process only is used")
 	} else {
 		var err error
-		if key, err = readOrMakeKey(path); err != nil {
+		if key, err = pii.ReadOrMakeKey(path); err != nil {
 			return err
 		}
 	}
@@ -47,30 +51,17 @@ func (s *Store) loadSealer(dataDir string) error {
 	if err != nil {
 		return err
 	}
-	s.aead, err = cipher.NewGCM(block)
+	if s.aead, err = cipher.NewGCM(block); err != nil {
+		return err
+	}
+	s.pii, err = pii.New(key)
 	return err
 }
 
-func readOrMakeKey(path string) ([]byte, error) {
-	key, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		key = make([]byte, 16)
-		rand.Read(key)
-		if err := writeNewKeyFile(path, key); errors.Is(err, os.ErrExist) { // another process made it a moment ago
-			return readOrMakeKey(path)
-		} else if err != nil {
-			return nil, err
-		}
-		return key, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(key) != 16 {
-		return nil, fmt.Errorf("secret key %s: %d bytes, want 16", path, len(key))
-	}
-	return key, nil
-}
+var (
+	processKeyOnce sync.Once
+	processKey     []byte
+)
 
 // seal encrypts a secret; the user's login is bound in as associated data,
 // so a sealed value moved to another user's row does not open.
@@ -93,17 +84,4 @@ func subtleEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a)
 
 // writeNewKeyFile writes a key file that does not exist yet (os.ErrExist
 // when it does), private to the service, in a private directory.
-func writeNewKeyFile(path string, content []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(content); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
+func writeNewKeyFile(path string, content []byte) error { return pii.WriteNewKeyFile(path, content) }

@@ -31,6 +31,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/pii"
 	"github.com/ebill/ebill/internal/private"
 )
 
@@ -54,6 +55,7 @@ type Store struct {
 	now        func() time.Time
 	keyFile    string      // where the key sealing secrets is kept
 	aead       cipher.AEAD // seals secrets (secrets.go)
+	pii        *pii.Sealer // masks and seals ID and phone numbers in stored bills (same key)
 	issueLocks pointLocks
 	iss        issuers
 	keys       gosync.Map // point → *bill.PrivateKey of server points
@@ -110,7 +112,7 @@ func OpenStore(ctx context.Context, dsn, dataDir string, opts ...StoreOption) (*
 			return nil, err
 		}
 		s.db, err = sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"+
-			"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate")
+			"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_txlock=immediate")
 		if err == nil {
 			s.db.SetMaxOpenConns(1) // one writer; SQLite serialises writes anyway
 		}
@@ -157,7 +159,7 @@ func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 		return err
 	}
 	dialect := goose.DialectSQLite3
-	opts := []goose.ProviderOption{goose.WithGoMigrations(busDateMigration(s.dialect), statsMigration(s.dialect))}
+	opts := []goose.ProviderOption{goose.WithGoMigrations(busDateMigration(s.dialect), statsMigration(s.dialect), piiMigration(s.dialect, s.pii, s.sealText, s.openText))}
 	if s.dialect == Postgres {
 		dialect = goose.DialectPostgres
 		locker, err := lock.NewPostgresSessionLocker()
@@ -174,16 +176,25 @@ func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 	if err != nil {
 		return fmt.Errorf("server: migrate: %w", err)
 	}
+	var done []*goose.MigrationResult
 	switch {
 	case version < 0:
-		_, err = p.Up(ctx)
+		done, err = p.Up(ctx)
 	case version > current:
-		_, err = p.UpTo(ctx, version)
+		done, err = p.UpTo(ctx, version)
 	case version < current:
-		_, err = p.DownTo(ctx, version)
+		done, err = p.DownTo(ctx, version)
 	}
 	if err != nil {
 		return fmt.Errorf("server: migrate: %w", err)
+	}
+	if len(done) > 0 && s.dialect == SQLite {
+		// A migration that rewrote rows (sealing personal numbers, say)
+		// leaves their old images in the -wal: fold it in and empty it.
+		// (secure_delete zeroes what the rewrite freed.)
+		if _, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			return fmt.Errorf("server: migrate: checkpoint: %w", err)
+		}
 	}
 	return nil
 }

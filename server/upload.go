@@ -309,15 +309,15 @@ const redAlreadyReversed = "原票据已被另一张红字票据冲销"
 func (u *uploadBatch) checkRed(ctx context.Context, b *bill.Bill) (string, error) {
 	orig, ok := u.accepted[b.Red.OrigID]
 	if !ok {
-		var content []byte
-		err := u.t.queryRow(ctx, "SELECT content FROM bills WHERE id = ?", b.Red.OrigID).Scan(&content)
+		var content, sealed []byte
+		err := u.t.queryRow(ctx, "SELECT content, pii FROM bills WHERE id = ?", b.Red.OrigID).Scan(&content, &sealed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "红字票据的原票据不在服务器上，请先上传原票据", nil
 		}
 		if err != nil {
 			return "", err
 		}
-		if orig, err = decodeBill(content); err != nil {
+		if orig, err = u.s.storedBill(b.Red.OrigID, content, sealed); err != nil {
 			return "", err
 		}
 	}
@@ -395,7 +395,7 @@ func redsOf(ctx context.Context, q interface {
 // flush inserts the accepted bills (several rows per statement) and moves
 // the point's chain head.
 func (u *uploadBatch) flush(ctx context.Context) error {
-	const cols = 22
+	const cols = 23
 	const perStatement = 100
 	stats := map[statKey]statVal{}
 	for i := 0; i < len(u.inserts); i += perStatement {
@@ -415,14 +415,15 @@ func (u *uploadBatch) flush(ctx context.Context) error {
 				redOf = b.Red.OrigID
 			}
 			rows[j] = "(" + placeholders(cols) + ")"
+			content, sealed := u.s.pii.Seal(wb.Content, []byte(b.ID))
 			args = append(args, b.ID, u.point.Code, u.point.Epoch, b.Seq, wb.BillCode, wb.BillNo, wb.CheckCode, string(b.Kind),
-				busNo, string(b.Settlement.Payer), int64(b.Settlement.TotalAmt), b.IssuedTime().UnixMilli(), redOf, wb.Content,
+				busNo, string(b.Settlement.Payer), int64(b.Settlement.TotalAmt), b.IssuedTime().UnixMilli(), redOf, content,
 				hex.EncodeToString(wb.Hash), wb.Signature, now, cardNo, BusinessTime(b).UnixMilli(), string(b.Settlement.BusType),
-				patientNo(b), mainChannel(b))
+				patientNo(b), mainChannel(b), sealed)
 			billStats(stats, u.point.Code, b)
 		}
 		if _, err := u.t.exec(ctx, `INSERT INTO bills (id, point_code, epoch, seq, bill_code, bill_no, check_code, kind, bus_no,
-			payer, total, issued_at, red_of, content, hash, signature, received_at, card_no, bus_at, bus_type, patient_no, pay_channel)
+			payer, total, issued_at, red_of, content, hash, signature, received_at, card_no, bus_at, bus_type, patient_no, pay_channel, pii)
 			VALUES `+strings.Join(rows, ","), args...); err != nil {
 			return err
 		}
@@ -440,10 +441,11 @@ func (u *uploadBatch) flush(ctx context.Context) error {
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 
 func (s *Store) recordConflict(ctx context.Context, t *dbtx, point string, wb *wire.Bill, reason string) error {
-	_, err := t.exec(ctx, `INSERT INTO conflicts (id, point_code, bill_id, seq, bill_code, bill_no, reason, hash, content, received_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (point_code, bill_id, hash) DO NOTHING`,
+	content, sealed := s.pii.Seal(wb.Content, []byte(wb.ID))
+	_, err := t.exec(ctx, `INSERT INTO conflicts (id, point_code, bill_id, seq, bill_code, bill_no, reason, hash, content, received_at, pii)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (point_code, bill_id, hash) DO NOTHING`,
 		uuid.Must(uuid.NewV7()).String(), point, wb.ID, wb.Seq, wb.BillCode, wb.BillNo, reason, hex.EncodeToString(wb.Hash),
-		wb.Content, s.millis())
+		content, s.millis(), sealed)
 	return err
 }
 
