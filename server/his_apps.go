@@ -115,7 +115,7 @@ func (s *Store) AddHISApp(ctx context.Context, app HISApp, secret string) error 
 		if _, err := t.exec(ctx, `INSERT INTO his_apps (appid, secret, name, points, sign_order, allow_from, disabled, created_at) VALUES (?,?,?,?,?,?,0,?)
 			ON CONFLICT (appid) DO UPDATE SET secret = excluded.secret, name = excluded.name, points = excluded.points,
 			sign_order = excluded.sign_order, allow_from = excluded.allow_from, disabled = 0`,
-			app.AppID, secret, app.Name, strings.Join(app.Points, ","), strings.Join(app.SignOrder, ","), strings.Join(app.AllowFrom, ","), s.millis()); err != nil {
+			app.AppID, s.sealText(secret, "his_app:"+app.AppID), app.Name, strings.Join(app.Points, ","), strings.Join(app.SignOrder, ","), strings.Join(app.AllowFrom, ","), s.millis()); err != nil {
 			return err
 		}
 		return t.audit(ctx, "his_app.set", app.AppID, map[string]any{"name": app.Name, "points": app.Points, "signOrder": app.SignOrder,
@@ -205,6 +205,9 @@ func (s *Store) loadHISApp(ctx context.Context, appid string) (*HISApp, error) {
 		return nil, err
 	}
 	a.Points, a.SignOrder, a.AllowFrom, a.Disabled = strings.Split(points, ","), strings.Split(order, ","), splitNonEmpty(allow), disabled != 0
+	if a.secret, err = s.openTextErr(a.secret, "his_app:"+a.AppID); err != nil {
+		return nil, err
+	}
 	return &a, nil
 }
 

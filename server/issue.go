@@ -75,7 +75,7 @@ func (s *Store) loadServerKey(ctx context.Context, point string) (*bill.PrivateK
 	var pem string
 	err = s.queryRow(ctx, "SELECT private_key FROM point_keys WHERE point_code = ?", point).Scan(&pem)
 	if err == nil {
-		return bill.ParsePrivateKeyPEM(pem)
+		return bill.ParsePrivateKeyPEM(s.openText(pem, "point_key:"+point))
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
@@ -93,7 +93,7 @@ func (s *Store) loadServerKey(ctx context.Context, point string) (*bill.PrivateK
 		return nil, err
 	}
 	err = s.tx(ctx, func(t *dbtx) error {
-		if _, err := t.exec(ctx, "INSERT INTO point_keys (point_code, private_key) VALUES (?, ?)", point, priv); err != nil {
+		if _, err := t.exec(ctx, "INSERT INTO point_keys (point_code, private_key) VALUES (?, ?)", point, s.sealText(priv, "point_key:"+point)); err != nil {
 			if isUniqueViolation(err) {
 				return errKeyExists
 			}
@@ -110,7 +110,7 @@ func (s *Store) loadServerKey(ctx context.Context, point string) (*bill.PrivateK
 		if err := s.queryRow(ctx, "SELECT private_key FROM point_keys WHERE point_code = ?", point).Scan(&pem); err != nil {
 			return nil, err
 		}
-		return bill.ParsePrivateKeyPEM(pem)
+		return bill.ParsePrivateKeyPEM(s.openText(pem, "point_key:"+point))
 	}
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/pressly/goose/v3"
@@ -16,7 +17,8 @@ import (
 // conflicts (security.md DC-2): each row's content keeps its personal
 // numbers as zeros and the originals go, sealed with SM4-GCM, to the new
 // pii column (internal/pii). The phone numbers of certificates and of
-// correction requests are sealed in place. It is a Go migration because sealing needs the key, which is
+// correction requests, HIS apps' keys and server points' private keys are
+// sealed in place. It is a Go migration because sealing needs the key, which is
 // not in the database.
 func piiMigration(dialect string, sealer *pii.Sealer, sealText, openText func(string, string) string) *goose.Migration {
 	blob := "BYTEA"
@@ -59,16 +61,23 @@ func piiMigration(dialect string, sealer *pii.Sealer, sealText, openText func(st
 	return goose.NewGoMigration(25, &goose.GoFunc{RunTx: up}, &goose.GoFunc{RunTx: down})
 }
 
-// mapPhones rewrites with f (seal or open) each certificate's phone number
-// and the phone number proposed in each correction request.
+// mapPhones rewrites with f (seal or open) each certificate's phone number,
+// the phone number proposed in each correction request, and the secrets
+// the server reads back: HIS apps' keys and server points' signing keys.
 func mapPhones(ctx context.Context, tx *sql.Tx, rebind func(string) string, f func(v, ad string) string) error {
-	certs, err := readPairs(ctx, tx, "SELECT id, phone FROM certificates WHERE phone <> ''")
-	if err != nil {
-		return err
-	}
-	for id, phone := range certs {
-		if _, err := tx.ExecContext(ctx, rebind("UPDATE certificates SET phone = ? WHERE id = ?"), f(phone, "certificate:"+id), id); err != nil {
+	for _, c := range []struct{ read, write, ad string }{
+		{"SELECT id, phone FROM certificates WHERE phone <> ''", "UPDATE certificates SET phone = ? WHERE id = ?", "certificate:"},
+		{"SELECT appid, secret FROM his_apps", "UPDATE his_apps SET secret = ? WHERE appid = ?", "his_app:"},
+		{"SELECT point_code, private_key FROM point_keys", "UPDATE point_keys SET private_key = ? WHERE point_code = ?", "point_key:"},
+	} {
+		values, err := readPairs(ctx, tx, c.read)
+		if err != nil {
 			return err
+		}
+		for id, v := range values {
+			if _, err := tx.ExecContext(ctx, rebind(c.write), f(v, c.ad+id), id); err != nil {
+				return err
+			}
 		}
 	}
 	props, err := readPairs(ctx, tx, "SELECT id, proposal FROM corrections")
@@ -198,19 +207,28 @@ func (s *Store) sealText(plain, ad string) string {
 }
 
 // openText opens what sealText sealed; a value from before sealing comes
-// back as it is, one that does not open as "".
+// back as it is, one that does not open as "" (logged).
 func (s *Store) openText(v, ad string) string {
+	plain, err := s.openTextErr(v, ad)
+	if err != nil {
+		s.log.Error("a sealed value does not open", "ad", ad, "err", err)
+	}
+	return plain
+}
+
+// openTextErr is openText for a secret, where "" must not stand in for
+// a value that does not open.
+func (s *Store) openTextErr(v, ad string) (string, error) {
 	raw, ok := strings.CutPrefix(v, sealedTextPrefix)
 	if !ok {
-		return v
+		return v, nil
 	}
 	b, err := base64.RawStdEncoding.DecodeString(raw)
 	if err == nil {
 		b, err = s.unsealSecret(b, ad)
 	}
 	if err != nil {
-		s.log.Error("a sealed value does not open", "ad", ad, "err", err)
-		return ""
+		return "", fmt.Errorf("server: %s: the sealed value does not open (another keys/secret.key?): %w", ad, err)
 	}
-	return string(b)
+	return string(b), nil
 }

@@ -93,6 +93,12 @@ func TestPersonalDataSealed(t *testing.T) {
 			ValidTo: "2027-01-01", Codes: []string{outCode}, Contact: "陈会计", Phone: certPhone, Enabled: true})
 		must(t, err)
 
+		must(t, s.AddHISApp(ctx, server.HISApp{AppID: hisAppID, Points: []string{"P01"}}, hisKey))
+		var stored string
+		must(t, s.DB().QueryRow("SELECT secret FROM his_apps").Scan(&stored))
+		if !strings.HasPrefix(stored, "sm4:") || strings.Contains(stored, hisKey) {
+			t.Fatalf("the HIS app's key is stored as %q", stored)
+		}
 		maker := asUser(&server.User{Login: "wang", Roles: []string{server.RoleBillAdmin}})
 		corr, err := s.RequestCorrection(maker, server.CorrectBill, outCode+" 0000000003", "电话录错", "", server.Proposal{Tel: corrPhone})
 		must(t, err)
@@ -132,6 +138,11 @@ func TestPersonalDataSealed(t *testing.T) {
 		files := append([]string{st.Path(), st.Path() + "-wal", backup}, ledgerFiles()...)
 		if hits := scanFiles(t, files...); len(hits) > 0 {
 			t.Fatalf("in clear: %v", hits)
+		}
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(hisKey)) {
+				t.Fatalf("%s holds the HIS app's key", f)
+			}
 		}
 		// A ledger from before migration 25 (down to 24 puts the numbers
 		// back in clear) is sealed when the server is upgraded, and reads

@@ -154,7 +154,7 @@ func TestSyncFlagsATamperedBill(t *testing.T) {
 	w.issue(t, 3, "T")
 	db, err := sql.Open("sqlite", w.station.Path())
 	must(t, err)
-	for _, q := range []string{"DROP TRIGGER bills_no_update",
+	for _, q := range []string{"DROP TRIGGER bills_no_update", "DROP TRIGGER bills_seal_once",
 		"UPDATE bills SET content = CAST(REPLACE(CAST(content AS TEXT), '王五', '王六') AS BLOB) WHERE seq = 2"} {
 		_, err := db.Exec(q)
 		must(t, err)

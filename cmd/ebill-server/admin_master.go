@@ -6,9 +6,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/cli"
@@ -164,12 +168,20 @@ func cmdAudit(ctx context.Context, a *app, args []string) error {
 			})
 		},
 		"verify": func(args []string) error {
-			fs := a.flags("audit verify", "[--checkpoint 检查点文件]")
+			fs := a.flags("audit verify", "[--checkpoint 检查点文件] [--archive 归档文件]")
 			cpFile := fs.String("checkpoint", "", "另外核对一个存档的检查点（audit checkpoint 导出）")
+			archive := fs.String("archive", "", "只核对一个归档文件（audit archive 写出）的链接和检查点")
 			if _, err := a.parse(fs, args, false); err != nil {
 				return err
 			}
 			return a.withStore(ctx, func(s *server.Store) error {
+				if *archive != "" {
+					n, err := s.VerifyAuditArchive(ctx, *archive)
+					if err != nil {
+						return err
+					}
+					return a.Report(map[string]any{"valid": true, "records": n}, "归档文件校验通过：共 %d 条，链接和检查点完整。\n", n)
+				}
 				n, err := s.VerifyAudit(ctx)
 				if err != nil {
 					return err
@@ -188,6 +200,31 @@ func cmdAudit(ctx context.Context, a *app, args []string) error {
 					}
 				}
 				return a.Report(map[string]any{"valid": true, "records": n}, "审计记录校验通过：共 %d 条，哈希链完整（密钥链接）。\n", n)
+			})
+		},
+		"archive": func(args []string) error {
+			flags := a.flags("audit archive", "--month 2026-05 [--dir 目录]")
+			month := flags.String("month", "", "归档的月份（已结束的月份），如 2026-05")
+			dir := flags.String("dir", "", "归档目录；默认 数据目录/archive")
+			if _, err := a.parse(flags, args, false); err != nil {
+				return err
+			}
+			m, err := time.ParseInLocation("2006-01", *month, bill.Beijing)
+			if err != nil {
+				return bill.Errorf(bill.EInvalid, "--month 应为 年-月，如 2026-05。")
+			}
+			if *dir == "" {
+				*dir = filepath.Join(a.dataDir, "archive")
+			}
+			return a.withStore(ctx, func(s *server.Store) error {
+				path, n, err := s.ArchiveAudit(ctx, *dir, m)
+				if errors.Is(err, fs.ErrExist) {
+					return bill.Errorf(bill.EConflict, "%s 已归档（%s），归档文件不会被覆盖。", *month, path)
+				}
+				if err != nil {
+					return err
+				}
+				return a.Report(map[string]any{"file": path, "records": n}, "已归档 %s 的审计记录 %d 条：%s。请复制到只读介质保存。\n", *month, n, path)
 			})
 		},
 		"checkpoint": func(args []string) error {

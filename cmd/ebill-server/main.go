@@ -83,7 +83,7 @@ var commands = []command{
 	{"mfa", "enroll | confirm --code N：绑定动态验证码 | reset 登录名：重置他人的动态验证码", cmdMFA},
 	{"token", "issue --user 账号 --name 用途 [--days N] | list | revoke 编号：脚本与定时任务用的令牌", cmdToken},
 	{"policy", "show | set …：安全策略（密码、锁定、会话、双因素）", cmdPolicy},
-	{"audit", "list [--after N] | verify [--checkpoint 文件] | checkpoint --out 文件：审计记录", cmdAudit},
+	{"audit", "list [--after N] | verify [--checkpoint 文件 | --archive 文件] | checkpoint --out 文件 | archive --month 年-月：审计记录", cmdAudit},
 	{"inspect", "[--daily]：立即巡检，显示各项结果（正常/异常/未检查）并保存报告；有异常时退出码为 1", cmdInspect},
 	{"maintenance", "log --kind check|fix|change|other --what 内容 [--report 巡检报告编号] | list：运维日志", cmdMaintenance},
 	{"version", "显示版本", cmdVersion},
@@ -200,6 +200,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	publicURL := fs.String("public-url", "", "患者手机访问本服务器的地址（票据二维码指向此处的查验页），例如 https://pj.医院域名.cn；不填则用 --host 或 --addr 得出的本服务器地址")
 	healthURL := fs.String("health-url", "", "卫健委日报的报送地址；设置后每天 1 点后自动报送前一天的报表（失败会重试）")
 	smsLog := fs.String("sms-log", "", "未接短信网关时，患者验证码写入此文件（默认 数据目录/sms-outbox.log）")
+	archiveDir := fs.String("audit-archive", "", "审计记录按月归档的目录（每月初自动写入上月记录，请定期复制到只读介质）；默认 数据目录/archive")
 	metricsAllow := fs.String("metrics-allow", "", "允许读取 /metrics 的地址或网段，逗号分隔（本机总是允许），如 10.1.2.3,10.9.0.0/16；也可用环境变量 EBILL_METRICS_TOKEN 设令牌")
 	if _, err := a.parse(fs, args, false); err != nil {
 		return err
@@ -237,6 +238,10 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		HISCalls: func() (int64, int64) { return hisCalls(handler.Registry()) }})
 	runners := []server.Runner{store.Issuers(), store.Noises(), store.DormantAccounts(24 * time.Hour), store.RemindersRunner(10*time.Minute, reminders),
 		store.InspectionRunner(time.Hour)}
+	if *archiveDir == "" {
+		*archiveDir = filepath.Join(a.dataDir, "archive")
+	}
+	runners = append(runners, store.AuditArchiver(*archiveDir, 6*time.Hour))
 	if *healthURL != "" {
 		runners = append(runners, store.HealthPush(*healthURL, 10*time.Minute))
 	}

@@ -74,6 +74,7 @@ var commandPerms = map[string]string{
 	"policy set":          server.PermPolicy,
 	"audit list":          server.PermAuditRead,
 	"audit checkpoint":    server.PermAuditExport,
+	"audit archive":       server.PermAuditExport,
 	"audit verify":        server.PermAuditVerify,
 }
 

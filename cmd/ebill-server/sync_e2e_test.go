@@ -429,7 +429,7 @@ func TestTamperedBillRefused(t *testing.T) {
 	}
 	db, err := sql.Open("sqlite", filepath.Join(s.station, localstore.FileName))
 	mustDo(t, err)
-	for _, q := range []string{"DROP TRIGGER bills_no_update",
+	for _, q := range []string{"DROP TRIGGER bills_no_update", "DROP TRIGGER bills_seal_once",
 		"UPDATE bills SET content = CAST(REPLACE(CAST(content AS TEXT), '王五', '王六') AS BLOB) WHERE seq = 3"} {
 		_, err := db.Exec(q)
 		mustDo(t, err)
