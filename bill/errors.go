@@ -24,6 +24,7 @@ const (
 	EForbidden       = "forbidden"        // the caller is known and may not do this
 	EUnavailable     = "unavailable"      // the server cannot be reached; try again later
 	EInternal        = "internal"         // a fault of ours; details are in the log
+	EVersion         = "version"          // the data was written by a newer program; install that version
 )
 
 // Error is the one error type of ebill. Message is Chinese and says what

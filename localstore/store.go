@@ -215,6 +215,17 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	var current int
+	if err := s.read.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("localstore: migrate: %w", err)
+	}
+	if current > len(names) {
+		// An older program must not work on a newer schema: it would
+		// write rows without what the newer one relies on.
+		s.log.Error("station database is newer than this program", "schema", current, "known", len(names))
+		return bill.Errorf(bill.EVersion, "本机数据库由较新版本的程序写入（数据结构第 %d 版，本程序只认识到第 %d 版），"+
+			"为防止数据损坏已停止。请安装与此前相同或更新的版本（可在信息科取得），不要用旧版本覆盖安装。", current, len(names))
+	}
 	applied := false
 	for i, name := range names {
 		version := i + 1

@@ -182,3 +182,21 @@ func TestLegacyBillsSealed(t *testing.T) {
 		t.Fatal("a sealed bill was rewritten")
 	}
 }
+
+// TestNewerSchemaRefused (issue 19): a database written by a newer
+// version is refused, not worked on, with a message that says what to do.
+func TestNewerSchemaRefused(t *testing.T) {
+	s, dir := newDemoStore(t)
+	s.Close()
+	tamper(t, dir, "PRAGMA user_version = 99")
+	_, err := Open(context.Background(), dir)
+	if bill.ErrorCode(err) != bill.EVersion || !strings.Contains(bill.ErrorMessage(err), "较新版本") {
+		t.Fatalf("a newer schema opened: %v", err)
+	}
+	var v int
+	db, _ := sql.Open("sqlite", filepath.Join(dir, FileName))
+	defer db.Close()
+	if db.QueryRow("PRAGMA user_version").Scan(&v); v != 99 {
+		t.Fatalf("the refused file was changed: version %d", v)
+	}
+}

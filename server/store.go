@@ -176,6 +176,11 @@ func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 	if err != nil {
 		return fmt.Errorf("server: migrate: %w", err)
 	}
+	if known := SchemaVersion(p); current > known {
+		s.log.Error("database is newer than this program", "schema", current, "known", known)
+		return bill.Errorf(bill.EVersion, "数据库由较新版本的 ebill-server 写入（数据结构第 %d 版，本程序只认识到第 %d 版），"+
+			"为防止数据损坏已停止。请运行与数据库相同或更新的版本；降级请从升级前的备份恢复。", current, known)
+	}
 	var done []*goose.MigrationResult
 	switch {
 	case version < 0:
@@ -197,6 +202,15 @@ func (s *Store) MigrateTo(ctx context.Context, version int64) error {
 		}
 	}
 	return nil
+}
+
+// SchemaVersion is the newest migration p knows.
+func SchemaVersion(p *goose.Provider) int64 {
+	var v int64
+	for _, src := range p.ListSources() {
+		v = max(v, src.Version)
+	}
+	return v
 }
 
 // tx runs fn in one transaction, retried when the database reports a

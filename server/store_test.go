@@ -493,3 +493,21 @@ func TestStockDefaultsBillKinds(t *testing.T) {
 		}
 	})
 }
+
+// TestNewerSchemaRefused (issue 19): a ledger migrated by a newer server
+// is refused by this one, on SQLite and PostgreSQL.
+func TestNewerSchemaRefused(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *server.Store) {
+		q := "INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, ?)"
+		arg := any(1)
+		if s.Dialect() == server.Postgres {
+			q, arg = strings.Replace(q, "?", "$1", 1), true
+		}
+		_, err := s.DB().Exec(q, arg)
+		must(t, err)
+		err = s.Migrate(context.Background())
+		if bill.ErrorCode(err) != bill.EVersion || !strings.Contains(bill.ErrorMessage(err), "较新版本") {
+			t.Fatalf("a newer schema: %v", err)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -62,6 +63,8 @@ type site struct {
 	fprint   string
 	segment  int64
 	insecure bool // plain HTTP, so that a test proxy can read the requests
+	front    string // the address the station enrolls with (the server's, or a proxy's)
+	code     string // the one-time enrollment code
 }
 
 func newSite(t *testing.T, segmentSize int64) *site {
@@ -71,6 +74,23 @@ func newSite(t *testing.T, segmentSize int64) *site {
 // newSiteVia sets up a site whose station reaches the server through front,
 // a function of the server's address that returns the address to use.
 func newSiteVia(t *testing.T, segmentSize int64, insecure bool, front func(serverAddr string) string) *site {
+	s := prepareSite(t, segmentSize, insecure, front)
+	s.enroll()
+	return s
+}
+
+// enroll enrolls the site's station with its one-time code.
+func (s *site) enroll() {
+	if s.insecure {
+		s.ebill("enroll", "--server", "http://"+s.front, "--code", s.code)
+	} else {
+		s.ebill("enroll", "--server", "https://"+s.front, "--code", s.code, "--fingerprint", s.fprint)
+	}
+}
+
+// prepareSite sets up and starts the server of a site whose station is not
+// enrolled yet.
+func prepareSite(t *testing.T, segmentSize int64, insecure bool, front func(serverAddr string) string) *site {
 	bin := binaries(t)
 	s := &site{t: t, bin: bin, srvData: t.TempDir(), station: filepath.Join(t.TempDir(), "station"), addr: freeAddr(t),
 		segment: segmentSize, insecure: insecure}
@@ -96,14 +116,9 @@ func newSiteVia(t *testing.T, segmentSize int64, insecure bool, front func(serve
 	s.fprint = api.Fingerprint(cert)
 	s.start()
 	t.Cleanup(s.kill)
-	addr := s.addr
+	s.front, s.code = s.addr, code
 	if front != nil {
-		addr = front(s.addr)
-	}
-	if insecure {
-		s.ebill("enroll", "--server", "http://"+addr, "--code", code)
-	} else {
-		s.ebill("enroll", "--server", "https://"+addr, "--code", code, "--fingerprint", s.fprint)
+		s.front = front(s.addr)
 	}
 	return s
 }
@@ -304,6 +319,58 @@ func (s *site) runService() (stop func()) {
 	cmd := exec.Command(filepath.Join(s.bin, "ebill"), "--data", s.station, "sync", "run")
 	mustDo(s.t, cmd.Start())
 	return func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }
+}
+
+// TestServiceWaitsForEnrollment (issue 19): the sync service, started (here
+// from the command line: the same code path as the Windows service) before
+// the PC is enrolled, waits instead of idling or exiting, and syncs once
+// the PC is enrolled; a database written by a newer version ends it with
+// a non-zero status, so that the service's recovery actions fire.
+func TestServiceWaitsForEnrollment(t *testing.T) {
+	s := prepareSite(t, 100, false, nil)
+	t.Cleanup(s.kill)
+	cmd := exec.Command(filepath.Join(s.bin, "ebill"), "--data", s.station, "sync", "run", "--enroll-wait", "200ms")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	mustDo(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		t.Fatalf("the service exited before enrollment: %v\n%s", err, out.String())
+	case <-time.After(1500 * time.Millisecond):
+	}
+	s.enroll()
+	if n, err := s.issue(3, "WAIT"); err != nil || n != 3 {
+		t.Fatalf("issued %d: %v", n, err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); s.pending() > 0 && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n, _, _ := s.ledger(); n != 3 {
+		t.Fatalf("after enrollment the service uploaded %d of 3 bills\n%s", n, out.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		t.Fatalf("stopped: %v", err)
+	}
+	logText, err := os.ReadFile(filepath.Join(s.station, "sync.log"))
+	mustDo(t, err)
+	if !strings.Contains(string(logText), "waiting for enrollment") || !strings.Contains(string(logText), "sync pass") {
+		t.Fatalf("sync.log:\n%s", logText)
+	}
+
+	// A newer schema is a fault the service does not survive.
+	db, err := sql.Open("sqlite", filepath.Join(s.station, localstore.FileName))
+	mustDo(t, err)
+	_, err = db.Exec("PRAGMA user_version = 99")
+	mustDo(t, err)
+	db.Close()
+	run := exec.Command(filepath.Join(s.bin, "ebill"), "--data", s.station, "sync", "run", "--enroll-wait", "200ms")
+	text, err := run.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 8 || !strings.Contains(string(text), "较新版本") {
+		t.Fatalf("a newer schema: %v\n%s", err, text)
+	}
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/kardianos/service"
+	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/cli"
+	"github.com/ebill/ebill/internal/private"
 	"github.com/ebill/ebill/localstore"
 	ebsync "github.com/ebill/ebill/sync"
 )
@@ -94,9 +97,13 @@ func cmdSyncNow(ctx context.Context, a *app, _ []string) error {
 }
 
 // program is the sync loop as an OS service; Start returns at once and Stop
-// returns within seconds.
+// returns within seconds. A fault the loop cannot survive (a database it
+// cannot read, one written by a newer version) ends the process with a
+// non-zero status, so that the service's recovery actions fire.
 type program struct {
 	a      *app
+	elog   service.Logger // the Windows event log (syslog elsewhere); nil in a console
+	wait   time.Duration  // between enrollment checks
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -104,10 +111,17 @@ type program struct {
 func (p *program) Start(service.Service) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel, p.done = cancel, make(chan struct{})
+	p.event(false, "ebill 同步服务已启动，数据目录 "+p.a.dataDir)
 	go func() {
 		defer close(p.done)
 		if err := p.loop(ctx); err != nil {
-			p.a.Log.Error("sync service stopped", "err", err)
+			p.a.Log.Error("sync service stopped by a fault", "err", err)
+			p.event(true, "ebill 同步服务因故障停止："+bill.ErrorMessage(err))
+			code := cli.ExitCode(bill.ErrorCode(err))
+			if code == cli.ExitOK {
+				code = cli.ExitInternal
+			}
+			os.Exit(code) // non-zero: the recovery actions restart it, the event log says why
 		}
 	}()
 	return nil
@@ -119,20 +133,54 @@ func (p *program) Stop(service.Service) error {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
 	}
+	p.event(false, "ebill 同步服务已停止")
 	return nil
 }
 
-// loop is the same code for the console (`sync run`) and the service.
+func (p *program) event(isErr bool, msg string) {
+	if p.elog == nil {
+		return
+	}
+	if isErr {
+		p.elog.Error(msg)
+	} else {
+		p.elog.Info(msg)
+	}
+}
+
+// errNotEnrolled: the data folder holds no enrolled station yet.
+var errNotEnrolled = errors.New("not enrolled")
+
+// loop is the same code for the console (`sync run`) and the service. It
+// first waits for the station to be enrolled (a service installed with
+// the programs starts before enrollment), checking every p.wait, then
+// syncs until ctx ends. An error it returns is fatal.
 func (p *program) loop(ctx context.Context) error {
-	s, err := p.a.open(ctx)
-	if err != nil {
-		return err
+	var s *localstore.Store
+	var svc *ebsync.Service
+	for waited := false; ; waited = true {
+		var err error
+		s, svc, err = p.ready(ctx)
+		if err == nil {
+			if waited {
+				p.a.Log.Info("station enrolled: sync starts")
+			}
+			break
+		}
+		if !errors.Is(err, errNotEnrolled) {
+			return err
+		}
+		if !waited {
+			p.a.Log.Info("waiting for enrollment", "data", p.a.dataDir, "every", p.wait.String())
+			p.event(false, "本机尚未注册到服务器，同步服务等待注册（ebill enroll）后自动开始。")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(p.wait):
+		}
 	}
 	defer s.Close()
-	svc, err := ebsync.NewService(ctx, s, p.a.Log, Version)
-	if err != nil {
-		return err
-	}
 	r := &ebsync.Runner{Service: svc, OnPass: func(rep ebsync.Report) {
 		if rep.Err != nil {
 			p.a.Log.Warn("sync pass", "uploaded", rep.Uploaded, "pending", rep.Pending, "err", bill.ErrorMessage(rep.Err))
@@ -141,6 +189,33 @@ func (p *program) loop(ctx context.Context) error {
 		}
 	}}
 	return r.Run(ctx)
+}
+
+// ready opens the store of an enrolled station and its sync service;
+// errNotEnrolled when there is none yet.
+func (p *program) ready(ctx context.Context) (*localstore.Store, *ebsync.Service, error) {
+	if _, err := os.Stat(filepath.Join(p.a.dataDir, localstore.FileName)); errors.Is(err, os.ErrNotExist) {
+		return nil, nil, errNotEnrolled
+	}
+	s, err := p.a.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := s.Station(ctx)
+	if bill.ErrorCode(err) == bill.ENotFound || (err == nil && st.ServerURL == "") {
+		s.Close()
+		return nil, nil, errNotEnrolled
+	}
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	svc, err := ebsync.NewService(ctx, s, p.a.Log, Version)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, svc, nil
 }
 
 func (a *app) serviceConfig() (*service.Config, error) {
@@ -158,24 +233,33 @@ func (a *app) serviceConfig() (*service.Config, error) {
 		Description: "上传本机离线开具的电子票据，取得号段和基础数据。",
 		Executable:  exe,
 		Arguments:   []string{"--data", dir, "sync", "run"},
-		Option:      service.KeyValue{"StartType": "automatic", "OnFailure": "restart"},
+		// Automatic (delayed) start; restarted 10 s after a fault (the MSI
+		// sets the 10/30/60 s actions of windows.md with `ebill install-finish`).
+		Option: service.KeyValue{"StartType": "automatic", "DelayedAutoStart": true, "OnFailure": "restart",
+			"OnFailureDelayDuration": "10s", "OnFailureResetPeriod": 86400},
 	}, nil
 }
 
-func cmdSyncRun(ctx context.Context, a *app, _ []string) error {
-	logFile, err := os.OpenFile(filepath.Join(a.dataDir, "sync.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
-	if err != nil {
-		return bill.Errorf(bill.EInvalid, "无法写入同步日志（%v）；请检查数据目录 %s 的权限。", err, a.dataDir)
+func cmdSyncRun(ctx context.Context, a *app, args []string) error {
+	fs := a.newFlags("sync run", "[--enroll-wait 1m]")
+	wait := fs.Duration("enroll-wait", time.Minute, "尚未注册时，检查是否已注册的间隔")
+	if err := a.parse(fs, args); err != nil {
+		return err
 	}
+	if err := private.Dir(a.dataDir); err != nil {
+		return bill.Errorf(bill.EInvalid, "无法创建数据目录 %s：%v", a.dataDir, err)
+	}
+	// sync.log, rotated at 10 MB, five old files kept.
+	logFile := &lumberjack.Logger{Filename: filepath.Join(a.dataDir, "sync.log"), MaxSize: 10, MaxBackups: 5}
 	defer logFile.Close()
 	var out io.Writer = logFile
 	if service.Interactive() {
 		out = io.MultiWriter(logFile, a.Stderr)
 	}
 	a.Log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	prg := &program{a: a}
+	prg := &program{a: a, wait: *wait}
 	if service.Interactive() {
-		a.Printf("同步服务在前台运行（Ctrl+C 退出），日志：%s\n", logFile.Name())
+		a.Printf("同步服务在前台运行（Ctrl+C 退出），日志：%s\n", logFile.Filename)
 		return prg.loop(ctx)
 	}
 	cfg, err := a.serviceConfig()
@@ -186,17 +270,15 @@ func cmdSyncRun(ctx context.Context, a *app, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if prg.elog, err = svc.Logger(nil); err != nil {
+		a.Log.Warn("no system log for the service", "err", err)
+		prg.elog = nil
+	}
 	return svc.Run()
 }
 
 func cmdSyncControl(action string) func(context.Context, *app, []string) error {
 	return func(ctx context.Context, a *app, _ []string) error {
-		if action == "install" {
-			// The service needs an enrolled station.
-			if err := a.withStore(ctx, func(s *localstore.Store) error { _, err := ebsync.ClientFor(ctx, s); return err }); err != nil {
-				return err
-			}
-		}
 		cfg, err := a.serviceConfig()
 		if err != nil {
 			return err

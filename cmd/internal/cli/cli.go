@@ -25,6 +25,7 @@ const (
 	ExitBlocked  = 5 // no stock, offline limit
 	ExitTampered = 6 // a signature, hash or chain check failed
 	ExitDenied   = 7 // not authorised, or the server cannot be reached
+	ExitVersion  = 8 // the database was written by a newer version
 )
 
 // ErrUsage marks a command-line mistake whose message was already printed.
@@ -110,6 +111,8 @@ func ExitCode(code string) int {
 		return ExitTampered
 	case bill.EUnauthorized, bill.EForbidden, bill.EUnavailable:
 		return ExitDenied
+	case bill.EVersion:
+		return ExitVersion
 	}
 	return ExitInternal
 }
