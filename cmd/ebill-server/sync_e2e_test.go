@@ -62,7 +62,7 @@ type site struct {
 	server   *exec.Cmd
 	fprint   string
 	segment  int64
-	insecure bool // plain HTTP, so that a test proxy can read the requests
+	insecure bool   // plain HTTP, so that a test proxy can read the requests
 	front    string // the address the station enrolls with (the server's, or a proxy's)
 	code     string // the one-time enrollment code
 }
