@@ -7,18 +7,26 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	stdlog "log"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"gopkg.in/natefinch/lumberjack.v2"
+
 	"github.com/ebill/ebill/assets"
+	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/cmd/internal/cli"
+	"github.com/ebill/ebill/cmd/internal/winsetup"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/printing"
 	ebsync "github.com/ebill/ebill/sync"
@@ -39,18 +47,66 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if *dataDir == "" {
-		*dataDir = defaultDataDir()
+		*dataDir = winsetup.DataDir(os.Getenv)
 	}
+	// Built -H windowsgui, the desk has no console: what it and Fyne log
+	// goes to desk.log in the data folder too, and a fatal error is also
+	// shown in a message box. It never fails silently.
+	logOut := io.Writer(os.Stderr)
+	if f := openDeskLog(*dataDir); f != nil {
+		defer f.Close()
+		logOut = io.MultiWriter(os.Stderr, f)
+	}
+	stdlog.SetOutput(logOut) // Fyne's own errors (no OpenGL…)
+	log = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("ebill-desk panicked", "panic", r, "stack", string(debug.Stack()))
+			fatal(log, fmt.Errorf("程序内部错误（%v）。详细信息已写入 %s，请联系信息科。", r, filepath.Join(*dataDir, "desk.log")))
+		}
+	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, *dataDir, *runSync, log); err != nil {
-		fmt.Fprintln(os.Stderr, "错误：", err)
-		os.Exit(1)
+		fatal(log, err)
 	}
+}
+
+// fatal reports an error the window cannot show and ends the program.
+func fatal(log *slog.Logger, err error) {
+	msg := bill.ErrorMessage(err)
+	log.Error("ebill-desk cannot run", "err", err)
+	winsetup.MessageBox("医疗电子票据", msg)
+	code := cli.ExitCode(bill.ErrorCode(err))
+	if code == cli.ExitOK {
+		code = cli.ExitInternal
+	}
+	os.Exit(code)
+}
+
+// openDeskLog opens desk.log in the data folder (rotated at 5 MB), or
+// returns nil when the folder cannot be written.
+func openDeskLog(dataDir string) io.WriteCloser {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil
+	}
+	return &lumberjack.Logger{Filename: filepath.Join(dataDir, "desk.log"), MaxSize: 5, MaxBackups: 3}
+}
+
+// noDisplay says why a window cannot open on a system without one.
+func noDisplay(getenv func(string) string) error {
+	if runtime.GOOS != "linux" || getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != "" {
+		return nil
+	}
+	return bill.Errorf(bill.EInvalid, "没有图形显示（未设置 DISPLAY 或 WAYLAND_DISPLAY），收费桌面程序无法打开窗口。"+
+		"请在图形桌面中运行；在服务器或远程命令行上请使用命令行程序 ebill。")
 }
 
 func run(ctx context.Context, dataDir string, runSync bool, log *slog.Logger) error {
 	started := time.Now()
+	if err := noDisplay(os.Getenv); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return err
 	}
@@ -108,19 +164,4 @@ func runSyncLoop(ctx context.Context, store *localstore.Store, log *slog.Logger)
 	}
 	r := &ebsync.Runner{Service: svc, Interval: 15 * time.Second}
 	r.Run(ctx)
-}
-
-func defaultDataDir() string {
-	if runtime.GOOS == "windows" {
-		if pd := os.Getenv("ProgramData"); pd != "" {
-			return filepath.Join(pd, "ebill")
-		}
-	}
-	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
-		return filepath.Join(x, "ebill")
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(home, ".local", "share", "ebill")
-	}
-	return "ebill-data"
 }

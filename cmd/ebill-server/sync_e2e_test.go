@@ -535,3 +535,34 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// TestInstallFinish (issue 19): what the MSI runs at the end of a silent
+// install. Without SERVER and CODE it prepares the data folder and says
+// the PC is not enrolled; with a wrong code the install still succeeds and
+// the log says what to do; with the right ones the PC is enrolled.
+func TestInstallFinish(t *testing.T) {
+	s := prepareSite(t, 100, false, nil)
+	t.Cleanup(s.kill)
+	logText := func() string {
+		b, _ := os.ReadFile(filepath.Join(s.station, "install.log"))
+		return string(b)
+	}
+	s.ebill("install-finish")
+	if fi, err := os.Stat(s.station); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data folder: %v %v", fi, err)
+	}
+	if !strings.Contains(logText(), "本机未注册") {
+		t.Fatalf("install.log:\n%s", logText())
+	}
+	s.ebill("install-finish", "--server", "https://"+s.addr, "--code", "WRONG-CODE", "--fingerprint", s.fprint)
+	if !strings.Contains(logText(), "注册失败") {
+		t.Fatalf("install.log after a wrong code:\n%s", logText())
+	}
+	s.ebill("install-finish", "--server", "https://"+s.addr, "--code", s.code, "--fingerprint", s.fprint)
+	if !strings.Contains(logText(), "已注册到服务器") {
+		t.Fatalf("install.log:\n%s", logText())
+	}
+	if n, err := s.issue(2, "MSI"); err != nil || n != 2 {
+		t.Fatalf("issued %d after install-finish: %v", n, err)
+	}
+}

@@ -12,11 +12,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/cli"
+	"github.com/ebill/ebill/cmd/internal/winsetup"
 	"github.com/ebill/ebill/localstore"
 )
 
@@ -60,6 +60,7 @@ var commands = []command{
 	{"server", "set --url 地址 [--fingerprint 指纹]：服务器地址变更后修改本机记录的地址", cmdServer},
 	{"sync", "once 同步一次 | run 前台运行同步服务 | now 让同步服务立即同步 | install/uninstall/start/stop/status 系统服务", cmdSync},
 	{"version", "显示版本", cmdVersion},
+	{"install-finish", "安装程序调用：设置数据目录权限和同步服务的恢复操作，给出服务器地址和注册码时注册本机", cmdInstallFinish},
 }
 
 // run is the whole program: a test can call it with its own arguments,
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	a.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if a.dataDir == "" {
-		a.dataDir = defaultDataDir(getenv)
+		a.dataDir = winsetup.DataDir(getenv)
 	}
 	if fs.NArg() == 0 {
 		usage(stderr, fs)
@@ -107,24 +108,6 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, "\n全局参数：")
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\n每个命令的参数：ebill <命令> -h")
-}
-
-// defaultDataDir is where the station database lives when neither --data
-// nor EBILL_DATA says: %ProgramData%\ebill on Windows (shared by the
-// service and the desktop), ~/.local/share/ebill elsewhere.
-func defaultDataDir(getenv func(string) string) string {
-	if runtime.GOOS == "windows" {
-		if pd := getenv("ProgramData"); pd != "" {
-			return filepath.Join(pd, "ebill")
-		}
-	}
-	if x := getenv("XDG_DATA_HOME"); x != "" {
-		return filepath.Join(x, "ebill")
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(home, ".local", "share", "ebill")
-	}
-	return "ebill-data"
 }
 
 // Exit codes (shared with ebill-server).
