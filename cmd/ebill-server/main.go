@@ -86,6 +86,7 @@ var commands = []command{
 	{"audit", "list [--after N] | verify [--checkpoint 文件 | --archive 文件] | checkpoint --out 文件 | archive --month 年-月：审计记录", cmdAudit},
 	{"inspect", "[--daily]：立即巡检，显示各项结果（正常/异常/未检查）并保存报告；有异常时退出码为 1", cmdInspect},
 	{"maintenance", "log --kind check|fix|change|other --what 内容 [--report 巡检报告编号] | list：运维日志", cmdMaintenance},
+	{"service", "install [-- serve 的参数] | uninstall | start | stop | status：把 serve 安装为系统服务（Windows 服务或 systemd）", cmdService},
 	{"version", "显示版本", cmdVersion},
 }
 
@@ -191,6 +192,13 @@ func (a *app) parse(fs *flag.FlagSet, args []string, positional bool) (string, e
 }
 
 func cmdServe(ctx context.Context, a *app, args []string) error {
+	if asService, err := a.runAsService(func(ctx context.Context) error { return serve(ctx, a, args) }); asService {
+		return err
+	}
+	return serve(ctx, a, args)
+}
+
+func serve(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("serve", "[--addr 0.0.0.0:8443] [--tls-cert 证书 --tls-key 私钥 | --insecure-http] [--host 域名或IP]")
 	addr := fs.String("addr", "0.0.0.0:8443", "监听地址")
 	certFile := fs.String("tls-cert", "", "TLS 证书文件（PEM）；不填则使用自动生成的自签名证书")

@@ -18,7 +18,10 @@ const permSignedIn = "signed-in"
 
 // commandPerms maps "command subcommand" (or "command") to its permission.
 var commandPerms = map[string]string{
-	"serve": permPublic, "migrate": permPublic, "version": permPublic, "init": permPublic,
+	// The OS decides who may install and control services (root, administrators).
+	"service install": permPublic, "service uninstall": permPublic, "service start": permPublic, "service stop": permPublic,
+	"service status": permPublic,
+	"serve":          permPublic, "migrate": permPublic, "version": permPublic, "init": permPublic,
 	"login": permPublic, "logout": permPublic, "tls fingerprint": permPublic,
 	"his-app call": permPublic,                            // a HIS caller's test call over HTTPS, with that app's own key
 	"mfa enroll":   permPublic, "mfa confirm": permPublic, // the session's own step, checked by the store

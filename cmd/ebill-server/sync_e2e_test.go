@@ -566,3 +566,58 @@ func TestInstallFinish(t *testing.T) {
 		t.Fatalf("issued %d after install-finish: %v", n, err)
 	}
 }
+
+// TestServerService (issue 19): the repo's systemd unit is one systemd
+// accepts, and `ebill-server service install` writes a unit that runs
+// serve on this data folder with the serve arguments given (root only:
+// it touches /etc).
+func TestServerService(t *testing.T) {
+	bin := binaries(t)
+	if analyze, err := exec.LookPath("systemd-analyze"); err == nil {
+		unit, err := os.ReadFile("../../packaging/linux/ebill-server.service")
+		mustDo(t, err)
+		dir := t.TempDir()
+		text := strings.ReplaceAll(string(unit), "/usr/local/bin/ebill-server", filepath.Join(bin, "ebill-server"))
+		text = strings.NewReplacer("User=ebill\n", "", "Group=ebill\n", "").Replace(text)
+		mustDo(t, os.WriteFile(filepath.Join(dir, "ebill-server.service"), []byte(text), 0o644))
+		if out, err := exec.Command(analyze, "verify", filepath.Join(dir, "ebill-server.service")).CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("installing a system service needs root")
+	}
+	for _, f := range []string{"/etc/systemd/system/EBillServer.service", "/etc/init.d/EBillServer"} {
+		if _, err := os.Stat(f); err == nil {
+			t.Skipf("an EBillServer service is already installed here (%s); not touching it", f)
+		}
+	}
+	data := t.TempDir()
+	srv := func(args ...string) string {
+		out, err := exec.Command(filepath.Join(bin, "ebill-server"), append([]string{"--data", data}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ebill-server %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	srv("service", "install", "--", "--addr", "127.0.0.1:18443")
+	defer exec.Command(filepath.Join(bin, "ebill-server"), "service", "uninstall").Run()
+	var unit []byte
+	for _, f := range []string{"/etc/systemd/system/EBillServer.service", "/etc/init.d/EBillServer"} {
+		if b, err := os.ReadFile(f); err == nil {
+			unit = b
+		}
+	}
+	for _, want := range []string{filepath.Join(bin, "ebill-server"), data, "serve", "127.0.0.1:18443"} {
+		if !bytes.Contains(unit, []byte(want)) {
+			t.Fatalf("the installed unit lacks %q:\n%s", want, unit)
+		}
+	}
+	if out := srv("service", "status"); !strings.Contains(out, "已安装") && !strings.Contains(out, "运行中") {
+		t.Fatalf("status: %s", out)
+	}
+	srv("service", "uninstall")
+	if out := srv("service", "status"); !strings.Contains(out, "未安装") {
+		t.Fatalf("status after uninstall: %s", out)
+	}
+}
