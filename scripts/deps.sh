@@ -26,6 +26,7 @@ pkgs=(gcc pkg-config libc6-dev libgl1-mesa-dev libx11-dev libxcursor-dev libxran
 case "${1:-}" in
 test) pkgs+=(poppler-utils zbar-tools cups cups-client printer-driver-cups-pdf chromium fonts-noto-cjk) ;;
 windows) pkgs+=(gcc-mingw-w64-x86-64) ;;
+msi) pkgs+=(gcc-mingw-w64-x86-64 msitools wixl osslsigncode openssl wine64) ;;
 bench) pkgs+=(xvfb) ;;
 esac
 missing=()

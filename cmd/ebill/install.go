@@ -11,6 +11,7 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/winsetup"
 	"github.com/ebill/ebill/internal/private"
+	"github.com/ebill/ebill/localstore"
 )
 
 // cmdInstallFinish is what the MSI runs, elevated, at the end of an
@@ -49,7 +50,20 @@ func cmdInstallFinish(ctx context.Context, a *app, args []string) error {
 	} else {
 		note("同步服务 %s：延迟自动启动，故障后 10 秒、30 秒、60 秒重启", ServiceName)
 	}
+	enrolledAs := ""
+	if _, err := os.Stat(filepath.Join(dir, localstore.FileName)); err == nil {
+		if s, err := a.open(ctx); err == nil {
+			if st, err := s.Station(ctx); err == nil && st.ServerURL != "" {
+				enrolledAs = st.PlaceCode + " " + st.PlaceName
+			}
+			s.Close()
+		} else {
+			note("本机数据库无法打开：%s", bill.ErrorMessage(err))
+		}
+	}
 	switch {
+	case enrolledAs != "" && *code == "":
+		note("本机已注册为开票点 %s，票据数据保留在 %s。", enrolledAs, dir)
 	case *server == "" && *code == "":
 		note("未提供 SERVER 和 CODE：本机未注册。请在收费桌面程序首次运行时填写，或执行 ebill enroll。")
 	case *server == "" || *code == "":
