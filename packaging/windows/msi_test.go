@@ -7,6 +7,7 @@ package windows_test
 
 import (
 	"context"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -154,14 +155,17 @@ func TestMSISigned(t *testing.T) {
 		t.Fatalf("msiextract: %v\n%s", err, b)
 	}
 	for _, exe := range []string{"ebill-desk.exe", "ebill.exe"} {
-		matches, _ := filepath.Glob(filepath.Join(x, "*", "*", exe))
-		if len(matches) == 0 {
-			matches, _ = filepath.Glob(filepath.Join(x, "*", "*", "*", exe))
-		}
-		if len(matches) == 0 {
+		var found string
+		filepath.WalkDir(x, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Name() == exe {
+				found = p
+			}
+			return nil
+		})
+		if found == "" {
 			t.Fatalf("%s not extracted", exe)
 		}
-		if out := run(t, "osslsigncode", "verify", "-CAfile", e.cert, "-in", matches[0]); !strings.Contains(out, "Signature verification: ok") {
+		if out := run(t, "osslsigncode", "verify", "-CAfile", e.cert, "-in", found); !strings.Contains(out, "Signature verification: ok") {
 			t.Fatalf("%s signature:\n%s", exe, out)
 		}
 	}
@@ -276,9 +280,10 @@ func TestMSIUnderWine(t *testing.T) {
 	}
 	// The older build over the newer is refused.
 	if out, err := wine("msiexec", "/i", winPath(e.msi1), "/qn"); err == nil {
-		if v := mustWine(ebill, "version"); !strings.Contains(v, e.v2) {
-			t.Fatalf("an older MSI replaced the newer: %s %s", out, v)
-		}
+		t.Fatalf("installing the older MSI over the newer succeeded: %s", out)
+	}
+	if v := mustWine(ebill, "version"); !strings.Contains(v, e.v2) {
+		t.Fatalf("an older MSI replaced the newer: %s", v)
 	}
 
 	// Uninstall: the programs go, the bills stay.
