@@ -6,6 +6,7 @@
 package windows_test
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
@@ -168,6 +170,19 @@ func TestMSISigned(t *testing.T) {
 		if out := run(t, "osslsigncode", "verify", "-CAfile", e.cert, "-in", found); !strings.Contains(out, "Signature verification: ok") {
 			t.Fatalf("%s signature:\n%s", exe, out)
 		}
+		// Version information (UTF-16 in the resources), the product name, and the manifest.
+		b, err := os.ReadFile(found)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{e.v1 + ".0", "医疗电子票据"} {
+			if !bytes.Contains(b, utf16le(want)) {
+				t.Errorf("%s has no version resource %q", exe, want)
+			}
+		}
+		if !bytes.Contains(b, []byte(`requestedExecutionLevel level="asInvoker"`)) || !bytes.Contains(b, []byte("dpiAware")) {
+			t.Errorf("%s has no asInvoker, DPI-aware manifest", exe)
+		}
 	}
 	// A byte changed in the signed content no longer verifies.
 	raw, err := os.ReadFile(e.msi1)
@@ -294,6 +309,14 @@ func TestMSIUnderWine(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dataDir, "station.db")); err != nil || fi.Size() == 0 {
 		t.Fatalf("uninstall removed the bills: %v", err)
 	}
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return b
 }
 
 // winPath is a Linux path as wine sees it (drive Z: is /).
