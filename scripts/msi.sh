@@ -29,6 +29,16 @@ cp "$bin/ebill-desk.exe" "$bin/ebill.exe" "$work/bin/"
 sign "$work/bin/ebill-desk.exe"
 sign "$work/bin/ebill.exe"
 cp "$root/packaging/windows/ebill.wxs" "$work/"
+# The Start-menu and Programs-and-Features icon: an ICO holding the 256×256
+# PNG (the exes carry the same icon in their resources).
+png="$root/assets/icon.png"
+le32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+{
+	printf '\x00\x00\x01\x00\x01\x00'                  # ICONDIR: an icon file with one image
+	printf '\x00\x00\x00\x00\x01\x00\x20\x00'          # 256×256 (0 = 256), no palette, 1 plane, 32 bpp
+	printf "$(le32 "$(stat -c %s "$png")")$(le32 22)" # the PNG's size, and where it starts
+	cat "$png"
+} >"$work/bin/ebill.ico"
 (cd "$work" && wixl -a x64 -D Version="$version" -D Bin=bin -o ebill.msi ebill.wxs 2> wixl.log) || {
 	grep -v 'GObject-WARNING\|^$' "$work/wixl.log" >&2
 	exit 1

@@ -137,6 +137,10 @@ func TestMSITables(t *testing.T) {
 			t.Errorf("CustomAction: %v", ca)
 		}
 	}
+	// The icon is an ICO, not a copy of a 40 MB program.
+	if fi, err := os.Stat(e.msi1); err != nil || fi.Size() > 40<<20 {
+		t.Errorf("MSI size: %v %v", fi.Size(), err)
+	}
 	if !hasRow(table(t, e.msi2, "Property"), "ProductVersion", e.v2) {
 		t.Errorf("the second build is not version %s", e.v2)
 	}
