@@ -263,3 +263,44 @@ func (s *Store) MarkPaperSynced(ctx context.Context, answers []PaperAnswer) erro
 		return nil
 	})
 }
+
+// ResendAfter puts back in the upload queue what the server says it does
+// not hold: the acknowledged bills after chain position chainSeq, and the
+// paper records used or voided after paperUpTo (Unix ms). This happens
+// when the server was restored from a backup older than its last
+// acknowledgements; nothing is lost, the server receives them again. It
+// returns how many bills and paper records were queued again.
+func (s *Store) ResendAfter(ctx context.Context, chainSeq, paperUpTo int64) (bills, paper int, err error) {
+	err = s.tx(ctx, func(tx *wtx) error {
+		var amount int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(ABS(b.total)), 0) FROM acks a JOIN bills b ON b.seq = a.seq
+			WHERE a.seq > ?`, chainSeq).Scan(&bills, &amount); err != nil {
+			return err
+		}
+		if bills > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (seq, created_at) SELECT a.seq, b.issued_at FROM acks a
+				JOIN bills b ON b.seq = a.seq WHERE a.seq > ?`, chainSeq); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM acks WHERE seq > ?", chainSeq); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE station SET unsynced_count = unsynced_count + ?, unsynced_amount = unsynced_amount + ?,
+				oldest_unsynced = (SELECT created_at FROM outbox ORDER BY seq LIMIT 1)`, bills, amount); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE paper_usage SET synced_version = 0
+			WHERE synced_version > 0 AND (used_at > ? OR COALESCE(voided_at, 0) > ?)`, paperUpTo, paperUpTo)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		paper = int(n)
+		return nil
+	})
+	if err == nil && bills+paper > 0 {
+		s.log.Warn("the server lacks acknowledged work: queued again", "bills", bills, "afterSeq", chainSeq, "paper", paper)
+	}
+	return bills, paper, err
+}

@@ -62,6 +62,11 @@ func (s *Store) allocateTx(ctx context.Context, t *dbtx, p *Point, billCode, req
 	case !errors.Is(err, sql.ErrNoRows):
 		return seg, false, err
 	}
+	if waiting, err := s.allocationHeld(ctx, t); err != nil {
+		return seg, false, err
+	} else if len(waiting) > 0 {
+		return seg, false, errAllocationHeld(waiting)
+	}
 	if !p.DisabledAt.IsZero() {
 		return seg, false, bill.Errorf(bill.EForbidden, "开票点 %s 已停用，不再分配新的票据号码；已开具的票据仍可上传。如需恢复请联系票据管理员启用。", p.Code)
 	}

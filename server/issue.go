@@ -103,6 +103,9 @@ func (s *Store) loadServerKey(ctx context.Context, point string) (*bill.PrivateK
 			chain_seq = 0, chain_hash = ? WHERE code = ?`, pub, s.millis(), bill.GenesisHash, point); err != nil {
 			return err
 		}
+		if err := recordEpoch(ctx, t, point, pub, s.millis()); err != nil {
+			return err
+		}
 		return t.audit(ctx, "point.server_key", point, map[string]string{"publicKey": pub})
 	})
 	if errors.Is(err, errKeyExists) {

@@ -255,6 +255,9 @@ func (s *Store) Enroll(ctx context.Context, req wire.EnrollRequest) (*wire.Enrol
 			chain_seq = 0, chain_hash = ? WHERE code = ?`, req.PublicKey, s.millis(), bill.GenesisHash, point); err != nil {
 			return err
 		}
+		if err := recordEpoch(ctx, t, point, req.PublicKey, s.millis()); err != nil {
+			return err
+		}
 		if resp, err = s.enrollResponse(ctx, t, point, req.Code); err != nil {
 			return err
 		}
@@ -488,4 +491,13 @@ func (s *Store) StationReports(ctx context.Context) (map[string]StationReport, e
 		out[code] = r
 	}
 	return out, rows.Err()
+}
+
+// recordEpoch keeps the public key of the enrollment the point has just
+// begun (the epoch the UPDATE before it moved to), for verifying its
+// bills later.
+func recordEpoch(ctx context.Context, t *dbtx, point, publicKey string, at int64) error {
+	_, err := t.exec(ctx, `INSERT INTO point_epochs (point_code, epoch, public_key, enrolled_at)
+		SELECT code, epoch, ?, ? FROM points WHERE code = ?`, publicKey, at, point)
+	return err
 }

@@ -104,6 +104,21 @@ var errNoSuchAPI = errors.New("no such API on the server")
 // them pending and sends them once the server is upgraded.
 var ErrPaperUnsupported = errors.New("the server does not take paper reports yet")
 
+// ReportHeld tells the server the segments this station holds and how far
+// each went, and learns how far the server holds the station's chain and
+// paper. ErrHeldUnsupported from a server that predates it.
+func (c *Client) ReportHeld(ctx context.Context, held []wire.HeldSegment) (*wire.HeldResponse, error) {
+	var resp wire.HeldResponse
+	err := c.do(ctx, http.MethodPost, wire.PathHeld, wire.HeldRequest{Segments: held}, &resp, true)
+	if errors.Is(err, errNoSuchAPI) {
+		return nil, ErrHeldUnsupported
+	}
+	return &resp, err
+}
+
+// ErrHeldUnsupported: the server predates held-segment reports.
+var ErrHeldUnsupported = errors.New("the server does not take held-segment reports")
+
 // Pull fetches the station's settings, bill kinds and segments, and the
 // master data changed after version since.
 func (c *Client) Pull(ctx context.Context, since int64) (*wire.PullResponse, error) {

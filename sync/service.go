@@ -40,6 +40,7 @@ type Report struct {
 	Rejected  int      // bills the server refused or found in conflict (kept, flagged)
 	Allocated []string // segments received, "code start–end"
 	Pending   int      // bills still waiting after the pass
+	Resent    int      // acknowledged bills and paper records queued again: the server had lost them (restored)
 	Err       error    // the first failure; nil when everything went
 }
 
@@ -53,7 +54,10 @@ func (s *Service) Once(ctx context.Context) Report {
 			r.Err = err
 		}
 	}
-	note(s.upload(ctx, &r))
+	note(s.reportHeld(ctx, &r))
+	if !isUnavailable(r.Err) {
+		note(s.upload(ctx, &r))
+	}
 	if !isUnavailable(r.Err) {
 		note(s.uploadPaper(ctx, &r))
 	}
@@ -145,6 +149,32 @@ func (s *Service) upload(ctx context.Context, r *Report) error {
 			return nil
 		}
 	}
+}
+
+// reportHeld tells the server what this station holds (a server restored
+// from an older backup learns its lost segments from it) and queues again
+// the bills and paper records the server says it does not hold.
+func (s *Service) reportHeld(ctx context.Context, r *Report) error {
+	segs, err := s.store.Segments(ctx)
+	if err != nil {
+		return err
+	}
+	var held []wire.HeldSegment
+	for _, sg := range segs {
+		if sg.Source == localstore.SourceServer {
+			held = append(held, wire.HeldSegment{BillCode: sg.Code, Start: sg.Start, End: sg.End, Next: sg.Next})
+		}
+	}
+	resp, err := s.client.ReportHeld(ctx, held)
+	if errors.Is(err, ErrHeldUnsupported) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	bills, paper, err := s.store.ResendAfter(ctx, resp.ChainSeq, resp.PaperUpTo)
+	r.Resent += bills + paper
+	return err
 }
 
 // uploadPaper reports what became of paper numbers, after their bills. A

@@ -61,6 +61,7 @@ func New(store *server.Store, log *slog.Logger) *API {
 	a.mux.HandleFunc("POST "+wire.PathSegments, a.station(a.allocate))
 	a.mux.HandleFunc("POST "+wire.PathBills, a.station(a.upload))
 	a.mux.HandleFunc("POST "+wire.PathPaper, a.station(a.uploadPaper))
+	a.mux.HandleFunc("POST "+wire.PathHeld, a.station(a.held))
 	a.mux.HandleFunc("GET "+wire.PathPull, a.station(a.pull))
 	a.mux.HandleFunc("POST "+wire.PathStatus, a.station(a.status))
 	// Patients' side, before anyone is known: a person checks a few bills a
@@ -322,6 +323,20 @@ func (a *API) uploadPaper(w http.ResponseWriter, r *http.Request, p *server.Poin
 		return
 	}
 	resp, err := a.store.UploadPaper(r.Context(), p.Code, req.Uses)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (a *API) held(w http.ResponseWriter, r *http.Request, p *server.Point, body []byte) {
+	var req wire.HeldRequest
+	if err := decodeStrict(bytes.NewReader(body), &req); err != nil {
+		a.fail(w, err)
+		return
+	}
+	resp, err := a.store.ReportHeld(r.Context(), p.Code, req.Segments)
 	if err != nil {
 		a.fail(w, err)
 		return

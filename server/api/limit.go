@@ -35,6 +35,7 @@ func (a *API) limited(l *ratelimit.Sources, h http.HandlerFunc) http.HandlerFunc
 var bodyLimits = map[string]int64{
 	"POST " + wire.PathBills:      16 << 20, // a full upload batch
 	"POST " + wire.PathPaper:      4 << 20,
+	"POST " + wire.PathHeld:       1 << 20,
 	"POST " + wire.PathSegments:   64 << 10,
 	"POST " + wire.PathStatus:     256 << 10,
 	"POST " + wire.PathEnroll:     64 << 10,

@@ -27,6 +27,7 @@ const (
 	PathPull     = "/api/v1/pull"
 	PathStatus   = "/api/v1/status"
 	PathPaper    = "/api/v1/paper"
+	PathHeld     = "/api/v1/held"
 	PathLogin    = "/api/v1/login"
 	PathPassword = "/api/v1/password"
 )
@@ -281,6 +282,32 @@ type PaperAck struct {
 // PaperUploadResponse answers a PaperUploadRequest, one ack per use, in order.
 type PaperUploadResponse struct {
 	Acks []PaperAck `json:"acks"`
+}
+
+// HeldRequest is what a station holds, sent at the start of every pass:
+// its segments and how far each went. A server restored from an older
+// backup learns from it the segments it allocated after the backup, and
+// allocates again only when every station has reported (issue 20).
+type HeldRequest struct {
+	Segments []HeldSegment `json:"segments"`
+}
+
+// HeldSegment is a segment a station holds; Next is the first number it
+// has not used (End+1 when used up).
+type HeldSegment struct {
+	BillCode string `json:"billCode"`
+	Start    int64  `json:"start"`
+	End      int64  `json:"end"`
+	Next     int64  `json:"next"`
+}
+
+// HeldResponse tells the station what the server holds of its work: the
+// last chain position, and the time of the newest paper record. A station
+// whose acknowledged bills or paper records go beyond them (the server was
+// restored) sends those again.
+type HeldResponse struct {
+	ChainSeq  int64 `json:"chainSeq"`
+	PaperUpTo int64 `json:"paperUpTo"` // Unix ms: the newest use or void time of this point's paper the server holds
 }
 
 // UploadRequest carries up to MaxBatch bills in chain order.
