@@ -60,7 +60,7 @@ func (s *Store) MarkRestored(ctx context.Context, source string, gap int64) (*Re
 			return err
 		}
 		type cut struct {
-			id         string
+			id          string
 			end, newEnd int64
 		}
 		var cuts []cut
