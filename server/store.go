@@ -56,6 +56,7 @@ type Store struct {
 	keyFile    string      // where the key sealing secrets is kept
 	aead       cipher.AEAD // seals secrets (secrets.go)
 	pii        *pii.Sealer // masks and seals ID and phone numbers in stored bills (same key)
+	dsn        string      // the PostgreSQL connection string (pg_dump)
 	issueLocks pointLocks
 	iss        issuers
 	keys       gosync.Map // point → *bill.PrivateKey of server points
@@ -88,7 +89,7 @@ func OpenStore(ctx context.Context, dsn, dataDir string, opts ...StoreOption) (*
 	}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		s.dialect = Postgres
+		s.dialect, s.dsn = Postgres, dsn
 		var cfg *pgx.ConnConfig
 		if cfg, err = pgx.ParseConfig(dsn); err == nil {
 			// Batch lookups with hundreds of parameters get a poor generic
@@ -366,8 +367,8 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Backup writes a consistent copy of an SQLite ledger to path (VACUUM INTO)
 // while the server runs. PostgreSQL is backed up with its own tools.
 func (s *Store) Backup(ctx context.Context, path string) error {
-	if s.dialect != SQLite {
-		return bill.Errorf(bill.EInvalid, "PostgreSQL 数据库请用 pg_dump 备份，例如：pg_dump -Fc -f ebill.dump <数据库连接串>")
+	if _, err := s.authorize(ctx, PermBackup); err != nil {
+		return err
 	}
 	if _, err := os.Stat(path); err == nil {
 		return bill.Errorf(bill.EInvalid, "备份文件 %s 已存在，请换一个文件名。", path)
@@ -378,7 +379,14 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	if err := private.File(path); err != nil { // created private, then filled
 		return bill.Errorf(bill.EInvalid, "无法写入备份文件 %s：%v", path, err)
 	}
-	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+	var err error
+	if s.dialect == SQLite {
+		_, err = s.db.ExecContext(ctx, "VACUUM INTO ?", path)
+	} else {
+		err = s.pgDump(ctx, path)
+	}
+	if err != nil {
+		os.Remove(path)
 		return err
 	}
 	var size int64
@@ -386,7 +394,7 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 		size = fi.Size()
 	}
 	// Recorded for the inspection report's backup age.
-	_, err := s.db.ExecContext(ctx, "INSERT INTO backup_log (at, path, size) VALUES (?, ?, ?)", s.millis(), path, size)
+	_, err = s.db.ExecContext(ctx, s.rebind("INSERT INTO backup_log (at, path, size) VALUES (?, ?, ?)"), s.millis(), path, size)
 	return err
 }
 

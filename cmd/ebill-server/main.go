@@ -212,6 +212,9 @@ func serve(ctx context.Context, a *app, args []string) error {
 	publicURL := fs.String("public-url", "", "患者手机访问本服务器的地址（票据二维码指向此处的查验页），例如 https://pj.医院域名.cn；不填则用 --host 或 --addr 得出的本服务器地址")
 	healthURL := fs.String("health-url", "", "卫健委日报的报送地址；设置后每天 1 点后自动报送前一天的报表（失败会重试）")
 	smsLog := fs.String("sms-log", "", "未接短信网关时，患者验证码写入此文件（默认 数据目录/sms-outbox.log）")
+	backupDir := fs.String("backup-dir", "", "定时备份写入的目录；默认 数据目录/backups（PostgreSQL 用 pg_dump，须已安装）")
+	backupEvery := fs.Duration("backup-every", 24*time.Hour, "定时备份的间隔；0 为不做定时备份")
+	backupKeep := fs.Int("backup-keep", 14, "保留最近几份定时备份（更早的自动删除）")
 	archiveDir := fs.String("audit-archive", "", "审计记录按月归档的目录（每月初自动写入上月记录，请定期复制到只读介质）；默认 数据目录/archive")
 	metricsAllow := fs.String("metrics-allow", "", "允许读取 /metrics 的地址或网段，逗号分隔（本机总是允许），如 10.1.2.3,10.9.0.0/16；也可用环境变量 EBILL_METRICS_TOKEN 设令牌")
 	if _, err := a.parse(fs, args, false); err != nil {
@@ -254,6 +257,12 @@ func serve(ctx context.Context, a *app, args []string) error {
 		*archiveDir = filepath.Join(a.dataDir, "archive")
 	}
 	runners = append(runners, store.AuditArchiver(*archiveDir, 6*time.Hour))
+	if *backupEvery > 0 {
+		if *backupDir == "" {
+			*backupDir = filepath.Join(a.dataDir, "backups")
+		}
+		runners = append(runners, store.ScheduledBackups(*backupDir, *backupEvery, *backupKeep))
+	}
 	if *healthURL != "" {
 		runners = append(runners, store.HealthPush(*healthURL, 10*time.Minute))
 	}

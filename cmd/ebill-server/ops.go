@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/cmd/internal/textout"
-	"github.com/ebill/ebill/internal/private"
 	"github.com/ebill/ebill/server"
 )
 
@@ -96,7 +94,7 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	if *toDB != "" {
-		if err := restorePostgres(ctx, *from, *toDB); err != nil {
+		if err := server.RestorePostgres(ctx, *from, *toDB); err != nil {
 			return err
 		}
 		a.dsn = *toDB
@@ -105,7 +103,7 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 		if dir == "" {
 			dir = a.dataDir
 		}
-		if err := restoreSQLite(*from, dir); err != nil {
+		if err := server.RestoreSQLite(*from, dir); err != nil {
 			return err
 		}
 		a.dataDir, a.dsn = dir, ""
@@ -220,86 +218,4 @@ func cmdRestoreRelease(ctx context.Context, a *app, args []string) error {
 		}
 		return a.Report(map[string]string{"released": *point}, "不再等待开票点 %s 上报。\n", *point)
 	})
-}
-
-// restoreSQLite copies a backup to dir/ledger.db; dir must not hold a
-// ledger yet (a restore never overwrites one: rename it first).
-func restoreSQLite(from, dir string) error {
-	dst := filepath.Join(dir, "ledger.db")
-	if _, err := os.Stat(dst); err == nil {
-		return bill.Errorf(bill.EConflict, "%s 已有账本数据库。恢复不会覆盖现有数据：请先停止服务，把该目录改名保留，再恢复到新目录。", dir)
-	}
-	if err := private.Dir(dir); err != nil {
-		return bill.Errorf(bill.EInvalid, "无法创建数据目录 %s：%v", dir, err)
-	}
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	head := make([]byte, 16)
-	if _, err := io.ReadFull(in, head); err != nil || string(head) != "SQLite format 3\x00" {
-		return bill.Errorf(bill.EInvalid, "%s 不是 SQLite 备份文件（PostgreSQL 的备份请用 --to-db 恢复）。", from)
-	}
-	if _, err := in.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	if err := private.File(dst + ".part"); err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst+".part", os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(dst + ".part")
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	out.Close()
-	return os.Rename(dst+".part", dst)
-}
-
-// restorePostgres loads a pg_dump -Fc file into an empty database.
-func restorePostgres(ctx context.Context, from, dsn string) error {
-	if _, err := exec.LookPath("pg_restore"); err != nil {
-		return bill.Errorf(bill.EInvalid, "找不到 pg_restore：请在本机安装 PostgreSQL 客户端（Debian：apt install postgresql-client）。")
-	}
-	cmd := exec.CommandContext(ctx, "pg_restore", "--no-owner", "--exit-on-error", "--dbname", dsnWithoutSearchPath(dsn), from)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		msg := strings.TrimSpace(string(out))
-		if strings.Contains(msg, "already exists") {
-			return bill.Errorf(bill.EConflict, "目标数据库不是空的（%s）。恢复不会覆盖现有数据：请新建一个空数据库再恢复。", firstLine(msg))
-		}
-		return bill.Errorf(bill.EInvalid, "pg_restore 失败：%s", firstLine(msg))
-	}
-	return nil
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// dsnWithoutSearchPath: pg_restore takes a libpq connection string, which
-// knows no search_path parameter (the dump names its schema itself).
-func dsnWithoutSearchPath(dsn string) string {
-	for _, sep := range []string{"&search_path=", "?search_path="} {
-		if i := strings.Index(dsn, sep); i >= 0 {
-			rest := dsn[i+len(sep):]
-			j := strings.IndexByte(rest, '&')
-			if j < 0 {
-				return dsn[:i]
-			}
-			return dsn[:i] + sep[:1] + rest[j+1:]
-		}
-	}
-	return dsn
 }
