@@ -216,7 +216,6 @@ func RestorePostgres(ctx context.Context, from, dsn string) error {
 	return nil
 }
 
-
 // libpqDSN: pg_restore takes a libpq connection string, which knows no
 // search_path parameter (the dump names its schema itself).
 func libpqDSN(dsn string) string {
