@@ -61,6 +61,9 @@ func (s *Store) Issue(ctx context.Context, k bill.Kind, in *bill.Settlement) (*I
 		if err != nil {
 			return err
 		}
+		if err := cfg.issuable(); err != nil {
+			return err
+		}
 		warnings, err := cfg.limits.Check(st.offlineState(), s.now(), set.TotalAmt, false)
 		if err != nil {
 			return err

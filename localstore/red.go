@@ -48,6 +48,9 @@ func (s *Store) Reverse(ctx context.Context, code string, no int64, reason, oper
 		if err != nil {
 			return err
 		}
+		if err := cfg.issuable(); err != nil {
+			return err
+		}
 		warnings, err := cfg.limits.Check(st.offlineState(), s.now(), orig.Total, true)
 		if err != nil {
 			return err

@@ -187,6 +187,7 @@ const (
 	settingStockAlert = "stock_alert"
 	settingRefill     = "refill_threshold"
 	settingDesk       = "desk"
+	settingIssueBlock = "issue_block" // why issuing is stopped ("" or absent: it is not)
 )
 
 // DeskSettings are the billing point's settings for its desk, set centrally.
@@ -249,6 +250,21 @@ func (s *Store) Limits(ctx context.Context) (bill.Limits, error) {
 	return cfg.limits, err
 }
 
+// BlockIssuing stops issuing and reversing at this station, saying why
+// ("" lets it issue again). The sync service sets it when the server holds
+// more of this station's chain than the station itself: the database is
+// older than what it issued (restored from an old backup, or replaced),
+// and issuing on it would reuse numbers.
+func (s *Store) BlockIssuing(ctx context.Context, reason string) error {
+	return s.setSetting(ctx, settingIssueBlock, reason, "sync")
+}
+
+// IssueBlocked is why issuing is stopped, or "".
+func (s *Store) IssueBlocked(ctx context.Context) (string, error) {
+	cfg, err := loadConfig(ctx, s.read)
+	return cfg.blocked, err
+}
+
 // SetStockAlert stores the threshold of the stock alert.
 func (s *Store) SetStockAlert(ctx context.Context, remaining int64, source string) error {
 	if remaining < 0 {
@@ -288,6 +304,15 @@ type config struct {
 	refill     int64
 	desk       DeskSettings
 	billCodes  map[bill.Kind]string
+	blocked    string // issuing stopped, and why (BlockIssuing)
+}
+
+// issuable says whether bills (and red bills) may be issued now.
+func (c config) issuable() error {
+	if c.blocked != "" {
+		return bill.Errorf(bill.ETampered, "%s", c.blocked)
+	}
+	return nil
 }
 
 // loadConfig reads every setting and bill kind.
@@ -308,8 +333,8 @@ func loadConfig(ctx context.Context, q querier) (config, error) {
 	kinds.Close()
 	// Only the settings the config holds: others (the seal image, printer
 	// settings) are read where they are used.
-	rows, err := q.QueryContext(ctx, "SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?)",
-		settingLimits, settingStockAlert, settingRefill, settingDesk)
+	rows, err := q.QueryContext(ctx, "SELECT key, value FROM settings WHERE key IN (?, ?, ?, ?, ?)",
+		settingLimits, settingStockAlert, settingRefill, settingDesk, settingIssueBlock)
 	if err != nil {
 		return cfg, err
 	}
@@ -328,6 +353,8 @@ func loadConfig(ctx context.Context, q querier) (config, error) {
 			err = json.Unmarshal([]byte(raw), &cfg.refill)
 		case settingDesk:
 			err = json.Unmarshal([]byte(raw), &cfg.desk)
+		case settingIssueBlock:
+			err = json.Unmarshal([]byte(raw), &cfg.blocked)
 		}
 		if err != nil {
 			return cfg, fmt.Errorf("localstore: setting %s: %w", key, err)

@@ -172,6 +172,24 @@ func (s *Service) reportHeld(ctx context.Context, r *Report) error {
 	if err != nil {
 		return err
 	}
+	st, err := s.store.Station(ctx)
+	if err != nil {
+		return err
+	}
+	if resp.ChainSeq > st.ChainSeq {
+		// The server holds bills of this station's chain that this
+		// database does not: it is older than what the station issued
+		// (restored from an old backup, or replaced). Issuing on would
+		// reuse those numbers and chain positions.
+		reason := fmt.Sprintf("服务器已有本机开出的第 %d 张票据，而本机数据只到第 %d 张：本机数据库比实际开票进度旧（可能从旧备份恢复）。"+
+			"为防止重号已停止开票。请联系票据管理员为本开票点重新注册（ebill-server point enroll-code），注册前先上传本机待上传的票据。",
+			resp.ChainSeq, st.ChainSeq)
+		s.log.Error("the server is ahead of this station's chain", "server", resp.ChainSeq, "station", st.ChainSeq)
+		if err := s.store.BlockIssuing(ctx, reason); err != nil {
+			return err
+		}
+		return bill.Errorf(bill.ETampered, "%s", reason)
+	}
 	bills, paper, err := s.store.ResendAfter(ctx, resp.ChainSeq, resp.PaperUpTo)
 	r.Resent += bills + paper
 	return err

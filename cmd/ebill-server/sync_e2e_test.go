@@ -706,3 +706,51 @@ func TestRestoreFromOlderBackup(t *testing.T) {
 		t.Fatalf("verify after the restore: %+v", rep)
 	}
 }
+
+// TestStationRestore (issue 20): `ebill restore` checks a backup before it
+// replaces anything, keeps a sound newer database unless told, keeps the
+// replaced files; after restoring an older backup the next sync finds the
+// server ahead of the station's chain and stops issuing, so that no number
+// is used twice.
+func TestStationRestore(t *testing.T) {
+	s := newSite(t, 1000)
+	if n, err := s.issue(5, "RB"); err != nil || n != 5 {
+		t.Fatalf("issued %d: %v", n, err)
+	}
+	s.ebill("sync", "once")
+	backup := filepath.Join(t.TempDir(), "station-backup.db")
+	s.ebill("backup", "--to", backup)
+	if n, err := s.issue(5, "RA"); err != nil || n != 5 {
+		t.Fatalf("issued %d: %v", n, err)
+	}
+	s.ebill("sync", "once")
+
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	mustDo(t, os.WriteFile(junk, []byte("not a database at all, not at all"), 0o600))
+	before, _ := os.ReadFile(filepath.Join(s.station, localstore.FileName))
+	if out, err := s.ebillErr("restore", "--from", junk); err == nil {
+		t.Fatalf("a junk backup was restored:\n%s", out)
+	}
+	if out, err := s.ebillErr("restore", "--from", backup); err == nil || !strings.Contains(out, "不需要恢复") {
+		t.Fatalf("a sound, newer database was replaced: %v\n%s", err, out)
+	}
+	if after, _ := os.ReadFile(filepath.Join(s.station, localstore.FileName)); !bytes.Equal(before, after) {
+		t.Fatal("a refused restore changed the database")
+	}
+	out := s.ebill("restore", "--from", backup, "--force")
+	if !strings.Contains(out, "replaced") {
+		t.Fatalf("restore: %s", out)
+	}
+	if m, _ := filepath.Glob(filepath.Join(s.station, localstore.FileName+".replaced-*")); len(m) == 0 {
+		t.Fatal("the replaced database was not kept")
+	}
+	if out, err := s.ebillErr("sync", "once"); err == nil || !strings.Contains(out, "停止开票") {
+		t.Fatalf("sync after restoring an older backup: %v\n%s", err, out)
+	}
+	if n, err := s.issue(1, "RX"); n != 0 || bill.ErrorCode(err) != bill.ETampered {
+		t.Fatalf("issued %d after the server was found ahead: %v", n, err)
+	}
+	if n, _, _ := s.ledger(); n != 10 {
+		t.Fatalf("the server holds %d bills", n)
+	}
+}

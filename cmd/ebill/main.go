@@ -57,6 +57,7 @@ var commands = []command{
 	{"verify", "校验本机全部票据的签名、哈希链和号码连续性", cmdVerify},
 	{"status", "开票点状态：离线额度、待上传、库存、纸质票号", cmdStatus},
 	{"backup", "在不停止开票的情况下备份本机数据库", cmdBackup},
+	{"restore", "--from 备份文件 [--key 数据密钥]：先校验备份，再替换本机数据库（原文件改名保留）", cmdRestore},
 	{"server", "set --url 地址 [--fingerprint 指纹]：服务器地址变更后修改本机记录的地址", cmdServer},
 	{"sync", "once 同步一次 | run 前台运行同步服务 | now 让同步服务立即同步 | install/uninstall/start/stop/status 系统服务", cmdSync},
 	{"version", "显示版本", cmdVersion},
