@@ -57,6 +57,7 @@ type Store struct {
 	aead       cipher.AEAD // seals secrets (secrets.go)
 	pii        *pii.Sealer // masks and seals ID and phone numbers in stored bills (same key)
 	dsn        string      // the PostgreSQL connection string (pg_dump)
+	minVersion minVersionCache
 	issueLocks pointLocks
 	iss        issuers
 	keys       gosync.Map // point → *bill.PrivateKey of server points

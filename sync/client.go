@@ -35,6 +35,10 @@ type Client struct {
 // for test benches that read the traffic, never for a hospital.
 const InsecureEnv = localstore.InsecureEnv
 
+// ProgramVersion is the version of the program using this package, sent
+// with every request (the programs set it at start).
+var ProgramVersion = "dev"
+
 // NewClient makes a client for the server at baseURL. With a fingerprint,
 // the server's certificate is pinned to it (a self-signed server); without,
 // the system's certificate authorities decide. key and point sign requests;
@@ -152,6 +156,7 @@ func (c *Client) doAs(ctx context.Context, method, path string, in, out any, sig
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(wire.HeaderVersion, ProgramVersion)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}

@@ -103,6 +103,7 @@ func noDisplay(getenv func(string) string) error {
 }
 
 func run(ctx context.Context, dataDir string, runSync bool, log *slog.Logger) error {
+	ebsync.ProgramVersion = Version
 	started := time.Now()
 	if err := noDisplay(os.Getenv); err != nil {
 		return err

@@ -219,3 +219,63 @@ func cmdRestoreRelease(ctx context.Context, a *app, args []string) error {
 		return a.Report(map[string]string{"released": *point}, "不再等待开票点 %s 上报。\n", *point)
 	})
 }
+
+// cmdStationVersion shows the stations' program versions and sets the
+// lowest the server accepts.
+func cmdStationVersion(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 && args[0] == "set" {
+		fs := a.flags("station-version set", "--min 0.19.400（空为不限）")
+		minimum := fs.String("min", "", "收费电脑程序的最低版本；低于它的收费电脑同步时收到“请安装新版本”的提示")
+		if _, err := a.parse(fs, args[1:], false); err != nil {
+			return err
+		}
+		return a.withStore(ctx, func(s *server.Store) error {
+			if err := s.SetMinStationVersion(ctx, *minimum); err != nil {
+				return err
+			}
+			if *minimum == "" {
+				return a.Report(map[string]string{"min": ""}, "已取消收费电脑程序的最低版本要求。\n")
+			}
+			return a.Report(map[string]string{"min": *minimum}, "收费电脑程序的最低版本设为 %s。\n", *minimum)
+		})
+	}
+	if len(args) > 0 && args[0] != "list" {
+		fmt.Fprintln(a.Stderr, "用法：ebill-server station-version list | set --min 版本")
+		return errUsage
+	}
+	return a.withStore(ctx, func(s *server.Store) error {
+		vs, err := s.StationVersions(ctx)
+		if err != nil {
+			return err
+		}
+		minimum, _ := s.MinStationVersion(ctx)
+		if a.JSON {
+			a.PrintJSON(map[string]any{"min": minimum, "stations": nonNil(vs)})
+			return nil
+		}
+		if minimum == "" {
+			minimum = "不限"
+		}
+		fmt.Fprintf(a.Stdout, "最低版本：%s\n", minimum)
+		t := textout.NewTable(a.Stdout)
+		fmt.Fprintln(t, "开票点\t名称\t程序版本\t最近同步\t")
+		for _, v := range vs {
+			seen, note := "从未", ""
+			if !v.LastSeen.IsZero() {
+				seen = beijing(v.LastSeen)
+			}
+			if v.Below {
+				note = "低于最低版本，请升级"
+			}
+			fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", v.Point, v.Name, orUnknown(v.Version), seen, note)
+		}
+		return t.Flush()
+	})
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "未知"
+	}
+	return s
+}

@@ -754,3 +754,45 @@ func TestStationRestore(t *testing.T) {
 		t.Fatalf("the server holds %d bills", n)
 	}
 }
+
+// TestMinimumStationVersion (issue 20): the administrator requires a
+// minimum program version; an older station (these test builds say "dev")
+// is refused at its next sync with a message saying what to install, the
+// server lists it as below the minimum, and syncs again once the minimum
+// is lifted.
+func TestMinimumStationVersion(t *testing.T) {
+	s := newSite(t, 100)
+	if n, err := s.issue(2, "VER"); err != nil || n != 2 {
+		t.Fatalf("issued %d: %v", n, err)
+	}
+	setMin := func(v string) {
+		store, err := server.OpenStore(context.Background(), "", s.srvData)
+		mustDo(t, err)
+		defer store.Close()
+		mustDo(t, store.SetMinStationVersion(server.WithActor(context.Background(), server.Actor{Who: "cli:test", System: true}), v))
+	}
+	setMin("0.19.1")
+	time.Sleep(2100 * time.Millisecond) // the server reads the minimum at most every 2 s
+	cmd := exec.Command(filepath.Join(s.bin, "ebill"), "--data", s.station, "sync", "once")
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 8 || !strings.Contains(string(out), "低于服务器要求的最低版本 0.19.1") {
+		t.Fatalf("an old station synced: %v\n%s", err, out)
+	}
+	if n, _, _ := s.ledger(); n != 0 {
+		t.Fatalf("the server took %d bills from a refused station", n)
+	}
+	store, err := server.OpenStore(context.Background(), "", s.srvData)
+	mustDo(t, err)
+	vs, err := store.StationVersions(server.WithActor(context.Background(), server.Actor{Who: "cli:test", System: true}))
+	store.Close()
+	mustDo(t, err)
+	if len(vs) != 1 || !vs[0].Below {
+		t.Fatalf("station versions: %+v", vs)
+	}
+	setMin("")
+	time.Sleep(2100 * time.Millisecond)
+	s.ebill("sync", "once")
+	if n, _, _ := s.ledger(); n != 2 {
+		t.Fatalf("after the minimum was lifted the server holds %d bills", n)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/cmd/internal/winsetup"
+	ebsync "github.com/ebill/ebill/sync"
 	"github.com/ebill/ebill/localstore"
 )
 
@@ -67,6 +68,7 @@ var commands = []command{
 // run is the whole program: a test can call it with its own arguments,
 // streams and environment.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	ebsync.ProgramVersion = Version
 	a := &app{Out: cli.Out{Prog: "ebill", Stdout: stdout, Stderr: stderr}}
 	fs := flag.NewFlagSet("ebill", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -224,8 +224,23 @@ func (a *API) station(next func(http.ResponseWriter, *http.Request, *server.Poin
 		if rec, ok := w.(*statusRecorder); ok {
 			rec.point = p.Code
 		}
+		// Programs older than the minimum the administrator set are refused
+		// with a message that says what to install (issue 20).
+		have := r.Header.Get(wire.HeaderVersion)
+		if minimum, err := a.store.MinStationVersion(r.Context()); err == nil && minimum != "" && wire.CompareVersions(have, minimum) < 0 {
+			a.fail(w, bill.Errorf(bill.EVersion, "本机程序版本 %s 低于服务器要求的最低版本 %s，已暂停同步（本机仍可在离线额度内开票）。"+
+				"请联系信息科安装新版本（安装包直接覆盖安装，票据数据保留）。", orDash(server.Truncate(have, 40)), minimum))
+			return
+		}
 		next(w, r.WithContext(server.WithActor(r.Context(), server.Actor{Who: "station:" + p.Code, From: r.RemoteAddr})), p, body)
 	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "（未知）"
+	}
+	return s
 }
 
 func (a *API) authenticate(r *http.Request, body []byte) (*server.Point, error) {
@@ -422,6 +437,8 @@ func Status(code string) int {
 		return http.StatusConflict
 	case bill.ELimit:
 		return http.StatusTooManyRequests
+	case bill.EVersion:
+		return http.StatusUpgradeRequired
 	case bill.EUnavailable:
 		return http.StatusServiceUnavailable
 	}

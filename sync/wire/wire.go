@@ -337,6 +337,56 @@ type UploadResponse struct {
 	ChainSeq int64 `json:"chainSeq"` // the last seq of this point the server holds
 }
 
+// HeaderVersion carries the station program's version on every request;
+// the server refuses versions below the minimum it is told to require.
+const HeaderVersion = "X-Ebill-Version"
+
+// CompareVersions compares two program versions by their leading dotted
+// numbers ("0.19.326", "0.19.326+c3ed5a4", "v0.20"): -1, 0 or 1. A version
+// without numbers ("dev", "") is older than any with them.
+func CompareVersions(a, b string) int {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int64 = -1, -1
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func versionParts(v string) []int64 {
+	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
+	var parts []int64
+	for _, f := range strings.Split(v, ".") {
+		end := 0
+		for end < len(f) && f[end] >= '0' && f[end] <= '9' {
+			end++
+		}
+		if end == 0 {
+			break
+		}
+		n, err := strconv.ParseInt(f[:end], 10, 64)
+		if err != nil {
+			break
+		}
+		parts = append(parts, n)
+		if end < len(f) {
+			break
+		}
+	}
+	return parts
+}
+
 // AuthHeader carries a station's request signature:
 //
 //	Authorization: EBILL-SM2 point=P01,ts=1764060000000,sig=<base64>
