@@ -17,8 +17,8 @@ import (
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/cmd/internal/winsetup"
-	ebsync "github.com/ebill/ebill/sync"
 	"github.com/ebill/ebill/localstore"
+	ebsync "github.com/ebill/ebill/sync"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=...".
