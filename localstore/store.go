@@ -346,3 +346,36 @@ func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
+
+// Stats are figures of the database file for diagnostics: sizes, pages,
+// the integrity check, and the rows of the main tables.
+func (s *Store) Stats(ctx context.Context) (map[string]any, error) {
+	out := map[string]any{"path": s.path}
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(s.path + suffix); err == nil {
+			out["size"+suffix] = fi.Size()
+		}
+	}
+	for _, p := range []string{"page_size", "page_count", "freelist_count", "user_version", "journal_mode"} {
+		var v any
+		if err := s.read.QueryRowContext(ctx, "PRAGMA "+p).Scan(&v); err != nil {
+			return nil, err
+		}
+		out[p] = v
+	}
+	var check string
+	if err := s.read.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&check); err != nil {
+		check = err.Error()
+	}
+	out["quick_check"] = check
+	rows := map[string]int64{}
+	for _, t := range []string{"bills", "outbox", "acks", "segments", "paper_usage", "paper_ranges", "users", "charge_items", "messages"} {
+		var n int64
+		if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t).Scan(&n); err != nil {
+			return nil, err
+		}
+		rows[t] = n
+	}
+	out["rows"] = rows
+	return out, nil
+}

@@ -77,6 +77,7 @@ var commands = []command{
 	{"restore", "--from 备份文件 [--to 新数据目录 | --to-db postgres://…]：恢复备份并校验，之后等待收费电脑上报号段", cmdRestore},
 	{"restore-status", "恢复后各开票点上报号段的情况", cmdRestoreStatus},
 	{"restore-release", "--point 开票点：恢复后不再等待某开票点上报", cmdRestoreRelease},
+	{"diag", "[--out 文件.zip] [--no-verify]：生成诊断包（版本、设置、开票点、巡检、校验、数据库统计、近期日志），供技术支持", cmdDiag},
 	{"station-version", "list | set --min 版本：各收费电脑的程序版本；设置最低版本（低于它的不能同步，提示升级）", cmdStationVersion},
 	{"paper", "assign --point 开票点 --code 代码 --count 张数 | list --point 开票点：服务器开票点的纸质票据", cmdPaper},
 	{"report", "health --date 日期 [--out 文件 | --push 地址]：卫健委日报", cmdReport},

@@ -10,10 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/cmd/internal/cli"
 	"github.com/ebill/ebill/cmd/internal/textout"
+	"github.com/ebill/ebill/internal/diag"
 	"github.com/ebill/ebill/server"
 )
 
@@ -278,4 +280,74 @@ func orUnknown(s string) string {
 		return "未知"
 	}
 	return s
+}
+
+// cmdDiag writes the server's diagnostics bundle for support: versions,
+// settings (no keys, no HIS secrets, no passwords), points and their last
+// reports, the last inspections, the verify result, database statistics,
+// the restore state and the tail of server.log (personal numbers masked).
+func cmdDiag(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("diag", "[--out 文件.zip] [--no-verify]")
+	out := fs.String("out", "", "写入的 zip 文件；默认为当前目录下的 ebill-server-diag-日期时间.zip")
+	noVerify := fs.Bool("no-verify", false, "不做全量校验（票据很多时较快）")
+	if _, err := a.parse(fs, args, false); err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = "ebill-server-diag-" + time.Now().In(bill.Beijing).Format("20060102-150405") + ".zip"
+	}
+	return a.withStore(ctx, func(s *server.Store) error {
+		if err := s.Authorize(ctx, server.PermInspect); err != nil {
+			return err
+		}
+		b, err := diag.Create(*out)
+		if err != nil {
+			return bill.Errorf(bill.EInvalid, "无法写入 %s（文件不能已存在）：%v", *out, err)
+		}
+		problems := map[string]string{}
+		note := func(name string, v any, err error) {
+			if err != nil {
+				problems[name] = bill.ErrorMessage(err)
+				return
+			}
+			b.JSON(name+".json", v)
+		}
+		b.JSON("version.json", map[string]string{"program": "ebill-server", "version": Version, "database": s.Dialect(), "dataDir": a.dataDir})
+		unit, err := s.Unit(ctx)
+		note("unit", unit, err)
+		policy, err := s.Policy(ctx)
+		note("policy", policy, err)
+		points, err := s.Points(ctx)
+		for _, p := range points {
+			p.PublicKey = "" // not secret, but not needed either
+		}
+		note("points", points, err)
+		reports, err := s.StationReports(ctx)
+		note("station-reports", reports, err)
+		versions, err := s.StationVersions(ctx)
+		note("station-versions", versions, err)
+		apps, err := s.HISApps(ctx) // without their keys
+		note("his-apps", apps, err)
+		insp, err := s.Inspections(ctx)
+		if len(insp) > 5 {
+			insp = insp[:5]
+		}
+		note("inspections", insp, err)
+		holds, err := s.RestoreStatus(ctx)
+		note("restore", holds, err)
+		stats, err := s.DatabaseStats(ctx, a.dataDir)
+		note("database", stats, err)
+		if !*noVerify {
+			rep, err := s.VerifyLedger(ctx)
+			note("verify", rep, err)
+		}
+		if len(problems) > 0 {
+			b.JSON("problems.json", problems)
+		}
+		b.LogTail("logs/server.log", filepath.Join(a.dataDir, "server.log"), 2<<20)
+		if err := b.Close(); err != nil {
+			return bill.Errorf(bill.EInvalid, "写入 %s 失败：%v", *out, err)
+		}
+		return a.Report(map[string]string{"file": *out}, "诊断包已写入 %s（不含密钥、密码和 HIS 应用密钥，日志中的证件号和手机号已打码），可发给技术支持。\n", *out)
+	})
 }

@@ -25,6 +25,10 @@ var commandPerms = map[string]string{
 	"login": permPublic, "logout": permPublic, "tls fingerprint": permPublic,
 	"his-app call": permPublic,                            // a HIS caller's test call over HTTPS, with that app's own key
 	"mfa enroll":   permPublic, "mfa confirm": permPublic, // the session's own step, checked by the store
+	// Restoring writes a new data folder or an empty database from a backup file: who may do that is
+	// decided by the operating system and PostgreSQL (like serve and migrate); what it changes in the
+	// restored ledger only restricts (allocation held, stock moved forward), and it is audited.
+	"restore": permPublic,
 
 	"unit set":             server.PermUnitManage,
 	"kind set":             server.PermUnitManage,
@@ -55,6 +59,7 @@ var commandPerms = map[string]string{
 	"station-version set":  server.PermPointManage,
 	"restore-release":      server.PermBackup,
 	"inspect":              server.PermInspect,
+	"diag":                 server.PermInspect,
 	"maintenance log":      server.PermInspect,
 	"maintenance list":     server.PermInspect,
 	"paper assign":         server.PermStockReceive,

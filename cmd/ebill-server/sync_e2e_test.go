@@ -1,11 +1,13 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -795,4 +797,85 @@ func TestMinimumStationVersion(t *testing.T) {
 	if n, _, _ := s.ledger(); n != 2 {
 		t.Fatalf("after the minimum was lifted the server holds %d bills", n)
 	}
+}
+
+// TestDiagnostics (issue 20): `ebill diag` and `ebill-server diag` write
+// zips support can use — versions, status, the verify result, database
+// figures, logs — with no key, password or HIS secret, and every ID and
+// mobile number in the logs masked.
+func TestDiagnostics(t *testing.T) {
+	s := newSite(t, 100)
+	if n, err := s.issue(3, "DG"); err != nil || n != 3 {
+		t.Fatalf("issued %d: %v", n, err)
+	}
+	s.ebill("sync", "once")
+	// A log line with personal numbers in it, as a careless message might write.
+	f, err := os.OpenFile(filepath.Join(s.station, "sync.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	mustDo(t, err)
+	fmt.Fprintln(f, "time=x level=WARN msg=test payer id=350203198503122015 tel=13800000000")
+	f.Close()
+
+	read := func(zipPath string) map[string]string {
+		t.Helper()
+		zr, err := zip.OpenReader(zipPath)
+		mustDo(t, err)
+		defer zr.Close()
+		files := map[string]string{}
+		for _, zf := range zr.File {
+			rc, err := zf.Open()
+			mustDo(t, err)
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			files[zf.Name] = string(b)
+		}
+		return files
+	}
+	noSecrets := func(files map[string]string, secrets ...string) {
+		t.Helper()
+		for name, text := range files {
+			for _, sec := range append(secrets, "350203198503122015", "13800000000", "PRIVATE KEY") {
+				if strings.Contains(text, sec) {
+					t.Fatalf("%s holds %q", name, sec)
+				}
+			}
+		}
+	}
+
+	station := filepath.Join(t.TempDir(), "station-diag.zip")
+	s.ebill("diag", "--out", station)
+	files := read(station)
+	for _, want := range []string{"version.json", "status.json", "verify.json", "database.json", "segments.json", "logs/sync.log"} {
+		if _, ok := files[want]; !ok {
+			t.Fatalf("station bundle lacks %s: %v", want, keys(files))
+		}
+	}
+	if !strings.Contains(files["logs/sync.log"], "id=******************") || !strings.Contains(files["database.json"], `"quick_check": "ok"`) {
+		t.Fatalf("station bundle:\nlog: %s\ndb: %s", files["logs/sync.log"], files["database.json"])
+	}
+	key, _ := os.ReadFile(filepath.Join(s.station, "keys", "data.key"))
+	noSecrets(files, string(key))
+
+	s.kill()
+	h := newAdminHarness(t, filepath.Join(s.bin, "ebill-server"), s.srvData)
+	srv := filepath.Join(t.TempDir(), "server-diag.zip")
+	h.run("diag", "--out", srv)
+	files = read(srv)
+	for _, want := range []string{"version.json", "points.json", "station-versions.json", "verify.json", "database.json", "his-apps.json"} {
+		if _, ok := files[want]; !ok {
+			t.Fatalf("server bundle lacks %s: %v", want, keys(files))
+		}
+	}
+	if !strings.Contains(files["verify.json"], `"bills": 3`) {
+		t.Fatalf("server bundle's verify: %s", files["verify.json"])
+	}
+	secretKey, _ := os.ReadFile(filepath.Join(s.srvData, "keys", "secret.key"))
+	noSecrets(files, string(secretKey), harnessPassword)
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -61,6 +61,7 @@ var commands = []command{
 	{"restore", "--from 备份文件 [--key 数据密钥]：先校验备份，再替换本机数据库（原文件改名保留）", cmdRestore},
 	{"server", "set --url 地址 [--fingerprint 指纹]：服务器地址变更后修改本机记录的地址", cmdServer},
 	{"sync", "once 同步一次 | run 前台运行同步服务 | now 让同步服务立即同步 | install/uninstall/start/stop/status 系统服务", cmdSync},
+	{"diag", "[--out 文件.zip]：生成诊断包（版本、设置、状态、校验结果、数据库统计、近期日志），供技术支持", cmdDiag},
 	{"version", "显示版本", cmdVersion},
 	{"install-finish", "安装程序调用：设置数据目录权限和同步服务的恢复操作，给出服务器地址和注册码时注册本机", cmdInstallFinish},
 }
