@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/printing"
 )
 
@@ -26,6 +28,8 @@ type SettingsScreen struct {
 	Printer                          *selectField
 	Messages                         *widget.Label
 	Info                             *widget.Label
+	BackupDir                        *widget.Entry // 数据备份: the folder of the daily backup
+	BackupInfo                       *widget.Label
 	content                          fyne.CanvasObject
 }
 
@@ -38,6 +42,9 @@ func NewSettingsScreen(env *Env, win fyne.Window, s *Session) *SettingsScreen {
 	sc.FontSize = newSelect([]string{"标准", "较大", "很大"}, sc.setFontSize)
 	sc.Printer = newSelect(nil, sc.setPrinter)
 	sc.Messages, sc.Info = widget.NewLabel(""), widget.NewLabel("")
+	sc.BackupDir, sc.BackupInfo = widget.NewEntry(), widget.NewLabel("")
+	sc.BackupDir.SetPlaceHolder(`例如 E:\ebill-backup（U 盘或另一块磁盘）`)
+	sc.BackupInfo.Wrapping = fyne.TextWrapWord
 	sc.Messages.Wrapping = fyne.TextWrapWord
 	password := widget.NewForm(widget.NewFormItem("原密码", sc.OldPassword), widget.NewFormItem("新密码", sc.NewPassword),
 		widget.NewFormItem("再输一次", sc.Repeat))
@@ -45,6 +52,8 @@ func NewSettingsScreen(env *Env, win fyne.Window, s *Session) *SettingsScreen {
 		widget.NewLabelWithStyle("修改密码", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), password,
 		container.NewHBox(newButton("修改密码", sc.ChangePassword)),
 		widget.NewSeparator(), labeled("字号", sc.FontSize), labeled("默认打印机", sc.Printer), sc.Info,
+		widget.NewSeparator(), widget.NewLabelWithStyle("数据备份", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		labeled("备份文件夹", sc.BackupDir), container.NewHBox(newButton("保存并立即备份", sc.BackupNow)), sc.BackupInfo,
 		widget.NewSeparator(), widget.NewLabelWithStyle("消息", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), sc.Messages))
 	return sc
 }
@@ -72,6 +81,10 @@ func (sc *SettingsScreen) Content() fyne.CanvasObject {
 	sc.Printer.Options = names
 	sc.Printer.Selected = def
 	sc.Printer.Refresh()
+	if p, err := sc.env.Store.Plan(ctx); err == nil {
+		sc.BackupDir.SetText(p.Dir)
+		sc.BackupInfo.SetText(backupText(p, sc.env.now()))
+	}
 	msgs, err := sc.env.Store.Messages(ctx)
 	if err != nil {
 		sc.Messages.SetText(bill.ErrorMessage(err))
@@ -150,4 +163,39 @@ func (sc *SettingsScreen) ChangePassword() {
 		sc.Repeat.SetText("")
 		sc.Info.SetText("密码已修改；其他开票点在下次同步后使用新密码离线登录。")
 	})
+}
+
+// BackupNow saves the backup folder and backs up at once (in the
+// background); the desk then backs up there every day by itself.
+func (sc *SettingsScreen) BackupNow() {
+	dir := sc.BackupDir.Text
+	sc.BackupInfo.SetText("正在备份……")
+	Go(sc.env.Bridge, func(ctx context.Context) (localstore.BackupPlan, error) {
+		if err := sc.env.Store.SetBackupDir(ctx, dir); err != nil {
+			return localstore.BackupPlan{}, err
+		}
+		_, err := sc.env.Store.BackupNow(ctx)
+		p, _ := sc.env.Store.Plan(ctx)
+		return p, err
+	}, func(p localstore.BackupPlan, err error) {
+		if err != nil {
+			sc.BackupInfo.SetText("备份失败：" + bill.ErrorMessage(err))
+			return
+		}
+		sc.BackupInfo.SetText(backupText(p, sc.env.now()))
+	})
+}
+
+// backupText says where and when the last backup went.
+func backupText(p localstore.BackupPlan, now time.Time) string {
+	switch {
+	case p.LastError != "":
+		return "上次备份失败：" + p.LastError
+	case p.LastAt.IsZero() && p.Dir == "":
+		return "尚未设置备份：填写备份文件夹后，本机每天自动备份一次（保留最近 10 份）。"
+	case p.LastAt.IsZero():
+		return "尚未备份。"
+	}
+	return fmt.Sprintf("上次备份：%s（%s），每天自动备份一次，保留最近 %d 份。", p.LastAt.In(bill.Beijing).Format("2006-01-02 15:04"),
+		p.LastFile, localstore.BackupKeep)
 }

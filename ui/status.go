@@ -28,6 +28,7 @@ type StatusBar struct {
 	Stock    *canvas.Text
 	Paper    *canvas.Text
 	Messages *canvas.Text
+	Backup   *canvas.Text // a reminder when the last backup is old or missing
 	// LimitLevel is "ok", "amber" or "red" (for tests and for the issue screen).
 	LimitLevel string
 	box        *fyne.Container
@@ -42,13 +43,13 @@ func statusText() *canvas.Text {
 // NewStatusBar builds the bar; Refresh fills it.
 func NewStatusBar(env *Env) *StatusBar {
 	return &StatusBar{env: env, Online: statusText(), Pending: statusText(), Limit: statusText(), Stock: statusText(),
-		Paper: statusText(), Messages: statusText(), LimitLevel: "ok"}
+		Paper: statusText(), Messages: statusText(), Backup: statusText(), LimitLevel: "ok"}
 }
 
 // Content lays the bar out.
 func (b *StatusBar) Content() fyne.CanvasObject {
 	sep := func() fyne.CanvasObject { return widget.NewSeparator() }
-	b.box = container.NewHBox(b.Online, sep(), b.Pending, sep(), b.Limit, sep(), b.Stock, sep(), b.Paper, sep(), b.Messages)
+	b.box = container.NewHBox(b.Online, sep(), b.Pending, sep(), b.Limit, sep(), b.Stock, sep(), b.Paper, sep(), b.Messages, b.Backup)
 	return container.NewVBox(widget.NewSeparator(), b.box)
 }
 
@@ -56,6 +57,7 @@ type statusData struct {
 	st     *localstore.Status
 	sync   localstore.SyncState
 	unread int
+	backup localstore.BackupPlan
 }
 
 // Refresh reads the station's state in the background and shows it.
@@ -69,6 +71,13 @@ func (b *StatusBar) Refresh() {
 		if d.sync, err = b.env.Store.SyncState(ctx); err != nil {
 			return d, err
 		}
+		// The daily backup, when due, runs here (in the background).
+		if b.env.Store.BackupDue(ctx) {
+			if path, err := b.env.Store.BackupNow(ctx); err != nil {
+				b.env.Log.Warn("daily backup failed", "file", path, "err", err)
+			}
+		}
+		d.backup, _ = b.env.Store.Plan(ctx)
 		msgs, err := b.env.Store.Messages(ctx)
 		for _, m := range msgs {
 			if !m.Read {
@@ -173,7 +182,8 @@ func (b *StatusBar) show(d statusData) {
 	if d.unread > 0 {
 		b.Messages.Color = colorAmber
 	}
-	for _, t := range []*canvas.Text{b.Online, b.Pending, b.Limit, b.Stock, b.Paper, b.Messages} {
+	b.Backup.Text, b.Backup.Color = backupReminder(d.backup, now), colorAmber
+	for _, t := range []*canvas.Text{b.Online, b.Pending, b.Limit, b.Stock, b.Paper, b.Messages, b.Backup} {
 		t.Refresh()
 	}
 	if b.box != nil {
@@ -190,4 +200,19 @@ func limitLevel(ratio float64) string {
 		return "amber"
 	}
 	return "ok"
+}
+
+// backupReminder is the status bar's word about backups: nothing while
+// they are recent, a short reminder when the last is old, failed or
+// missing (个人设置 says the rest).
+func backupReminder(p localstore.BackupPlan, now time.Time) string {
+	switch {
+	case p.LastError != "":
+		return " ⚠ 备份失败"
+	case p.LastAt.IsZero():
+		return " ⚠ 未备份"
+	case now.Sub(p.LastAt) > localstore.BackupRemindAfter:
+		return fmt.Sprintf(" ⚠ %d天未备份", int(now.Sub(p.LastAt).Hours()/24))
+	}
+	return ""
 }
