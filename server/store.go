@@ -8,12 +8,15 @@ import (
 	"context"
 	"crypto/cipher"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -344,7 +347,38 @@ func translate(err error) error {
 	if isUniqueViolation(err) {
 		return fmt.Errorf("%w (%v)", ErrConflict, err)
 	}
-	return err
+	return AsUnavailable(err)
+}
+
+// AsUnavailable turns a database that cannot be reached, is shutting down
+// or is read-only (a standby not yet promoted) into EUnavailable with a
+// message that says to try again: nothing was done, and a retry with the
+// same business number is safe. Other errors pass through.
+func AsUnavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	var be *bill.Error
+	if errors.As(err, &be) {
+		return err
+	}
+	unavailable := errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "08"), pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", pe.Code == "25006":
+			unavailable = true
+		}
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) {
+		unavailable = true
+	}
+	if !unavailable {
+		return err
+	}
+	return fmt.Errorf("%w (%v)", bill.Errorf(bill.EUnavailable, "数据库暂时无法访问（可能正在主备切换），本次未办理；请稍后重试（开票请用相同的业务流水号）。"), err)
 }
 
 func isUniqueViolation(err error) bool {

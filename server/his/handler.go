@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/server/ratelimit"
 )
@@ -125,7 +126,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := h.a.HandleMedical(r.Context(), service, body, services)
 	if err != nil {
 		h.a.log.Error("medical call", "service", service, "err", err)
-		resp = &MedicalResponse{Data: medicalInternalData(), Result: ResultInternal}
+		msg := ResultMessages[ResultInternal]
+		if err := server.AsUnavailable(err); bill.ErrorCode(err) == bill.EUnavailable {
+			msg = bill.ErrorMessage(err) // the database is away (a failover): say so, and to retry
+		}
+		resp = &MedicalResponse{Data: medicalInternalData(msg), Result: ResultInternal}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	enc := json.NewEncoder(w)

@@ -161,6 +161,7 @@ func resultOf(err error) (string, string) {
 	if errors.As(err, &mf) {
 		return mf.code, mf.msg
 	}
+	err = server.AsUnavailable(err)
 	msg := bill.ErrorMessage(err)
 	switch bill.ErrorCode(err) {
 	case bill.EInvalid:
@@ -178,7 +179,10 @@ func resultOf(err error) (string, string) {
 	case bill.ELimit:
 		return ResultLimit, msg
 	case bill.EUnavailable:
-		return ResultInternal, msg + "；请稍后重试"
+		if !strings.Contains(msg, "重试") {
+			msg += "；请稍后重试"
+		}
+		return ResultInternal, msg
 	case bill.EUnauthorized, bill.EForbidden:
 		return ResultNotYourPoint, msg
 	}
@@ -294,9 +298,10 @@ func (s *Adapter) HandleMedical(ctx context.Context, serviceID string, body []by
 }
 
 // medicalInternalData is the data of an unsigned E9999 answer, for faults
-// that happen before a caller could be identified.
-func medicalInternalData() string {
+// that happen before a caller could be identified; msg is ours, never the
+// caller's input.
+func medicalInternalData(msg string) string {
 	raw, _ := json.Marshal(MedicalResult{Result: ResultInternal,
-		Message: base64.StdEncoding.EncodeToString([]byte(ResultMessages[ResultInternal]))})
+		Message: base64.StdEncoding.EncodeToString([]byte(msg))})
 	return base64.StdEncoding.EncodeToString(raw)
 }
