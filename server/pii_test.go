@@ -19,11 +19,15 @@ import (
 // personalNumbers finds, in raw bytes, what security.md DC-2's scan looks
 // for: an 18-character resident ID number with a valid GB 11643 check
 // character, and a mobile number 1[3-9] followed by nine digits, each a
-// whole run of digits. It is written apart from internal/pii on purpose.
+// whole token. It is written apart from internal/pii on purpose.
 func personalNumbers(b []byte) []string {
 	var hits []string
+	// A whole token: not inside a longer run of letters and digits (a hex
+	// hash or a base64 signature holds digit runs by chance).
+	alnum := func(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	whole := func(m []int) bool { return (m[0] == 0 || !alnum(b[m[0]-1])) && (m[1] == len(b) || !alnum(b[m[1]])) }
 	for _, m := range regexp.MustCompile(`\d{17}[\dXx]`).FindAllIndex(b, -1) {
-		if (m[0] > 0 && b[m[0]-1] >= '0' && b[m[0]-1] <= '9') || (m[1] < len(b) && b[m[1]] >= '0' && b[m[1]] <= '9') {
+		if !whole(m) {
 			continue
 		}
 		if bill.CheckResidentID(strings.ToUpper(string(b[m[0]:m[1]]))) == nil {
@@ -31,7 +35,7 @@ func personalNumbers(b []byte) []string {
 		}
 	}
 	for _, m := range regexp.MustCompile(`1[3-9]\d{9}`).FindAllIndex(b, -1) {
-		if (m[0] > 0 && b[m[0]-1] >= '0' && b[m[0]-1] <= '9') || (m[1] < len(b) && b[m[1]] >= '0' && b[m[1]] <= '9') {
+		if !whole(m) {
 			continue
 		}
 		hits = append(hits, string(b[m[0]:m[1]]))
