@@ -30,7 +30,7 @@ func main() {
 	example := flag.String("example", "examples/outpatient.json", "settlement to issue")
 	upload := flag.Int("upload", 0, "also measure uploading this many bills into the server (0: skip)")
 	pg := flag.String("pg", os.Getenv("EBILL_TEST_PG"), "PostgreSQL DSN for the upload bench (default $EBILL_TEST_PG; empty: SQLite only)")
-	only := flag.String("only", "", "issue | upload | pdf | desk | his | abuse | console: run one bench")
+	only := flag.String("only", "", "issue | upload | pdf | desk | his | abuse | console | ops: run one bench")
 	hisClients := flag.Int("his", 32, "concurrent HIS clients for the medical API bench (0: skip)")
 	hisTime := flag.Duration("his-time", 15*time.Second, "how long the HIS bench runs")
 	deskN := flag.Int("desk", 1000, "bills issued through the desktop's issue screen (0: skip the desktop bench)")
@@ -39,6 +39,7 @@ func main() {
 	pdfN := flag.Int("pdf", 200, "PDFs per round for the PDF bench (0: skip)")
 	consoleN := flag.Int("console", 0, "bills in the generated ledger the console's queries are measured on (0: skip)")
 	consoleSQLite := flag.Bool("console-sqlite", false, "measure the console on SQLite too (with -pg set)")
+	opsN := flag.Int("ops", 0, "bills in the ledger that backup, restore and verify are measured on (0: skip)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -111,6 +112,20 @@ func main() {
 				os.Exit(1)
 			}
 			fmt.Println()
+		}
+	}
+	if *opsN > 0 && (*only == "" || *only == "ops") {
+		tmp, err := os.MkdirTemp(*dir, "ebill-bench-ops-")
+		if err == nil {
+			raw, rerr := os.ReadFile(*example)
+			if err = rerr; err == nil {
+				err = benchOps(*opsN, tmp, string(raw), *pg)
+			}
+			os.RemoveAll(tmp)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
 		}
 	}
 	if *consoleN > 0 && (*only == "" || *only == "console") {
