@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,6 +67,7 @@ type site struct {
 	segment  int64
 	insecure bool   // plain HTTP, so that a test proxy can read the requests
 	front    string // the address the station enrolls with (the server's, or a proxy's)
+	dsn      string // the server's PostgreSQL database; "" for SQLite in srvData
 	code     string // the one-time enrollment code
 }
 
@@ -93,11 +95,17 @@ func (s *site) enroll() {
 // prepareSite sets up and starts the server of a site whose station is not
 // enrolled yet.
 func prepareSite(t *testing.T, segmentSize int64, insecure bool, front func(serverAddr string) string) *site {
+	return prepareSiteOn(t, segmentSize, insecure, front, "")
+}
+
+// prepareSiteOn is prepareSite with the ledger on PostgreSQL (dsn) or
+// SQLite ("").
+func prepareSiteOn(t *testing.T, segmentSize int64, insecure bool, front func(serverAddr string) string, dsn string) *site {
 	bin := binaries(t)
 	s := &site{t: t, bin: bin, srvData: t.TempDir(), station: filepath.Join(t.TempDir(), "station"), addr: freeAddr(t),
-		segment: segmentSize, insecure: insecure}
+		segment: segmentSize, insecure: insecure, dsn: dsn}
 	ctx := context.Background()
-	store, err := server.OpenStore(ctx, "", s.srvData)
+	store, err := server.OpenStore(ctx, s.dsn, s.srvData)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +142,9 @@ func mustDo(t *testing.T, err error) {
 
 func (s *site) start() {
 	args := []string{"--data", s.srvData, "serve", "--addr", s.addr}
+	if s.dsn != "" {
+		args = append([]string{"--db", s.dsn}, args...)
+	}
 	scheme := "https://"
 	if s.insecure {
 		args, scheme = append(args, "--insecure-http"), "http://"
@@ -204,7 +215,7 @@ func (s *site) issue(n int, prefix string) (int, error) {
 func (s *site) ledger() (count int, maxSeq int64, contiguous bool) {
 	s.t.Helper()
 	ctx := context.Background()
-	store, err := server.OpenStore(ctx, "", s.srvData)
+	store, err := server.OpenStore(ctx, s.dsn, s.srvData)
 	mustDo(s.t, err)
 	defer store.Close()
 	var n int
@@ -631,7 +642,42 @@ func TestServerService(t *testing.T) {
 // again the bills it had acknowledged after the backup, allocates again
 // only then, and the station carries on: no duplicate, no lost bill.
 func TestRestoreFromOlderBackup(t *testing.T) {
-	s := newSite(t, 10)
+	t.Run("sqlite", func(t *testing.T) { restoreFromOlderBackup(t, "", "") })
+	t.Run("postgres", func(t *testing.T) {
+		src, dst := newPGDatabase(t), newPGDatabase(t)
+		restoreFromOlderBackup(t, src, dst)
+	})
+}
+
+// newPGDatabase is a new empty PostgreSQL database on EBILL_TEST_PG's
+// server, dropped after the test.
+func newPGDatabase(t *testing.T) string {
+	base := os.Getenv("EBILL_TEST_PG")
+	if base == "" {
+		t.Skip("EBILL_TEST_PG not set")
+	}
+	admin, err := sql.Open("pgx", base)
+	mustDo(t, err)
+	name := fmt.Sprintf("ebill_e2e_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
+	_, err = admin.Exec("CREATE DATABASE " + name)
+	mustDo(t, err)
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	mustDo(t, err)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// restoreFromOlderBackup runs the scenario with the ledger on SQLite (both
+// DSNs "") or PostgreSQL (the source database, and the empty one the
+// backup is restored into).
+func restoreFromOlderBackup(t *testing.T, srcDSN, dstDSN string) {
+	s := prepareSiteOn(t, 10, false, nil, srcDSN)
+	s.enroll()
+	t.Cleanup(s.kill)
 	// Issues n bills five at a time, syncing after each five: segments of
 	// ten run out fast and new ones are allocated.
 	issueSync := func(n int, prefix string) {
@@ -645,7 +691,7 @@ func TestRestoreFromOlderBackup(t *testing.T) {
 	}
 	issueSync(15, "OLD")
 	backup := filepath.Join(t.TempDir(), "ledger-backup.db")
-	store, err := server.OpenStore(context.Background(), "", s.srvData)
+	store, err := server.OpenStore(context.Background(), s.dsn, s.srvData)
 	mustDo(t, err)
 	mustDo(t, store.Backup(server.WithActor(context.Background(), server.Actor{Who: "cli:test", System: true}), backup))
 	store.Close()
@@ -659,7 +705,11 @@ func TestRestoreFromOlderBackup(t *testing.T) {
 	s.kill()
 	fresh := filepath.Join(t.TempDir(), "restored")
 	restore := func() (string, error) {
-		out, err := exec.Command(filepath.Join(s.bin, "ebill-server"), "--data", fresh, "restore", "--from", backup).CombinedOutput()
+		args := []string{"--data", fresh, "restore", "--from", backup}
+		if dstDSN != "" {
+			args = append(args, "--to-db", dstDSN)
+		}
+		out, err := exec.Command(filepath.Join(s.bin, "ebill-server"), args...).CombinedOutput()
 		return string(out), err
 	}
 	if out, err := restore(); err == nil || !strings.Contains(out, "keys") {
@@ -676,7 +726,7 @@ func TestRestoreFromOlderBackup(t *testing.T) {
 	if out, err := restore(); err == nil || !strings.Contains(out, "不会覆盖") {
 		t.Fatalf("a second restore over the first: %v\n%s", err, out)
 	}
-	s.srvData = fresh
+	s.srvData, s.dsn = fresh, dstDSN
 	s.start()
 	if n, _, _ := s.ledger(); n != 15 {
 		t.Fatalf("the restored ledger holds %d bills, want the 15 of the backup", n)
@@ -693,7 +743,7 @@ func TestRestoreFromOlderBackup(t *testing.T) {
 	}
 	s.kill()
 	// restore-status needs a sign-in; the store says the same.
-	store, err = server.OpenStore(context.Background(), "", fresh)
+	store, err = server.OpenStore(context.Background(), s.dsn, fresh)
 	mustDo(t, err)
 	defer store.Close()
 	sys := server.WithActor(context.Background(), server.Actor{Who: "cli:test", System: true})
