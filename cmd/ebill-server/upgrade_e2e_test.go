@@ -73,57 +73,65 @@ func mixBins(t *testing.T, serverDir, stationDir string) string {
 // station issues and syncs; at the end nothing is lost or doubled and both
 // sides verify.
 func TestUpgradeOrder(t *testing.T) {
-	for _, serverFirst := range []bool{true, false} {
-		name := "station first"
-		if serverFirst {
-			name = "server first"
-		}
-		t.Run(name, func(t *testing.T) {
-			old, cur := oldBinaries(t), binaries(t)
-			s := prepareSite(t, 1000, false, nil)
-			s.kill()
-			// The ledger as the previous release left it.
-			store, err := server.OpenStore(context.Background(), "", s.srvData)
-			mustDo(t, err)
-			mustDo(t, store.MigrateTo(context.Background(), 24))
-			store.Close()
-			step := func(srv, sta, label string) {
-				t.Helper()
-				s.kill()
-				s.bin = mixBins(t, srv, sta)
-				s.start()
-				if n, err := s.issue(3, label); err != nil || n != 3 {
-					t.Fatalf("%s: issued %d: %v", label, n, err)
-				}
-				if out, err := s.ebillErr("sync", "once"); err != nil {
-					t.Fatalf("%s: sync: %v\n%s", label, err, out)
-				}
-			}
-			s.bin = mixBins(t, old, old)
-			s.start()
-			s.enroll()
-			step(old, old, "OLD")
+	for _, db := range []string{"sqlite", "postgres"} {
+		for _, serverFirst := range []bool{true, false} {
+			name := db + "/station first"
 			if serverFirst {
-				step(cur, old, "SRV")
-			} else {
-				step(old, cur, "STA")
+				name = db + "/server first"
 			}
-			step(cur, cur, "NEW")
-			if n, mx, ok := s.ledger(); n != 9 || mx != 9 || !ok {
-				t.Fatalf("the server holds %d bills (last %d, contiguous %v)", n, mx, ok)
-			}
-			if out := s.ebill("verify"); !strings.Contains(out, `"valid": true`) && !strings.Contains(out, `"valid":true`) {
-				t.Fatalf("station verify: %s", out)
-			}
-			s.kill()
-			store, err = server.OpenStore(context.Background(), "", s.srvData)
-			mustDo(t, err)
-			defer store.Close()
-			rep, err := store.VerifyLedger(server.WithActor(context.Background(), server.Actor{Who: "cli:test", System: true}))
-			mustDo(t, err)
-			if !rep.OK() || rep.Bills != 9 {
-				t.Fatalf("server verify: %+v", rep)
-			}
-		})
+			t.Run(name, func(t *testing.T) { upgradeOrder(t, db, serverFirst) })
+		}
+	}
+}
+
+func upgradeOrder(t *testing.T, db string, serverFirst bool) {
+	old, cur := oldBinaries(t), binaries(t)
+	dsn := ""
+	if db == "postgres" {
+		dsn = newPGDatabase(t)
+	}
+	s := prepareSiteOn(t, 1000, false, nil, dsn)
+	s.kill()
+	// The ledger as the previous release left it.
+	store, err := server.OpenStore(context.Background(), s.dsn, s.srvData)
+	mustDo(t, err)
+	mustDo(t, store.MigrateTo(context.Background(), 24))
+	store.Close()
+	step := func(srv, sta, label string) {
+		t.Helper()
+		s.kill()
+		s.bin = mixBins(t, srv, sta)
+		s.start()
+		if n, err := s.issue(3, label); err != nil || n != 3 {
+			t.Fatalf("%s: issued %d: %v", label, n, err)
+		}
+		if out, err := s.ebillErr("sync", "once"); err != nil {
+			t.Fatalf("%s: sync: %v\n%s", label, err, out)
+		}
+	}
+	s.bin = mixBins(t, old, old)
+	s.start()
+	s.enroll()
+	step(old, old, "OLD")
+	if serverFirst {
+		step(cur, old, "SRV")
+	} else {
+		step(old, cur, "STA")
+	}
+	step(cur, cur, "NEW")
+	if n, mx, ok := s.ledger(); n != 9 || mx != 9 || !ok {
+		t.Fatalf("the server holds %d bills (last %d, contiguous %v)", n, mx, ok)
+	}
+	if out := s.ebill("verify"); !strings.Contains(out, `"valid": true`) && !strings.Contains(out, `"valid":true`) {
+		t.Fatalf("station verify: %s", out)
+	}
+	s.kill()
+	store, err = server.OpenStore(context.Background(), s.dsn, s.srvData)
+	mustDo(t, err)
+	defer store.Close()
+	rep, err := store.VerifyLedger(server.WithActor(context.Background(), server.Actor{Who: "cli:test", System: true}))
+	mustDo(t, err)
+	if !rep.OK() || rep.Bills != 9 {
+		t.Fatalf("server verify: %+v", rep)
 	}
 }
