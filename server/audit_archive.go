@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/ebill/ebill/bill"
@@ -148,46 +147,14 @@ func (s *Store) VerifyAuditArchive(ctx context.Context, path string) (int, error
 	return len(recs), nil
 }
 
-// AuditArchiver archives, once a day, every finished month since the
+// AuditArchiver archives, every `every`, each finished month since the
 // trail began that has no archive file in dir yet.
 func (s *Store) AuditArchiver(dir string, every time.Duration) Runner {
-	return &archiveRunner{s: s, dir: dir, every: every}
-}
-
-type archiveRunner struct {
-	s      *Store
-	dir    string
-	every  time.Duration
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
-func (r *archiveRunner) Name() string { return "audit-archive" }
-
-func (r *archiveRunner) Start(ctx context.Context) error {
-	ctx, r.cancel = context.WithCancel(ctx)
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for {
-			if err := r.s.archiveDue(ctx, r.dir); err != nil && ctx.Err() == nil {
-				r.s.log.Error("audit archive", "dir", r.dir, "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(r.every):
-			}
+	return &loopRunner{name: "audit-archive", every: every, run: func(ctx context.Context) {
+		if err := s.archiveDue(ctx, dir); err != nil && ctx.Err() == nil {
+			s.log.Error("audit archive", "dir", dir, "err", err)
 		}
-	}()
-	return nil
-}
-
-func (r *archiveRunner) Stop(ctx context.Context) error {
-	if r.cancel != nil {
-		r.cancel()
-	}
-	return stopWithin(ctx, r.wg.Wait)
+	}}
 }
 
 // archiveDue writes the archives missing in dir, oldest month first.

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ebill/ebill/bill"
@@ -66,66 +65,39 @@ func BackupName(dialect string, t time.Time) string {
 
 // ScheduledBackups backs the ledger up into dir every `every`, keeping the
 // newest keep backups (older ones are deleted, the newest never): the
-// server's own schedule (serve --backup-dir). Each backup is recorded for
-// the inspection's backup age.
+// server's own schedule (serve --backup-dir). A backup is due `every`
+// after the last one; with none yet, min(every, an hour) after the start
+// (not at once: a server starting is busy). Each is recorded for the
+// inspection's backup age.
 func (s *Store) ScheduledBackups(dir string, every time.Duration, keep int) Runner {
-	return &backupRunner{s: s, dir: dir, every: every, keep: max(keep, 1)}
-}
-
-type backupRunner struct {
-	s      *Store
-	dir    string
-	every  time.Duration
-	keep   int
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
-func (r *backupRunner) Name() string { return "backup" }
-
-func (r *backupRunner) Start(ctx context.Context) error {
-	ctx, r.cancel = context.WithCancel(ctx)
-	sys := WithActor(ctx, Actor{Who: "system:backup", System: true})
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		for {
-			// Due `every` after the last backup; with none yet, an hour
-			// after the start (not at once: a server starting is busy).
-			wait := min(r.every, time.Hour)
-			var last int64
-			if err := r.s.queryRow(ctx, "SELECT COALESCE(MAX(at), 0) FROM backup_log").Scan(&last); err == nil && last > 0 {
-				wait = time.Until(time.UnixMilli(last).Add(r.every))
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(max(wait, 0)):
-			}
-			if err := r.once(sys); err != nil && ctx.Err() == nil {
-				r.s.log.Error("scheduled backup failed", "dir", r.dir, "err", err)
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(10 * time.Minute):
-				}
-			}
-		}
-	}()
-	return nil
-}
-
-func (r *backupRunner) once(ctx context.Context) error {
-	path := filepath.Join(r.dir, BackupName(r.s.dialect, r.s.now()))
+	keep = max(keep, 1)
 	started := time.Now()
-	err := r.s.Backup(ctx, path)
-	if err == nil {
-		r.s.log.Info("scheduled backup", "file", path, "took", time.Since(started).String())
-	}
-	if perr := pruneBackups(r.dir, r.keep); err == nil {
-		err = perr
-	}
-	return err
+	return &loopRunner{name: "backup", every: min(every, 10*time.Minute), run: func(ctx context.Context) {
+		var last int64
+		if err := s.queryRow(ctx, "SELECT COALESCE(MAX(at), 0) FROM backup_log").Scan(&last); err != nil {
+			return
+		}
+		due := started.Add(min(every, time.Hour))
+		if last > 0 {
+			due = time.UnixMilli(last).Add(every)
+		}
+		if time.Now().Before(due) {
+			return
+		}
+		sys := WithActor(ctx, Actor{Who: "system:backup", System: true})
+		path := filepath.Join(dir, BackupName(s.dialect, s.now()))
+		t0 := time.Now()
+		err := s.Backup(sys, path)
+		if err == nil {
+			s.log.Info("scheduled backup", "file", path, "took", time.Since(t0).String())
+		}
+		if perr := pruneBackups(dir, keep); err == nil {
+			err = perr
+		}
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("scheduled backup failed", "dir", dir, "err", err)
+		}
+	}}
 }
 
 // pruneBackups deletes all but the newest keep scheduled backups in dir.
@@ -150,12 +122,6 @@ func pruneBackups(dir string, keep int) error {
 	return nil
 }
 
-func (r *backupRunner) Stop(ctx context.Context) error {
-	if r.cancel != nil {
-		r.cancel()
-	}
-	return stopWithin(ctx, r.wg.Wait)
-}
 
 // RestoreSQLite copies a backup to dir/ledger.db; dir must not hold a
 // ledger yet (a restore never overwrites one: rename it first).
