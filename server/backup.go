@@ -122,7 +122,6 @@ func pruneBackups(dir string, keep int) error {
 	return nil
 }
 
-
 // RestoreSQLite copies a backup to dir/ledger.db; dir must not hold a
 // ledger yet (a restore never overwrites one: rename it first).
 func RestoreSQLite(from, dir string) error {
