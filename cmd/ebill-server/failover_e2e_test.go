@@ -128,15 +128,9 @@ func (c *pgCluster) dsn(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d,127.0.0.1:%d/%s?sslmode=disable&target_session_attrs=read-write&connect_timeout=2", c.p1, c.p2, db)
 }
 
-// hisCall is one HIS call of invoiceEBillOutpatient for busNo; it returns
-// the result code and the bill number, or an error when there was no
-// answer.
-func hisCall(client *http.Client, addr string, settlement map[string]any, noise string) (result, billNo string, err error) {
-	result, billNo, _, err = hisCallMsg(client, addr, settlement, noise)
-	return result, billNo, err
-}
-
-// hisCallMsg is hisCall with the message of a failure.
+// hisCallMsg is one HIS call of invoiceEBillOutpatient; it returns the
+// result code, the bill number and the message, or an error when there
+// was no answer.
 func hisCallMsg(client *http.Client, addr string, settlement map[string]any, noise string) (string, string, string, error) {
 	raw, _ := json.Marshal(settlement)
 	d := base64.StdEncoding.EncodeToString(raw)
