@@ -27,6 +27,9 @@ func oldBinaries(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds the previous release")
 	}
+	if exec.Command("git", "cat-file", "-e", previousRelease+"^{commit}").Run() != nil {
+		t.Skipf("the previous release %s is not in this clone's history (a shallow clone?)", previousRelease)
+	}
 	oldOnce.Do(func() {
 		src, err := os.MkdirTemp("", "ebill-prev-src-")
 		if err != nil {
