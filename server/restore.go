@@ -196,10 +196,12 @@ func (s *Store) ReportHeld(ctx context.Context, point string, held []wire.HeldSe
 			return err
 		}
 		resp.ChainSeq = p.ChainSeq
-		if err := t.queryRow(ctx, `SELECT COALESCE(MAX(CASE WHEN voided_at IS NOT NULL AND voided_at > used_at THEN voided_at ELSE used_at END), 0)
-			FROM paper_usage WHERE point_code = ?`, point).Scan(&resp.PaperUpTo); err != nil {
+		var used, voided int64
+		if err := t.queryRow(ctx, `SELECT COALESCE((SELECT MAX(used_at) FROM paper_usage WHERE point_code = ?), 0),
+			COALESCE((SELECT MAX(voided_at) FROM paper_usage WHERE point_code = ?), 0)`, point, point).Scan(&used, &voided); err != nil {
 			return err
 		}
+		resp.PaperUpTo = max(used, voided)
 		var holds int
 		if err := t.queryRow(ctx, "SELECT COUNT(*) FROM restore_hold WHERE point_code = ? AND reported_at IS NULL", point).Scan(&holds); err != nil {
 			return err
