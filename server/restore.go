@@ -191,7 +191,9 @@ func (s *Store) ReportHeld(ctx context.Context, point string, held []wire.HeldSe
 	}
 	resp := &wire.HeldResponse{}
 	err := s.tx(ctx, func(t *dbtx) error {
-		p, err := scanPoint(t.queryRow(ctx, pointCols+" WHERE code = ?"+s.forUpdate(), point))
+		// A plain read: nothing else cuts segments while the point is held
+		// (Allocate refuses), and a report without a hold learns nothing.
+		p, err := scanPoint(t.queryRow(ctx, pointCols+" WHERE code = ?", point))
 		if err != nil {
 			return err
 		}
