@@ -83,9 +83,10 @@ func cmdPrint(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdExport(ctx context.Context, a *app, args []string) error {
-	fs := a.newFlags("export", "--code 票据代码 --no 票据号码 | --busno 业务流水号  [--out 文件或目录]")
+	fs := a.newFlags("export", "--code 票据代码 --no 票据号码 | --busno 业务流水号  [--ofd] [--out 文件或目录]")
 	ref := billRefFlags(fs, "票据")
-	out := fs.String("out", "", "保存的 PDF 文件，或保存到的目录（默认当前目录下 票据代码-票据号码.pdf）")
+	out := fs.String("out", "", "保存的文件，或保存到的目录（默认当前目录下 票据代码-票据号码.pdf 或 .ofd）")
+	ofd := fs.Bool("ofd", false, "导出 OFD（GB/T 33190 版式文件）而不是 PDF")
 	if err := a.parse(fs, args); err != nil {
 		return err
 	}
@@ -94,6 +95,9 @@ func cmdExport(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
+		if *ofd {
+			return a.exportFile(ctx, s, code, n, *out, ".ofd")
+		}
 		return a.exportPDF(ctx, s, code, n, *out)
 	})
 }
@@ -101,15 +105,20 @@ func cmdExport(ctx context.Context, a *app, args []string) error {
 // exportPDF writes the e-bill's PDF, the one a patient takes home: the same
 // bill always gives the same file.
 func (a *app) exportPDF(ctx context.Context, s *localstore.Store, code string, n int64, out string) error {
+	return a.exportFile(ctx, s, code, n, out, ".pdf")
+}
+
+// exportFile writes the e-bill as PDF or OFD (ext ".pdf" or ".ofd").
+func (a *app) exportFile(ctx context.Context, s *localstore.Store, code string, n int64, out, ext string) error {
 	b, err := s.Bill(ctx, code, n)
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("%s-%s.pdf", code, b.BillNoText())
+	name := fmt.Sprintf("%s-%s%s", code, b.BillNoText(), ext)
 	switch {
 	case out == "":
 		out = name
-	case !strings.EqualFold(filepath.Ext(out), ".pdf"):
+	case !strings.EqualFold(filepath.Ext(out), ext):
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return bill.Errorf(bill.EUnavailable, "无法创建目录 %s：%v", out, err)
 		}
@@ -123,7 +132,12 @@ func (a *app) exportPDF(ctx context.Context, s *localstore.Store, code string, n
 	if err != nil {
 		return err
 	}
-	data, err := printing.PDF(printing.Face(info, f), f, printing.PDFOptions{Created: b.IssuedAt})
+	var data []byte
+	if ext == ".ofd" {
+		data, err = printing.BillOFD(info, f)
+	} else {
+		data, err = printing.PDF(printing.Face(info, f), f, printing.PDFOptions{Created: b.IssuedAt})
+	}
 	if err != nil {
 		return err
 	}

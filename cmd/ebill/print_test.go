@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
+	"io"
 	"encoding/json"
 	"encoding/xml"
 	"math"
@@ -103,6 +105,32 @@ func TestPrintExportAndCalibrate(t *testing.T) {
 	qr, err := exec.Command("sh", "-c", "pdftoppm -r 200 -f 1 -l 1 -png -singlefile "+file+" "+file+" && zbarimg --raw -q "+file+".png").Output()
 	if err != nil || !strings.HasPrefix(string(qr), "https://pj.xmhc.cn/v?a=123.45&c=35060126&d=") {
 		t.Fatalf("QR code: %v %q", err, qr)
+	}
+
+	// export --ofd: the same bill as OFD, the same bytes every time, with
+	// the bill's code and number in its metadata.
+	ofdDir := t.TempDir()
+	must("35060126-0000000001.ofd", "export", "--code", "35060126", "--no", "1", "--ofd", "--out", ofdDir)
+	ofd1, _ := os.ReadFile(filepath.Join(ofdDir, "35060126-0000000001.ofd"))
+	must("已保存", "export", "--busno", "MZ202611250001", "--ofd", "--out", filepath.Join(ofdDir, "again.ofd"))
+	ofd2, _ := os.ReadFile(filepath.Join(ofdDir, "again.ofd"))
+	if len(ofd1) == 0 || !bytes.Equal(ofd1, ofd2) {
+		t.Fatalf("export --ofd gave %d then %d bytes (equal %v)", len(ofd1), len(ofd2), bytes.Equal(ofd1, ofd2))
+	}
+	zr, err := zip.NewReader(bytes.NewReader(ofd2), int64(len(ofd2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta []byte
+	for _, zf := range zr.File {
+		if zf.Name == "OFD.xml" {
+			rc, _ := zf.Open()
+			meta, _ = io.ReadAll(rc)
+			rc.Close()
+		}
+	}
+	if !strings.Contains(string(meta), `<ofd:CustomData Name="票据号码">0000000001</ofd:CustomData>`) {
+		t.Fatalf("OFD.xml: %s", meta)
 	}
 
 	// print: to a PDF file, or to a printer (the PDF-file printer here).
