@@ -3,9 +3,9 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	"io"
 	"encoding/json"
 	"encoding/xml"
+	"io"
 	"math"
 	"os"
 	"os/exec"
