@@ -66,6 +66,7 @@ screenshots: deps-test build
 	@scripts/screenshots.sh bin
 	EBILL_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestScreenshots$$' ./ui
 	EBILL_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestConsoleScreenshots$$' ./server/web
+	EBILL_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestOFDInIndependentRenderer$$' ./printing
 
 ## his-samples: docs/his-samples.md, every HIS service's request and response, from real calls (the end-to-end test and the walk of the reference).
 his-samples: deps

@@ -45,3 +45,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 go mod download
+
+# The independent OFD renderer the printing tests open our OFDs with
+# (ofd.js, pinned: ofd.md §10.3), from the npm registry into .cache.
+if [ "${1:-}" = test ]; then
+	ofdjs="$(cd "$(dirname "$0")/.." && pwd)/.cache/ofd.js-0.2.6"
+	if [ ! -f "$ofdjs/package/lib/ofd.umd.min.js" ]; then
+		mkdir -p "$ofdjs"
+		(cd "$ofdjs" && npm pack --silent ofd.js@0.2.6 >/dev/null && tar xzf ofd.js-0.2.6.tgz)
+	fi
+fi
