@@ -41,9 +41,14 @@ func benchPDF(n, rounds int, example string) error {
 		out, err := printing.PDF(printing.Face(info, f), f, opt)
 		return time.Since(start), len(out), err
 	}
-	var base, ours []time.Duration
-	var baseSize, ourSize int
-	var baseTime, ourTime time.Duration
+	oneOFD := func() (time.Duration, int, error) {
+		start := time.Now()
+		out, err := printing.BillOFD(info, f)
+		return time.Since(start), len(out), err
+	}
+	var base, ours, ofds []time.Duration
+	var baseSize, ourSize, ofdSize int
+	var baseTime, ourTime, ofdTime time.Duration
 	baseN := max(n/10, 20) // the baseline is slow; fewer documents say as much
 	for r := 0; r < rounds; r++ {
 		for i := 0; i < baseN; i++ {
@@ -59,6 +64,13 @@ func benchPDF(n, rounds int, example string) error {
 				return err
 			}
 			ours, ourSize, ourTime = append(ours, d), size, ourTime+d
+		}
+		for i := 0; i < n; i++ { // the same bill as OFD (issue 21), in the same run
+			d, size, err := oneOFD()
+			if err != nil {
+				return err
+			}
+			ofds, ofdSize, ofdTime = append(ofds, d), size, ofdTime+d
 		}
 	}
 	runtime.GOMAXPROCS(prev)
@@ -92,10 +104,11 @@ func benchPDF(n, rounds int, example string) error {
 		slices.Sort(s)
 		return float64(s[int(float64(len(s)-1)*p)].Microseconds()) / 1000
 	}
-	fmt.Printf("e-bill PDF (face + detail list, %d pages), one core (GOMAXPROCS=1)\n", len(printing.Face(info, f).Pages))
+	fmt.Printf("e-bill PDF and OFD (face + detail list, %d pages), one core (GOMAXPROCS=1)\n", len(printing.Face(info, f).Pages))
 	fmt.Printf("%-44s %8s %9s %9s %9s\n", "case", "PDFs/s", "p50 ms", "p99 ms", "size KB")
 	fmt.Printf("%-44s %8.0f %9.2f %9.2f %9.1f\n", "fpdf, whole font parsed per PDF (baseline)", rate(base, baseTime), pct(base, .5), pct(base, .99), float64(baseSize)/1024)
 	fmt.Printf("%-44s %8.0f %9.2f %9.2f %9.1f\n", "printing.PDF, font parsed once, subset", rate(ours, ourTime), pct(ours, .5), pct(ours, .99), float64(ourSize)/1024)
+	fmt.Printf("%-44s %8.0f %9.2f %9.2f %9.1f\n", "printing.BillOFD, the same bill as OFD", rate(ofds, ofdTime), pct(ofds, .5), pct(ofds, .99), float64(ofdSize)/1024)
 	perCore := rate(ours, ourTime)
 	verdict := func(ok bool) string {
 		if ok {
