@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +24,9 @@ import (
 // layout does not depend on the reader's fonts; paths for lines,
 // rectangles and the ellipse; PNG images for the QR code and pictures.
 // Children are written in XSD order, IDs are unique in the document and
-// MaxUnitID is the largest. Signing is a later, separate step (a seam:
-// OFDOptions.Signer) with the hospital's registered seal (ofd.md §1, §9).
+// MaxUnitID is the largest. Signing with the hospital's registered seal is
+// not ebill's to do (ofd.md §1); OFDOptions.Signer is the seam where a
+// signing server or UKey adds it (§9).
 
 // OFDOptions are what an OFD holds beside the pages.
 type OFDOptions struct {
@@ -39,6 +41,17 @@ type OFDOptions struct {
 	Tags []string
 	// TagNamespace is the namespace of the tag file.
 	TagNamespace string
+	// Signer, when set, signs the finished package (ofd.md §9).
+	Signer OFDSigner
+}
+
+// OFDSigner signs a written package with the hospital's registered seal:
+// a signing server or UKey (ofd.md §1, §9), never ebill itself. It is
+// given every entry as stored (it computes SM3 CheckValues over these
+// bytes) and returns the entries to add (Doc_0/Signs/…) and the location
+// of Signatures.xml, which OFD.xml then names.
+type OFDSigner interface {
+	SignOFD(entries map[string][]byte) (add map[string][]byte, signaturesLoc string, err error)
 }
 
 // OFDAttachment is a file carried in the OFD (Attachs/), not shown.
@@ -225,7 +238,27 @@ func (o *ofdWriter) write(w io.Writer) error {
 		}
 		x.WriteString(`</ofd:CustomDatas>`)
 	}
-	x.WriteString(`</ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>`)
+	x.WriteString(`</ofd:DocInfo><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>`)
+	if o.opt.Signer != nil {
+		entries := map[string][]byte{}
+		for _, fl := range o.files {
+			entries[fl.name] = fl.data
+		}
+		add, loc, err := o.opt.Signer.SignOFD(entries)
+		if err != nil {
+			return fmt.Errorf("printing: sign the OFD: %w", err)
+		}
+		names := make([]string, 0, len(add))
+		for name := range add {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			o.add(name, add[name])
+		}
+		fmt.Fprintf(&x, `<ofd:Signatures>%s</ofd:Signatures>`, xmlText(loc))
+	}
+	x.WriteString(`</ofd:DocBody></ofd:OFD>`)
 
 	z := zip.NewWriter(w)
 	if err := zipAdd(z, "OFD.xml", []byte(x.String())); err != nil {

@@ -149,7 +149,7 @@ func checkOFD(t *testing.T, data []byte) *ofdPackage {
 					if curText != nil {
 						curText.Text += text
 					}
-				case "PublicRes", "DocumentRes", "CustomTags", "Attachments", "DocRoot":
+				case "PublicRes", "DocumentRes", "CustomTags", "Attachments", "DocRoot", "Signatures":
 					locs = append(locs, path.Join(dir, strings.TrimSpace(text)))
 				case "FontFile", "MediaFile":
 					locs = append(locs, path.Join(dir, "Res", strings.TrimSpace(text)))
@@ -309,5 +309,32 @@ func TestBillOFD(t *testing.T) {
 	}
 	if !bytes.Contains(att, []byte(`"billNo":"`+b.BillNo+`"`)) {
 		t.Errorf("attachment: %s", att)
+	}
+}
+
+// stubSigner stands for a signing server: it lists what it was given.
+type stubSigner struct{ got []string }
+
+func (s *stubSigner) SignOFD(entries map[string][]byte) (map[string][]byte, string, error) {
+	for name := range entries {
+		s.got = append(s.got, name)
+	}
+	return map[string][]byte{"Doc_0/Signs/Signatures.xml": []byte(`<?xml version="1.0" encoding="UTF-8"?>` +
+		`<ofd:Signatures xmlns:ofd="` + ofdNS + `"><ofd:MaxSignId>1</ofd:MaxSignId></ofd:Signatures>`)}, "Doc_0/Signs/Signatures.xml", nil
+}
+
+// TestOFDSignerSeam: a signing server plugged in through OFDOptions.Signer
+// sees every entry of the package and its signatures are named by OFD.xml.
+func TestOFDSignerSeam(t *testing.T) {
+	f := testFont(t)
+	b := sampleBill(t)
+	signer := &stubSigner{}
+	data, err := OFD(Face(BillInfo{Bill: b, CheckCode: "a1b2c3"}, f), f, OFDOptions{Created: b.IssuedTime(), Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := checkOFD(t, data)
+	if len(signer.got) < 4 || !bytes.Contains(p.files["OFD.xml"], []byte("<ofd:Signatures>Doc_0/Signs/Signatures.xml</ofd:Signatures>")) {
+		t.Fatalf("signer saw %v; OFD.xml %s", signer.got, p.files["OFD.xml"])
 	}
 }
