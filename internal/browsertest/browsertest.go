@@ -6,6 +6,7 @@ package browsertest
 import (
 	"context"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,11 +50,20 @@ func Do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 // Text is the text of the element a CSS selector finds.
 func Text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
+	// A page that is still settling (a redirect after signing in) can
+	// replace the node between finding it and reading it ("No node with
+	// given id"): read again, within the same 30 s.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, time.Until(deadline))
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return s
+		}
+		if !strings.Contains(err.Error(), "No node") || time.Now().After(deadline) {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return s
 }

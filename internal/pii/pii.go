@@ -80,7 +80,10 @@ type Span struct {
 
 // Find returns the resident ID numbers (18 characters with a valid
 // GB 11643 check character) and mobile numbers (11 digits 1[3-9]…,
-// optionally after 86) in b, each a whole run of digits.
+// optionally after 86) in b, each a whole token: a run of digits with no
+// ASCII letter or digit either side (so that a run of digits inside a hex
+// hash or a UUID is left alone; a number after a Chinese character or in
+// quotes is found).
 func Find(b []byte) []Span {
 	var out []Span
 	for i := 0; i < len(b); {
@@ -91,6 +94,11 @@ func Find(b []byte) []Span {
 		j := i
 		for j < len(b) && isDigit(b[j]) {
 			j++
+		}
+		if (i > 0 && isLetter(b[i-1])) || (j < len(b) && isLetter(b[j]) && b[j] != 'X' && b[j] != 'x') ||
+			(j+1 < len(b) && (b[j] == 'X' || b[j] == 'x') && isAlnum(b[j+1])) {
+			i = j // part of a longer token
+			continue
 		}
 		n := j - i
 		switch {
@@ -110,6 +118,10 @@ func Find(b []byte) []Span {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isAlnum(c byte) bool { return isDigit(c) || isLetter(c) }
 
 func mobile(d []byte) bool { return len(d) == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9' }
 

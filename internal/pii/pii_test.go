@@ -11,15 +11,16 @@ func TestSealOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	content := []byte(`{"idCardNo":"11010119900307408X","tel":"13800138000","alt":"+8613912345678","no":"0000000042","total":12345678901,"bad":"110101199003074571","ts":"1764633600000"}`)
+	content := []byte(`{"idCardNo":"11010119900307408X","tel":"13800138000","alt":"+8613912345678","no":"0000000042","total":12345678901,"bad":"110101199003074571","ts":"1764633600000","hash":"ab13800138000cd","remark":"电话13700137000"}`)
 	masked, sealed := s.Seal(content, []byte("bill-1"))
-	for _, leak := range []string{"11010119900307408X", "13800138000", "13912345678"} {
+	for _, leak := range []string{"11010119900307408X", `"13800138000"`, "13912345678", "13700137000"} {
 		if bytes.Contains(masked, []byte(leak)) || bytes.Contains(sealed, []byte(leak)) {
 			t.Errorf("%s left in the stored form: %s", leak, masked)
 		}
 	}
 	// Numbers that are neither stay: a wrong check digit, a bill number, a timestamp.
-	for _, keep := range []string{"110101199003074571", "0000000042", "1764633600000", "12345678901"} {
+	// Numbers that are neither stay, and so do digit runs inside a hex token.
+	for _, keep := range []string{"110101199003074571", "0000000042", "1764633600000", "12345678901", "ab13800138000cd"} {
 		if !bytes.Contains(masked, []byte(keep)) {
 			t.Errorf("%s was masked: %s", keep, masked)
 		}
