@@ -72,18 +72,24 @@ func savePDFDialog(env *Env, win fyne.Window, b *localstore.StoredBill) {
 		SavePDF(env, win, b, path)
 	}, win)
 	d.SetFileName(fmt.Sprintf("%s-%s.pdf", b.BillCode, b.BillNoText()))
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf"}))
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".ofd"})) // a name ending .ofd saves the OFD
 	d.Show()
 }
 
-// SavePDF writes the bill's PDF (the one a patient takes home) to path.
+// SavePDF writes the bill's PDF (the one a patient takes home) to path;
+// a path ending .ofd gets the same bill as OFD (GB/T 33190).
 func SavePDF(env *Env, win fyne.Window, b *localstore.StoredBill, path string) {
 	Go(env.Bridge, func(ctx context.Context) (string, error) {
 		info, err := stationprint.BillInfo(ctx, env.Store, b)
 		if err != nil {
 			return "", err
 		}
-		data, err := printing.PDF(printing.Face(info, env.Font), env.Font, printing.PDFOptions{Created: info.Bill.IssuedTime()})
+		var data []byte
+		if strings.EqualFold(filepath.Ext(path), ".ofd") {
+			data, err = printing.BillOFD(info, env.Font)
+		} else {
+			data, err = printing.PDF(printing.Face(info, env.Font), env.Font, printing.PDFOptions{Created: info.Bill.IssuedTime()})
+		}
 		if err != nil {
 			return "", err
 		}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -322,6 +323,14 @@ func TestIssueWithKeysOnly(t *testing.T) {
 		t.Fatalf("saved PDF: %v", err)
 	}
 	f.dismiss() // 已保存
+	// A name ending .ofd saves the same bill as OFD.
+	ofdPath := filepath.Join(f.dir, "bill.ofd")
+	SavePDF(f.env, f.win, sc.Issued, ofdPath)
+	f.env.Bridge.Wait()
+	if raw, err := os.ReadFile(ofdPath); err != nil || !bytes.HasPrefix(raw, []byte("PK")) || !bytes.Contains(raw, []byte("OFD.xml")) {
+		t.Fatalf("saved OFD: %v", err)
+	}
+	f.dismiss()
 	f.win.Canvas().Focus(sc.Search)
 	f.key(fyne.KeyEscape)
 	if sc.Payer.Text != "" || len(sc.lines) != 0 || sc.Issued != nil || sc.Result.Text != "" {
