@@ -362,7 +362,7 @@ func AsUnavailable(err error) error {
 	if errors.As(err, &be) {
 		return err
 	}
-	unavailable := errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+	unavailable := errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
