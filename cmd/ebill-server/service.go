@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/kardianos/service"
@@ -47,42 +45,14 @@ func cmdService(ctx context.Context, a *app, args []string) error {
 	switch action {
 	case "install", "uninstall", "start", "stop":
 		if err := service.Control(svc, action); err != nil {
-			return bill.Errorf(bill.EInvalid, "服务 %s %s失败：%v（需要管理员/root 权限）", ServerServiceName, serviceActionName(action), err)
+			return bill.Errorf(bill.EInvalid, "服务 %s %s失败：%v（需要管理员/root 权限）", ServerServiceName, cli.ServiceActionName(action), err)
 		}
-		return a.Report(map[string]string{"service": ServerServiceName, "action": action}, "服务 %s 已%s。\n", ServerServiceName, serviceActionName(action))
+		return a.Report(map[string]string{"service": ServerServiceName, "action": action}, "服务 %s 已%s。\n", ServerServiceName, cli.ServiceActionName(action))
 	case "status":
-		st, err := svc.Status()
-		text := "状态未知"
-		unit := unitFile(ServerServiceName)
-		switch {
-		case errors.Is(err, service.ErrNotInstalled), err != nil && runtime.GOOS == "linux" && unit == "":
-			text = "未安装"
-		case err != nil && runtime.GOOS == "linux": // System V init answers "not running" with an error
-			text = "已安装（" + unit + "），未运行"
-		case err != nil:
-			text = "已安装，状态未知（" + err.Error() + "）"
-		case st == service.StatusRunning:
-			text = "运行中"
-		case st == service.StatusStopped:
-			text = "已安装，未运行"
-		}
+		text := cli.ServiceStatus(svc, ServerServiceName)
 		return a.Report(map[string]string{"service": ServerServiceName, "status": text}, "服务 %s：%s\n", ServerServiceName, text)
 	}
 	return bill.Errorf(bill.EInvalid, "未知的操作 %q：应为 install、uninstall、start、stop 或 status。", action)
-}
-
-// unitFile is the service definition install wrote on Linux, or "".
-func unitFile(name string) string {
-	for _, f := range []string{"/etc/systemd/system/" + name + ".service", "/etc/init.d/" + name} {
-		if _, err := os.Stat(f); err == nil {
-			return f
-		}
-	}
-	return ""
-}
-
-func serviceActionName(action string) string {
-	return map[string]string{"install": "安装", "uninstall": "卸载", "start": "启动", "stop": "停止"}[action]
 }
 
 func (a *app) serverServiceConfig(serveArgs []string) (*service.Config, error) {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/kardianos/service"
@@ -288,14 +287,10 @@ func cmdSyncControl(action string) func(context.Context, *app, []string) error {
 			return err
 		}
 		if err := service.Control(svc, action); err != nil {
-			return bill.Errorf(bill.EInvalid, "同步服务%s失败：%v（需要管理员权限）", actionName(action), err)
+			return bill.Errorf(bill.EInvalid, "同步服务%s失败：%v（需要管理员权限）", cli.ServiceActionName(action), err)
 		}
-		return a.Report(map[string]string{"service": ServiceName, "action": action}, "同步服务 %s 已%s。\n", ServiceName, actionName(action))
+		return a.Report(map[string]string{"service": ServiceName, "action": action}, "同步服务 %s 已%s。\n", ServiceName, cli.ServiceActionName(action))
 	}
-}
-
-func actionName(action string) string {
-	return map[string]string{"install": "安装", "uninstall": "卸载", "start": "启动", "stop": "停止"}[action]
 }
 
 func cmdSyncServiceStatus(ctx context.Context, a *app, _ []string) error {
@@ -307,33 +302,8 @@ func cmdSyncServiceStatus(ctx context.Context, a *app, _ []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := svc.Status()
-	var text string
-	switch {
-	case errors.Is(err, service.ErrNotInstalled), err != nil && runtime.GOOS == "linux" && unitFile() == "":
-		text = "未安装"
-	case err != nil && runtime.GOOS == "linux": // System V init answers "not running" with an error
-		text = "已安装（" + unitFile() + "），未运行"
-	case err != nil:
-		text = "已安装，状态未知（" + err.Error() + "）"
-	case st == service.StatusRunning:
-		text = "运行中"
-	case st == service.StatusStopped:
-		text = "已安装，未运行"
-	default:
-		text = "状态未知"
-	}
+	text := cli.ServiceStatus(svc, ServiceName)
 	return a.Report(map[string]string{"service": ServiceName, "status": text}, "同步服务 %s：%s\n", ServiceName, text)
-}
-
-// unitFile is the service definition written by install on Linux, or "".
-func unitFile() string {
-	for _, f := range []string{"/etc/systemd/system/" + ServiceName + ".service", "/etc/init.d/" + ServiceName} {
-		if _, err := os.Stat(f); err == nil {
-			return f
-		}
-	}
-	return ""
 }
 
 func cmdServer(ctx context.Context, a *app, args []string) error {
