@@ -132,35 +132,13 @@ func RestoreSQLite(from, dir string) error {
 	if err := private.Dir(dir); err != nil {
 		return bill.Errorf(bill.EInvalid, "无法创建数据目录 %s：%v", dir, err)
 	}
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	head := make([]byte, 16)
-	if _, err := io.ReadFull(in, head); err != nil || string(head) != "SQLite format 3\x00" {
+	if !isSQLiteFile(from) {
 		return bill.Errorf(bill.EInvalid, "%s 不是 SQLite 备份文件（PostgreSQL 的备份请用 --to-db 恢复）。", from)
 	}
-	if _, err := in.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	if err := private.File(dst + ".part"); err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst+".part", os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
+	if err := private.Copy(from, dst+".part"); err != nil {
 		os.Remove(dst + ".part")
 		return err
 	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	out.Close()
 	return os.Rename(dst+".part", dst)
 }
 
@@ -179,6 +157,18 @@ func RestorePostgres(ctx context.Context, from, dsn string) error {
 		return bill.Errorf(bill.EInvalid, "pg_restore 失败：%s", firstLineOf(msg))
 	}
 	return nil
+}
+
+// isSQLiteFile reports whether path starts with SQLite's file header.
+func isSQLiteFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 16)
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == "SQLite format 3\x00"
 }
 
 // libpqDSN: pg_restore takes a libpq connection string, which knows no

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -47,10 +46,10 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(check)
-	if err := copyPrivate(*from, filepath.Join(check, localstore.FileName)); err != nil {
+	if err := private.Copy(*from, filepath.Join(check, localstore.FileName)); err != nil {
 		return bill.Errorf(bill.EInvalid, "无法读取备份文件 %s：%v", *from, err)
 	}
-	if err := copyPrivate(key, filepath.Join(check, localstore.DataKeyFile)); err != nil {
+	if err := private.Copy(key, filepath.Join(check, localstore.DataKeyFile)); err != nil {
 		return err
 	}
 	b, err := localstore.Open(ctx, check, localstore.WithLogger(a.Log))
@@ -96,12 +95,12 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 			}
 		}
 	}
-	if err := copyPrivate(*from, cur); err != nil {
+	if err := private.Copy(*from, cur); err != nil {
 		return err
 	}
 	if dst := filepath.Join(a.dataDir, localstore.DataKeyFile); dst != key {
 		if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) {
-			if err := copyPrivate(key, dst); err != nil {
+			if err := private.Copy(key, dst); err != nil {
 				return err
 			}
 		}
@@ -110,32 +109,4 @@ func cmdRestore(ctx context.Context, a *app, args []string) error {
 		"已从 %s 恢复：%d 张票据，校验通过。原数据文件改名保留为 %s。\n"+
 			"下次同步时会与服务器核对：若服务器已有本机在备份之后开出的票据，本机将停止开票并提示重新注册。\n",
 		*from, rep.Bills, cur+".replaced-"+stamp)
-}
-
-// copyPrivate copies a file to dst (made 0600 in a private folder).
-func copyPrivate(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := private.Dir(filepath.Dir(dst)); err != nil {
-		return err
-	}
-	if err := private.File(dst); err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

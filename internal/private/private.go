@@ -6,8 +6,10 @@ package private
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // File makes path a file only its owner can read and write: created empty
@@ -44,4 +46,33 @@ func Dir(path string) error {
 		return os.Chmod(path, fi.Mode().Perm()&0o700)
 	}
 	return nil
+}
+
+// Copy copies the file src to dst, which it makes private (0600) in a
+// private folder, and syncs it to disk before it returns.
+func Copy(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := Dir(filepath.Dir(dst)); err != nil {
+		return err
+	}
+	if err := File(dst); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
