@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"crypto/tls"
 	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -133,11 +131,7 @@ func (c *pgCluster) dsn(db string) string {
 // was no answer.
 func hisCallMsg(client *http.Client, addr string, settlement map[string]any, noise string) (string, string, string, error) {
 	raw, _ := json.Marshal(settlement)
-	d := base64.StdEncoding.EncodeToString(raw)
-	sum := md5.Sum([]byte("appid=HIS01&data=" + d + "&noise=" + noise + "&key=his-vendor-secret-key&version=1.0"))
-	body, _ := json.Marshal(map[string]string{"appid": "HIS01", "data": d, "noise": noise, "version": "1.0",
-		"sign": strings.ToUpper(hex.EncodeToString(sum[:]))})
-	resp, err := client.Post("https://"+addr+"/medical-web/api/medical/invoiceEBillOutpatient", "application/json", bytes.NewReader(body))
+	resp, err := client.Post("https://"+addr+"/medical-web/api/medical/invoiceEBillOutpatient", "application/json", bytes.NewReader(hisEnvelope(raw, noise)))
 	if err != nil {
 		return "", "", "", err
 	}

@@ -309,11 +309,7 @@ func TestHISEndToEnd(t *testing.T) {
 // returns the result code and the decoded message.
 func postHIS(t *testing.T, client *http.Client, addr, service string, raw []byte, noise string) (string, []byte) {
 	t.Helper()
-	d := base64.StdEncoding.EncodeToString(raw)
-	sum := md5.Sum([]byte("appid=HIS01&data=" + d + "&noise=" + noise + "&key=his-vendor-secret-key&version=1.0"))
-	body, _ := json.Marshal(map[string]string{"appid": "HIS01", "data": d, "noise": noise, "version": "1.0",
-		"sign": strings.ToUpper(hex.EncodeToString(sum[:]))})
-	resp, err := client.Post("https://"+addr+"/medical-web/api/medical/"+service, "application/json", bytes.NewReader(body))
+	resp, err := client.Post("https://"+addr+"/medical-web/api/medical/"+service, "application/json", bytes.NewReader(hisEnvelope(raw, noise)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,6 +325,15 @@ func postHIS(t *testing.T, client *http.Client, addr, service string, raw []byte
 	json.Unmarshal(dec, &res)
 	msg, _ := base64.StdEncoding.DecodeString(res.Message)
 	return res.Result, msg
+}
+
+// hisEnvelope is a HIS01 request around raw, signed as HIS clients sign.
+func hisEnvelope(raw []byte, noise string) []byte {
+	d := base64.StdEncoding.EncodeToString(raw)
+	sum := md5.Sum([]byte("appid=HIS01&data=" + d + "&noise=" + noise + "&key=his-vendor-secret-key&version=1.0"))
+	body, _ := json.Marshal(map[string]string{"appid": "HIS01", "data": d, "noise": noise, "version": "1.0",
+		"sign": strings.ToUpper(hex.EncodeToString(sum[:]))})
+	return body
 }
 
 // hisExample is an example settlement as a HIS sends it for the server
