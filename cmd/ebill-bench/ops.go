@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/private"
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/sync/wire"
 )
@@ -113,7 +114,7 @@ func opsCase(ctx context.Context, n int, dir, raw, pgDSN string) error {
 	os.Remove(backup)
 	if name == "sqlite" {
 		t := time.Now()
-		if err := copyFile(filepath.Join(data, "ledger.db"), backup+".copy"); err != nil {
+		if err := private.Copy(filepath.Join(data, "ledger.db"), backup+".copy"); err != nil {
 			s.Close()
 			return err
 		}
@@ -275,27 +276,6 @@ func withDatabase(dsn, db string) string {
 	}
 	u.Path = "/" + db
 	return u.String()
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

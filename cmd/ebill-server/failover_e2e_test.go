@@ -21,7 +21,6 @@ import (
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/server"
-	"github.com/ebill/ebill/server/api"
 )
 
 // pgCluster is a PostgreSQL primary with a synchronous streaming standby,
@@ -161,33 +160,19 @@ func TestStandbyFailover(t *testing.T) {
 		t.Skip("EBILL_TEST_PG not set: PostgreSQL tests are off")
 	}
 	c := newPGCluster(t)
-	bin := binaries(t)
-	s := &site{t: t, bin: bin, srvData: t.TempDir(), station: filepath.Join(t.TempDir(), "station"), addr: freeAddr(t), segment: 50}
+	// A site on the cluster, with a server point H01 and the HIS app HIS01
+	// beside the station P01.
+	s := prepareSiteOn(t, 50, false, nil, c.dsn("ebill"))
 	ctx := server.WithActor(context.Background(), server.Actor{Who: "cli:test", System: true})
-	store, err := server.OpenStore(ctx, c.dsn("ebill"), s.srvData)
+	store, err := server.OpenStore(ctx, s.dsn, s.srvData)
 	mustDo(t, err)
 	mustDo(t, store.SetUnit(ctx, server.Unit{Name: "厦门市某区医院", CreditCode: "123502004266001233"}))
-	for k, code := range map[bill.Kind]string{bill.Outpatient: "35060126", bill.Registration: "35060226"} {
-		mustDo(t, store.SetBillKind(ctx, k, code))
-		_, err := store.ReceiveStock(ctx, server.StockEInvoice, bill.Segment{Code: code, Start: 1, End: 1_000_000})
-		mustDo(t, err)
-	}
+	mustDo(t, store.SetBillKind(ctx, bill.Outpatient, "35060126"))
 	mustDo(t, store.AddPoint(ctx, "H01", "HIS门诊开票", server.PointServer))
-	mustDo(t, store.AddPoint(ctx, "P01", "挂号窗口", server.PointStation))
 	mustDo(t, store.AddHISApp(ctx, server.HISApp{AppID: "HIS01", Points: []string{"H01"}}, "his-vendor-secret-key"))
-	code, _, err := store.EnrollCode(ctx, "P01")
-	mustDo(t, err)
 	store.Close()
-	cert, err := api.SelfSignedCert(s.srvData, nil)
-	mustDo(t, err)
-	s.fprint = api.Fingerprint(cert)
-	srv := exec.Command(filepath.Join(bin, "ebill-server"), "--data", s.srvData, "--db", c.dsn("ebill"), "serve", "--addr", s.addr)
-	var srvLog syncBuffer
-	srv.Stderr = &srvLog
-	mustDo(t, srv.Start())
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	waitHealthy(t, "https://"+s.addr)
-	s.ebill("enroll", "--server", "https://"+s.addr, "--code", code, "--fingerprint", s.fprint)
+	s.enroll()
+	srvLog := &s.log
 
 	// The HIS: one caller after another, each retrying its busNo until
 	// it gets an answer of S0000.

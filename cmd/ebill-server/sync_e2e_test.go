@@ -62,10 +62,11 @@ type site struct {
 	server   *exec.Cmd
 	fprint   string
 	segment  int64
-	insecure bool   // plain HTTP, so that a test proxy can read the requests
-	front    string // the address the station enrolls with (the server's, or a proxy's)
-	dsn      string // the server's PostgreSQL database; "" for SQLite in srvData
-	code     string // the one-time enrollment code
+	insecure bool       // plain HTTP, so that a test proxy can read the requests
+	front    string     // the address the station enrolls with (the server's, or a proxy's)
+	dsn      string     // the server's PostgreSQL database; "" for SQLite in srvData
+	log      syncBuffer // what the server process wrote to standard error
+	code     string     // the one-time enrollment code
 }
 
 func newSite(t *testing.T, segmentSize int64) *site {
@@ -147,6 +148,7 @@ func (s *site) start() {
 		args, scheme = append(args, "--insecure-http"), "http://"
 	}
 	s.server = exec.Command(filepath.Join(s.bin, "ebill-server"), args...)
+	s.server.Stderr = &s.log
 	if err := s.server.Start(); err != nil {
 		s.t.Fatal(err)
 	}
