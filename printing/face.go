@@ -26,6 +26,9 @@ type BillInfo struct {
 	// beside 收款单位（章） when configured; without it only the label is
 	// printed — a drawn seal would be a fake one.
 	Seal []byte
+	// Signature is the billing point's SM2 signature over the bill's
+	// canonical content. Only the OFD carries it (in its attachment).
+	Signature []byte
 }
 
 // DefaultPayChannelNames are the standard pay channel codes of domain.md §3.

@@ -13,21 +13,16 @@ var BillOFDTags = []string{"billCode", "billNo", "checkCode", "date", "payer", "
 
 // BillOFD is the e-bill as OFD (issue 21): the face and detail pages of
 // Face, the bill's code, number, check code, issue date and total in
-// CustomDatas, the fields tagged, and the bill's data as a hidden
-// attachment (bill.json) — with every ID and mobile number masked: whoever
-// holds the file reads it all (security.md PI-1). The file is not signed;
-// signing with the hospital's registered seal is a separate step (ofd.md
-// §1, §9).
+// CustomDatas, the fields tagged, and the signed bill as a hidden
+// attachment (bill.json, see BillOFDData) — with every ID and mobile
+// number masked: whoever holds the file reads it all (security.md PI-1).
+// The file is not signed; signing with the hospital's registered seal is a
+// separate step (ofd.md §1, §9) through OFDOptions.Signer.
 func BillOFD(info BillInfo, f *Font) ([]byte, error) {
 	b := info.Bill
-	data, err := json.Marshal(b)
+	data, err := billOFDData(info)
 	if err != nil {
 		return nil, err
-	}
-	for _, sp := range pii.Find(data) {
-		for i := range sp.Raw {
-			data[sp.Off+i] = '*'
-		}
 	}
 	total := b.Settlement.TotalAmt.String()
 	opt := OFDOptions{
@@ -42,4 +37,39 @@ func BillOFD(info BillInfo, f *Font) ([]byte, error) {
 		TagNamespace: "urn:ebill:bill:1",
 	}
 	return OFD(Face(info, f), f, opt)
+}
+
+// BillOFDData is the OFD's hidden attachment bill.json: the bill's
+// canonical content as the billing point signed it, and the signature.
+// Where the content held an ID or mobile number, those digits are masked
+// with '*' and Masked is true: the signature then no longer verifies over
+// Content, and the bill is checked at VerifyURL (the server keeps the
+// original). Without masking, Content is byte for byte what Signature signs
+// (SM2 with the point's key, bill.Verify).
+type BillOFDData struct {
+	Format    string          `json:"format"` // BillOFDFormat
+	Content   json.RawMessage `json:"content"`
+	Masked    bool            `json:"masked"`
+	CheckCode string          `json:"checkCode"`
+	Signature []byte          `json:"signature,omitempty"` // ASN.1, base64 in JSON
+	VerifyURL string          `json:"verifyUrl,omitempty"`
+}
+
+// BillOFDFormat names the layout of bill.json.
+const BillOFDFormat = "ebill-bill/1"
+
+func billOFDData(info BillInfo) ([]byte, error) {
+	content, err := info.Bill.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	d := BillOFDData{Format: BillOFDFormat, CheckCode: info.CheckCode, Signature: info.Signature, VerifyURL: info.VerifyURL}
+	for _, sp := range pii.Find(content) {
+		d.Masked = true
+		for i := range sp.Raw {
+			content[sp.Off+i] = '*'
+		}
+	}
+	d.Content = content
+	return json.Marshal(d)
 }

@@ -153,6 +153,25 @@ func (s *Store) CheckPayChannel(ctx context.Context, code string) error {
 	return nil
 }
 
+// PayChannelNames names the pay channel codes (disabled ones too: old
+// bills were paid through them), for printing a bill.
+func (s *Store) PayChannelNames(ctx context.Context) (map[string]string, error) {
+	rows, err := s.query(ctx, "SELECT code, name FROM pay_channels")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := map[string]string{}
+	for rows.Next() {
+		var code, name string
+		if err := rows.Scan(&code, &name); err != nil {
+			return nil, err
+		}
+		names[code] = name
+	}
+	return names, rows.Err()
+}
+
 // PostMessage sends a notice to one point's station, or to all ("").
 func (s *Store) PostMessage(ctx context.Context, point, title, body string) error {
 	if strings.TrimSpace(title) == "" {

@@ -209,20 +209,18 @@ func (s *Store) MobileBills(ctx context.Context, token string) ([]MobileBill, er
 	return out, nil
 }
 
-// MobileBill returns one of the session's bills in full (for its PDF).
-func (s *Store) MobileBill(ctx context.Context, token, code string, no int64) (*LedgerBill, []byte, error) {
+// MobileBill returns one of the session's bills in full (for its PDF or OFD).
+func (s *Store) MobileBill(ctx context.Context, token, code string, no int64) (*LedgerBill, error) {
 	card, name, err := s.mobileSession(ctx, token)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	lb, err := s.LedgerBill(ctx, code, no)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if string(lb.Bill.Settlement.CardNo) != card || lb.Payer != name {
-		return nil, nil, bill.Errorf(bill.ENotFound, "未找到票据 %s %s。", code, bill.FormatBillNo(no))
+		return nil, bill.Errorf(bill.ENotFound, "未找到票据 %s %s。", code, bill.FormatBillNo(no))
 	}
-	var sig []byte
-	err = s.queryRow(ctx, "SELECT signature FROM bills WHERE id = ?", lb.ID).Scan(&sig)
-	return lb, sig, err
+	return lb, nil
 }

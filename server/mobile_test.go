@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/ebill/ebill/internal/ofdcheck"
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/server/his"
 )
@@ -101,6 +103,27 @@ func TestMobileAPI(t *testing.T) {
 		resp, pdf := get("/api/mobile/v1/bills/"+list.Bills[0]["billBatchCode"]+"/"+list.Bills[0]["billNo"]+".pdf", token)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(pdf, []byte("%PDF")) {
 			t.Fatalf("pdf: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		// The same bill as OFD (issue 21), by suffix or by ?type=ofd: it
+		// passes the structural check, names the bill, and carries no phone
+		// number whole.
+		code, no := list.Bills[0]["billBatchCode"], list.Bills[0]["billNo"]
+		for _, path := range []string{"/api/mobile/v1/bills/" + code + "/" + no + ".ofd", "/api/mobile/v1/bills/" + code + "/" + no + "?type=OFD"} {
+			resp, ofd := get(path, token)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/ofd" ||
+				!strings.Contains(resp.Header.Get("Content-Disposition"), code+"-"+no+".ofd") {
+				t.Fatalf("%s: %d %s %s", path, resp.StatusCode, resp.Header.Get("Content-Type"), ofd)
+			}
+			p := ofdcheck.Must(t, ofd)
+			if !bytes.Contains(p.Files["OFD.xml"], []byte(`Name="票据号码">`+no+`<`)) || bytes.Contains(ofd, []byte("13800000000")) {
+				t.Fatalf("%s: OFD.xml %s", path, p.Files["OFD.xml"])
+			}
+		}
+		if resp, body := get("/api/mobile/v1/bills/"+code+"/"+no+"?type=doc", token); resp.StatusCode != 400 || !strings.Contains(string(body), "PDF 或 OFD") {
+			t.Fatalf("type=doc: %d %s", resp.StatusCode, body)
+		}
+		if resp, _ := get("/api/mobile/v1/bills/"+code+"/"+no+".ofd", "forged"); resp.StatusCode == 200 {
+			t.Fatal("an OFD with a forged token")
 		}
 		if resp, _ := get("/api/mobile/v1/bills", ""); resp.StatusCode == 200 {
 			t.Fatal("bills without a session")

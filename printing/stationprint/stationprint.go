@@ -24,7 +24,8 @@ func BillInfo(ctx context.Context, s *localstore.Store, b *localstore.StoredBill
 		}
 		b = full
 	}
-	info := printing.BillInfo{Bill: b.Bill, CheckCode: b.CheckCode, PayChannelNames: map[string]string{}, Reversed: b.RedBy != ""}
+	info := printing.BillInfo{Bill: b.Bill, CheckCode: b.CheckCode, PayChannelNames: map[string]string{}, Reversed: b.RedBy != "",
+		Signature: b.Signature}
 	base, err := s.VerifyBaseURL(ctx)
 	if err != nil {
 		return info, err

@@ -71,7 +71,7 @@ func New(store *server.Store, log *slog.Logger) *API {
 	a.mux.HandleFunc("POST /api/mobile/v1/code", a.limited(mobileLimit, a.mobileCode))
 	a.mux.HandleFunc("POST /api/mobile/v1/session", a.limited(mobileLimit, a.mobileSessionOpen))
 	a.mux.HandleFunc("GET /api/mobile/v1/bills", a.mobileBills)
-	a.mux.HandleFunc("GET /api/mobile/v1/bills/{code}/{no}", a.mobilePDF)
+	a.mux.HandleFunc("GET /api/mobile/v1/bills/{code}/{no}", a.mobileFile)
 	return a
 }
 

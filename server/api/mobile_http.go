@@ -2,10 +2,10 @@ package api
 
 import (
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/ebill/ebill/bill"
-	"github.com/ebill/ebill/printing"
 	"github.com/ebill/ebill/server"
 )
 
@@ -60,42 +60,36 @@ func (a *API) mobileBills(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"bills": bills})
 }
 
-// mobilePDF serves the PDF of one of the patient's bills:
-// GET /api/mobile/v1/bills/{code}/{no} with the session token.
-func (a *API) mobilePDF(w http.ResponseWriter, r *http.Request) {
-	no, err := bill.ParseBillNo(strings.TrimSuffix(r.PathValue("no"), ".pdf"))
+// mobileFile serves one of the patient's bills with the session token:
+// GET /api/mobile/v1/bills/{code}/{no} is the PDF; {no}.ofd, or ?type=ofd,
+// the OFD (GB/T 33190) that archives and reimbursement offices take.
+func (a *API) mobileFile(w http.ResponseWriter, r *http.Request) {
+	raw := r.PathValue("no")
+	fileType := r.URL.Query().Get("type")
+	if ext := path.Ext(raw); ext == ".pdf" || ext == ".ofd" {
+		raw, fileType = strings.TrimSuffix(raw, ext), ext
+	}
+	fileType, err := server.ParseFileType(fileType)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	lb, sig, err := a.store.MobileBill(r.Context(), bearer(r), r.PathValue("code"), no)
+	no, err := bill.ParseBillNo(raw)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	font, err := printing.DefaultFont()
+	lb, err := a.store.MobileBill(r.Context(), bearer(r), r.PathValue("code"), no)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	info := printing.BillInfo{Bill: lb.Bill, CheckCode: lb.CheckCode}
-	if info.Seal, err = a.store.UnitSeal(r.Context()); err != nil {
-		a.fail(w, err)
-		return
-	}
-	if info.Reversed, err = a.store.IsReversed(r.Context(), lb.ID); err != nil {
-		a.fail(w, err)
-		return
-	}
-	if a.publicURL != "" {
-		info.VerifyURL = bill.NewVerifyRef(lb.Bill, lb.CheckCode, sig).URL(a.publicURL)
-	}
-	pdf, err := printing.PDF(printing.Face(info, font), font, printing.PDFOptions{Created: lb.IssuedAt})
+	data, err := a.store.BillFile(r.Context(), lb, a.publicURL, fileType)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+lb.BillCode+"-"+lb.BillNo+`.pdf"`)
-	w.Write(pdf)
+	w.Header().Set("Content-Type", server.BillFileContentType(fileType))
+	w.Header().Set("Content-Disposition", `attachment; filename="`+server.BillFileName(lb, fileType)+`"`)
+	w.Write(data)
 }

@@ -96,6 +96,9 @@ func (s *Adapter) moreServices(publicURL string) map[string]MedicalService {
 			// red bill is printed here.
 			return s.medicalWriteOff(ctx, app, data, publicURL)
 		},
+		"getEBillFile": func(ctx context.Context, app *server.HISApp, data []byte) (any, error) {
+			return s.medicalFile(ctx, app, data, publicURL)
+		},
 		"getEBillPrintList":      s.medicalPrintedList,
 		"receiveArreasFeedBack":  s.medicalArrearsFeedback,
 		"getElectBilllListTotal": s.medicalListPages,
@@ -231,6 +234,32 @@ func (s *Adapter) medicalNotifyPic(ctx context.Context, app *server.HISApp, data
 		out["pictureData"] = base64.StdEncoding.EncodeToString(b.Bytes())
 	}
 	return out, nil
+}
+
+// medicalFile is getEBillFile, a service of ours that the reference does
+// not have (its only file services return the 汇总单 PDF and a PNG of the
+// face): the e-bill itself as PDF or OFD (fileType, PDF when empty), as a
+// patient downloads it, for HIS to archive or hand on.
+func (s *Adapter) medicalFile(ctx context.Context, app *server.HISApp, data []byte, publicURL string) (any, error) {
+	var req struct{ FileType bill.Text }
+	if err := decodeBusiness(data, &req); err != nil {
+		return nil, err
+	}
+	fileType, err := server.ParseFileType(string(req.FileType))
+	if err != nil {
+		return nil, failMedical(ResultInvalid, "fileType（文件类型）只能是 PDF 或 OFD")
+	}
+	lb, err := s.billWithRandom(ctx, app, data)
+	if err != nil {
+		return nil, err
+	}
+	file, err := s.BillFile(ctx, lb, publicURL, fileType)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"billBatchCode": lb.BillCode, "billNo": lb.BillNo, "random": lb.CheckCode,
+		"fileType": strings.ToUpper(fileType), "fileName": server.BillFileName(lb, fileType),
+		"fileData": base64.StdEncoding.EncodeToString(file)}, nil
 }
 
 // medicalListPages is getElectBilllListTotal: how many pages the bill's
