@@ -44,6 +44,9 @@ func TestHISBillFile(t *testing.T) {
 			t.Fatalf("OFD: %s %v", code, out["fileName"])
 		}
 		p := ofdcheck.Must(t, ofd)
+		if saysReversed(p) {
+			t.Error("a bill in force says 已冲红")
+		}
 		var att printing.BillOFDData
 		if err := json.Unmarshal(p.Files["Doc_0/Attachs/bill.json"], &att); err != nil {
 			t.Fatal(err)
@@ -78,12 +81,17 @@ func TestHISBillFile(t *testing.T) {
 			t.Fatalf("writeOffEBill: %s %s", code, msg)
 		}
 		_, _, ofd = file("OFD")
-		reversed := false
-		for _, tx := range ofdcheck.Must(t, ofd).Texts {
-			reversed = reversed || strings.Contains(tx.Text, "已冲红")
-		}
-		if !reversed {
+		if !saysReversed(ofdcheck.Must(t, ofd)) {
 			t.Error("the reversed bill's OFD does not say 已冲红")
 		}
 	})
+}
+
+func saysReversed(p *ofdcheck.Package) bool {
+	for _, tx := range p.Texts {
+		if strings.Contains(tx.Text, "已冲红") {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/ofdcheck"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/server"
 	ebsync "github.com/ebill/ebill/sync"
@@ -111,6 +114,19 @@ func TestConsoleQueries(t *testing.T) {
 	out, err := exec.Command("pdftotext", "-layout", file, "-").Output()
 	if err != nil || !strings.Contains(string(out), "0000000001") || !strings.Contains(string(out), "赵六") {
 		t.Fatalf("the PDF's text (%v): %s", err, out)
+	}
+	// …and its OFD, from the page's link: the same bill, 已冲红 on its face.
+	ofdURL, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.getElementById('ofd').href"))
+	if err != nil || !strings.HasSuffix(ofdURL, "/admin/bills/35060126/0000000001/ofd") {
+		t.Fatalf("the OFD link: %q %v", ofdURL, err)
+	}
+	p := ofdcheck.Must(t, fetch(t, client, ofdURL))
+	var face []string
+	for _, tx := range p.Texts {
+		face = append(face, tx.Text)
+	}
+	if !bytes.Contains(p.Files["OFD.xml"], []byte(`Name="票据号码">0000000001<`)) || !slices.Contains(face, "赵六") || !strings.Contains(strings.Join(face, " "), "已冲红") {
+		t.Fatalf("the OFD's face: %v", face)
 	}
 
 	// Export the filter and read the rows back.

@@ -13,7 +13,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ebill/ebill/bill"
-	"github.com/ebill/ebill/printing"
 	"github.com/ebill/ebill/server"
 )
 
@@ -212,6 +211,7 @@ type billView struct {
 	Bill   *server.LedgerBill
 	Events []server.Event
 	PDF    string
+	OFD    string
 }
 
 func (c *Console) billPage(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
@@ -225,12 +225,18 @@ func (c *Console) billPage(w http.ResponseWriter, r *http.Request, ctx context.C
 		c.fail(w, sess, err)
 		return
 	}
+	base := "/admin/bills/" + lb.BillCode + "/" + lb.BillNo
 	c.render(w, http.StatusOK, "bill", c.view(sess, "票据 "+lb.BillCode+" "+lb.BillNo, "/admin/bills",
-		&billView{Bill: lb, Events: events, PDF: "/admin/bills/" + lb.BillCode + "/" + lb.BillNo + "/pdf"}))
+		&billView{Bill: lb, Events: events, PDF: base + "/pdf", OFD: base + "/ofd"}))
 }
 
-// billPDF is the bill as the patient receives it.
-func (c *Console) billPDF(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+// billFile is the bill as the patient receives it: GET …/pdf shows the PDF
+// in the browser, GET …/ofd downloads the OFD (GB/T 33190) for archives.
+func (c *Console) billFile(w http.ResponseWriter, r *http.Request, ctx context.Context, sess *server.Session) {
+	fileType := server.FilePDF
+	if strings.HasSuffix(r.URL.Path, "/ofd") {
+		fileType = server.FileOFD
+	}
 	no, err := bill.ParseBillNo(r.PathValue("no"))
 	if err != nil {
 		c.fail(w, sess, err)
@@ -241,26 +247,18 @@ func (c *Console) billPDF(w http.ResponseWriter, r *http.Request, ctx context.Co
 		c.fail(w, sess, err)
 		return
 	}
-	font, err := printing.DefaultFont()
+	data, err := c.store.BillFile(ctx, lb, c.PublicURL(), fileType)
 	if err != nil {
 		c.fail(w, sess, err)
 		return
 	}
-	info := printing.BillInfo{Bill: lb.Bill, CheckCode: lb.CheckCode}
-	if info.Seal, err = c.store.UnitSeal(ctx); err == nil {
-		info.Reversed, err = c.store.IsReversed(ctx, lb.ID)
+	disposition := "inline" // the PDF opens in the browser; no browser shows an OFD
+	if fileType == server.FileOFD {
+		disposition = "attachment"
 	}
-	var pdf []byte
-	if err == nil {
-		pdf, err = printing.PDF(printing.Face(info, font), font, printing.PDFOptions{Created: lb.IssuedAt})
-	}
-	if err != nil {
-		c.fail(w, sess, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="`+lb.BillCode+"-"+lb.BillNo+`.pdf"`)
-	w.Write(pdf)
+	w.Header().Set("Content-Type", server.BillFileContentType(fileType))
+	w.Header().Set("Content-Disposition", disposition+`; filename="`+server.BillFileName(lb, fileType)+`"`)
+	w.Write(data)
 }
 
 // numberView is 票据号码生命周期.

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebill/ebill/bill"
@@ -47,6 +48,24 @@ type Console struct {
 	routes []Route
 	// fingerprint is the TLS certificate's, shown with enrolment codes.
 	fingerprint string
+	// publicURL is where patients' phones reach the server: the QR codes
+	// of the bills the console hands out point there.
+	publicURL atomic.Pointer[string]
+}
+
+// SetPublicURL sets the target of the QR codes on the bills the console
+// hands out.
+func (c *Console) SetPublicURL(u string) {
+	u = strings.TrimRight(u, "/")
+	c.publicURL.Store(&u)
+}
+
+// PublicURL is the target of the bills' QR codes ("" when not set).
+func (c *Console) PublicURL() string {
+	if u := c.publicURL.Load(); u != nil {
+		return *u
+	}
+	return ""
 }
 
 // New is the console over a ledger.
@@ -128,7 +147,8 @@ func New(store *server.Store, log *slog.Logger) *Console {
 	c.route("GET /admin/bills", server.PermReportView, c.billsPage)
 	c.route("GET /admin/bills/export", server.PermReportView, c.billsExport)
 	c.route("GET /admin/bills/{code}/{no}", server.PermReportView, c.billPage)
-	c.route("GET /admin/bills/{code}/{no}/pdf", server.PermReportView, c.billPDF)
+	c.route("GET /admin/bills/{code}/{no}/pdf", server.PermReportView, c.billFile)
+	c.route("GET /admin/bills/{code}/{no}/ofd", server.PermReportView, c.billFile)
 	c.route("GET /admin/numbers", server.PermReportView, c.numberPage)
 	c.route("GET /admin/summary", server.PermReportView, c.summaryPage)
 	c.route("GET /admin/summary/export", server.PermReportView, c.summaryExport)
@@ -226,6 +246,11 @@ func Mount(api interface {
 }, store *server.Store) *Console {
 	c := New(store, api.Logger())
 	api.Mount(Prefix, c, false)
+	if o, ok := api.(interface {
+		OnSettings(publicURL func(string), sender func(server.Sender))
+	}); ok {
+		o.OnSettings(c.SetPublicURL, nil)
+	}
 	if l, ok := api.(interface{ MountLimit(string, int64) }); ok {
 		l.MountLimit(Prefix, MaxImport+64<<10)
 	}
