@@ -42,35 +42,8 @@ func TestFaceOFD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	words := bboxWords(t, pdf)
 	const tol = 0.5
-	matched := 0
-	for _, tx := range p.Texts {
-		if strings.TrimSpace(tx.Text) == "" {
-			continue
-		}
-		// pdftotext joins a label and its value into one word ("票据代码：35060126"):
-		// the OFD text is the part of a word starting where the word's
-		// earlier characters end. The word's top is the text's top, the
-		// baseline an ascent below it.
-		best := math.Inf(1)
-		for _, w := range words {
-			k := strings.Index(w.Text, strings.Fields(tx.Text)[0])
-			if k < 0 {
-				continue
-			}
-			x := w.XMin*ptToMM + f.Width(w.Text[:k], tx.FontSize/PointsToMM)
-			y := w.YMin*ptToMM + f.Ascent()*tx.FontSize
-			if d := math.Hypot(x-tx.X, y-tx.Y); d < best {
-				best = d
-			}
-		}
-		if best > tol {
-			t.Errorf("OFD text %q at (%.2f, %.2f) mm: the PDF's nearest is %.2f mm away", tx.Text, tx.X, tx.Y, best)
-			continue
-		}
-		matched++
-	}
+	matched := matchPDF(t, "OFD", p.Texts, bboxWords(t, pdf), f, tol)
 	if matched != len(p.Texts) {
 		t.Errorf("%d of %d OFD texts are where the PDF has them", matched, len(p.Texts))
 	}
@@ -194,4 +167,39 @@ func TestOFDSignerSeam(t *testing.T) {
 	if len(signer.got) < 4 || !bytes.Contains(p.Files["OFD.xml"], []byte("<ofd:Signatures>Doc_0/Signs/Signatures.xml</ofd:Signatures>")) {
 		t.Fatalf("signer saw %v; OFD.xml %s", signer.got, p.Files["OFD.xml"])
 	}
+}
+
+// matchPDF counts the texts (an OFD's TextObjects, or what a renderer drew
+// of them) whose first word lies within tol mm of where the PDF's words
+// (pdftotext -bbox) have it, and reports each that does not.
+func matchPDF(t *testing.T, who string, texts []ofdcheck.Text, words []bboxWord, f *Font, tol float64) int {
+	t.Helper()
+	matched := 0
+	for _, tx := range texts {
+		if strings.TrimSpace(tx.Text) == "" {
+			continue
+		}
+		// pdftotext joins a label and its value into one word ("票据代码：35060126"):
+		// the OFD text is the part of a word starting where the word's
+		// earlier characters end. The word's top is the text's top, the
+		// baseline an ascent below it.
+		best := math.Inf(1)
+		for _, w := range words {
+			k := strings.Index(w.Text, strings.Fields(tx.Text)[0])
+			if k < 0 {
+				continue
+			}
+			x := w.XMin*ptToMM + f.Width(w.Text[:k], tx.FontSize/PointsToMM)
+			y := w.YMin*ptToMM + f.Ascent()*tx.FontSize
+			if d := math.Hypot(x-tx.X, y-tx.Y); d < best {
+				best = d
+			}
+		}
+		if best > tol {
+			t.Errorf("%s text %q at (%.2f, %.2f) mm: the PDF's nearest is %.2f mm away", who, tx.Text, tx.X, tx.Y, best)
+			continue
+		}
+		matched++
+	}
+	return matched
 }
