@@ -128,7 +128,7 @@ func NewIssueScreen(env *Env, win fyne.Window, s *Session) *IssueScreen {
 	sc.IssueButton.Importance = widget.HighImportance
 	sc.PrintButton = newButton("打印（F5）", sc.PrintIssued)
 	sc.PaperButton = newButton("换开纸质（F6）", sc.ConvertIssued)
-	sc.PDFButton = newButton("保存 PDF（F7）", sc.SavePDFDialog)
+	sc.PDFButton = newButton("保存文件（F7）", sc.SavePDFDialog)
 	sc.linesBox, sc.paysBox = container.NewVBox(), container.NewVBox()
 	sc.loadDesk()
 	sc.addPayRow()
@@ -458,7 +458,7 @@ func (sc *IssueScreen) issue(k bill.Kind, s *bill.Settlement) {
 		if len(res.Warnings) > 0 {
 			detail += "\n" + strings.Join(res.Warnings, "\n")
 		}
-		sc.ResultDetail.SetText(detail + "\nF5 打印电子票据，F6 换开纸质票据，F7 保存 PDF，Esc 开始下一位。")
+		sc.ResultDetail.SetText(detail + "\nF5 打印电子票据，F6 换开纸质票据，F7 保存 PDF 或 OFD，Esc 开始下一位。")
 		sc.setResultButtons(true)
 		sc.relayout()
 		if sc.afterIssue != nil {
@@ -481,10 +481,10 @@ func (sc *IssueScreen) ConvertIssued() {
 	}
 }
 
-// SavePDFDialog asks where to save the bill's PDF.
+// SavePDFDialog (F7) asks whether to save the bill as PDF or OFD, then where.
 func (sc *IssueScreen) SavePDFDialog() {
 	if sc.Issued != nil {
-		savePDFDialog(sc.env, sc.win, sc.Issued)
+		saveBillDialog(sc.env, sc.win, sc.Issued)
 	}
 }
 

@@ -58,6 +58,25 @@ func routeKey(o fyne.CanvasObject, ev *fyne.KeyEvent) bool {
 	return false
 }
 
+// dialogKey reports whether ev is a key of its own (modal.extra, such as
+// O for OFD) of the dialog that holds o.
+func dialogKey(o fyne.CanvasObject, ev *fyne.KeyEvent) bool {
+	app := fyne.CurrentApp()
+	if app == nil {
+		return false
+	}
+	c := app.Driver().CanvasForObject(o)
+	if c == nil {
+		return false
+	}
+	m := topModal(c)
+	if m == nil || !m.owns(o) {
+		return false
+	}
+	_, ok := m.extra[ev.Name]
+	return ok
+}
+
 // isWindowKey reports the keys that belong to the window rather than to
 // the focused widget: the function keys and Esc.
 func isWindowKey(ev *fyne.KeyEvent) bool {
@@ -126,7 +145,7 @@ func newButton(label string, tapped func()) *keyButton {
 }
 
 func (b *keyButton) TypedKey(ev *fyne.KeyEvent) {
-	if isWindowKey(ev) && routeKey(b, ev) {
+	if (isWindowKey(ev) || dialogKey(b, ev)) && routeKey(b, ev) {
 		return
 	}
 	if isEnter(ev) && !b.Disabled() {

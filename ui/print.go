@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
@@ -61,8 +62,23 @@ func notifyPrinted(env *Env, win fyne.Window, msg string) {
 	inform("打印", msg, win)
 }
 
-// savePDFDialog asks where to save the bill's PDF.
-func savePDFDialog(env *Env, win fyne.Window, b *localstore.StoredBill) {
+// saveBillDialog (F7) asks which file to save — the PDF (Enter), which
+// patients view and print, or the OFD (O), the national format archives
+// and reimbursement offices ask for — then where.
+func saveBillDialog(env *Env, win fyne.Window, b *localstore.StoredBill) {
+	ofd := newButton("保存 OFD（O）", nil)
+	content := container.NewVBox(
+		widget.NewLabel(fmt.Sprintf("票据 %s %s 保存为：\nPDF：查看、打印用（Enter）\nOFD：国家版式文件，档案、报销单位用（O）", b.BillCode, b.BillNoText())),
+		ofd)
+	m := showModal(win, "保存电子票据", content, "保存 PDF（Enter）", func() { saveBillFileDialog(env, win, b, ".pdf") },
+		"取消", nil, nil)
+	asOFD := func() { m.close(func() { saveBillFileDialog(env, win, b, ".ofd") }) }
+	ofd.OnTapped = asOFD
+	m.extra = map[fyne.KeyName]func(){fyne.KeyO: asOFD}
+}
+
+// saveBillFileDialog asks where to save the bill as ext (".pdf" or ".ofd").
+func saveBillFileDialog(env *Env, win fyne.Window, b *localstore.StoredBill, ext string) {
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil || w == nil {
 			return
@@ -71,8 +87,8 @@ func savePDFDialog(env *Env, win fyne.Window, b *localstore.StoredBill) {
 		w.Close()
 		SavePDF(env, win, b, path)
 	}, win)
-	d.SetFileName(fmt.Sprintf("%s-%s.pdf", b.BillCode, b.BillNoText()))
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".ofd"})) // a name ending .ofd saves the OFD
+	d.SetFileName(fmt.Sprintf("%s-%s%s", b.BillCode, b.BillNoText(), ext))
+	d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
 	d.Show()
 }
 

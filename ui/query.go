@@ -203,11 +203,11 @@ func (sc *QueryScreen) Detail(b *localstore.StoredBill) {
 	}
 	buttons := container.NewHBox(
 		newButton("打印（F5）", func() { printFace(sc.env, sc.win, full) }),
-		newButton("保存 PDF…（F7）", func() { savePDFDialog(sc.env, sc.win, full) }))
+		newButton("保存文件…（F7）", func() { saveBillDialog(sc.env, sc.win, full) }))
 	m := showModal(sc.win, fmt.Sprintf("%s %s（%s）", full.BillCode, full.BillNoText(), full.State()),
 		container.NewBorder(nil, buttons, nil, nil, img), "关闭", nil, "", nil, nil)
 	m.d.Resize(fyne.NewSize(800, 600))
-	m.extra = map[fyne.KeyName]func(){fyne.KeyF5: func() { printFace(sc.env, sc.win, full) }, fyne.KeyF7: func() { savePDFDialog(sc.env, sc.win, full) }}
+	m.extra = map[fyne.KeyName]func(){fyne.KeyF5: func() { printFace(sc.env, sc.win, full) }, fyne.KeyF7: func() { saveBillDialog(sc.env, sc.win, full) }}
 }
 
 func (sc *QueryScreen) excelDialog() {

@@ -315,7 +315,26 @@ func TestIssueWithKeysOnly(t *testing.T) {
 	if n := len(f.bills()); n != 1 {
 		t.Fatalf("a second F9 stored %d bills", n)
 	}
-	// F7 saves the PDF; Esc clears for the next patient.
+	// F7 asks PDF (Enter) or OFD (O), then where, with the name to match.
+	for _, c := range []struct {
+		key fyne.KeyName
+		ext string
+	}{{fyne.KeyReturn, ".pdf"}, {fyne.KeyO, ".ofd"}} {
+		f.key(fyne.KeyF7)
+		if !dialogOpen(f.win) {
+			t.Fatal("F7 opened no choice")
+		}
+		f.key(c.key)
+		if dialogOpen(f.win) {
+			t.Fatalf("%s did not choose", c.key)
+		}
+		if name := saveDialogName(t, f.win); name != b.BillCode+"-"+b.BillNoText()+c.ext {
+			t.Fatalf("%s: the save dialog offers %q", c.key, name)
+		}
+		f.win.Canvas().Overlays().Top().Hide()
+		f.win.Canvas().Overlays().Remove(f.win.Canvas().Overlays().Top())
+	}
+	// The file saved; Esc clears for the next patient.
 	path := filepath.Join(f.dir, "bill.pdf")
 	SavePDF(f.env, f.win, sc.Issued, path)
 	f.env.Bridge.Wait()
@@ -718,4 +737,20 @@ func TestStatusShowsRefusedPaper(t *testing.T) {
 	if !strings.Contains(d.Status.Pending.Text, "1 条纸质票据记录被拒") || d.Status.Pending.Color != colorRed {
 		t.Fatalf("status %q", d.Status.Pending.Text)
 	}
+}
+
+// saveDialogName is the file name the open file-save dialog offers.
+func saveDialogName(t *testing.T, win fyne.Window) string {
+	t.Helper()
+	top := win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no file dialog is open")
+	}
+	for _, o := range test.LaidOutObjects(top) {
+		if e, ok := o.(*widget.Entry); ok && strings.Contains(e.Text, ".") {
+			return e.Text
+		}
+	}
+	t.Fatal("the file dialog has no file name")
+	return ""
 }
