@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/ofdcheck"
 	"github.com/ebill/ebill/localstore"
 	"github.com/ebill/ebill/printing"
 )
@@ -346,8 +347,12 @@ func TestIssueWithKeysOnly(t *testing.T) {
 	ofdPath := filepath.Join(f.dir, "bill.ofd")
 	SavePDF(f.env, f.win, sc.Issued, ofdPath)
 	f.env.Bridge.Wait()
-	if raw, err := os.ReadFile(ofdPath); err != nil || !bytes.HasPrefix(raw, []byte("PK")) || !bytes.Contains(raw, []byte("OFD.xml")) {
+	raw, err := os.ReadFile(ofdPath)
+	if err != nil {
 		t.Fatalf("saved OFD: %v", err)
+	}
+	if meta := ofdcheck.Must(t, raw).Files["OFD.xml"]; !bytes.Contains(meta, []byte(`Name="票据号码">`+b.BillNoText()+`<`)) {
+		t.Fatalf("saved OFD: %s", meta)
 	}
 	f.dismiss()
 	f.win.Canvas().Focus(sc.Search)

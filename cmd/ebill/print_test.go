@@ -1,11 +1,9 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -13,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebill/ebill/internal/ofdcheck"
 	"github.com/ebill/ebill/printing"
 )
 
@@ -117,20 +116,14 @@ func TestPrintExportAndCalibrate(t *testing.T) {
 	if len(ofd1) == 0 || !bytes.Equal(ofd1, ofd2) {
 		t.Fatalf("export --ofd gave %d then %d bytes (equal %v)", len(ofd1), len(ofd2), bytes.Equal(ofd1, ofd2))
 	}
-	zr, err := zip.NewReader(bytes.NewReader(ofd2), int64(len(ofd2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var meta []byte
-	for _, zf := range zr.File {
-		if zf.Name == "OFD.xml" {
-			rc, _ := zf.Open()
-			meta, _ = io.ReadAll(rc)
-			rc.Close()
-		}
-	}
-	if !strings.Contains(string(meta), `<ofd:CustomData Name="票据号码">0000000001</ofd:CustomData>`) {
+	p := ofdcheck.Must(t, ofd2)
+	if meta := p.Files["OFD.xml"]; !strings.Contains(string(meta), `<ofd:CustomData Name="票据号码">0000000001</ofd:CustomData>`) {
 		t.Fatalf("OFD.xml: %s", meta)
+	}
+	var att printing.BillOFDData
+	if err := json.Unmarshal(p.Files["Doc_0/Attachs/bill.json"], &att); err != nil || len(att.Signature) == 0 ||
+		!strings.HasPrefix(att.VerifyURL, "https://pj.xmhc.cn/v?") {
+		t.Fatalf("the OFD's bill.json (%v): signature %d bytes, verify URL %q", err, len(att.Signature), att.VerifyURL)
 	}
 
 	// print: to a PDF file, or to a printer (the PDF-file printer here).
