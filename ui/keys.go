@@ -38,11 +38,7 @@ func setWindowKeys(win fyne.Window, h func(*fyne.KeyEvent) bool) {
 // routeKey gives ev to the window handler of the canvas o is on: an open
 // dialog first (which swallows every key), then the desk.
 func routeKey(o fyne.CanvasObject, ev *fyne.KeyEvent) bool {
-	app := fyne.CurrentApp()
-	if app == nil {
-		return false
-	}
-	c := app.Driver().CanvasForObject(o)
+	c := canvasOf(o)
 	if c == nil {
 		return false
 	}
@@ -61,11 +57,7 @@ func routeKey(o fyne.CanvasObject, ev *fyne.KeyEvent) bool {
 // dialogKey reports whether ev is a key of its own (modal.extra, such as
 // O for OFD) of the dialog that holds o.
 func dialogKey(o fyne.CanvasObject, ev *fyne.KeyEvent) bool {
-	app := fyne.CurrentApp()
-	if app == nil {
-		return false
-	}
-	c := app.Driver().CanvasForObject(o)
+	c := canvasOf(o)
 	if c == nil {
 		return false
 	}
@@ -75,6 +67,15 @@ func dialogKey(o fyne.CanvasObject, ev *fyne.KeyEvent) bool {
 	}
 	_, ok := m.extra[ev.Name]
 	return ok
+}
+
+// canvasOf is the canvas o is shown on (nil when none).
+func canvasOf(o fyne.CanvasObject) fyne.Canvas {
+	app := fyne.CurrentApp()
+	if app == nil {
+		return nil
+	}
+	return app.Driver().CanvasForObject(o)
 }
 
 // isWindowKey reports the keys that belong to the window rather than to

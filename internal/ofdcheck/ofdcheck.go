@@ -49,22 +49,11 @@ type Text struct {
 func Check(data []byte) (*Package, error) {
 	var errs []error
 	errorf := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	files, _, err := unzip(data)
 	if err != nil {
-		return nil, fmt.Errorf("not a ZIP: %w", err)
+		return nil, err
 	}
-	p := &Package{Files: map[string][]byte{}}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name, err)
-		}
-		p.Files[f.Name], err = io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name, err)
-		}
-	}
+	p := &Package{Files: files}
 	if _, ok := p.Files["OFD.xml"]; !ok {
 		return nil, errors.New("no OFD.xml")
 	}
@@ -220,14 +209,14 @@ var schemaOf = map[string]string{
 }
 
 // XSD validates every part in the OFD namespace (signature files aside)
-// with xmllint against the
-// schemas in the folder $EBILL_OFD_XSD; without it, it does nothing.
+// with xmllint against the schemas in the folder $EBILL_OFD_XSD; without
+// it, it does nothing.
 func XSD(data []byte) error {
 	dir := os.Getenv(XSDEnv)
 	if dir == "" {
 		return nil
 	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	files, names, err := unzip(data)
 	if err != nil {
 		return err
 	}
@@ -237,18 +226,10 @@ func XSD(data []byte) error {
 	}
 	defer os.RemoveAll(tmp)
 	var errs []error
-	for i, f := range zr.File {
-		if !strings.HasSuffix(f.Name, ".xml") {
+	for i, name := range names {
+		raw := files[name]
+		if !strings.HasSuffix(name, ".xml") {
 			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return err
-		}
-		raw, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return err
 		}
 		root, err := rootElement(raw)
 		if err != nil || root.Space != Namespace {
@@ -259,7 +240,7 @@ func XSD(data []byte) error {
 			continue // a signing server's files; the schema's xs:ID MaxSignId rejects what readers write (ofd.md §9)
 		}
 		if !ok {
-			errs = append(errs, fmt.Errorf("%s: no schema for the root %s", f.Name, root.Local))
+			errs = append(errs, fmt.Errorf("%s: no schema for the root %s", name, root.Local))
 			continue
 		}
 		part := filepath.Join(tmp, fmt.Sprintf("part%d.xml", i))
@@ -268,7 +249,7 @@ func XSD(data []byte) error {
 		}
 		out, err := exec.Command("xmllint", "--noout", "--schema", filepath.Join(dir, schema), part).CombinedOutput()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s against %s: %v\n%s", f.Name, schema, err, out))
+			errs = append(errs, fmt.Errorf("%s against %s: %v\n%s", name, schema, err, out))
 		}
 	}
 	return errors.Join(errs...)
@@ -305,4 +286,27 @@ func Must(t TB, data []byte) *Package {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// unzip reads every entry of the package, and their names in order.
+func unzip(data []byte) (map[string][]byte, []string, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("not a ZIP: %w", err)
+	}
+	files := map[string][]byte{}
+	var names []string
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		files[f.Name], err = io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		names = append(names, f.Name)
+	}
+	return files, names, nil
 }
