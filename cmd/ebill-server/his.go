@@ -193,7 +193,10 @@ func readableJSON(raw []byte) string {
 		return string(raw)
 	}
 	out := qrBase64.ReplaceAllString(b.String(), `"$1": "$2…（PNG 图片的 Base64，此处省略）"`)
+	out = fileBase64.ReplaceAllString(out, `"$1": "$2…（文件内容的 Base64，此处省略）"`)
 	return strings.ReplaceAll(out, `\u0026`, "&")
 }
+
+var fileBase64 = regexp.MustCompile(`"(fileData|pdfData)": "([A-Za-z0-9+/]{24})[A-Za-z0-9+/=]*"`)
 
 var qrBase64 = regexp.MustCompile(`"(billQRCode|scarletBillQRCode|pictureData)": "([A-Za-z0-9+/]{24})[A-Za-z0-9+/=]*"`)

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ebill/ebill/internal/ofdcheck"
 )
 
 // TestHISEndToEnd runs a real server process set up with the
@@ -275,6 +277,18 @@ func TestHISEndToEnd(t *testing.T) {
 	if m := ok("invEBillCheckUpBatch", map[string]any{"placeCode": "H01", "batchNo": "E2E-ACME",
 		"items": []any{person("E2E-TJ1", "张三"), person("E2E-TJ2", "李四")}}); m["count"] != float64(2) {
 		t.Fatalf("exam batch: %v", m)
+	}
+	// Our getEBillFile (issue 21): the bill as OFD, through the running server.
+	if m := ok("getEBillFile", map[string]any{"billBatchCode": third["billBatchCode"], "billNo": third["billNo"], "fileType": "ofd"}); m["fileType"] != "OFD" {
+		t.Fatalf("getEBillFile: %v", m["fileType"])
+	} else {
+		data, err := base64.StdEncoding.DecodeString(fmt.Sprint(m["fileData"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta := ofdcheck.Must(t, data).Files["OFD.xml"]; !bytes.Contains(meta, []byte(fmt.Sprintf(`Name="票据号码">%s<`, third["billNo"]))) {
+			t.Fatalf("getEBillFile's OFD.xml: %s", meta)
+		}
 	}
 	if total, _ := page("1"); total != 11 {
 		t.Fatalf("%v blue bills at the end, want 11", total)
