@@ -1,7 +1,9 @@
 package printing
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 
 	"github.com/ebill/ebill/bill"
 	"github.com/ebill/ebill/internal/pii"
@@ -41,11 +43,12 @@ func BillOFD(info BillInfo, f *Font) ([]byte, error) {
 
 // BillOFDData is the OFD's hidden attachment bill.json: the bill's
 // canonical content as the billing point signed it, and the signature.
-// Where the content held an ID or mobile number, those digits are masked
-// with '*' and Masked is true: the signature then no longer verifies over
-// Content, and the bill is checked at VerifyURL (the server keeps the
-// original). Without masking, Content is byte for byte what Signature signs
-// (SM2 with the point's key, bill.Verify).
+// Personal numbers are masked as the face prints them (a person's ID
+// 350203********1234, phone 138****5678, insurance and bank numbers; any
+// other ID or mobile number, in a remark say, wholly) and Masked is true:
+// the signature then no longer verifies over Content, and the bill is
+// checked at VerifyURL (the server keeps the original). Without masking,
+// Content is byte for byte what Signature signs (SM2 with the point's key).
 type BillOFDData struct {
 	Format    string          `json:"format"` // BillOFDFormat
 	Content   json.RawMessage `json:"content"`
@@ -59,17 +62,41 @@ type BillOFDData struct {
 const BillOFDFormat = "ebill-bill/1"
 
 func billOFDData(info BillInfo) ([]byte, error) {
-	content, err := info.Bill.Canonical()
+	signed, err := info.Bill.Canonical()
 	if err != nil {
 		return nil, err
 	}
-	d := BillOFDData{Format: BillOFDFormat, CheckCode: info.CheckCode, Signature: info.Signature, VerifyURL: info.VerifyURL}
+	// The fields that hold personal numbers, as the face prints them
+	// (security.md PI-1); then any ID or mobile number elsewhere (a remark),
+	// all digits hidden.
+	masked := *info.Bill
+	st := &masked.Settlement
+	st.IDCardNo = bill.Text(bill.PayerID(st))
+	st.Tel = bill.Text(maskPhone(string(st.Tel)))
+	st.MedicalInsuranceID = bill.Text(bill.MaskID(string(st.MedicalInsuranceID)))
+	st.AccountNo = bill.Text(bill.MaskID(string(st.AccountNo)))
+	content, err := masked.Canonical()
+	if err != nil {
+		return nil, err
+	}
 	for _, sp := range pii.Find(content) {
-		d.Masked = true
 		for i := range sp.Raw {
 			content[sp.Off+i] = '*'
 		}
 	}
-	d.Content = content
-	return json.Marshal(d)
+	return json.Marshal(BillOFDData{Format: BillOFDFormat, Content: content, Masked: !bytes.Equal(content, signed),
+		CheckCode: info.CheckCode, Signature: info.Signature, VerifyURL: info.VerifyURL})
+}
+
+// maskPhone hides the middle of a phone number as PI-1 prints it:
+// 13800005678 → 138****5678; a short one keeps only its last 2 digits.
+func maskPhone(tel string) string {
+	r := []rune(tel)
+	switch {
+	case len(r) == 0:
+		return ""
+	case len(r) < 8:
+		return strings.Repeat("*", max(len(r)-2, 0)) + string(r[max(len(r)-2, 0):])
+	}
+	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
 }

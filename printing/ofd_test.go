@@ -58,6 +58,8 @@ func TestBillOFD(t *testing.T) {
 	f := testFont(t)
 	b := sampleBill(t)
 	b.Settlement.Tel = "13800000000"
+	b.Settlement.Remark = "联系电话13912345678"
+	b.Settlement.MedicalInsuranceID = "35020219850312201500"
 	data, err := BillOFD(BillInfo{Bill: b, CheckCode: "a1b2c3", VerifyURL: "https://pj.example.cn/v"}, f)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +98,7 @@ func TestBillOFD(t *testing.T) {
 	if len(att) == 0 || !bytes.Contains(p.Files["Doc_0/Attachs/Attachments.xml"], []byte(`Visible="false"`)) {
 		t.Fatal("no hidden attachment")
 	}
-	for _, whole := range []string{string(b.Settlement.IDCardNo), "13800000000"} {
+	for _, whole := range []string{string(b.Settlement.IDCardNo), "13800000000", "13912345678", "35020219850312201500"} {
 		if bytes.Contains(data, []byte(whole)) || bytes.Contains(att, []byte(whole)) {
 			t.Errorf("the OFD holds %s whole", whole)
 		}
@@ -108,9 +110,25 @@ func TestBillOFD(t *testing.T) {
 	if d.Format != BillOFDFormat || !d.Masked || d.CheckCode != "a1b2c3" || !bytes.Contains(d.Content, []byte(`"billNo":"`+b.BillNo+`"`)) {
 		t.Errorf("attachment: %s", att)
 	}
+	// Masked as the face prints them (PI-1); a number in a remark wholly.
+	for _, want := range []string{`"idCardNo":"` + bill.MaskID(string(b.Settlement.IDCardNo)) + `"`, `"tel":"138****0000"`,
+		`"medicalInsuranceID":"350202**********1500"`, `联系电话***********`} {
+		if !bytes.Contains(d.Content, []byte(want)) {
+			t.Errorf("attachment lacks %s: %s", want, d.Content)
+		}
+	}
+	// An ID number with a wrong check character is masked all the same.
+	b.Settlement.IDCardNo = "350203198503122016"
+	data, err = BillOFD(BillInfo{Bill: b, CheckCode: "a1b2c3"}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(ofdcheck.Must(t, data).Files["Doc_0/Attachs/bill.json"], []byte("350203198503122016")) {
+		t.Error("an ID number with a wrong check character rides along whole")
+	}
 }
 
-// TestBillOFDSignedContent: a bill without ID or mobile number carries its
+// TestBillOFDSignedContent: a bill without personal numbers carries its
 // content exactly as signed, so the point's public key verifies the
 // attachment on its own; a masked one says it is masked.
 func TestBillOFDSignedContent(t *testing.T) {
@@ -122,7 +140,7 @@ func TestBillOFDSignedContent(t *testing.T) {
 	for _, withID := range []bool{false, true} {
 		b := sampleBill(t)
 		if !withID {
-			b.Settlement.IDCardNo, b.Settlement.Tel = "", ""
+			b.Settlement.IDCardNo, b.Settlement.Tel, b.Settlement.MedicalInsuranceID = "", "", ""
 		}
 		sealed, err := bill.Seal(b, key)
 		if err != nil {
