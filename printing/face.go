@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/pii"
 )
 
 // BillInfo is what a bill's face shows besides the signed content.
@@ -204,7 +205,7 @@ func Face(info BillInfo, f *Font) *Document {
 		lw := f.Width(l.label+"：", 8)
 		p.text(l.field, x+lw, y, colW-1.5-lw, 8, AlignLeft, Black, l.value)
 	}
-	remark := string(s.Remark)
+	remark := pii.MaskText(string(s.Remark)) // HIS writes phone numbers into remarks
 	if red {
 		remark = strings.TrimSpace(fmt.Sprintf("红字冲销  原票据代码：%s  原票据号码：%s  原因：%s  %s",
 			b.Red.OrigBillCode, b.Red.OrigBillNo, b.Red.Reason, remark))
@@ -286,7 +287,7 @@ func faceCategories(lines []bill.ChargeLine) []faceLine {
 				qty += "/" + string(c.Unit) // 数量/单位
 			}
 		}
-		out = append(out, faceLine{name: string(c.ChargeName), qty: qty, amt: c.Amt.String(), remark: string(c.Remark)})
+		out = append(out, faceLine{name: string(c.ChargeName), qty: qty, amt: c.Amt.String(), remark: pii.MaskText(string(c.Remark))})
 	}
 	if len(out) > 2*faceRows {
 		var rest bill.Money
@@ -329,7 +330,7 @@ func otherInfo(b *bill.Bill, info BillInfo) []infoLine {
 	}
 	fixed("institution", "医疗机构类型", string(s.MedicalInstitution))
 	fixed("insuranceType", "医保类型", insuranceName(s))
-	fixed("insuranceNo", "医保编号", string(s.MedicalInsuranceID))
+	fixed("insuranceNo", "医保编号", bill.MaskID(string(s.MedicalInsuranceID))) // PI-1: first 6 and last 4
 	fixed("sex", "性别", string(s.Sex))
 	for _, m := range []struct {
 		field, label string

@@ -44,8 +44,9 @@ func BillOFD(info BillInfo, f *Font) ([]byte, error) {
 // BillOFDData is the OFD's hidden attachment bill.json: the bill's
 // canonical content as the billing point signed it, and the signature.
 // Personal numbers are masked as the face prints them (a person's ID
-// 350203********1234, phone 138****5678, insurance and bank numbers; any
-// other ID or mobile number, in a remark say, wholly) and Masked is true:
+// 350203********1234, phone 138****5678, card, insurance and bank
+// numbers; any other ID or mobile number too, in a remark say) and Masked
+// is true:
 // the signature then no longer verifies over Content, and the bill is
 // checked at VerifyURL (the server keeps the original). Without masking,
 // Content is byte for byte what Signature signs (SM2 with the point's key).
@@ -67,23 +68,22 @@ func billOFDData(info BillInfo) ([]byte, error) {
 		return nil, err
 	}
 	// The fields that hold personal numbers, as the face prints them
-	// (security.md PI-1); then any ID or mobile number elsewhere (a remark),
-	// all digits hidden.
+	// (security.md PI-1, PI-2: the file goes to phones): ID, phone, card,
+	// insurance and bank numbers, e-mail and WeChat openID; then any ID or
+	// mobile number elsewhere (a remark).
 	masked := *info.Bill
 	st := &masked.Settlement
 	st.IDCardNo = bill.Text(bill.PayerID(st))
 	st.Tel = bill.Text(maskPhone(string(st.Tel)))
-	st.MedicalInsuranceID = bill.Text(bill.MaskID(string(st.MedicalInsuranceID)))
-	st.AccountNo = bill.Text(bill.MaskID(string(st.AccountNo)))
+	st.Email = bill.Text(maskEmail(string(st.Email)))
+	for _, f := range []*bill.Text{&st.CardNo, &st.MedicalInsuranceID, &st.AccountNo, &st.OpenID} {
+		*f = bill.Text(bill.MaskID(string(*f)))
+	}
 	content, err := masked.Canonical()
 	if err != nil {
 		return nil, err
 	}
-	for _, sp := range pii.Find(content) {
-		for i := range sp.Raw {
-			content[sp.Off+i] = '*'
-		}
-	}
+	pii.Mask(content)
 	return json.Marshal(BillOFDData{Format: BillOFDFormat, Content: content, Masked: !bytes.Equal(content, signed),
 		CheckCode: info.CheckCode, Signature: info.Signature, VerifyURL: info.VerifyURL})
 }
@@ -99,4 +99,15 @@ func maskPhone(tel string) string {
 		return strings.Repeat("*", max(len(r)-2, 0)) + string(r[max(len(r)-2, 0):])
 	}
 	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
+}
+
+// maskEmail keeps an address's first character and its domain:
+// zhangsan@example.cn → z*******@example.cn.
+func maskEmail(e string) string {
+	at := strings.LastIndex(e, "@")
+	if at <= 0 {
+		return bill.MaskID(e)
+	}
+	r := []rune(e[:at])
+	return string(r[0]) + strings.Repeat("*", len(r)-1) + e[at:]
 }

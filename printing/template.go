@@ -12,6 +12,7 @@ import (
 
 	"github.com/ebill/ebill/assets"
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/pii"
 )
 
 // Template describes a pre-printed, pre-numbered paper bill form: where
@@ -242,12 +243,12 @@ func paperValues(info BillInfo) map[string]string {
 		"patientNo": string(s.PatientNo), "hospitalNo": string(s.HospitalNo), "patientCategory": string(s.PatientCategory),
 		"visitDate": dashDate(string(s.ConsultationDate)), "hospitalDays": string(s.HospitalDays),
 		"ward": strings.TrimSpace(string(s.Ward) + " " + string(s.BedNo)), "sex": string(s.Sex), "age": string(s.Age),
-		"insuranceNo": string(s.MedicalInsuranceID), "institution": string(s.MedicalInstitution), "checkUpNo": string(s.CheckUpNo),
+		"insuranceNo": bill.MaskID(string(s.MedicalInsuranceID)), "institution": string(s.MedicalInstitution), "checkUpNo": string(s.CheckUpNo),
 		"totalCapitals": s.TotalAmt.Capitals(), "total": "¥" + s.TotalAmt.String(),
 		"fundPay": s.FundPay.String(), "accountPay": s.AccountPay.String(), "otherFundPay": s.OtherFundPay.String(),
 		"selfCashPay": s.SelfCashPay.String(), "selfPayAmt": s.SelfPayAmt.String(), "ownPay": s.OwnPay.String(),
 		"selfConceitedAmt": s.SelfConceitedAmt.String(), "unit": b.UnitName, "payee": string(s.Payee),
-		"checker": string(s.Checker), "remark": string(s.Remark),
+		"checker": string(s.Checker), "remark": pii.MaskText(string(s.Remark)),
 		"caseNumber": string(s.CaseNumber), "cashPay": s.CashPay.String(), "cashRecharge": s.CashRecharge.String(),
 		"cashRefund": s.CashRefund.String(),
 	}

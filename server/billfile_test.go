@@ -57,8 +57,8 @@ func TestHISBillFile(t *testing.T) {
 		if _, ok := p.Files["Doc_0/Res/image_0.png"]; !ok {
 			t.Error("the OFD has no QR code")
 		}
-		for _, whole := range []string{"13800000000", "350203198503122015"} {
-			if bytes.Contains(ofd, []byte(whole)) {
+		for _, whole := range []string{"13800000000", "350203198503122015", "M0012345678"} {
+			if p.Contains(whole) {
 				t.Errorf("the OFD holds %s whole", whole)
 			}
 		}

@@ -310,3 +310,14 @@ func unzip(data []byte) (map[string][]byte, []string, error) {
 	}
 	return files, names, nil
 }
+
+// Contains reports whether any entry of the package, as stored
+// uncompressed, holds s.
+func (p *Package) Contains(s string) bool {
+	for _, b := range p.Files {
+		if bytes.Contains(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}

@@ -117,6 +117,29 @@ func Find(b []byte) []Span {
 	return out
 }
 
+// Mask hides, in place, the personal numbers Find finds as a bill prints
+// them (security.md PI-1): an ID number keeps its first 6 and last 4
+// characters (350203********1234), a mobile number its first 3 and last 4
+// (138****5678). The length of b does not change.
+func Mask(b []byte) {
+	for _, sp := range Find(b) {
+		keepHead, keepTail := 3, 4
+		if len(sp.Raw) > 11 {
+			keepHead = 6
+		}
+		for i := keepHead; i < len(sp.Raw)-keepTail; i++ {
+			b[sp.Off+i] = '*'
+		}
+	}
+}
+
+// MaskText is Mask on a copy of s.
+func MaskText(s string) string {
+	b := []byte(s)
+	Mask(b)
+	return string(b)
+}
+
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

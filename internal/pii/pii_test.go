@@ -49,3 +49,18 @@ func TestSealOpen(t *testing.T) {
 		t.Error("content without personal numbers changed")
 	}
 }
+
+// TestMask: IDs and mobile numbers in free text are masked as a bill
+// prints them, other digits left alone, the length kept.
+func TestMask(t *testing.T) {
+	for in, want := range map[string]string{
+		"联系电话13912345678，证件350203198503122015": "联系电话139****5678，证件350203********2015",
+		"住院号2026112500000001234 床位12":          "住院号2026112500000001234 床位12",
+		"tel:8613912345678":                    "tel:86139****5678",
+		"35020319850312001X":                   "350203********001X",
+	} {
+		if got := MaskText(in); got != want || len(got) != len(in) {
+			t.Errorf("MaskText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
