@@ -40,30 +40,40 @@ func BillFileContentType(fileType string) string {
 	return "application/pdf"
 }
 
-// BillFile renders a ledger bill (LedgerBill with its Bill) as the patient
-// receives it: the face and the detail list, the unit's seal, 已冲红 once a
-// red bill reversed it, and — when publicURL is set — the QR code of its
-// verification page. fileType is FilePDF or FileOFD; the OFD carries the
-// signed bill, masked, as its attachment.
-func (s *Store) BillFile(ctx context.Context, lb *LedgerBill, publicURL, fileType string) ([]byte, error) {
+// BillFaceInfo is what the face of a ledger bill (LedgerBill with its
+// Bill) shows as the patient receives it: the unit's seal, 已冲红 once a red
+// bill reversed it, the pay channels' names, the signature, and — when
+// publicURL is set — the QR code of its verification page.
+func (s *Store) BillFaceInfo(ctx context.Context, lb *LedgerBill, publicURL string) (printing.BillInfo, error) {
 	if lb.Bill == nil {
-		return nil, bill.Errorf(bill.ENotFound, "票据 %s %s 的内容不在服务器上。", lb.BillCode, lb.BillNo)
+		return printing.BillInfo{}, bill.Errorf(bill.ENotFound, "票据 %s %s 的内容不在服务器上。", lb.BillCode, lb.BillNo)
 	}
 	sig, err := s.BillSignature(ctx, lb.ID)
 	if err != nil {
-		return nil, err
+		return printing.BillInfo{}, err
 	}
 	info := printing.BillInfo{Bill: lb.Bill, CheckCode: lb.CheckCode, Signature: sig}
 	if info.Seal, err = s.UnitSeal(ctx); err != nil {
-		return nil, err
+		return info, err
 	}
 	if info.Reversed, err = s.IsReversed(ctx, lb.ID); err != nil {
-		return nil, err
+		return info, err
+	}
+	if info.PayChannelNames, err = s.PayChannelNames(ctx); err != nil {
+		return info, err
 	}
 	if publicURL != "" {
 		info.VerifyURL = bill.NewVerifyRef(lb.Bill, lb.CheckCode, sig).URL(publicURL)
 	}
-	if info.PayChannelNames, err = s.PayChannelNames(ctx); err != nil {
+	return info, nil
+}
+
+// BillFile renders a ledger bill as the file the patient receives (the
+// face of BillFaceInfo and the detail list): fileType is FilePDF or
+// FileOFD; the OFD carries the signed bill, masked, as its attachment.
+func (s *Store) BillFile(ctx context.Context, lb *LedgerBill, publicURL, fileType string) ([]byte, error) {
+	info, err := s.BillFaceInfo(ctx, lb, publicURL)
+	if err != nil {
 		return nil, err
 	}
 	font, err := printing.DefaultFont()

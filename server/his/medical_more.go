@@ -214,16 +214,11 @@ func (s *Adapter) medicalNotifyPic(ctx context.Context, app *server.HISApp, data
 		if err != nil {
 			return nil, err
 		}
-		rev, err := s.IsReversed(ctx, lb.ID)
+		info, err := s.BillFaceInfo(ctx, lb, publicURL)
 		if err != nil {
 			return nil, err
 		}
-		seal, err := s.UnitSeal(ctx)
-		if err != nil {
-			return nil, err
-		}
-		img, err := printing.Image(printing.Face(printing.BillInfo{Bill: lb.Bill, CheckCode: lb.CheckCode, VerifyURL: f.PictureURL,
-			Reversed: rev, Seal: seal}, font), 0, font, 100)
+		img, err := printing.Image(printing.Face(info, font), 0, font, 100)
 		if err != nil {
 			return nil, err
 		}
