@@ -16,8 +16,8 @@ var BillOFDTags = []string{"billCode", "billNo", "checkCode", "date", "payer", "
 // BillOFD is the e-bill as OFD (issue 21): the face and detail pages of
 // Face, the bill's code, number, check code, issue date and total in
 // CustomDatas, the fields tagged, and the signed bill as a hidden
-// attachment (bill.json, see BillOFDData) — with every ID and mobile
-// number masked: whoever holds the file reads it all (security.md PI-1).
+// attachment (bill.json, see BillOFDData) — with personal numbers masked:
+// whoever holds the file reads it all (security.md PI-1, PI-2).
 // The file is not signed; signing with the hospital's registered seal is a
 // separate step (ofd.md §1, §9) through OFDOptions.Signer.
 func BillOFD(info BillInfo, f *Font) ([]byte, error) {
@@ -46,10 +46,10 @@ func BillOFD(info BillInfo, f *Font) ([]byte, error) {
 // Personal numbers are masked as the face prints them (a person's ID
 // 350203********1234, phone 138****5678, card, insurance and bank
 // numbers; any other ID or mobile number too, in a remark say) and Masked
-// is true:
-// the signature then no longer verifies over Content, and the bill is
-// checked at VerifyURL (the server keeps the original). Without masking,
-// Content is byte for byte what Signature signs (SM2 with the point's key).
+// is true: the signature then no longer verifies over Content, and the
+// bill is checked at VerifyURL (the server keeps the original). Without
+// masking, Content is byte for byte what Signature signs (SM2 with the
+// point's key).
 type BillOFDData struct {
 	Format    string          `json:"format"` // BillOFDFormat
 	Content   json.RawMessage `json:"content"`
