@@ -2,6 +2,7 @@ package ui
 
 import (
 	"sync"
+	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -54,19 +55,21 @@ func routeKey(o fyne.CanvasObject, ev *fyne.KeyEvent) bool {
 	return false
 }
 
-// dialogKey reports whether ev is a key of its own (modal.extra, such as
-// O for OFD) of the dialog that holds o.
-func dialogKey(o fyne.CanvasObject, ev *fyne.KeyEvent) bool {
-	c := canvasOf(o)
-	if c == nil {
-		return false
+// TypedRune gives a letter typed on a dialog's button to the dialog's own
+// letter keys (modal.runes, such as O for OFD). The dialog acts on the
+// character, which a keyboard delivers after the key itself: acting on the
+// key would let the character land in whatever the action focused next
+// (the file name of a save dialog).
+func (b *keyButton) TypedRune(r rune) {
+	if c := canvasOf(b); c != nil {
+		if m := topModal(c); m != nil && m.owns(b) {
+			if fn, ok := m.runes[unicode.ToLower(r)]; ok {
+				fn()
+			}
+			return
+		}
 	}
-	m := topModal(c)
-	if m == nil || !m.owns(o) {
-		return false
-	}
-	_, ok := m.extra[ev.Name]
-	return ok
+	b.Button.TypedRune(r)
 }
 
 // canvasOf is the canvas o is shown on (nil when none).
@@ -146,7 +149,7 @@ func newButton(label string, tapped func()) *keyButton {
 }
 
 func (b *keyButton) TypedKey(ev *fyne.KeyEvent) {
-	if (isWindowKey(ev) || dialogKey(b, ev)) && routeKey(b, ev) {
+	if isWindowKey(ev) && routeKey(b, ev) {
 		return
 	}
 	if isEnter(ev) && !b.Disabled() {
@@ -197,6 +200,7 @@ type modal struct {
 	cancel  func()
 	closed  bool
 	extra   map[fyne.KeyName]func() // the dialog's own keys (F5 prints in the bill's preview)
+	runes   map[rune]func()         // the dialog's own letters, lower case (O saves the OFD)
 }
 
 // modals are the open dialogs of each canvas, the top one last.
@@ -246,6 +250,17 @@ func showModal(win fyne.Window, title string, content fyne.CanvasObject, okText 
 		m.canvas.Focus(def)
 	}
 	return m
+}
+
+// addButton puts another choice beside the default button, to its left.
+func (m *modal) addButton(b *keyButton) {
+	last := len(m.buttons) - 1
+	m.buttons = append(m.buttons[:last], b, m.buttons[last])
+	objs := make([]fyne.CanvasObject, len(m.buttons))
+	for i, x := range m.buttons {
+		objs[i] = x
+	}
+	m.d.SetButtons(objs)
 }
 
 // owns reports whether o is inside the dialog.

@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
@@ -66,15 +65,12 @@ func notifyPrinted(env *Env, win fyne.Window, msg string) {
 // patients view and print, or the OFD (O), the national format archives
 // and reimbursement offices ask for — then where.
 func saveBillDialog(env *Env, win fyne.Window, b *localstore.StoredBill) {
-	ofd := newButton("保存 OFD（O）", nil)
-	content := container.NewVBox(
-		widget.NewLabel(fmt.Sprintf("票据 %s %s 保存为：\nPDF：查看、打印用（Enter）\nOFD：国家版式文件，档案、报销单位用（O）", b.BillCode, b.BillNoText())),
-		ofd)
+	content := widget.NewLabel(fmt.Sprintf("票据 %s %s 保存为：\nPDF：查看、打印用（Enter）\nOFD：国家版式文件，档案、报销单位用（O）", b.BillCode, b.BillNoText()))
 	m := showModal(win, "保存电子票据", content, "保存 PDF（Enter）", func() { saveBillFileDialog(env, win, b, ".pdf") },
 		"取消", nil, nil)
 	asOFD := func() { m.close(func() { saveBillFileDialog(env, win, b, ".ofd") }) }
-	ofd.OnTapped = asOFD
-	m.extra = map[fyne.KeyName]func(){fyne.KeyO: asOFD}
+	m.addButton(newButton("保存 OFD（O）", asOFD))
+	m.runes = map[rune]func(){'o': asOFD}
 }
 
 // saveBillFileDialog asks where to save the bill as ext (".pdf" or ".ofd").
