@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -62,7 +63,7 @@ func main() {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("ebill-desk panicked", "panic", r, "stack", string(debug.Stack()))
-			fatal(log, fmt.Errorf("程序内部错误（%v）。详细信息已写入 %s，请联系信息科。", r, filepath.Join(*dataDir, "desk.log")))
+			fatal(log, panicError(r, filepath.Join(*dataDir, "desk.log")))
 		}
 	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -70,6 +71,21 @@ func main() {
 	if err := run(ctx, *dataDir, *runSync, log); err != nil {
 		fatal(log, err)
 	}
+}
+
+// panicError is what the person at the PC is told of a panic. The
+// graphics library panics when no window can open — a display that is not
+// there, a remote session or virtual machine without OpenGL — and that
+// says what to check; anything else is an internal error.
+func panicError(r any, logFile string) error {
+	what := fmt.Sprint(r)
+	for _, sign := range []string{"GLFW", "OpenGL", "WGL", "X11", "display"} {
+		if strings.Contains(what, sign) {
+			return bill.Errorf(bill.EUnavailable, "无法打开程序窗口：图形显示或显卡驱动不可用（%s）。请在本机图形桌面中运行，"+
+				"确认显卡驱动已安装并支持 OpenGL 2.1 以上；远程桌面或虚拟机中请开启显卡加速。详细信息已写入 %s。", what, logFile)
+		}
+	}
+	return fmt.Errorf("程序内部错误（%v）。详细信息已写入 %s，请联系信息科。", r, logFile)
 }
 
 // fatal reports an error the window cannot show and ends the program.
