@@ -2,7 +2,6 @@ package ui
 
 import (
 	"sync"
-	"unicode"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -53,23 +52,6 @@ func routeKey(o fyne.CanvasObject, ev *fyne.KeyEvent) bool {
 		return h.(func(*fyne.KeyEvent) bool)(ev)
 	}
 	return false
-}
-
-// TypedRune gives a letter typed on a dialog's button to the dialog's own
-// letter keys (modal.runes, such as O for OFD). The dialog acts on the
-// character, which a keyboard delivers after the key itself: acting on the
-// key would let the character land in whatever the action focused next
-// (the file name of a save dialog).
-func (b *keyButton) TypedRune(r rune) {
-	if c := canvasOf(b); c != nil {
-		if m := topModal(c); m != nil && m.owns(b) {
-			if fn, ok := m.runes[unicode.ToLower(r)]; ok {
-				fn()
-			}
-			return
-		}
-	}
-	b.Button.TypedRune(r)
 }
 
 // canvasOf is the canvas o is shown on (nil when none).
@@ -200,7 +182,6 @@ type modal struct {
 	cancel  func()
 	closed  bool
 	extra   map[fyne.KeyName]func() // the dialog's own keys (F5 prints in the bill's preview)
-	runes   map[rune]func()         // the dialog's own letters, lower case (O saves the OFD)
 }
 
 // modals are the open dialogs of each canvas, the top one last.

@@ -62,15 +62,18 @@ func notifyPrinted(env *Env, win fyne.Window, msg string) {
 }
 
 // saveBillDialog (F7) asks which file to save — the PDF (Enter), which
-// patients view and print, or the OFD (O), the national format archives
-// and reimbursement offices ask for — then where.
+// patients view and print, or the OFD (F7 again), the national format
+// archives and reimbursement offices ask for — then where. The choice is
+// on function keys like the rest of the desk: a letter would reach the
+// save dialog's file name as typed text, and under a Chinese input method
+// it types no letter at all.
 func saveBillDialog(env *Env, win fyne.Window, b *localstore.StoredBill) {
-	content := widget.NewLabel(fmt.Sprintf("票据 %s %s 保存为：\nPDF：查看、打印用（Enter）\nOFD：国家版式文件，档案、报销单位用（O）", b.BillCode, b.BillNoText()))
-	m := showModal(win, "保存电子票据", content, "保存 PDF（Enter）", func() { saveBillFileDialog(env, win, b, ".pdf") },
+	content := widget.NewLabel(fmt.Sprintf("票据 %s %s 保存为：\nPDF：查看、打印用（回车）\nOFD：国家版式文件，档案、报销单位用（再按 F7）", b.BillCode, b.BillNoText()))
+	m := showModal(win, "保存电子票据", content, "保存 PDF（回车）", func() { saveBillFileDialog(env, win, b, ".pdf") },
 		"取消", nil, nil)
 	asOFD := func() { m.close(func() { saveBillFileDialog(env, win, b, ".ofd") }) }
-	m.addButton(newButton("保存 OFD（O）", asOFD))
-	m.runes = map[rune]func(){'o': asOFD}
+	m.addButton(newButton("保存 OFD（F7）", asOFD))
+	m.extra = map[fyne.KeyName]func(){fyne.KeyF7: asOFD}
 }
 
 // saveBillFileDialog asks where to save the bill as ext (".pdf" or ".ofd").

@@ -328,11 +328,11 @@ func TestIssueWithKeysOnly(t *testing.T) {
 	if n := len(f.bills()); n != 1 {
 		t.Fatalf("a second F9 stored %d bills", n)
 	}
-	// F7 asks PDF (Enter) or OFD (O), then where, with the name to match.
+	// F7 asks PDF (Enter) or OFD (F7 again), then where, with the name to match.
 	for _, c := range []struct {
 		key fyne.KeyName
 		ext string
-	}{{fyne.KeyReturn, ".pdf"}, {fyne.KeyO, ".ofd"}} {
+	}{{fyne.KeyReturn, ".pdf"}, {fyne.KeyF7, ".ofd"}} {
 		f.key(fyne.KeyF7)
 		if !dialogOpen(f.win) {
 			t.Fatal("F7 opened no choice")
