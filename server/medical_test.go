@@ -8,17 +8,20 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ebill/ebill/bill"
+	"github.com/ebill/ebill/internal/ofdcheck"
 	"github.com/ebill/ebill/server"
 	"github.com/ebill/ebill/server/api"
 	"github.com/ebill/ebill/server/his"
@@ -272,6 +275,46 @@ func TestVerificationPage(t *testing.T) {
 		if !strings.Contains(page, issued["billNo"]) || !strings.Contains(page, `id="state">正常`) || !strings.Contains(page, "张*") {
 			t.Fatalf("the QR link's page:\n%s", page)
 		}
+		// The QR link's page offers the bill's PDF and OFD (issue 21).
+		link := func(page, id string) string {
+			m := regexp.MustCompile(`id="` + id + `" href="([^"]+)"`).FindStringSubmatch(page)
+			if m == nil {
+				return ""
+			}
+			return html.UnescapeString(m[1])
+		}
+		base := issued["pictureUrl"][:strings.Index(issued["pictureUrl"], "/v?")]
+		fetch := func(u string) (int, string, []byte) {
+			resp, err := http.Get(u)
+			must(t, err)
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, resp.Header.Get("Content-Type"), b
+		}
+		pdfLink, ofdLink := link(page, "pdf"), link(page, "ofd")
+		if status, ctype, pdf := fetch(base + pdfLink); pdfLink == "" || status != 200 || ctype != "application/pdf" || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Fatalf("the page's PDF %q: %d %s", pdfLink, status, ctype)
+		}
+		status, ctype, ofd := fetch(base + ofdLink)
+		if ofdLink == "" || status != 200 || ctype != "application/ofd" {
+			t.Fatalf("the page's OFD %q: %d %s", ofdLink, status, ctype)
+		}
+		if p := ofdcheck.Must(t, ofd); !bytes.Contains(p.Files["OFD.xml"], []byte(`Name="票据号码">`+issued["billNo"]+`<`)) {
+			t.Fatalf("the page's OFD: %s", p.Files["OFD.xml"])
+		}
+		// Typed in by hand (no token), the page confirms the bill but hands
+		// out no file; a file link without its token or with another is
+		// not found.
+		byHand := base + "/v?c=" + issued["billBatchCode"] + "&n=" + issued["billNo"] + "&k=" + issued["random"]
+		if page := get(byHand); !strings.Contains(page, `id="state">正常`) || strings.Contains(page, `id="pdf"`) {
+			t.Fatalf("typed in by hand:\n%s", page)
+		}
+		for _, u := range []string{base + "/v/file?c=" + issued["billBatchCode"] + "&n=" + issued["billNo"] + "&k=" + issued["random"] + "&t=pdf",
+			base + regexp.MustCompile(`s=[0-9a-f]+`).ReplaceAllString(pdfLink, "s=00000000")} {
+			if status, _, body := fetch(u); status != 404 || !strings.Contains(string(body), "查无此票") {
+				t.Fatalf("%s: %d %s", u, status, body)
+			}
+		}
 		wrong := strings.Replace(issued["pictureUrl"], "k="+issued["random"], "k=000000", 1)
 		if page := get(wrong); !strings.Contains(page, "查无此票") || strings.Contains(page, issued["billNo"]) {
 			t.Fatalf("a wrong check code shows:\n%s", page)
@@ -293,6 +336,9 @@ func TestVerificationPage(t *testing.T) {
 		if page := get(issued["pictureUrl"]); !strings.Contains(page, `class="state ok" id="state">正常（已换开纸质票据）`) ||
 			!strings.Contains(page, `id="paper">35062601 0000000001`) || !strings.Contains(page, "请凭纸质票据报销") {
 			t.Fatalf("on paper:\n%s", page)
+		}
+		if status, _, _ := fetch(base + pdfLink); status != 404 || strings.Contains(get(issued["pictureUrl"]), `id="pdf"`) {
+			t.Fatalf("on paper the e-bill is still handed out: %d", status)
 		}
 		c.call("writeOffEBill", map[string]string{"billBatchCode": issued["billBatchCode"], "billNo": issued["billNo"], "reason": "退费"})
 		if page := get(issued["pictureUrl"]); !strings.Contains(page, `class="state bad" id="state">已冲红`) || strings.Contains(page, `id="paper"`) {

@@ -28,6 +28,10 @@ type VerifyResult struct {
 	Paper     string // the live paper copy, "35062601 0000000005", when the bill was converted
 	Valid     bool   // a normal bill (on paper or not): shown in green
 	Message   string
+	// Files is set when the page was reached by the bill's own QR link (its
+	// signed token checks) and the bill is in force and not on paper: the
+	// page then offers the bill's PDF and OFD (VerifiedBill).
+	Files bool
 }
 
 // VerifyBill looks a bill up for the verification page. A wrong check code,
@@ -35,28 +39,9 @@ type VerifyResult struct {
 // never confirms part of a bill.
 func (s *Store) VerifyBill(ctx context.Context, ref bill.VerifyRef) (*VerifyResult, error) {
 	notFound := &VerifyResult{Message: "查无此票：请核对票据代码、号码和校验码。"}
-	no, err := bill.ParseBillNo(strings.TrimSpace(ref.BillNo))
-	if err != nil || bill.CheckBillCode(ref.BillCode) != nil {
-		return notFound, nil
-	}
-	lb, err := s.LedgerBill(ctx, ref.BillCode, no)
-	if bill.ErrorCode(err) == bill.ENotFound {
-		return notFound, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !strings.EqualFold(strings.TrimSpace(ref.CheckCode), lb.CheckCode) || lb.Bill == nil {
-		return notFound, nil
-	}
-	var sig []byte
-	if err := s.queryRow(ctx, "SELECT signature FROM bills WHERE id = ?", lb.ID).Scan(&sig); err != nil {
-		return nil, err
-	}
-	want := bill.NewVerifyRef(lb.Bill, lb.CheckCode, sig)
-	if (ref.Date != "" && ref.Date != want.Date) || (ref.Amount != "" && ref.Amount != want.Amount) ||
-		(ref.Token != "" && !ref.Valid(sig)) {
-		return notFound, nil
+	lb, err := s.verifyLookup(ctx, ref)
+	if err != nil || lb == nil {
+		return notFound, err
 	}
 	r := &VerifyResult{Found: true, BillCode: lb.BillCode, BillNo: lb.BillNo, CheckCode: lb.CheckCode, Kind: lb.Kind.Name(),
 		Payer: maskName(lb.Payer), Total: lb.Total.String(), IssuedAt: lb.IssuedAt.In(bill.Beijing).Format("2006-01-02 15:04"),
@@ -95,7 +80,56 @@ func (s *Store) VerifyBill(ctx context.Context, ref bill.VerifyRef) (*VerifyResu
 	case !errors.Is(err, sql.ErrNoRows):
 		return nil, err
 	}
+	r.Files = ref.Token != "" && r.Valid && r.Paper == ""
 	return r, nil
+}
+
+// verifyLookup is the bill ref names, or nil when any part of ref (check
+// code, and date, amount and token when given) does not match it.
+func (s *Store) verifyLookup(ctx context.Context, ref bill.VerifyRef) (*LedgerBill, error) {
+	no, err := bill.ParseBillNo(strings.TrimSpace(ref.BillNo))
+	if err != nil || bill.CheckBillCode(ref.BillCode) != nil {
+		return nil, nil
+	}
+	lb, err := s.LedgerBill(ctx, ref.BillCode, no)
+	if bill.ErrorCode(err) == bill.ENotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(strings.TrimSpace(ref.CheckCode), lb.CheckCode) || lb.Bill == nil {
+		return nil, nil
+	}
+	sig, err := s.BillSignature(ctx, lb.ID)
+	if err != nil {
+		return nil, err
+	}
+	want := bill.NewVerifyRef(lb.Bill, lb.CheckCode, sig)
+	if (ref.Date != "" && ref.Date != want.Date) || (ref.Amount != "" && ref.Amount != want.Amount) ||
+		(ref.Token != "" && !ref.Valid(sig)) {
+		return nil, nil
+	}
+	return lb, nil
+}
+
+// VerifiedBill is the bill a QR link names, for its PDF or OFD: the whole
+// signed link must match (check code, date, amount and token), and the
+// bill be in force and not on paper (VerifyResult.Files); anything else is
+// ENotFound, saying no more than the page does.
+func (s *Store) VerifiedBill(ctx context.Context, ref bill.VerifyRef) (*LedgerBill, error) {
+	notFound := bill.Errorf(bill.ENotFound, "查无此票，或该票据不提供下载：请扫描票据上的二维码。")
+	if ref.Token == "" || ref.Date == "" || ref.Amount == "" {
+		return nil, notFound
+	}
+	r, err := s.VerifyBill(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Files {
+		return nil, notFound
+	}
+	return s.verifyLookup(ctx, ref)
 }
 
 // The states of a bill as patients see them.

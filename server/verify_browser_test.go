@@ -41,7 +41,7 @@ func TestVerificationPageInChromium(t *testing.T) {
 		var issued map[string]string
 		json.Unmarshal(msg, &issued)
 		dom := chromiumDOM(t, issued["pictureUrl"]) // what the phone opens from the QR code
-		if !strings.Contains(dom, issued["billNo"]) || !strings.Contains(dom, `id="state">正常<`) {
+		if !strings.Contains(dom, issued["billNo"]) || !strings.Contains(dom, `id="state">正常<`) || !strings.Contains(dom, `>下载 OFD（版式文件）</a>`) {
 			t.Fatalf("the verification page in Chromium:\n%s", dom)
 		}
 		wrong := strings.Replace(issued["pictureUrl"], "k="+issued["random"], "k=ffffff", 1)

@@ -68,6 +68,7 @@ func New(store *server.Store, log *slog.Logger) *API {
 	// minute; a script guessing check codes or phones is stopped.
 	verifyLimit, mobileLimit := ratelimit.New(2*time.Second, 30), ratelimit.New(6*time.Second, 10)
 	a.mux.HandleFunc("GET "+bill.VerifyPath, a.limited(verifyLimit, a.verifyHTML))
+	a.mux.HandleFunc("GET "+bill.VerifyPath+"/file", a.limited(verifyLimit, a.verifyFile))
 	a.mux.HandleFunc("POST /api/mobile/v1/code", a.limited(mobileLimit, a.mobileCode))
 	a.mux.HandleFunc("POST /api/mobile/v1/session", a.limited(mobileLimit, a.mobileSessionOpen))
 	a.mux.HandleFunc("GET /api/mobile/v1/bills", a.mobileBills)
