@@ -62,8 +62,13 @@ func main() {
 	log = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 	defer func() {
 		if r := recover(); r != nil {
-			log.Error("ebill-desk panicked", "panic", r, "stack", string(debug.Stack()))
-			fatal(log, panicError(r, filepath.Join(*dataDir, "desk.log")))
+			err := panicError(r, filepath.Join(*dataDir, "desk.log"))
+			if bill.ErrorCode(err) == bill.EUnavailable {
+				log.Error("ebill-desk cannot open a window", "panic", r) // the machine's, not a bug: no stack
+			} else {
+				log.Error("ebill-desk panicked", "panic", r, "stack", string(debug.Stack()))
+			}
+			fatal(log, err)
 		}
 	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
