@@ -362,12 +362,17 @@ func TestServiceWaitsForEnrollment(t *testing.T) {
 	if n, _, _ := s.ledger(); n != 3 {
 		t.Fatalf("after enrollment the service uploaded %d of 3 bills\n%s", n, out.String())
 	}
+	// A pass is logged when it ends, after the upload the ledger shows:
+	// stopped before that, the log would lack it.
+	var logText []byte
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(string(logText), "sync pass") && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		logText, _ = os.ReadFile(filepath.Join(s.station, "sync.log"))
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := <-exited; err != nil {
 		t.Fatalf("stopped: %v", err)
 	}
-	logText, err := os.ReadFile(filepath.Join(s.station, "sync.log"))
-	mustDo(t, err)
 	if !strings.Contains(string(logText), "waiting for enrollment") || !strings.Contains(string(logText), "sync pass") {
 		t.Fatalf("sync.log:\n%s", logText)
 	}
