@@ -38,16 +38,22 @@ type VerifyResult struct {
 // date or amount, or a token that does not match, is "not found": the page
 // never confirms part of a bill.
 func (s *Store) VerifyBill(ctx context.Context, ref bill.VerifyRef) (*VerifyResult, error) {
+	r, _, err := s.verify(ctx, ref)
+	return r, err
+}
+
+// verify is VerifyBill with the bill it found (nil when none).
+func (s *Store) verify(ctx context.Context, ref bill.VerifyRef) (*VerifyResult, *LedgerBill, error) {
 	notFound := &VerifyResult{Message: "查无此票：请核对票据代码、号码和校验码。"}
 	lb, err := s.verifyLookup(ctx, ref)
 	if err != nil || lb == nil {
-		return notFound, err
+		return notFound, nil, err
 	}
 	r := &VerifyResult{Found: true, BillCode: lb.BillCode, BillNo: lb.BillNo, CheckCode: lb.CheckCode, Kind: lb.Kind.Name(),
 		Payer: maskName(lb.Payer), Total: lb.Total.String(), IssuedAt: lb.IssuedAt.In(bill.Beijing).Format("2006-01-02 15:04"),
 		Unit: lb.Bill.UnitName}
 	if r.State, err = s.stateOf(ctx, lb); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch r.State {
 	case stateReversed:
@@ -61,7 +67,7 @@ func (s *Store) VerifyBill(ctx context.Context, ref bill.VerifyRef) (*VerifyResu
 		if lb.Kind == bill.Deposit {
 			_, refunded, err := redsOf(ctx, s, lb.ID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if refunded != 0 {
 				r.Message = "该预交金凭证已退款 " + (-refunded).String() + " 元，余额 " + (lb.Total + refunded).String() + " 元。"
@@ -78,10 +84,10 @@ func (s *Store) VerifyBill(ctx context.Context, ref bill.VerifyRef) (*VerifyResu
 		r.State = stateNormal + "（已换开纸质票据）"
 		r.Message = "该电子票据已换开为纸质票据 " + r.Paper + "，请凭纸质票据报销，电子票据不再重复报销。"
 	case !errors.Is(err, sql.ErrNoRows):
-		return nil, err
+		return nil, nil, err
 	}
 	r.Files = ref.Token != "" && r.Valid && r.Paper == ""
-	return r, nil
+	return r, lb, nil
 }
 
 // verifyLookup is the bill ref names, or nil when any part of ref (check
@@ -122,14 +128,14 @@ func (s *Store) VerifiedBill(ctx context.Context, ref bill.VerifyRef) (*LedgerBi
 	if ref.Token == "" || ref.Date == "" || ref.Amount == "" {
 		return nil, notFound
 	}
-	r, err := s.VerifyBill(ctx, ref)
+	r, lb, err := s.verify(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	if !r.Files {
 		return nil, notFound
 	}
-	return s.verifyLookup(ctx, ref)
+	return lb, nil
 }
 
 // The states of a bill as patients see them.
