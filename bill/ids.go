@@ -77,6 +77,21 @@ func MaskID(id string) string {
 	return string(r[:6]) + strings.Repeat("*", len(r)-10) + string(r[len(r)-4:])
 }
 
+// MaskPhone hides the middle of a phone number as lists and prints show
+// it (security.md PI-1): 13800005678 → 138****5678; one shorter than 8
+// characters keeps only its last 2.
+func MaskPhone(tel string) string {
+	r := []rune(tel)
+	switch {
+	case len(r) == 0:
+		return ""
+	case len(r) < 8:
+		keep := max(len(r)-2, 0)
+		return strings.Repeat("*", keep) + string(r[keep:])
+	}
+	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
+}
+
 // PayerID is the payer's number as a bill prints it: a unit's 统一社会信用代码
 // in full (not personal data; the unit's accounts office needs it), a
 // person's number masked (MaskID).

@@ -204,3 +204,13 @@ func TestCanonicalWithEqualsPlainEncoding(t *testing.T) {
 		t.Fatalf("red bill content differs:\n%s\n%s", plainRed, withRed)
 	}
 }
+
+// TestMaskPhone: the middle of a mobile number is hidden; a short number
+// keeps only its last 2 characters, never all of them.
+func TestMaskPhone(t *testing.T) {
+	for in, want := range map[string]string{"13800005678": "138****5678", "05925551234": "059****1234", "5551234": "*****34", "12": "12", "": ""} {
+		if got := MaskPhone(in); got != want {
+			t.Errorf("MaskPhone(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

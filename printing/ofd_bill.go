@@ -74,7 +74,7 @@ func billOFDData(info BillInfo) ([]byte, error) {
 	masked := *info.Bill
 	st := &masked.Settlement
 	st.IDCardNo = bill.Text(bill.PayerID(st))
-	st.Tel = bill.Text(maskPhone(string(st.Tel)))
+	st.Tel = bill.Text(bill.MaskPhone(string(st.Tel)))
 	st.Email = bill.Text(maskEmail(string(st.Email)))
 	for _, f := range []*bill.Text{&st.CardNo, &st.MedicalInsuranceID, &st.AccountNo, &st.OpenID} {
 		*f = bill.Text(bill.MaskID(string(*f)))
@@ -86,19 +86,6 @@ func billOFDData(info BillInfo) ([]byte, error) {
 	pii.Mask(content)
 	return json.Marshal(BillOFDData{Format: BillOFDFormat, Content: content, Masked: !bytes.Equal(content, signed),
 		CheckCode: info.CheckCode, Signature: info.Signature, VerifyURL: info.VerifyURL})
-}
-
-// maskPhone hides the middle of a phone number as PI-1 prints it:
-// 13800005678 → 138****5678; a short one keeps only its last 2 digits.
-func maskPhone(tel string) string {
-	r := []rune(tel)
-	switch {
-	case len(r) == 0:
-		return ""
-	case len(r) < 8:
-		return strings.Repeat("*", max(len(r)-2, 0)) + string(r[max(len(r)-2, 0):])
-	}
-	return string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
 }
 
 // maskEmail keeps an address's first character and its domain:

@@ -144,7 +144,7 @@ func (s *Store) SaveCertificate(ctx context.Context, c Certificate) (*Certificat
 			}
 		}
 		logged := c
-		logged.Phone = maskPhone(c.Phone)
+		logged.Phone = bill.MaskPhone(c.Phone)
 		return t.audit(ctx, action, c.No, logged)
 	})
 	if errors.Is(err, ErrConflict) {

@@ -110,7 +110,7 @@ func (c *Correction) ProposalText() string {
 	add("交款人", p.Payer)
 	add("患者编号", p.PatientNo)
 	add("备注", p.Remark)
-	add("电话", maskPhone(p.Tel))
+	add("电话", bill.MaskPhone(p.Tel))
 	add("名称", p.Name)
 	add("单位", p.Unit)
 	add("单价", p.Price)
@@ -119,13 +119,6 @@ func (c *Correction) ProposalText() string {
 	}
 	add("状态", map[string]string{wire.PaperVoided: "作废", wire.PaperBlankVoid: "空白作废"}[p.PaperState])
 	return strings.Join(parts, "，")
-}
-
-func maskPhone(p string) string {
-	if len(p) < 7 {
-		return p
-	}
-	return p[:3] + strings.Repeat("*", len(p)-7) + p[len(p)-4:]
 }
 
 // targetNo splits "code number" (a space, or none between an 8-digit code
@@ -207,13 +200,13 @@ func (s *Store) planCorrection(ctx context.Context, c *Correction) (before, afte
 			return nil, nil, bill.Errorf(bill.EAlreadyReversed, "票据 %s %s 已冲红，不能再修正。", code, lb.BillNo)
 		}
 		st := lb.Bill.Settlement.Clone()
-		old := map[string]string{"payer": string(st.Payer), "patientNo": string(st.PatientNo), "remark": string(st.Remark), "tel": maskPhone(string(st.Tel))}
+		old := map[string]string{"payer": string(st.Payer), "patientNo": string(st.PatientNo), "remark": string(st.Remark), "tel": bill.MaskPhone(string(st.Tel))}
 		p.apply(st)
 		st.Normalize()
 		if err := st.Validate(lb.Kind); err != nil {
 			return nil, nil, err
 		}
-		return old, map[string]string{"payer": string(st.Payer), "patientNo": string(st.PatientNo), "remark": string(st.Remark), "tel": maskPhone(string(st.Tel))}, nil
+		return old, map[string]string{"payer": string(st.Payer), "patientNo": string(st.PatientNo), "remark": string(st.Remark), "tel": bill.MaskPhone(string(st.Tel))}, nil
 	case CorrectItem:
 		items, err := s.ChargeItems(ctx, c.Target, 50)
 		if err != nil {
